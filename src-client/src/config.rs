@@ -1,0 +1,31 @@
+//! Engine configuration.
+
+use std::time::Duration;
+
+/// Where the backend is and how patient to be with it.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Base URL of the support backend, e.g. `http://127.0.0.1:8787`.
+    pub server_url: String,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+/// The backend `cargo xtask demo` starts.
+pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8787";
+
+impl ClientConfig {
+    pub fn new(server_url: impl Into<String>) -> Self {
+        Self {
+            server_url: server_url.into().trim_end_matches('/').to_owned(),
+            connect_timeout: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self::new(DEFAULT_SERVER_URL)
+    }
+}

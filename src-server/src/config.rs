@@ -1,0 +1,89 @@
+//! Server configuration, assembled by the CLI or by tests.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+#[derive(Clone)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    /// May hold credentials: never log it, use [`Self::redacted_database_url`].
+    pub database_url: String,
+    pub data_dir: PathBuf,
+}
+
+impl ServerConfig {
+    /// A config for an embedded SQLite database inside `data_dir`, listening
+    /// on an ephemeral loopback port (what tests and the demo use).
+    pub fn for_data_dir(data_dir: &Path) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: Self::sqlite_url(&data_dir.join("mostrador.sqlite3")),
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    pub fn sqlite_url(path: &Path) -> String {
+        format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    /// The database URL with any password replaced by `***`.
+    pub fn redacted_database_url(&self) -> String {
+        redact_url(&self.database_url)
+    }
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("bind", &self.bind)
+            .field("database_url", &self.redacted_database_url())
+            .field("data_dir", &self.data_dir)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+pub fn default_data_dir() -> anyhow::Result<PathBuf> {
+    directories::ProjectDirs::from("app", "Mostrador", "mostrador-server")
+        .map(|d| d.data_dir().to_path_buf())
+        .context("no home directory to keep the database in; pass --data-dir or --database-url")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db.internal:5432/mostrador"),
+            "postgres://app:***@db.internal:5432/mostrador"
+        );
+        assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+        let cfg = ServerConfig {
+            database_url: "postgres://a:topsecret@h/db".into(),
+            ..ServerConfig::for_data_dir(Path::new("/tmp"))
+        };
+        assert!(!format!("{cfg:?}").contains("topsecret"));
+    }
+}

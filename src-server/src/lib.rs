@@ -1,0 +1,82 @@
+//! Mostrador's central support backend.
+//!
+//! The single source of truth every app syncs with. One [`state::AppState`]
+//! (database pool + configuration) is shared by per-resource routers that are
+//! merged in [`http::router`]; the OpenAPI 3.1 document is generated from the
+//! same handlers by `utoipa`, so the spec cannot drift from the code.
+//!
+//! **Architecture invariant:** handlers never build error bodies by hand; they
+//! return [`error::AppError`], which renders the one wire shape
+//! `{code, message, details}` from `mostrador-core` and logs internals.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+pub use config::ServerConfig;
+pub use state::AppState;
+
+/// Connects the database, runs migrations, binds and serves until Ctrl-C or
+/// SIGTERM, then finishes in-flight requests.
+///
+/// Prints exactly one line to stdout once listening:
+/// `mostrador-server listening on http://ADDR` (tools and tests read it).
+pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+    let (listener, state) = prepare(config).await?;
+    let addr = listener.local_addr()?;
+    println!("mostrador-server listening on http://{addr}");
+    tracing::info!(%addr, database = state.db.backend().name(), "serving");
+    axum::serve(
+        listener,
+        http::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+/// Opens the database and binds the listener (split out so tests can serve
+/// in-process on an ephemeral port).
+pub async fn prepare(config: ServerConfig) -> anyhow::Result<(TcpListener, AppState)> {
+    let db = db::Db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("opening database {}", config.redacted_database_url()))?;
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    Ok((listener, AppState::new(db, config)))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,266 @@
+//! The user-facing tasks: ui, test, demo, bundle.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{bail, Context};
+
+use crate::setup;
+use crate::util::{self, cargo, root, run, target_dir, which};
+
+/// `@tauri-apps/cli` from npm (prebuilt binaries), used only for bundling.
+const TAURI_CLI_NPM: &str = "@tauri-apps/cli@2.12.5";
+/// Where `cargo xtask demo` serves the backend.
+const DEMO_BIND: &str = "127.0.0.1:8787";
+
+/// Builds the wasm UI into `src-ui/dist`: `cargo build` for wasm32, then
+/// `wasm-bindgen --target web`, then the static files. Files are only
+/// rewritten when their bytes change, so the Tauri app (which embeds `dist`)
+/// is not rebuilt needlessly.
+pub fn build_ui() -> anyhow::Result<()> {
+    run(cargo().args([
+        "build",
+        "--package",
+        "mostrador-ui",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/mostrador_ui.wasm");
+    let staging = target_dir().join("ui-staging");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    run(Command::new("wasm-bindgen")
+        .arg(&wasm)
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&staging))?;
+    let ui = root().join("src-ui");
+    for file in ["index.html", "boot.js", "style.css"] {
+        std::fs::copy(ui.join(file), staging.join(file))?;
+    }
+    util::copy_dir(&root().join("assets"), &staging.join("assets"))?;
+    sync_dir(&staging, &ui.join("dist"))?;
+    let size = std::fs::metadata(ui.join("dist/mostrador_ui_bg.wasm"))?.len();
+    eprintln!("xtask: UI built into src-ui/dist (wasm {} KB)", size / 1024);
+    Ok(())
+}
+
+/// Makes `to` hold exactly the files of `from`, touching only changed ones.
+fn sync_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    let mut keep = std::collections::HashSet::new();
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let dest = to.join(&name);
+        keep.insert(name);
+        if entry.file_type()?.is_dir() {
+            sync_dir(&entry.path(), &dest)?;
+            continue;
+        }
+        let bytes = std::fs::read(entry.path())?;
+        if std::fs::read(&dest).ok().as_deref() != Some(&bytes[..]) {
+            std::fs::write(&dest, bytes)?;
+        }
+    }
+    for entry in std::fs::read_dir(to)? {
+        let entry = entry?;
+        if !keep.contains(&entry.file_name()) {
+            let p = entry.path();
+            if entry.file_type()?.is_dir() {
+                std::fs::remove_dir_all(p)?;
+            } else {
+                std::fs::remove_file(p)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every test of the workspace, the end-to-end ones under Xvfb. Extra
+/// arguments go to `cargo test` (e.g. a test name filter).
+pub fn test(extra: &[String]) -> anyhow::Result<()> {
+    setup::all()?;
+    build_ui()?;
+    // Build first (outside Xvfb) so compile errors are plain to see.
+    run(cargo().args(["test", "--workspace", "--exclude", "mostrador-ui", "--no-run"]))?;
+
+    let mut cmd = Command::new("xvfb-run");
+    cmd.current_dir(root())
+        .args(["-a", "-s", "-screen 0 1280x1024x24"])
+        .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["test", "--workspace", "--exclude", "mostrador-ui", "--no-fail-fast"])
+        .args(extra)
+        .env("MOSTRADOR_SCREENSHOT_DIR", target_dir().join("e2e-screenshots"))
+        .stdout(Stdio::piped());
+    eprintln!("xtask: $ {}", util::display(&cmd));
+    let mut child = cmd.spawn().context("starting xvfb-run")?;
+    let mut tally = Tally::default();
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line?;
+        println!("{line}");
+        tally.read(&line);
+    }
+    let status = child.wait()?;
+
+    let shots = target_dir().join("e2e-screenshots");
+    if let Ok(entries) = std::fs::read_dir(&shots) {
+        let mut names: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        names.sort();
+        for p in names {
+            println!("xtask: screenshot {}", p.display());
+        }
+    }
+    println!("{} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.ignored);
+    if !status.success() || tally.failed > 0 {
+        bail!("tests failed");
+    }
+    if tally.passed == 0 {
+        bail!("no test ran");
+    }
+    Ok(())
+}
+
+/// Sums cargo test's `test result:` lines.
+#[derive(Debug, Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Tally {
+    fn read(&mut self, line: &str) {
+        let Some(rest) = line.strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split([';', '.']) {
+            let mut words = part.split_whitespace();
+            if let (Some(n), Some(what)) = (words.next(), words.next()) {
+                if let Ok(n) = n.parse::<u64>() {
+                    match what {
+                        "passed" => self.passed += n,
+                        "failed" => self.failed += n,
+                        "ignored" => self.ignored += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Builds everything, starts the backend on its embedded SQLite database and
+/// opens the app. Without a display, says so and keeps the server running.
+pub fn demo() -> anyhow::Result<()> {
+    setup::all()?;
+    build_ui()?;
+    run(cargo().args(["build", "--package", "mostrador-server", "--package", "mostrador-app"]))?;
+    let bin = target_dir().join("debug");
+    let data_dir = target_dir().join("demo");
+
+    let mut server = Command::new(bin.join("mostrador-server"))
+        .args(["serve", "--bind", DEMO_BIND, "--data-dir"])
+        .arg(&data_dir)
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting mostrador-server")?;
+    let url = match wait_for_listening(&mut server) {
+        Ok(url) => url,
+        Err(err) => {
+            let _ = server.kill();
+            return Err(err.context(format!("is something else listening on {DEMO_BIND}?")));
+        }
+    };
+    println!("xtask: support backend running at {url} (data in {})", data_dir.display());
+
+    let has_display =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if !has_display {
+        println!(
+            "xtask: no display (DISPLAY and WAYLAND_DISPLAY are unset), so the app window cannot open; the server keeps running at {url} — press Ctrl-C to stop."
+        );
+        let status = server.wait()?;
+        bail!("server exited ({status})");
+    }
+    println!("xtask: opening the app; close its window to stop the demo.");
+    let app_status = Command::new(bin.join("mostrador-app"))
+        .env("MOSTRADOR_SERVER_URL", &url)
+        .status();
+    let _ = server.kill();
+    let _ = server.wait();
+    let app_status = app_status.context("starting mostrador-app")?;
+    if !app_status.success() {
+        bail!("the app exited with {app_status}");
+    }
+    Ok(())
+}
+
+fn wait_for_listening(server: &mut Child) -> anyhow::Result<String> {
+    let stdout = server.stdout.take().context("server stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line?;
+        if let Some(url) = line.strip_prefix("mostrador-server listening on ") {
+            let url = url.trim().to_owned();
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return Ok(url);
+        }
+    }
+    bail!("the server exited before listening")
+}
+
+/// An installable `.deb`, built offline with Tauri's CLI from npm.
+pub fn bundle() -> anyhow::Result<()> {
+    setup::all()?;
+    build_ui()?;
+    let tools = target_dir().join("tools/tauri-cli");
+    let cli = tools.join("node_modules/.bin/tauri");
+    if !cli.exists() {
+        if which("npm").is_none() {
+            setup::debian_packages(&["npm"])?;
+        }
+        eprintln!("xtask: installing {TAURI_CLI_NPM} from npm");
+        std::fs::create_dir_all(&tools)?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&tools)
+            .arg(TAURI_CLI_NPM))?;
+    }
+    run(Command::new(&cli)
+        .current_dir(root().join("src-tauri"))
+        .args(["build", "--bundles", "deb"])
+        .env("CI", "true"))?;
+    let deb_dir = target_dir().join("release/bundle/deb");
+    let debs: Vec<PathBuf> = std::fs::read_dir(&deb_dir)
+        .with_context(|| format!("reading {}", deb_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
+        .collect();
+    if debs.is_empty() {
+        bail!("no .deb in {}", deb_dir.display());
+    }
+    for d in debs {
+        println!("xtask: built {}", d.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn tally_sums_cargo_test_result_lines() {
+        let mut t = Tally::default();
+        t.read("test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s");
+        t.read("test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.00s");
+        t.read("running 3 tests");
+        assert_eq!((t.passed, t.failed, t.ignored), (5, 1, 1));
+    }
+}
