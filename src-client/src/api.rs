@@ -35,7 +35,11 @@ impl ApiClient {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let res = self.http.get(format!("{}{path}", self.base_url)).send().await?;
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await?;
         read_json(res).await
     }
 }
@@ -44,7 +48,10 @@ impl ApiClient {
 async fn read_json<T: DeserializeOwned>(res: reqwest::Response) -> Result<T, ClientError> {
     let status = res.status();
     if status.is_success() {
-        return res.json::<T>().await.map_err(|e| ClientError::Decode(e.to_string()));
+        return res
+            .json::<T>()
+            .await
+            .map_err(|e| ClientError::Decode(e.to_string()));
     }
     let bytes = res.bytes().await?;
     Err(match serde_json::from_slice::<ApiError>(&bytes) {

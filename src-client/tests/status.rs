@@ -9,7 +9,9 @@ use mostrador_server::{http, prepare, ServerConfig};
 #[tokio::test]
 async fn backend_status_follows_the_server() {
     let dir = tempfile::tempdir().unwrap();
-    let (listener, state) = prepare(ServerConfig::for_data_dir(dir.path())).await.unwrap();
+    let (listener, state) = prepare(ServerConfig::for_data_dir(dir.path()))
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -26,7 +28,11 @@ async fn backend_status_follows_the_server() {
 
     let client = Client::new(ClientConfig::new(format!("http://{addr}/"))).unwrap();
     match client.backend_status().await {
-        BackendStatus::Online { version, database, server_url } => {
+        BackendStatus::Online {
+            version,
+            database,
+            server_url,
+        } => {
             assert_eq!(version, mostrador_core::VERSION);
             assert_eq!(database, "sqlite");
             assert_eq!(server_url, format!("http://{addr}"));

@@ -6,9 +6,14 @@
 //! Everything here that crosses a process boundary is **API boundary**: field
 //! names and enum spellings are a wire promise; change them only additively.
 
+pub mod auth;
+pub mod chat;
 pub mod error;
 pub mod health;
+pub mod orders;
 pub mod phone;
+pub mod profile;
+pub mod sync;
 
 pub use error::{ApiError, ErrorCode};
 pub use health::{BackendStatus, Health};

@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::ServerConfig;
 
 #[derive(Debug, Parser)]
-#[command(name = "mostrador-server", version, about = "Mostrador's central support backend")]
+#[command(
+    name = "mostrador-server",
+    version,
+    about = "Mostrador's central support backend"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -18,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP and WebSocket server.
     Serve(ServeArgs),
+    /// Fill the database with the demo data set (does nothing if present).
+    SeedDemo(DbArgs),
     /// Print the OpenAPI 3.1 document and exit.
     Openapi,
 }
@@ -35,6 +41,39 @@ pub struct ServeArgs {
     /// platform's data directory (e.g. ~/.local/share/mostrador-server).
     #[arg(long, env = "MOSTRADOR_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Lifetime of a session token, in hours.
+    #[arg(long, env = "MOSTRADOR_TOKEN_TTL_HOURS", default_value_t = 24 * 30)]
+    pub token_ttl_hours: u64,
+    /// Shared secret the shop signs ingest webhooks with (HMAC-SHA256 over
+    /// the raw body, header `X-Mostrador-Signature: sha256=<hex>`). Without
+    /// it, `POST /api/v1/integrations/orders` answers 503.
+    #[arg(long, env = "MOSTRADOR_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// `sqlite://PATH` or `postgres://…` (default: the embedded SQLite file).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory of the embedded database (see `serve --help`).
+    #[arg(long, env = "MOSTRADOR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl DbArgs {
+    pub fn database_url(self) -> anyhow::Result<String> {
+        match self.database_url {
+            Some(u) => Ok(u),
+            None => {
+                let dir = match self.data_dir {
+                    Some(d) => d,
+                    None => crate::config::default_data_dir()?,
+                };
+                Ok(ServerConfig::sqlite_url(&dir.join("mostrador.sqlite3")))
+            }
+        }
+    }
 }
 
 impl ServeArgs {
@@ -50,6 +89,8 @@ impl ServeArgs {
             bind: self.bind,
             database_url,
             data_dir,
+            token_ttl: std::time::Duration::from_secs(self.token_ttl_hours.max(1) * 3600),
+            webhook_secret: self.webhook_secret.filter(|s| !s.is_empty()),
         })
     }
 }

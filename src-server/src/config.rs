@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -12,7 +13,15 @@ pub struct ServerConfig {
     /// May hold credentials: never log it, use [`Self::redacted_database_url`].
     pub database_url: String,
     pub data_dir: PathBuf,
+    /// How long a session token lives.
+    pub token_ttl: Duration,
+    /// Shared secret for the shop's signed ingest webhook. `None` turns
+    /// ingest off (it answers 503). Never logged.
+    pub webhook_secret: Option<String>,
 }
+
+/// Default session lifetime: 30 days.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 impl ServerConfig {
     /// A config for an embedded SQLite database inside `data_dir`, listening
@@ -22,6 +31,8 @@ impl ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: Self::sqlite_url(&data_dir.join("mostrador.sqlite3")),
             data_dir: data_dir.to_path_buf(),
+            token_ttl: DEFAULT_TOKEN_TTL,
+            webhook_secret: None,
         }
     }
 
@@ -41,6 +52,11 @@ impl fmt::Debug for ServerConfig {
             .field("bind", &self.bind)
             .field("database_url", &self.redacted_database_url())
             .field("data_dir", &self.data_dir)
+            .field("token_ttl", &self.token_ttl)
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "***"),
+            )
             .finish()
     }
 }

@@ -13,6 +13,29 @@ use anyhow::{bail, Context};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+/// Migrations, embedded; the same files serve both engines.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Milliseconds since the Unix epoch, the stored form of every time.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+pub fn ts(ms: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// Parses a stored UUID; a malformed one is a corrupt row (internal error).
+pub fn uuid(s: &str) -> Result<uuid::Uuid, sqlx::Error> {
+    uuid::Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+pub fn opt_uuid(s: Option<String>) -> Result<Option<uuid::Uuid>, sqlx::Error> {
+    s.as_deref().map(uuid).transpose()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -46,7 +69,9 @@ pub struct Db {
 
 impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -80,7 +105,19 @@ impl Db {
         if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
+        MIGRATOR.run(&pool).await.context("running migrations")?;
         Ok(Self { pool, backend })
+    }
+
+    /// Starts a write transaction. Its first statement takes the feed
+    /// counter's row lock (PostgreSQL) or the write lock (SQLite), so write
+    /// transactions run one at a time and change-feed order is commit order.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE feed_counter SET seq = seq WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -93,7 +130,10 @@ impl Db {
 
     /// A cheap round trip proving the database answers.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 }
 

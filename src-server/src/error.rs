@@ -32,8 +32,8 @@ impl AppError {
 
 /// Renders an [`ApiError`] with the status its code maps to.
 pub fn api_error_response(err: ApiError) -> Response {
-    let status = StatusCode::from_u16(err.code.http_status())
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, Json(err)).into_response()
 }
 

@@ -26,12 +26,33 @@ pub const MAX_JSON_BODY: usize = 256 * 1024;
         title = "Mostrador API",
         description = "Central support backend: accounts, orders and tracking, conversations, callbacks, privacy and sync. Every error is `ApiError`."
     ),
-    components(schemas(ApiError, ErrorCode))
+    components(schemas(ApiError, ErrorCode)),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
 
+/// Declares the `bearer` security scheme the handlers refer to.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
 fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(routes::health::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::health::router())
+        .merge(routes::accounts::router())
+        .merge(routes::orders::router())
+        .merge(routes::chat::router())
+        .merge(routes::profile::router())
+        .merge(routes::sync::router())
 }
 
 /// The OpenAPI 3.1 document, generated from the handlers.

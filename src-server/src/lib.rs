@@ -9,10 +9,14 @@
 //! return [`error::AppError`], which renders the one wire shape
 //! `{code, message, details}` from `mostrador-core` and logs internals.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
+pub mod extract;
+pub mod feed;
 pub mod http;
 pub mod routes;
 pub mod state;

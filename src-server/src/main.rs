@@ -9,6 +9,15 @@ async fn main() -> anyhow::Result<()> {
     mostrador_server::telemetry::init();
     match cli.command {
         Command::Serve(args) => mostrador_server::serve(args.into_config()?).await,
+        Command::SeedDemo(args) => {
+            let db = mostrador_server::db::Db::connect(&args.database_url()?).await?;
+            if mostrador_server::demo::seed(&db).await? {
+                println!("demo data seeded: 50 customers, 500 orders, 3 agents, 1 admin");
+            } else {
+                println!("demo data already present; nothing to do");
+            }
+            Ok(())
+        }
         Command::Openapi => {
             println!("{}", mostrador_server::http::openapi_json());
             Ok(())

@@ -1,7 +1,9 @@
 //! The state every handler shares.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::auth::LoginThrottle;
 use crate::config::ServerConfig;
 use crate::db::Db;
 
@@ -9,6 +11,10 @@ use crate::db::Db;
 pub struct AppState {
     pub db: Db,
     pub config: Arc<ServerConfig>,
+    pub throttle: Arc<LoginThrottle>,
+    /// Fires after every committed write with the feed's new head; live
+    /// connections wake on it.
+    pub feed_head: Arc<tokio::sync::watch::Sender<i64>>,
 }
 
 impl AppState {
@@ -16,6 +22,21 @@ impl AppState {
         Self {
             db,
             config: Arc::new(config),
+            // 5 failures per account, 20 per address, per 15 minutes.
+            throttle: Arc::new(LoginThrottle::new(Duration::from_secs(15 * 60), 5, 20)),
+            feed_head: Arc::new(tokio::sync::watch::channel(0).0),
         }
+    }
+
+    /// Tells live listeners the feed moved (call after commit).
+    pub fn notify_feed(&self, head: i64) {
+        self.feed_head.send_if_modified(|h| {
+            if head > *h {
+                *h = head;
+                true
+            } else {
+                false
+            }
+        });
     }
 }

@@ -59,20 +59,31 @@ mod tests {
     #[test]
     fn flag_beats_env_beats_default_and_foreign_flags_are_ignored() {
         assert_eq!(
-            parse(args(&["--automation", "--server-url", "http://a:1"]), Some("http://b:2".into())),
-            Invocation::Run { server_url: "http://a:1".into() }
+            parse(
+                args(&["--automation", "--server-url", "http://a:1"]),
+                Some("http://b:2".into())
+            ),
+            Invocation::Run {
+                server_url: "http://a:1".into()
+            }
         );
         assert_eq!(
             parse(args(&["--server-url=http://c:3"]), None),
-            Invocation::Run { server_url: "http://c:3".into() }
+            Invocation::Run {
+                server_url: "http://c:3".into()
+            }
         );
         assert_eq!(
             parse(args(&[]), Some("http://b:2".into())),
-            Invocation::Run { server_url: "http://b:2".into() }
+            Invocation::Run {
+                server_url: "http://b:2".into()
+            }
         );
         assert_eq!(
             parse(args(&[]), None),
-            Invocation::Run { server_url: DEFAULT_SERVER_URL.into() }
+            Invocation::Run {
+                server_url: DEFAULT_SERVER_URL.into()
+            }
         );
         assert_eq!(parse(args(&["-h"]), None), Invocation::Help);
         assert_eq!(parse(args(&["--version"]), None), Invocation::Version);

@@ -12,6 +12,8 @@ use crate::AppState;
 
 /// Checks the backend now and reports online (with its version) or offline.
 #[tauri::command]
-pub async fn backend_status(state: State<'_, AppState>) -> Result<BackendStatus, mostrador_core::ApiError> {
+pub async fn backend_status(
+    state: State<'_, AppState>,
+) -> Result<BackendStatus, mostrador_core::ApiError> {
     Ok(state.client.backend_status().await)
 }

@@ -7,7 +7,11 @@ const APP: &str = env!("CARGO_BIN_EXE_mostrador-app");
 
 #[test]
 fn help_documents_the_options_and_exits_zero() {
-    let out = Command::new(APP).arg("--help").env_remove("DISPLAY").output().unwrap();
+    let out = Command::new(APP)
+        .arg("--help")
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("--server-url"), "{text}");

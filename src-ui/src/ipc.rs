@@ -18,20 +18,22 @@ extern "C" {
 /// Calls a command with serde arguments and decodes its typed result.
 async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<R, ApiError> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    let args = args
-        .serialize(&serializer)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("encoding {cmd} arguments: {e}")))?;
+    let args = args.serialize(&serializer).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("encoding {cmd} arguments: {e}"),
+        )
+    })?;
     match tauri_invoke(cmd, args).await {
         Ok(value) => serde_wasm_bindgen::from_value(value)
             .map_err(|e| ApiError::new(ErrorCode::Internal, format!("decoding {cmd} result: {e}"))),
-        Err(value) => Err(serde_wasm_bindgen::from_value::<ApiError>(value.clone()).unwrap_or_else(
-            |_| {
+        Err(value) => Err(serde_wasm_bindgen::from_value::<ApiError>(value.clone())
+            .unwrap_or_else(|_| {
                 ApiError::new(
                     ErrorCode::Internal,
                     value.as_string().unwrap_or_else(|| format!("{cmd} failed")),
                 )
-            },
-        )),
+            })),
     }
 }
 

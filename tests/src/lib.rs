@@ -131,8 +131,8 @@ impl AppSession {
         let port = free_port();
         let native_port = free_port();
         let driver_bin = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
-        let native_driver =
-            std::env::var_os("WEBKIT_WEBDRIVER").unwrap_or_else(|| "/usr/bin/WebKitWebDriver".into());
+        let native_driver = std::env::var_os("WEBKIT_WEBDRIVER")
+            .unwrap_or_else(|| "/usr/bin/WebKitWebDriver".into());
         let driver = Command::new(&driver_bin)
             .arg("--port")
             .arg(port.to_string())
@@ -149,7 +149,9 @@ impl AppSession {
             .process_group(0)
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("spawning {driver_bin:?} (installed by `cargo xtask test`)"))?;
+            .with_context(|| {
+                format!("spawning {driver_bin:?} (installed by `cargo xtask test`)")
+            })?;
 
         let webdriver = format!("http://127.0.0.1:{port}");
         wait_until_ready(&format!("{webdriver}/status"), Duration::from_secs(20)).await?;
@@ -203,7 +205,12 @@ impl AppSession {
     }
 
     pub async fn attr(&self, css: &str, name: &str) -> anyhow::Result<Option<String>> {
-        Ok(self.client.find(Locator::Css(css)).await?.attr(name).await?)
+        Ok(self
+            .client
+            .find(Locator::Css(css))
+            .await?
+            .attr(name)
+            .await?)
     }
 
     /// Saves a PNG of the window as `<screenshot_dir>/<name>.png`, prints

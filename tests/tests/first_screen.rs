@@ -20,7 +20,10 @@ async fn first_screen_shows_the_backend_online_then_offline() -> anyhow::Result<
         online.contains(mostrador_core::VERSION),
         "status should name the server version: {online:?}"
     );
-    assert_eq!(app.attr(STATUS, "data-state").await?.as_deref(), Some("online"));
+    assert_eq!(
+        app.attr(STATUS, "data-state").await?.as_deref(),
+        Some("online")
+    );
     app.screenshot("first-screen-online").await?;
 
     server.stop().await?;
@@ -28,7 +31,10 @@ async fn first_screen_shows_the_backend_online_then_offline() -> anyhow::Result<
         .wait_for_text(STATUS, Duration::from_secs(20), |t| t.contains("Offline"))
         .await?;
     assert!(!offline.contains("Online"));
-    assert_eq!(app.attr(STATUS, "data-state").await?.as_deref(), Some("offline"));
+    assert_eq!(
+        app.attr(STATUS, "data-state").await?.as_deref(),
+        Some("offline")
+    );
     app.screenshot("first-screen-offline").await?;
 
     app.close().await

@@ -4,6 +4,7 @@
 //! Each step checks before it acts and prints what it installs, so running it
 //! twice installs nothing the second time.
 
+mod postgres;
 mod setup;
 mod tasks;
 mod util;

@@ -47,7 +47,10 @@ fn is_installed(pkg: &str) -> bool {
 
 pub fn debian_packages(pkgs: &[&str]) -> anyhow::Result<()> {
     if which("dpkg-query").is_none() {
-        eprintln!("xtask: not a Debian/Ubuntu system; make sure these are installed: {}", pkgs.join(" "));
+        eprintln!(
+            "xtask: not a Debian/Ubuntu system; make sure these are installed: {}",
+            pkgs.join(" ")
+        );
         return Ok(());
     }
     let missing: Vec<&str> = pkgs.iter().copied().filter(|p| !is_installed(p)).collect();
@@ -68,7 +71,10 @@ pub fn debian_packages(pkgs: &[&str]) -> anyhow::Result<()> {
         cmd
     };
     if !as_root && which("sudo").is_none() {
-        bail!("missing Debian packages and no sudo: run as root `apt-get install -y {}`", missing.join(" "));
+        bail!(
+            "missing Debian packages and no sudo: run as root `apt-get install -y {}`",
+            missing.join(" ")
+        );
     }
     run(&mut apt(&["update", "-qq"]))?;
     let mut install = apt(&["install", "-y", "-qq", "--no-install-recommends"]);
@@ -79,7 +85,10 @@ pub fn debian_packages(pkgs: &[&str]) -> anyhow::Result<()> {
 fn wasm_target() -> anyhow::Result<()> {
     let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
         .context("rustup is needed to add the wasm32 target")?;
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     eprintln!("xtask: installing the Rust target wasm32-unknown-unknown");
@@ -88,7 +97,8 @@ fn wasm_target() -> anyhow::Result<()> {
 
 /// The `wasm-bindgen` version in Cargo.lock; the CLI must match it exactly.
 pub fn locked_wasm_bindgen_version() -> anyhow::Result<String> {
-    let lock = std::fs::read_to_string(util::root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let lock =
+        std::fs::read_to_string(util::root().join("Cargo.lock")).context("reading Cargo.lock")?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {

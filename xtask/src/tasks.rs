@@ -11,6 +11,8 @@ use crate::util::{self, cargo, root, run, target_dir, which};
 
 /// `@tauri-apps/cli` from npm (prebuilt binaries), used only for bundling.
 const TAURI_CLI_NPM: &str = "@tauri-apps/cli@2.12.5";
+/// The demo's ingest secret (README shows how to post a signed event).
+const DEMO_WEBHOOK_SECRET: &str = "demo-webhook-secret";
 /// Where `cargo xtask demo` serves the backend.
 const DEMO_BIND: &str = "127.0.0.1:8787";
 
@@ -86,15 +88,34 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
     setup::all()?;
     build_ui()?;
     // Build first (outside Xvfb) so compile errors are plain to see.
-    run(cargo().args(["test", "--workspace", "--exclude", "mostrador-ui", "--no-run"]))?;
+    run(cargo().args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "mostrador-ui",
+        "--no-run",
+    ]))?;
 
+    let pg = crate::postgres::start()?;
     let mut cmd = Command::new("xvfb-run");
+    if let Some(pg) = &pg {
+        cmd.env(crate::postgres::URL_VAR, &pg.url);
+    }
     cmd.current_dir(root())
         .args(["-a", "-s", "-screen 0 1280x1024x24"])
         .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["test", "--workspace", "--exclude", "mostrador-ui", "--no-fail-fast"])
+        .args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "mostrador-ui",
+            "--no-fail-fast",
+        ])
         .args(extra)
-        .env("MOSTRADOR_SCREENSHOT_DIR", target_dir().join("e2e-screenshots"))
+        .env(
+            "MOSTRADOR_SCREENSHOT_DIR",
+            target_dir().join("e2e-screenshots"),
+        )
         .stdout(Stdio::piped());
     eprintln!("xtask: $ {}", util::display(&cmd));
     let mut child = cmd.spawn().context("starting xvfb-run")?;
@@ -105,6 +126,7 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
         tally.read(&line);
     }
     let status = child.wait()?;
+    drop(pg);
 
     let shots = target_dir().join("e2e-screenshots");
     if let Ok(entries) = std::fs::read_dir(&shots) {
@@ -114,7 +136,10 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
             println!("xtask: screenshot {}", p.display());
         }
     }
-    println!("{} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.ignored);
+    println!(
+        "{} passed, {} failed, {} skipped",
+        tally.passed, tally.failed, tally.ignored
+    );
     if !status.success() || tally.failed > 0 {
         bail!("tests failed");
     }
@@ -158,14 +183,25 @@ impl Tally {
 pub fn demo() -> anyhow::Result<()> {
     setup::all()?;
     build_ui()?;
-    run(cargo().args(["build", "--package", "mostrador-server", "--package", "mostrador-app"]))?;
+    run(cargo().args([
+        "build",
+        "--package",
+        "mostrador-server",
+        "--package",
+        "mostrador-app",
+    ]))?;
     let bin = target_dir().join("debug");
     let data_dir = target_dir().join("demo");
+    run(Command::new(bin.join("mostrador-server"))
+        .args(["seed-demo", "--data-dir"])
+        .arg(&data_dir)
+        .env_remove("DATABASE_URL"))?;
 
     let mut server = Command::new(bin.join("mostrador-server"))
         .args(["serve", "--bind", DEMO_BIND, "--data-dir"])
         .arg(&data_dir)
         .env_remove("DATABASE_URL")
+        .env("MOSTRADOR_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET)
         .stdout(Stdio::piped())
         .spawn()
         .context("starting mostrador-server")?;
@@ -176,7 +212,10 @@ pub fn demo() -> anyhow::Result<()> {
             return Err(err.context(format!("is something else listening on {DEMO_BIND}?")));
         }
     };
-    println!("xtask: support backend running at {url} (data in {})", data_dir.display());
+    println!(
+        "xtask: support backend running at {url} (data in {})",
+        data_dir.display()
+    );
 
     let has_display =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();

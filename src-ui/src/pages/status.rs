@@ -28,7 +28,11 @@ impl StatusView {
                 headline: "Checking the support server…".into(),
                 detail: String::new(),
             },
-            Some(Ok(BackendStatus::Online { version, server_url, .. })) => StatusView {
+            Some(Ok(BackendStatus::Online {
+                version,
+                server_url,
+                ..
+            })) => StatusView {
                 state: "online",
                 headline: format!("Online · server {version}"),
                 detail: format!("Connected to {server_url}"),

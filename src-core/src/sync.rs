@@ -1,0 +1,102 @@
+//! The change feed (`GET /api/v1/sync`) and batched writes
+//! (`POST /api/v1/sync/push`). **Wire promise.**
+//!
+//! Every change a user may see gets a place in one feed with a strictly
+//! increasing cursor. A page carries the current state of each changed
+//! entity (or a tombstone), the cursor to continue from, and `has_more`.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::chat::{Conversation, MarkMessages, Message, OpenConversation, SendMessage};
+use crate::orders::Order;
+use crate::profile::Profile;
+use crate::ApiError;
+
+/// Default and largest page size.
+pub const DEFAULT_PAGE: i64 = 200;
+pub const MAX_PAGE: i64 = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "entity", content = "data", rename_all = "snake_case")]
+pub enum SyncItem {
+    Order(Order),
+    Conversation(Conversation),
+    Message(Message),
+    Profile(Profile),
+    /// The entity is gone (or no longer visible to the caller).
+    Removed {
+        kind: String,
+        id: Uuid,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncPage {
+    pub items: Vec<SyncItem>,
+    /// Pass as `since` for the next page.
+    pub cursor: i64,
+    pub has_more: bool,
+}
+
+/// One client write, with the id the client chose for it. Resending the
+/// same `client_id` returns the first result and changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Mutation {
+    pub client_id: Uuid,
+    #[serde(flatten)]
+    pub op: MutationOp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "op", content = "args", rename_all = "snake_case")]
+pub enum MutationOp {
+    OpenConversation(OpenConversation),
+    SendMessage {
+        conversation_id: Uuid,
+        #[serde(flatten)]
+        message: SendMessage,
+    },
+    MarkMessages {
+        conversation_id: Uuid,
+        #[serde(flatten)]
+        mark: MarkMessages,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushRequest {
+    pub mutations: Vec<Mutation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum MutationOutcome {
+    /// Applied now or earlier; `ids` are the entities it created or touched.
+    Applied { ids: Vec<Uuid> },
+    /// Refused for good: resending will not help.
+    Rejected { error: ApiError },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MutationResult {
+    pub client_id: Uuid,
+    #[serde(flatten)]
+    pub outcome: MutationOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushResponse {
+    pub results: Vec<MutationResult>,
+}
+
+/// Largest batch `POST /api/v1/sync/push` accepts.
+pub const MAX_PUSH: usize = 100;

@@ -1,0 +1,71 @@
+//! Request extractors whose rejections are the one JSON error shape:
+//! malformed JSON, wrong types, oversized bodies, bad path or query values
+//! all become a 4xx `ApiError`, never axum's plain-text answers.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::FromRequest;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use mostrador_core::{ApiError, ErrorCode};
+use serde::Serialize;
+
+use crate::error::AppError;
+
+/// JSON body in, JSON body out.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+#[derive(Debug, Clone, Copy, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct Path<T>(pub T);
+
+#[derive(Debug, Clone, Copy, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct Query<T>(pub T);
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        let (code, message) = match &rejection {
+            JsonRejection::JsonDataError(e) => (ErrorCode::ValidationFailed, e.body_text()),
+            JsonRejection::JsonSyntaxError(e) => (ErrorCode::BadRequest, e.body_text()),
+            JsonRejection::MissingJsonContentType(_) => (
+                ErrorCode::BadRequest,
+                "expected a JSON body with Content-Type: application/json".to_owned(),
+            ),
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => (
+                ErrorCode::PayloadTooLarge,
+                "the request body is too large".to_owned(),
+            ),
+            other => (ErrorCode::BadRequest, other.body_text()),
+        };
+        AppError::Api(ApiError::new(code, message))
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
+        AppError::Api(ApiError::new(ErrorCode::BadRequest, rejection.body_text()))
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::Api(ApiError::new(ErrorCode::BadRequest, rejection.body_text()))
+    }
+}
+
+/// A validation failure naming one field.
+pub fn invalid(field: &str, problem: &str) -> AppError {
+    AppError::Api(
+        ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {problem}"))
+            .with_details(serde_json::json!({ "fields": { field: problem } })),
+    )
+}

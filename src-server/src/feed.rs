@@ -1,0 +1,110 @@
+//! Writing the change feed. Every visible change is recorded here, inside
+//! the same transaction as the change (so the cursor can never run ahead of
+//! the state it covers), and live listeners are woken after commit.
+
+use mostrador_core::ErrorCode;
+use uuid::Uuid;
+
+use crate::db::{now_ms, Tx};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The kinds of entity the feed carries (`changes.entity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Order,
+    Conversation,
+    Message,
+    Profile,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Order => "order",
+            Entity::Conversation => "conversation",
+            Entity::Message => "message",
+            Entity::Profile => "profile",
+        }
+    }
+}
+
+/// One change to record.
+#[derive(Debug, Clone, Copy)]
+pub struct Change {
+    pub entity: Entity,
+    pub id: Uuid,
+    /// Whose data it is; `None` for staff-only data.
+    pub customer_id: Option<Uuid>,
+    /// Internal notes: never shown to customers.
+    pub staff_only: bool,
+    pub removed: bool,
+}
+
+impl Change {
+    pub fn upsert(entity: Entity, id: Uuid, customer_id: Option<Uuid>) -> Self {
+        Self {
+            entity,
+            id,
+            customer_id,
+            staff_only: false,
+            removed: false,
+        }
+    }
+}
+
+/// Records a change and returns its sequence number.
+pub async fn record(tx: &mut Tx, change: Change) -> Result<i64, sqlx::Error> {
+    let seq: i64 =
+        sqlx::query_scalar("UPDATE feed_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq")
+            .fetch_one(&mut **tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO changes (seq, entity, entity_id, customer_id, staff_only, removed, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(seq)
+    .bind(change.entity.as_str())
+    .bind(change.id.to_string())
+    .bind(change.customer_id.map(|c| c.to_string()))
+    .bind(i64::from(change.staff_only))
+    .bind(i64::from(change.removed))
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(seq)
+}
+
+/// Commits and wakes live listeners.
+pub async fn commit(state: &AppState, tx: Tx) -> Result<(), AppError> {
+    tx.commit().await?;
+    let head: i64 = sqlx::query_scalar("SELECT seq FROM feed_counter WHERE id = 1")
+        .fetch_one(state.db.pool())
+        .await?;
+    state.notify_feed(head);
+    Ok(())
+}
+
+/// Drops feed entries up to `seq` (maintenance): cursors older than that
+/// must resync.
+pub async fn prune(state: &AppState, up_to_seq: i64) -> Result<(), AppError> {
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("DELETE FROM changes WHERE seq <= $1")
+        .bind(up_to_seq)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE feed_counter SET floor = $1 WHERE id = 1 AND floor < $1")
+        .bind(up_to_seq)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The error for a cursor the feed no longer covers.
+pub fn resync_required() -> AppError {
+    AppError::new(
+        ErrorCode::ResyncRequired,
+        "this cursor is older than the change feed; start a full resync from 0",
+    )
+}

@@ -1,0 +1,594 @@
+//! Conversations and messages. The write functions here (`open`, `send`,
+//! `mark`) take a transaction and are shared by the REST handlers and by
+//! `POST /api/v1/sync/push`, so both paths behave identically.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use mostrador_core::auth::Role;
+use mostrador_core::chat::{
+    Conversation, ConversationStatus, ConversationThread, MarkMessages, Message, MessageKind,
+    MessageState, OpenConversation, Rating, SendMessage, UpdateConversation, MAX_MESSAGE_CHARS,
+    MAX_SUBJECT_CHARS,
+};
+use mostrador_core::{ApiError, ErrorCode};
+use serde::Deserialize;
+use sqlx::Row;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::{now_ms, opt_uuid, ts, uuid, Tx};
+use crate::error::{AppError, AppResult};
+use crate::extract::{invalid, Json, Path, Query};
+use crate::feed::{self, Change, Entity};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_conversations, open_conversation))
+        .routes(routes!(get_conversation, update_conversation))
+        .routes(routes!(send_message))
+        .routes(routes!(mark_messages))
+        .routes(routes!(rate_conversation))
+}
+
+const CONV_COLUMNS: &str =
+    "id, customer_id, order_id, subject, status, assigned_agent_id, rating_score,
+    rating_comment, created_at, updated_at, last_message_at";
+
+fn conversation_from_row(r: &sqlx::any::AnyRow) -> AppResult<Conversation> {
+    let score: Option<i64> = r.try_get("rating_score")?;
+    Ok(Conversation {
+        id: uuid(&r.try_get::<String, _>("id")?)?,
+        customer_id: uuid(&r.try_get::<String, _>("customer_id")?)?,
+        order_id: opt_uuid(r.try_get("order_id")?)?,
+        subject: r.try_get("subject")?,
+        status: ConversationStatus::parse(&r.try_get::<String, _>("status")?)
+            .unwrap_or(ConversationStatus::Open),
+        assigned_agent_id: opt_uuid(r.try_get("assigned_agent_id")?)?,
+        rating: score.map(|score| Rating {
+            score,
+            comment: r.try_get("rating_comment").ok().flatten(),
+        }),
+        created_at: ts(r.try_get("created_at")?),
+        updated_at: ts(r.try_get("updated_at")?),
+        last_message_at: r.try_get::<Option<i64>, _>("last_message_at")?.map(ts),
+    })
+}
+
+const MESSAGE_COLUMNS: &str =
+    "m.id, m.conversation_id, m.author_id, m.author_role, u.display_name AS author_name,
+    m.kind, m.body, m.state, m.created_at";
+
+fn message_from_row(r: &sqlx::any::AnyRow) -> AppResult<Message> {
+    let kind: String = r.try_get("kind")?;
+    let state: String = r.try_get("state")?;
+    Ok(Message {
+        id: uuid(&r.try_get::<String, _>("id")?)?,
+        conversation_id: uuid(&r.try_get::<String, _>("conversation_id")?)?,
+        author_id: uuid(&r.try_get::<String, _>("author_id")?)?,
+        author_role: Role::parse(&r.try_get::<String, _>("author_role")?).unwrap_or(Role::Customer),
+        author_name: r.try_get("author_name")?,
+        kind: if kind == "note" {
+            MessageKind::Note
+        } else {
+            MessageKind::Text
+        },
+        body: r.try_get("body")?,
+        state: match state.as_str() {
+            "read" => MessageState::Read,
+            "delivered" => MessageState::Delivered,
+            _ => MessageState::Sent,
+        },
+        created_at: ts(r.try_get("created_at")?),
+    })
+}
+
+pub async fn load_conversation(
+    conn: &mut sqlx::AnyConnection,
+    id: Uuid,
+) -> AppResult<Option<Conversation>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CONV_COLUMNS} FROM conversations WHERE id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(conversation_from_row).transpose()
+}
+
+/// The conversation if `actor` may see it; 404 otherwise.
+pub async fn visible_conversation(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<Conversation> {
+    match load_conversation(conn, id).await? {
+        Some(c) if actor.can_see_customer(c.customer_id) => Ok(c),
+        _ => Err(AppError::not_found("conversation")),
+    }
+}
+
+pub async fn load_message(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult<Option<Message>> {
+    let row = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(message_from_row).transpose()
+}
+
+async fn thread(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    conversation: Conversation,
+) -> AppResult<ConversationThread> {
+    let notes = if actor.is_staff() {
+        ""
+    } else {
+        " AND m.kind = 'text'"
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.author_id
+         WHERE m.conversation_id = $1{notes} ORDER BY m.created_at, m.id"
+    ))
+    .bind(conversation.id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(ConversationThread {
+        conversation,
+        messages: rows
+            .iter()
+            .map(message_from_row)
+            .collect::<AppResult<_>>()?,
+    })
+}
+
+fn check_body(body: &str) -> AppResult<String> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(invalid("body", "required"));
+    }
+    if body.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(invalid("body", "too_long"));
+    }
+    Ok(body.to_owned())
+}
+
+/// Opens a conversation with its first message (customers only).
+pub async fn open(tx: &mut Tx, actor: &Actor, req: &OpenConversation) -> AppResult<Vec<Uuid>> {
+    if actor.role != Role::Customer {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "only customers open conversations",
+        ));
+    }
+    let subject = req.subject.trim();
+    if subject.is_empty() {
+        return Err(invalid("subject", "required"));
+    }
+    if subject.chars().count() > MAX_SUBJECT_CHARS {
+        return Err(invalid("subject", "too_long"));
+    }
+    let body = check_body(&req.body)?;
+    if let Some(existing) = load_conversation(tx, req.id).await? {
+        // The same request again (e.g. resent after a lost answer).
+        if existing.customer_id == actor.user_id {
+            return Ok(vec![req.id, req.message_id]);
+        }
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "conversation id already in use",
+        ));
+    }
+    if let Some(order_id) = req.order_id {
+        let owner: Option<Option<String>> =
+            sqlx::query_scalar("SELECT customer_id FROM orders WHERE id = $1")
+                .bind(order_id.to_string())
+                .fetch_optional(&mut **tx)
+                .await?;
+        if owner.flatten() != Some(actor.user_id.to_string()) {
+            return Err(AppError::not_found("order"));
+        }
+    }
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO conversations (id, customer_id, order_id, subject, status, assigned_agent_id, rating_score,
+            rating_comment, created_at, updated_at, last_message_at)
+         VALUES ($1, $2, $3, $4, 'open', NULL, NULL, NULL, $5, $5, $5)",
+    )
+    .bind(req.id.to_string())
+    .bind(actor.user_id.to_string())
+    .bind(req.order_id.map(|o| o.to_string()))
+    .bind(subject)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    insert_message(
+        tx,
+        actor,
+        req.id,
+        req.message_id,
+        MessageKind::Text,
+        &body,
+        now,
+    )
+    .await?;
+    feed::record(
+        tx,
+        Change::upsert(Entity::Conversation, req.id, Some(actor.user_id)),
+    )
+    .await?;
+    feed::record(
+        tx,
+        Change::upsert(Entity::Message, req.message_id, Some(actor.user_id)),
+    )
+    .await?;
+    Ok(vec![req.id, req.message_id])
+}
+
+async fn insert_message(
+    tx: &mut Tx,
+    actor: &Actor,
+    conversation_id: Uuid,
+    id: Uuid,
+    kind: MessageKind,
+    body: &str,
+    now: i64,
+) -> AppResult<()> {
+    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM messages WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if taken.is_some() {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "message id already in use",
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, author_id, author_role, kind, body, state, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'sent', $7)",
+    )
+    .bind(id.to_string())
+    .bind(conversation_id.to_string())
+    .bind(actor.user_id.to_string())
+    .bind(actor.role.as_str())
+    .bind(if kind == MessageKind::Note { "note" } else { "text" })
+    .bind(body)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Adds a message (or, for staff, an internal note) to a conversation.
+pub async fn send(
+    tx: &mut Tx,
+    actor: &Actor,
+    conversation_id: Uuid,
+    req: &SendMessage,
+) -> AppResult<Vec<Uuid>> {
+    let conv = visible_conversation(tx, actor, conversation_id).await?;
+    if req.kind == MessageKind::Note && !actor.is_staff() {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "internal notes are for support staff",
+        ));
+    }
+    let body = check_body(&req.body)?;
+    if let Some(existing) = load_message(tx, req.id).await? {
+        if existing.author_id == actor.user_id
+            && existing.conversation_id == conversation_id
+            && existing.body == body
+        {
+            return Ok(vec![req.id]);
+        }
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "message id already in use",
+        ));
+    }
+    let now = now_ms();
+    insert_message(tx, actor, conversation_id, req.id, req.kind, &body, now).await?;
+    if req.kind == MessageKind::Text {
+        // A customer writing again reopens; an agent replying claims an
+        // unassigned conversation.
+        let (status, assignee) = if actor.is_staff() {
+            (conv.status, conv.assigned_agent_id.or(Some(actor.user_id)))
+        } else {
+            (ConversationStatus::Open, conv.assigned_agent_id)
+        };
+        sqlx::query(
+            "UPDATE conversations SET status = $1, assigned_agent_id = $2, updated_at = $3, last_message_at = $3 WHERE id = $4",
+        )
+        .bind(status.as_str())
+        .bind(assignee.map(|a| a.to_string()))
+        .bind(now)
+        .bind(conversation_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+        feed::record(
+            tx,
+            Change::upsert(
+                Entity::Conversation,
+                conversation_id,
+                Some(conv.customer_id),
+            ),
+        )
+        .await?;
+    }
+    feed::record(
+        tx,
+        Change {
+            staff_only: req.kind == MessageKind::Note,
+            ..Change::upsert(Entity::Message, req.id, Some(conv.customer_id))
+        },
+    )
+    .await?;
+    Ok(vec![req.id])
+}
+
+/// Marks the other side's messages up to `up_to` as delivered or read
+/// (states only move forward).
+pub async fn mark(
+    tx: &mut Tx,
+    actor: &Actor,
+    conversation_id: Uuid,
+    req: &MarkMessages,
+) -> AppResult<Vec<Uuid>> {
+    let conv = visible_conversation(tx, actor, conversation_id).await?;
+    if req.state == MessageState::Sent {
+        return Err(invalid("state", "must_be_delivered_or_read"));
+    }
+    let anchor: Option<i64> = sqlx::query_scalar(
+        "SELECT created_at FROM messages WHERE id = $1 AND conversation_id = $2",
+    )
+    .bind(req.up_to.to_string())
+    .bind(conversation_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let anchor = anchor.ok_or_else(|| AppError::not_found("message"))?;
+    let (state, rank) = match req.state {
+        MessageState::Read => ("read", 2i64),
+        _ => ("delivered", 1i64),
+    };
+    let other_side = if actor.is_staff() {
+        "author_role = 'customer'"
+    } else {
+        "author_role <> 'customer' AND kind = 'text'"
+    };
+    let ids: Vec<String> = sqlx::query_scalar(&format!(
+        "UPDATE messages SET state = $1
+         WHERE conversation_id = $2 AND created_at <= $3 AND {other_side}
+           AND (CASE state WHEN 'sent' THEN 0 WHEN 'delivered' THEN 1 ELSE 2 END) < $4
+         RETURNING id"
+    ))
+    .bind(state)
+    .bind(conversation_id.to_string())
+    .bind(anchor)
+    .bind(rank)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = uuid(&id)?;
+        feed::record(
+            tx,
+            Change::upsert(Entity::Message, id, Some(conv.customer_id)),
+        )
+        .await?;
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// Records a conversation change, commits, and answers with its new state.
+async fn conversation_changed(
+    state: &AppState,
+    mut tx: Tx,
+    actor: &Actor,
+    conv: &Conversation,
+) -> AppResult<Json<Conversation>> {
+    feed::record(
+        &mut tx,
+        Change::upsert(Entity::Conversation, conv.id, Some(conv.customer_id)),
+    )
+    .await?;
+    let updated = visible_conversation(&mut tx, actor, conv.id).await?;
+    feed::commit(state, tx).await?;
+    Ok(Json(updated))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ConversationQuery {
+    pub status: Option<ConversationStatus>,
+    pub limit: Option<i64>,
+}
+
+/// The caller's conversations, most recent first (staff: everyone's).
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])), params(ConversationQuery),
+    responses((status = 200, body = Vec<Conversation>), (status = 401, body = ApiError)))]
+pub async fn list_conversations(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<ConversationQuery>,
+) -> AppResult<Json<Vec<Conversation>>> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let mut sql = format!("SELECT {CONV_COLUMNS} FROM conversations WHERE 1 = 1");
+    let mut binds = Vec::new();
+    if !actor.is_staff() {
+        binds.push(actor.user_id.to_string());
+        sql.push_str(&format!(" AND customer_id = ${}", binds.len()));
+    }
+    if let Some(s) = q.status {
+        binds.push(s.as_str().to_owned());
+        sql.push_str(&format!(" AND status = ${}", binds.len()));
+    }
+    sql.push_str(&format!(" ORDER BY updated_at DESC LIMIT {limit}"));
+    let mut query = sqlx::query(&sql);
+    for b in binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(state.db.pool()).await?;
+    Ok(Json(
+        rows.iter()
+            .map(conversation_from_row)
+            .collect::<AppResult<_>>()?,
+    ))
+}
+
+/// Opens a conversation (optionally about an order) with its first message.
+/// Resending the same ids is harmless.
+#[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])), request_body = OpenConversation,
+    responses((status = 201, body = ConversationThread), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+#[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
+pub async fn open_conversation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(req): Json<OpenConversation>,
+) -> AppResult<(StatusCode, Json<ConversationThread>)> {
+    let mut tx = state.db.begin_write().await?;
+    open(&mut tx, &actor, &req).await?;
+    let conv = visible_conversation(&mut tx, &actor, req.id).await?;
+    let t = thread(&mut tx, &actor, conv).await?;
+    feed::commit(&state, tx).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// A conversation and its messages (internal notes only for staff).
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = ConversationThread), (status = 404, body = ApiError)))]
+pub async fn get_conversation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<ConversationThread>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let conv = visible_conversation(&mut conn, &actor, id).await?;
+    Ok(Json(thread(&mut conn, &actor, conv).await?))
+}
+
+/// Staff: set status (open / pending / resolved) and assignment.
+#[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = UpdateConversation,
+    responses((status = 200, body = Conversation), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+#[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
+pub async fn update_conversation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateConversation>,
+) -> AppResult<Json<Conversation>> {
+    actor.require_staff()?;
+    let mut tx = state.db.begin_write().await?;
+    let conv = visible_conversation(&mut tx, &actor, id).await?;
+    let assignee = match req.assigned_agent_id {
+        Some(Some(agent)) => {
+            let ok: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM users WHERE id = $1 AND role IN ('agent', 'admin') AND disabled = 0",
+            )
+            .bind(agent.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if ok.is_none() {
+                return Err(invalid("assigned_agent_id", "not_an_active_agent"));
+            }
+            Some(agent)
+        }
+        Some(None) => None,
+        None => conv.assigned_agent_id,
+    };
+    let status = req.status.unwrap_or(conv.status);
+    sqlx::query("UPDATE conversations SET status = $1, assigned_agent_id = $2, updated_at = $3 WHERE id = $4")
+        .bind(status.as_str())
+        .bind(assignee.map(|a| a.to_string()))
+        .bind(now_ms())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    conversation_changed(&state, tx, &actor, &conv).await
+}
+
+/// Sends a message; resending the same message id is harmless.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = SendMessage,
+    responses((status = 201, body = Message), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+#[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(req): Json<SendMessage>,
+) -> AppResult<(StatusCode, Json<Message>)> {
+    let mut tx = state.db.begin_write().await?;
+    send(&mut tx, &actor, id, &req).await?;
+    let msg = load_message(&mut tx, req.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("message"))?;
+    feed::commit(&state, tx).await?;
+    Ok((StatusCode::CREATED, Json(msg)))
+}
+
+/// Marks the other side's messages as delivered or read.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/marks", tag = "conversations", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = MarkMessages,
+    responses((status = 204), (status = 404, body = ApiError)))]
+pub async fn mark_messages(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(req): Json<MarkMessages>,
+) -> AppResult<StatusCode> {
+    let mut tx = state.db.begin_write().await?;
+    mark(&mut tx, &actor, id, &req).await?;
+    feed::commit(&state, tx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The customer rates a resolved conversation, 1 to 5, with a comment.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/rating", tag = "conversations", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = Rating,
+    responses((status = 200, body = Conversation), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn rate_conversation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(rating): Json<Rating>,
+) -> AppResult<Json<Conversation>> {
+    if !(1..=5).contains(&rating.score) {
+        return Err(invalid("score", "out_of_range"));
+    }
+    let comment = rating
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if comment.is_some_and(|c| c.chars().count() > 2000) {
+        return Err(invalid("comment", "too_long"));
+    }
+    let mut tx = state.db.begin_write().await?;
+    let conv = visible_conversation(&mut tx, &actor, id).await?;
+    if conv.customer_id != actor.user_id {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "only the customer rates a conversation",
+        ));
+    }
+    if conv.status != ConversationStatus::Resolved {
+        return Err(AppError::Api(ApiError::new(
+            ErrorCode::Conflict,
+            "a conversation can be rated once it is resolved",
+        )));
+    }
+    sqlx::query("UPDATE conversations SET rating_score = $1, rating_comment = $2, updated_at = $3 WHERE id = $4")
+        .bind(rating.score)
+        .bind(comment)
+        .bind(now_ms())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    conversation_changed(&state, tx, &actor, &conv).await
+}

@@ -1,0 +1,427 @@
+//! Orders and tracking: reading them, and the shop's signed ingest webhook.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use hmac::{Hmac, Mac};
+use mostrador_core::auth::normalize_email;
+use mostrador_core::orders::{
+    IngestEvent, IngestKind, IngestResult, Order, OrderItem, PostalAddress, Shipment,
+    TrackingEvent, TrackingStatus, SIGNATURE_HEADER,
+};
+use mostrador_core::{ApiError, ErrorCode};
+use serde::Deserialize;
+use sha2::Sha256;
+use sqlx::Row;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::{now_ms, opt_uuid, ts, uuid, Tx};
+use crate::error::{AppError, AppResult};
+use crate::extract::{invalid, Json, Path, Query};
+use crate::feed::{self, Change, Entity};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(ingest))
+}
+
+const ORDER_COLUMNS: &str = "id, number, customer_id, placed_at, total_minor, currency, items_json,
+    shipping_address_json, carrier, tracking_number, eta, status, updated_at";
+
+fn decode_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_str(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+async fn order_from_row(conn: &mut sqlx::AnyConnection, r: &sqlx::any::AnyRow) -> AppResult<Order> {
+    let id = uuid(&r.try_get::<String, _>("id")?)?;
+    let events = sqlx::query(
+        "SELECT id, status, at, place, description FROM tracking_events WHERE order_id = $1 ORDER BY at, id",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut timeline = Vec::with_capacity(events.len());
+    for e in events {
+        let status: String = e.try_get("status")?;
+        timeline.push(TrackingEvent {
+            id: e.try_get("id")?,
+            status: TrackingStatus::parse(&status).unwrap_or(TrackingStatus::Placed),
+            at: ts(e.try_get("at")?),
+            place: e.try_get("place")?,
+            description: e.try_get("description")?,
+        });
+    }
+    let carrier: Option<String> = r.try_get("carrier")?;
+    let tracking_number: Option<String> = r.try_get("tracking_number")?;
+    let shipment = match (carrier, tracking_number) {
+        (Some(carrier), Some(tracking_number)) => Some(Shipment {
+            carrier,
+            tracking_number,
+            eta: r.try_get::<Option<i64>, _>("eta")?.map(ts),
+        }),
+        _ => None,
+    };
+    let status: String = r.try_get("status")?;
+    Ok(Order {
+        id,
+        number: r.try_get("number")?,
+        customer_id: opt_uuid(r.try_get("customer_id")?)?,
+        status: TrackingStatus::parse(&status).unwrap_or(TrackingStatus::Placed),
+        placed_at: ts(r.try_get("placed_at")?),
+        total_minor: r.try_get("total_minor")?,
+        currency: r.try_get("currency")?,
+        items: decode_json(&r.try_get::<String, _>("items_json")?)?,
+        shipping_address: r
+            .try_get::<Option<String>, _>("shipping_address_json")?
+            .as_deref()
+            .map(decode_json)
+            .transpose()?,
+        shipment,
+        timeline,
+        updated_at: ts(r.try_get("updated_at")?),
+    })
+}
+
+/// Loads an order with its timeline.
+pub async fn load_order(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult<Option<Order>> {
+    let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(r) => Ok(Some(order_from_row(conn, &r).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Loads an order only if `actor` may see it (404 otherwise: a customer
+/// cannot learn that someone else's order exists).
+pub async fn visible_order(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<Order> {
+    match load_order(conn, id).await? {
+        Some(o) if actor.is_staff() || o.customer_id == Some(actor.user_id) => Ok(o),
+        _ => Err(AppError::not_found("order")),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OrderQuery {
+    /// Staff only: one customer's orders.
+    pub customer_id: Option<Uuid>,
+    pub limit: Option<i64>,
+}
+
+/// The caller's orders, newest first (staff: every customer's, or one's).
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(OrderQuery),
+    responses((status = 200, body = Vec<Order>), (status = 401, body = ApiError)))]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<OrderQuery>,
+) -> AppResult<Json<Vec<Order>>> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let customer = if actor.is_staff() {
+        q.customer_id
+    } else {
+        Some(actor.user_id)
+    };
+    let mut conn = state.db.pool().acquire().await?;
+    let rows = match customer {
+        Some(c) => {
+            sqlx::query(&format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 ORDER BY placed_at DESC LIMIT $2"
+            ))
+            .bind(c.to_string())
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        None => {
+            sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders ORDER BY placed_at DESC LIMIT $1"))
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(order_from_row(&mut conn, r).await?);
+    }
+    Ok(Json(out))
+}
+
+/// One order with its items, shipment and tracking timeline.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Order), (status = 404, body = ApiError)))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<Order>> {
+    let mut conn = state.db.pool().acquire().await?;
+    Ok(Json(visible_order(&mut conn, &actor, id).await?))
+}
+
+/// `sha256=<hex>` of HMAC-SHA256(secret, body), checked in constant time.
+pub fn verify_signature(secret: &str, body: &[u8], header: Option<&str>) -> bool {
+    let Some(hex_sig) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
+        return false;
+    };
+    let Ok(sig) = hex::decode(hex_sig) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&sig).is_ok()
+}
+
+/// Signs a body the way the shop must (for the shop's integrators and tests).
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Order and shipment events from the shop. Signed with HMAC-SHA256 over
+/// the raw body (header `X-Mostrador-Signature: sha256=<hex>`); idempotent by
+/// `event_id`; applied by `occurred_at`, so an older event never overwrites
+/// newer state. A bad signature gets 401 and changes nothing.
+#[utoipa::path(post, path = "/api/v1/integrations/orders", tag = "integrations", request_body = IngestEvent,
+    params(("X-Mostrador-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of the raw body>")),
+    responses((status = 200, body = IngestResult), (status = 401, body = ApiError), (status = 422, body = ApiError), (status = 503, body = ApiError)))]
+#[tracing::instrument(skip_all)]
+pub async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Json<IngestResult>> {
+    let Some(secret) = state.config.webhook_secret.as_deref() else {
+        return Err(AppError::new(
+            ErrorCode::Unavailable,
+            "order ingest is not configured on this server",
+        ));
+    };
+    let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    if !verify_signature(secret, &body, sig) {
+        tracing::warn!("ingest: bad or missing signature");
+        return Err(AppError::new(
+            ErrorCode::Unauthorized,
+            "bad or missing webhook signature",
+        ));
+    }
+    let event: IngestEvent = serde_json::from_slice(&body).map_err(|e| {
+        let code = if e.is_data() {
+            ErrorCode::ValidationFailed
+        } else {
+            ErrorCode::BadRequest
+        };
+        AppError::Api(ApiError::new(code, format!("invalid event: {e}")))
+    })?;
+    let mut tx = state.db.begin_write().await?;
+    let result = apply_ingest(&mut tx, &event).await?;
+    feed::commit(&state, tx).await?;
+    tracing::info!(event_id = %event.event_id, applied = result.applied, "ingest");
+    Ok(Json(result))
+}
+
+/// Applies one shop event inside `tx` (also used by the demo seeder).
+pub async fn apply_ingest(tx: &mut Tx, event: &IngestEvent) -> AppResult<IngestResult> {
+    if event.event_id.trim().is_empty() || event.event_id.len() > 200 {
+        return Err(invalid("event_id", "invalid"));
+    }
+    if event.order_number.trim().is_empty() || event.order_number.len() > 100 {
+        return Err(invalid("order_number", "invalid"));
+    }
+    let seen: Option<String> =
+        sqlx::query_scalar("SELECT order_id FROM ingest_events WHERE event_id = $1")
+            .bind(&event.event_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some(order_id) = seen {
+        return Ok(IngestResult {
+            order_id: uuid(&order_id)?,
+            applied: false,
+        });
+    }
+    let at = event.occurred_at.as_millisecond();
+    let now = now_ms();
+    let existing: Option<String> = sqlx::query_scalar("SELECT id FROM orders WHERE number = $1")
+        .bind(&event.order_number)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let order_id = match existing {
+        Some(id) => uuid(&id)?,
+        None => {
+            let id = Uuid::now_v7();
+            sqlx::query(
+                "INSERT INTO orders (id, number, customer_email, customer_id, placed_at, total_minor, currency,
+                    items_json, shipping_address_json, snapshot_at, carrier, tracking_number, eta, shipment_at,
+                    status, status_at, status_event_id, updated_at)
+                 VALUES ($1, $2, '', NULL, $3, 0, '', '[]', NULL, 0, NULL, NULL, NULL, 0, 'placed', 0, '', $4)",
+            )
+            .bind(id.to_string())
+            .bind(&event.order_number)
+            .bind(at)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            id
+        }
+    };
+    match &event.kind {
+        IngestKind::OrderUpserted {
+            customer_email,
+            placed_at,
+            total_minor,
+            currency,
+            items,
+            shipping_address,
+        } => {
+            let email = normalize_email(customer_email)
+                .ok_or_else(|| invalid("customer_email", "invalid"))?;
+            validate_order(*total_minor, currency, items, shipping_address.as_ref())?;
+            let customer: Option<String> =
+                sqlx::query_scalar("SELECT id FROM users WHERE email = $1 AND role = 'customer' AND deleted_at IS NULL")
+                    .bind(&email)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            sqlx::query(
+                "UPDATE orders SET customer_email = $1, customer_id = $2, placed_at = $3, total_minor = $4,
+                    currency = $5, items_json = $6, shipping_address_json = $7, snapshot_at = $8, updated_at = $9
+                 WHERE id = $10 AND snapshot_at < $8",
+            )
+            .bind(&email)
+            .bind(customer)
+            .bind(placed_at.as_millisecond())
+            .bind(total_minor)
+            .bind(currency.to_uppercase())
+            .bind(serde_json::to_string(items).map_err(anyhow::Error::from)?)
+            .bind(shipping_address.as_ref().map(serde_json::to_string).transpose().map_err(anyhow::Error::from)?)
+            .bind(at)
+            .bind(now)
+            .bind(order_id.to_string())
+            .execute(&mut **tx)
+            .await?;
+        }
+        IngestKind::Tracking {
+            status,
+            place,
+            description,
+            shipment,
+        } => {
+            sqlx::query("INSERT INTO tracking_events (id, order_id, status, at, place, description) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&event.event_id)
+                .bind(order_id.to_string())
+                .bind(status.as_str())
+                .bind(at)
+                .bind(place.as_deref().map(|p| truncate(p, 200)))
+                .bind(description.as_deref().map(|d| truncate(d, 1000)))
+                .execute(&mut **tx)
+                .await?;
+            // Newest event wins, by event time then event id: arrival order
+            // does not matter.
+            sqlx::query(
+                "UPDATE orders SET status = $1, status_at = $2, status_event_id = $3, updated_at = $4
+                 WHERE id = $5 AND (status_at < $2 OR (status_at = $2 AND status_event_id < $3))",
+            )
+            .bind(status.as_str())
+            .bind(at)
+            .bind(&event.event_id)
+            .bind(now)
+            .bind(order_id.to_string())
+            .execute(&mut **tx)
+            .await?;
+            if let Some(s) = shipment {
+                sqlx::query(
+                    "UPDATE orders SET carrier = $1, tracking_number = $2, eta = $3, shipment_at = $4, updated_at = $5
+                     WHERE id = $6 AND shipment_at <= $4",
+                )
+                .bind(truncate(&s.carrier, 100))
+                .bind(truncate(&s.tracking_number, 100))
+                .bind(s.eta.map(|e| e.as_millisecond()))
+                .bind(at)
+                .bind(now)
+                .bind(order_id.to_string())
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+    }
+    sqlx::query("INSERT INTO ingest_events (event_id, order_id, received_at) VALUES ($1, $2, $3)")
+        .bind(&event.event_id)
+        .bind(order_id.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    let customer: Option<String> =
+        sqlx::query_scalar("SELECT customer_id FROM orders WHERE id = $1")
+            .bind(order_id.to_string())
+            .fetch_one(&mut **tx)
+            .await?;
+    feed::record(
+        tx,
+        Change::upsert(Entity::Order, order_id, opt_uuid(customer)?),
+    )
+    .await?;
+    Ok(IngestResult {
+        order_id,
+        applied: true,
+    })
+}
+
+fn validate_order(
+    total: i64,
+    currency: &str,
+    items: &[OrderItem],
+    addr: Option<&PostalAddress>,
+) -> AppResult<()> {
+    if total < 0 {
+        return Err(invalid("total_minor", "negative"));
+    }
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(invalid("currency", "not_iso_4217"));
+    }
+    if items.len() > 500
+        || items
+            .iter()
+            .any(|i| i.quantity <= 0 || i.unit_price_minor < 0)
+    {
+        return Err(invalid("items", "invalid"));
+    }
+    if let Some(a) = addr {
+        if a.country.len() != 2 {
+            return Err(invalid("shipping_address.country", "not_iso_3166"));
+        }
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_only_with_the_right_secret_and_body() {
+        let sig = sign("s3cret", b"{\"a\":1}");
+        assert!(verify_signature("s3cret", b"{\"a\":1}", Some(&sig)));
+        assert!(!verify_signature("other", b"{\"a\":1}", Some(&sig)));
+        assert!(!verify_signature("s3cret", b"{\"a\":2}", Some(&sig)));
+        assert!(!verify_signature("s3cret", b"{\"a\":1}", None));
+        assert!(!verify_signature("s3cret", b"{\"a\":1}", Some("sha256=zz")));
+    }
+}

@@ -1,0 +1,219 @@
+//! The change feed and batched client writes.
+//!
+//! `GET /api/v1/sync?since=N` pages through `changes` in sequence order.
+//! Because write transactions are serialised on the feed counter (see
+//! `db::Db::begin_write`), sequence order is commit order, so a reader that
+//! continues from the last cursor it saw can never skip a change.
+//!
+//! `POST /api/v1/sync/push` applies each mutation in its own transaction
+//! together with its idempotency record, so a resent mutation returns its
+//! first result and changes nothing.
+
+use axum::extract::State;
+use mostrador_core::sync::{
+    Mutation, MutationOp, MutationOutcome, MutationResult, PushRequest, PushResponse, SyncItem,
+    SyncPage, DEFAULT_PAGE, MAX_PAGE, MAX_PUSH,
+};
+use serde::Deserialize;
+use sqlx::Row;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::{now_ms, uuid};
+use crate::error::{AppError, AppResult};
+use crate::extract::{invalid, Json, Query};
+use crate::feed;
+use crate::routes::{chat, orders, profile};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(pull))
+        .routes(routes!(push))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SyncQuery {
+    /// The cursor from the previous page; 0 for everything.
+    #[serde(default)]
+    pub since: i64,
+    /// Changes per page (default 200, at most 1000).
+    pub limit: Option<i64>,
+}
+
+/// Reads one page of the caller's change feed.
+pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> AppResult<SyncPage> {
+    let mut conn = state.db.pool().acquire().await?;
+    let floor: i64 = sqlx::query_scalar("SELECT floor FROM feed_counter WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    if since < floor {
+        return Err(feed::resync_required());
+    }
+    let rows = if actor.is_staff() {
+        sqlx::query("SELECT seq, entity, entity_id, removed FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(since)
+            .bind(limit + 1)
+            .fetch_all(&mut *conn)
+            .await?
+    } else {
+        sqlx::query(
+            "SELECT seq, entity, entity_id, removed FROM changes
+             WHERE customer_id = $1 AND staff_only = 0 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(actor.user_id.to_string())
+        .bind(since)
+        .bind(limit + 1)
+        .fetch_all(&mut *conn)
+        .await?
+    };
+    let has_more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let mut cursor = since;
+    // Each entity once, at the position of its last change in the page.
+    let mut keys: Vec<(String, Uuid, bool)> = Vec::with_capacity(rows.len());
+    for r in rows {
+        cursor = r.try_get("seq")?;
+        let entity: String = r.try_get("entity")?;
+        let id = uuid(&r.try_get::<String, _>("entity_id")?)?;
+        let removed = r.try_get::<i64, _>("removed")? != 0;
+        keys.retain(|(e, i, _)| !(e == &entity && *i == id));
+        keys.push((entity, id, removed));
+    }
+    let mut items = Vec::with_capacity(keys.len());
+    for (entity, id, removed) in keys {
+        let gone = || SyncItem::Removed {
+            kind: entity.clone(),
+            id,
+        };
+        let item = if removed {
+            gone()
+        } else {
+            match entity.as_str() {
+                "order" => match orders::load_order(&mut conn, id).await? {
+                    Some(o) if actor.is_staff() || o.customer_id == Some(actor.user_id) => {
+                        SyncItem::Order(o)
+                    }
+                    _ => gone(),
+                },
+                "conversation" => match chat::load_conversation(&mut conn, id).await? {
+                    Some(c) if actor.can_see_customer(c.customer_id) => SyncItem::Conversation(c),
+                    _ => gone(),
+                },
+                "message" => match chat::load_message(&mut conn, id).await? {
+                    Some(m)
+                        if actor.is_staff()
+                            || m.kind == mostrador_core::chat::MessageKind::Text =>
+                    {
+                        SyncItem::Message(m)
+                    }
+                    _ => gone(),
+                },
+                "profile" => match profile::load_profile(&mut conn, id).await? {
+                    Some(p) if actor.can_see_customer(p.user_id) => SyncItem::Profile(p),
+                    _ => gone(),
+                },
+                _ => continue,
+            }
+        };
+        items.push(item);
+    }
+    Ok(SyncPage {
+        items,
+        cursor,
+        has_more,
+    })
+}
+
+/// Changes since a cursor: the current state of each changed entity the
+/// caller may see (or a removal), the next cursor and `has_more`. A cursor
+/// older than the feed gets 410 `resync_required`.
+#[utoipa::path(get, path = "/api/v1/sync", tag = "sync", security(("bearer" = [])), params(SyncQuery),
+    responses((status = 200, body = SyncPage), (status = 410, body = mostrador_core::ApiError)))]
+pub async fn pull(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<SyncQuery>,
+) -> AppResult<Json<SyncPage>> {
+    if q.since < 0 {
+        return Err(invalid("since", "negative"));
+    }
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    Ok(Json(page(&state, &actor, q.since, limit).await?))
+}
+
+/// Applies a batch of client mutations in order, each idempotent by its
+/// `client_id`; each gets its own result. A transient failure (5xx) aborts
+/// the rest of the batch: the client resends it, and what was applied is
+/// not applied twice.
+#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", security(("bearer" = [])), request_body = PushRequest,
+    responses((status = 200, body = PushResponse), (status = 413, body = mostrador_core::ApiError)))]
+#[tracing::instrument(skip_all, fields(user.id = %actor.user_id, n = req.mutations.len()))]
+pub async fn push(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(req): Json<PushRequest>,
+) -> AppResult<Json<PushResponse>> {
+    if req.mutations.len() > MAX_PUSH {
+        return Err(AppError::new(
+            mostrador_core::ErrorCode::PayloadTooLarge,
+            format!("at most {MAX_PUSH} mutations per push"),
+        ));
+    }
+    let mut results = Vec::with_capacity(req.mutations.len());
+    for m in &req.mutations {
+        results.push(apply_one(&state, &actor, m).await?);
+    }
+    Ok(Json(PushResponse { results }))
+}
+
+async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<MutationResult> {
+    let mut tx = state.db.begin_write().await?;
+    let first: Option<String> = sqlx::query_scalar(
+        "SELECT result_json FROM applied_mutations WHERE user_id = $1 AND client_id = $2",
+    )
+    .bind(actor.user_id.to_string())
+    .bind(m.client_id.to_string())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(json) = first {
+        tx.rollback().await?;
+        return Ok(serde_json::from_str(&json).map_err(anyhow::Error::from)?);
+    }
+    let applied = match &m.op {
+        MutationOp::OpenConversation(req) => chat::open(&mut tx, actor, req).await,
+        MutationOp::SendMessage {
+            conversation_id,
+            message,
+        } => chat::send(&mut tx, actor, *conversation_id, message).await,
+        MutationOp::MarkMessages {
+            conversation_id,
+            mark,
+        } => chat::mark(&mut tx, actor, *conversation_id, mark).await,
+    };
+    let outcome = match applied {
+        Ok(ids) => MutationOutcome::Applied { ids },
+        Err(AppError::Api(error)) if !error.code.is_transient() => {
+            // Undo any partial work, then remember the refusal.
+            tx.rollback().await?;
+            tx = state.db.begin_write().await?;
+            MutationOutcome::Rejected { error }
+        }
+        Err(other) => return Err(other),
+    };
+    let result = MutationResult {
+        client_id: m.client_id,
+        outcome,
+    };
+    sqlx::query("INSERT INTO applied_mutations (user_id, client_id, result_json, at) VALUES ($1, $2, $3, $4)")
+        .bind(actor.user_id.to_string())
+        .bind(m.client_id.to_string())
+        .bind(serde_json::to_string(&result).map_err(anyhow::Error::from)?)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    feed::commit(state, tx).await?;
+    Ok(result)
+}
