@@ -10,6 +10,7 @@ pub mod auth;
 pub mod chat;
 pub mod error;
 pub mod health;
+pub mod live;
 pub mod orders;
 pub mod phone;
 pub mod profile;

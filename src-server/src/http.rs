@@ -53,6 +53,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::chat::router())
         .merge(routes::profile::router())
         .merge(routes::sync::router())
+        .merge(crate::live::router())
 }
 
 /// The OpenAPI 3.1 document, generated from the handlers.

@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod feed;
 pub mod http;
+pub mod live;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
@@ -60,7 +61,13 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<(TcpListener, AppSt
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
-    Ok((listener, AppState::new(db, config)))
+    let state = AppState::new(db, config);
+    let head: i64 = sqlx::query_scalar("SELECT seq FROM feed_counter WHERE id = 1")
+        .fetch_one(state.db.pool())
+        .await?;
+    state.feed_head.send_replace(head);
+    live::spawn_dispatcher(state.clone());
+    Ok((listener, state))
 }
 
 async fn shutdown_signal() {

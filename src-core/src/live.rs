@@ -1,0 +1,39 @@
+//! Messages on the live WebSocket (`GET /api/v1/live`). **Wire promise.**
+//!
+//! The server never sends entity data here: `changed` is a poke carrying the
+//! feed head, and the client pulls `GET /api/v1/sync` from its own cursor.
+//! That keeps one source of truth for what a user may see.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Role;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveServerMessage {
+    /// First message: the feed head when the connection opened.
+    Hello { cursor: i64 },
+    /// Something the caller may see changed; pull from your cursor.
+    Changed { cursor: i64 },
+    /// Someone is typing in a conversation the caller can see.
+    Typing {
+        conversation_id: Uuid,
+        user_id: Uuid,
+        name: String,
+        role: Role,
+    },
+    /// The connection fell behind; pull the feed from your cursor (the
+    /// connection stays open).
+    ResyncRequired,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveClientMessage {
+    /// The caller is typing in this conversation (send at most every few
+    /// seconds while typing).
+    Typing { conversation_id: Uuid },
+}

@@ -1,0 +1,175 @@
+//! The live WebSocket: token-authenticated, pokes within milliseconds of a
+//! commit to those who may see the change, typing relayed to the other side
+//! only, and a stalled consumer slows no one.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Backend, TestServer};
+use futures_util::{SinkExt, StreamExt};
+use mostrador_core::auth::Role;
+use mostrador_core::live::LiveServerMessage;
+use serde_json::json;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(s: &TestServer, token: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let mut req =
+        format!("{}/api/v1/live", s.base.replace("http://", "ws://")).into_client_request()?;
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+    Ok(ws)
+}
+
+/// The next server message that is not a ping, within `within`.
+async fn next(ws: &mut Ws, within: Duration) -> Option<LiveServerMessage> {
+    tokio::time::timeout(within, async {
+        while let Some(Ok(msg)) = ws.next().await {
+            if let Message::Text(t) = msg {
+                return serde_json::from_str(&t).ok();
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+async fn live_pokes_reach_who_may_see_and_typing_crosses_sides(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    assert!(
+        connect(&s, "not-a-token").await.is_err(),
+        "anonymous upgrade refused"
+    );
+    let (a, _) = s.customer("a@example.com").await;
+    let (b, _) = s.customer("b@example.com").await;
+    let (agent, _) = s.staff("agent@shop.test", Role::Agent).await;
+    let mut ws_a = connect(&s, &a).await.unwrap();
+    let mut ws_b = connect(&s, &b).await.unwrap();
+    let mut ws_agent = connect(&s, &agent).await.unwrap();
+    for ws in [&mut ws_a, &mut ws_b, &mut ws_agent] {
+        assert!(matches!(
+            next(ws, Duration::from_secs(5)).await,
+            Some(LiveServerMessage::Hello { .. })
+        ));
+    }
+
+    let conv = Uuid::new_v4();
+    s.post(
+        "/api/v1/conversations",
+        Some(&a),
+        json!({"id": conv, "subject": "Late", "message_id": Uuid::new_v4(), "body": "it's late"}),
+    )
+    .await;
+    let Some(LiveServerMessage::Changed { cursor }) =
+        next(&mut ws_agent, Duration::from_secs(5)).await
+    else {
+        panic!("agent was not poked");
+    };
+    assert!(matches!(
+        next(&mut ws_a, Duration::from_secs(5)).await,
+        Some(LiveServerMessage::Changed { .. })
+    ));
+    // The poke's cursor covers the new message: pulling up to it finds it.
+    let (_, page) = s.get("/api/v1/sync?since=0", &agent).await;
+    assert!(page["cursor"].as_i64().unwrap() >= cursor);
+    assert!(page.to_string().contains("it's late"));
+    assert_eq!(
+        next(&mut ws_b, Duration::from_millis(300)).await,
+        None,
+        "B sees nothing of A's conversation"
+    );
+
+    // Typing: the agent sees the customer type; the other customer does not.
+    ws_a.send(Message::Text(
+        json!({"type": "typing", "conversation_id": conv})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    loop {
+        match next(&mut ws_agent, Duration::from_secs(5)).await {
+            Some(LiveServerMessage::Typing {
+                conversation_id,
+                role,
+                ..
+            }) => {
+                assert_eq!((conversation_id, role), (conv, Role::Customer));
+                break;
+            }
+            Some(LiveServerMessage::Changed { .. }) => continue,
+            other => panic!("expected typing, got {other:?}"),
+        }
+    }
+    assert_eq!(next(&mut ws_b, Duration::from_millis(300)).await, None);
+    // B cannot type into A's conversation: A hears no typing at all.
+    ws_b.send(Message::Text(
+        json!({"type": "typing", "conversation_id": conv})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    while let Some(m) = next(&mut ws_a, Duration::from_millis(300)).await {
+        assert!(
+            matches!(m, LiveServerMessage::Changed { .. }),
+            "A got {m:?}"
+        );
+    }
+    s.finish().await;
+}
+
+async fn a_stalled_consumer_does_not_slow_the_others(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (agent, _) = s.staff("agent@shop.test", Role::Agent).await;
+    let (cust, _) = s.customer("c@example.com").await;
+    let mut stalled = connect(&s, &agent).await.unwrap(); // never read until the end
+    let mut live = connect(&s, &agent).await.unwrap();
+    assert!(next(&mut live, Duration::from_secs(5)).await.is_some());
+    let conv = Uuid::new_v4();
+    s.post(
+        "/api/v1/conversations",
+        Some(&cust),
+        json!({"id": conv, "subject": "S", "message_id": Uuid::new_v4(), "body": "0"}),
+    )
+    .await;
+    let path = format!("/api/v1/conversations/{conv}/messages");
+    for i in 0..30 {
+        s.post(
+            &path,
+            Some(&cust),
+            json!({"id": Uuid::new_v4(), "body": format!("{i}")}),
+        )
+        .await;
+        // The reading connection keeps up with every write.
+        let mut got = false;
+        while let Some(m) = next(&mut live, Duration::from_secs(5)).await {
+            if let LiveServerMessage::Changed { .. } = m {
+                got = true;
+                break;
+            }
+        }
+        assert!(got, "live connection missed write {i}");
+    }
+    // The stalled one still gets its pokes (or a resync) once it reads.
+    let first = next(&mut stalled, Duration::from_secs(5)).await;
+    assert!(matches!(first, Some(LiveServerMessage::Hello { .. })));
+    assert!(matches!(
+        next(&mut stalled, Duration::from_secs(5)).await,
+        Some(LiveServerMessage::Changed { .. } | LiveServerMessage::ResyncRequired)
+    ));
+    s.finish().await;
+}
+
+on_both_backends!(
+    live_pokes_reach_who_may_see_and_typing_crosses_sides,
+    a_stalled_consumer_does_not_slow_the_others,
+);
