@@ -7,6 +7,7 @@
 //! names and enum spellings are a wire promise; change them only additively.
 
 pub mod auth;
+pub mod callbacks;
 pub mod chat;
 pub mod error;
 pub mod health;

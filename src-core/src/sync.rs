@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::callbacks::{Callback, RequestCallback, RescheduleCallback};
 use crate::chat::{Conversation, MarkMessages, Message, OpenConversation, SendMessage};
 use crate::orders::Order;
 use crate::profile::Profile;
@@ -25,6 +26,7 @@ pub enum SyncItem {
     Conversation(Conversation),
     Message(Message),
     Profile(Profile),
+    Callback(Callback),
     /// The entity is gone (or no longer visible to the caller).
     Removed {
         kind: String,
@@ -65,6 +67,15 @@ pub enum MutationOp {
         conversation_id: Uuid,
         #[serde(flatten)]
         mark: MarkMessages,
+    },
+    RequestCallback(RequestCallback),
+    CancelCallback {
+        callback_id: Uuid,
+    },
+    RescheduleCallback {
+        callback_id: Uuid,
+        #[serde(flatten)]
+        reschedule: RescheduleCallback,
     },
 }
 

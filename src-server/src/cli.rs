@@ -49,6 +49,21 @@ pub struct ServeArgs {
     /// it, `POST /api/v1/integrations/orders` answers 503.
     #[arg(long, env = "MOSTRADOR_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
+    /// IANA time zone of the business hours.
+    #[arg(long, env = "MOSTRADOR_BUSINESS_TZ", default_value = "Europe/Madrid")]
+    pub business_tz: String,
+    /// Opening hours for callbacks, local to --business-tz.
+    #[arg(long, env = "MOSTRADOR_BUSINESS_HOURS", default_value = "09:00-18:00")]
+    pub business_hours: String,
+    /// Business days, e.g. `mon-fri` or `mon,tue,thu`.
+    #[arg(long, env = "MOSTRADOR_BUSINESS_DAYS", default_value = "mon-fri")]
+    pub business_days: String,
+    /// Length of one callback slot, in minutes.
+    #[arg(long, env = "MOSTRADOR_SLOT_MINUTES", default_value_t = 30)]
+    pub slot_minutes: u32,
+    /// Callbacks that can share one slot (agents on the phones).
+    #[arg(long, env = "MOSTRADOR_SLOT_CAPACITY", default_value_t = 2)]
+    pub slot_capacity: u32,
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +106,13 @@ impl ServeArgs {
             data_dir,
             token_ttl: std::time::Duration::from_secs(self.token_ttl_hours.max(1) * 3600),
             webhook_secret: self.webhook_secret.filter(|s| !s.is_empty()),
+            hours: crate::hours::BusinessHours::new(
+                &self.business_tz,
+                &self.business_hours,
+                &self.business_days,
+                self.slot_minutes,
+                self.slot_capacity,
+            )?,
         })
     }
 }

@@ -18,6 +18,8 @@ pub struct ServerConfig {
     /// Shared secret for the shop's signed ingest webhook. `None` turns
     /// ingest off (it answers 503). Never logged.
     pub webhook_secret: Option<String>,
+    /// When callbacks can be booked.
+    pub hours: crate::hours::BusinessHours,
 }
 
 /// Default session lifetime: 30 days.
@@ -33,6 +35,14 @@ impl ServerConfig {
             data_dir: data_dir.to_path_buf(),
             token_ttl: DEFAULT_TOKEN_TTL,
             webhook_secret: None,
+            hours: crate::hours::BusinessHours::new(
+                "Europe/Madrid",
+                "09:00-18:00",
+                "mon-fri",
+                30,
+                2,
+            )
+            .expect("valid default hours"),
         }
     }
 

@@ -8,6 +8,7 @@
 
 use jiff::{Timestamp, ToSpan};
 use mostrador_core::auth::Role;
+use mostrador_core::callbacks::{CallbackChannel, RequestCallback, TimeWindow};
 use mostrador_core::chat::{MessageKind, OpenConversation, SendMessage};
 use mostrador_core::orders::{
     IngestEvent, IngestKind, OrderItem, PostalAddress, Shipment, TrackingStatus,
@@ -18,7 +19,8 @@ use uuid::Uuid;
 
 use crate::auth::{hash_password, Actor};
 use crate::db::Db;
-use crate::routes::{accounts, chat, orders};
+use crate::hours::BusinessHours;
+use crate::routes::{accounts, callbacks, chat, orders};
 
 pub const ADMIN_EMAIL: &str = "admin@mostrador.demo";
 pub const ADMIN_PASSWORD: &str = "demo-admin-pass";
@@ -152,7 +154,7 @@ fn path_to(last: TrackingStatus) -> Vec<TrackingStatus> {
 }
 
 /// Seeds the demo data; returns `false` when it was already there.
-pub async fn seed(db: &Db) -> anyhow::Result<bool> {
+pub async fn seed(db: &Db, hours: &BusinessHours) -> anyhow::Result<bool> {
     let exists: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(ADMIN_EMAIL)
         .fetch_optional(db.pool())
@@ -408,6 +410,31 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
                 .execute(&mut *tx)
                 .await?;
         }
+    }
+    // A few callbacks booked in the coming week.
+    for (idx, (customer, _, _, i)) in customers
+        .iter()
+        .enumerate()
+        .filter(|(idx, _)| idx % 10 == 1)
+    {
+        let start = now + (24 * (1 + (idx as i64 % 3))).hours();
+        let req = RequestCallback {
+            id: Uuid::new_v4(),
+            channel: if i % 2 == 0 {
+                CallbackChannel::Video
+            } else {
+                CallbackChannel::Voice
+            },
+            phone: Some(format!("+3491{:07}", 1_000_000 + idx)),
+            topic: "Question about my order".into(),
+            order_id: Some(order_ids[idx][0].0),
+            time_zone: "Europe/Madrid".into(),
+            windows: vec![TimeWindow {
+                start,
+                end: start + (7 * 24).hours(),
+            }],
+        };
+        callbacks::request(&mut tx, hours, customer, &req).await?;
     }
     tx.commit().await?;
     Ok(true)

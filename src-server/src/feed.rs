@@ -16,6 +16,7 @@ pub enum Entity {
     Conversation,
     Message,
     Profile,
+    Callback,
 }
 
 impl Entity {
@@ -25,6 +26,7 @@ impl Entity {
             Entity::Conversation => "conversation",
             Entity::Message => "message",
             Entity::Profile => "profile",
+            Entity::Callback => "callback",
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod feed;
+pub mod hours;
 pub mod http;
 pub mod live;
 pub mod routes;

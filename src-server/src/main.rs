@@ -11,8 +11,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => mostrador_server::serve(args.into_config()?).await,
         Command::SeedDemo(args) => {
             let db = mostrador_server::db::Db::connect(&args.database_url()?).await?;
-            if mostrador_server::demo::seed(&db).await? {
-                println!("demo data seeded: 50 customers, 500 orders, 3 agents, 1 admin");
+            let hours =
+                mostrador_server::ServerConfig::for_data_dir(std::path::Path::new(".")).hours;
+            if mostrador_server::demo::seed(&db, &hours).await? {
+                println!("demo data seeded: 50 customers, 500 orders, conversations, callbacks, 3 agents, 1 admin");
             } else {
                 println!("demo data already present; nothing to do");
             }

@@ -11,9 +11,15 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_demo_builds_the_promised_data_set_once() {
     let s = TestServer::start(Backend::Sqlite).await;
-    assert!(mostrador_server::demo::seed(&s.state.db).await.unwrap());
     assert!(
-        !mostrador_server::demo::seed(&s.state.db).await.unwrap(),
+        mostrador_server::demo::seed(&s.state.db, &s.state.config.hours)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !mostrador_server::demo::seed(&s.state.db, &s.state.config.hours)
+            .await
+            .unwrap(),
         "second run is a no-op"
     );
     let pool = s.state.db.pool();
@@ -41,6 +47,10 @@ async fn seed_demo_builds_the_promised_data_set_once() {
     );
     assert!(count("SELECT COUNT(*) FROM conversations WHERE status = 'resolved' AND rating_score IS NOT NULL").await > 0);
     assert!(count("SELECT COUNT(*) FROM conversations WHERE status = 'open'").await > 0);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM callbacks WHERE status = 'scheduled'").await,
+        5
+    );
     let statuses: Vec<String> = sqlx::query_scalar("SELECT DISTINCT status FROM orders")
         .fetch_all(pool)
         .await

@@ -25,7 +25,7 @@ use crate::db::{now_ms, uuid};
 use crate::error::{AppError, AppResult};
 use crate::extract::{invalid, Json, Query};
 use crate::feed;
-use crate::routes::{chat, orders, profile};
+use crate::routes::{callbacks, chat, orders, profile};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -111,6 +111,10 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
                     }
                     _ => gone(),
                 },
+                "callback" => match callbacks::load_callback(&mut conn, id).await? {
+                    Some(c) if actor.can_see_customer(c.customer_id) => SyncItem::Callback(c),
+                    _ => gone(),
+                },
                 "profile" => match profile::load_profile(&mut conn, id).await? {
                     Some(p) if actor.can_see_customer(p.user_id) => SyncItem::Profile(p),
                     _ => gone(),
@@ -192,6 +196,25 @@ async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<M
             conversation_id,
             mark,
         } => chat::mark(&mut tx, actor, *conversation_id, mark).await,
+        MutationOp::RequestCallback(req) => {
+            callbacks::request(&mut tx, &state.config.hours, actor, req).await
+        }
+        MutationOp::CancelCallback { callback_id } => {
+            callbacks::cancel(&mut tx, actor, *callback_id).await
+        }
+        MutationOp::RescheduleCallback {
+            callback_id,
+            reschedule,
+        } => {
+            callbacks::reschedule(
+                &mut tx,
+                &state.config.hours,
+                actor,
+                *callback_id,
+                reschedule,
+            )
+            .await
+        }
     };
     let outcome = match applied {
         Ok(ids) => MutationOutcome::Applied { ids },

@@ -49,6 +49,11 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = ServerConfig::for_data_dir(dir.path());
         config.webhook_secret = Some(WEBHOOK_SECRET.into());
+        // Every day, in UTC, one callback per 30-minute slot: tests book at
+        // any hour and can fill a slot.
+        config.hours =
+            mostrador_server::hours::BusinessHours::new("UTC", "00:00-23:30", "mon-sun", 30, 1)
+                .unwrap();
         let mut pg = None;
         if backend == Backend::Postgres {
             let admin = std::env::var("MOSTRADOR_TEST_POSTGRES_URL").expect(
