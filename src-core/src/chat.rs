@@ -87,6 +87,44 @@ pub struct Message {
     pub body: String,
     pub state: MessageState,
     pub created_at: Timestamp,
+    /// Files sent with the message.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// An image or PDF uploaded into a conversation. The bytes are at
+/// `GET /api/v1/attachments/{id}`, served only to those who may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub filename: String,
+    /// Detected from the bytes: `image/png`, `image/jpeg`, `image/gif`,
+    /// `image/webp` or `application/pdf`.
+    pub content_type: String,
+    pub size: i64,
+}
+
+/// Largest attachment accepted.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// The content type of an accepted attachment, judged by its first bytes
+/// (never by the name or the declared type).
+pub fn sniff_attachment(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
 }
 
 /// Longest message body accepted, in characters.
@@ -116,6 +154,9 @@ pub struct SendMessage {
     /// `note` is for agents only.
     #[serde(default = "text_kind")]
     pub kind: MessageKind,
+    /// Attachments uploaded beforehand into the same conversation.
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
 }
 
 fn text_kind() -> MessageKind {
@@ -176,6 +217,26 @@ mod tests {
         let null: UpdateConversation =
             serde_json::from_str(r#"{"assigned_agent_id":null}"#).unwrap();
         assert_eq!(null.assigned_agent_id, Some(None));
+    }
+
+    #[test]
+    fn attachments_are_typed_by_content() {
+        assert_eq!(
+            sniff_attachment(b"\x89PNG\r\n\x1a\n...."),
+            Some("image/png")
+        );
+        assert_eq!(
+            sniff_attachment(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some("image/jpeg")
+        );
+        assert_eq!(
+            sniff_attachment(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some("image/webp")
+        );
+        assert_eq!(sniff_attachment(b"%PDF-1.7\n"), Some("application/pdf"));
+        assert_eq!(sniff_attachment(b"MZ\x90\0 not a picture"), None);
+        assert_eq!(sniff_attachment(b"<svg onload=alert(1)>"), None);
+        assert_eq!(sniff_attachment(b""), None);
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// Callbacks that can share one slot (agents on the phones).
     #[arg(long, env = "MOSTRADOR_SLOT_CAPACITY", default_value_t = 2)]
     pub slot_capacity: u32,
+    /// Where attachments are stored (default: <data dir>/uploads).
+    #[arg(long, env = "MOSTRADOR_UPLOAD_DIR")]
+    pub upload_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -100,7 +103,9 @@ impl ServeArgs {
         let database_url = self
             .database_url
             .unwrap_or_else(|| ServerConfig::sqlite_url(&data_dir.join("mostrador.sqlite3")));
+        let upload_dir = self.upload_dir.unwrap_or_else(|| data_dir.join("uploads"));
         Ok(ServerConfig {
+            upload_dir,
             bind: self.bind,
             database_url,
             data_dir,

@@ -20,6 +20,8 @@ pub struct ServerConfig {
     pub webhook_secret: Option<String>,
     /// When callbacks can be booked.
     pub hours: crate::hours::BusinessHours,
+    /// Where attachment bytes are kept.
+    pub upload_dir: PathBuf,
 }
 
 /// Default session lifetime: 30 days.
@@ -43,6 +45,7 @@ impl ServerConfig {
                 2,
             )
             .expect("valid default hours"),
+            upload_dir: data_dir.join("uploads"),
         }
     }
 

@@ -388,6 +388,7 @@ pub async fn seed(db: &Db, hours: &BusinessHours) -> anyhow::Result<bool> {
                 id: Uuid::new_v4(),
                 body: reply,
                 kind: MessageKind::Text,
+                attachment_ids: Vec::new(),
             },
         )
         .await?;
@@ -399,6 +400,7 @@ pub async fn seed(db: &Db, hours: &BusinessHours) -> anyhow::Result<bool> {
                 id: Uuid::new_v4(),
                 body: "Carrier confirmed the new delivery date.".into(),
                 kind: MessageKind::Note,
+                attachment_ids: Vec::new(),
             },
         )
         .await?;

@@ -51,6 +51,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::accounts::router())
         .merge(routes::orders::router())
         .merge(routes::chat::router())
+        .merge(routes::attachments::router())
         .merge(routes::callbacks::router())
         .merge(routes::profile::router())
         .merge(routes::sync::router())

@@ -818,6 +818,21 @@ async fn profile_export_and_account_deletion(backend: Backend) {
     let conv = id();
     s.post("/api/v1/conversations", Some(&cust), json!({"id": conv, "subject": "About my parcel", "message_id": id(), "body": "my secret address is Gran Vía 1"})).await;
 
+    let upload = Uuid::new_v4();
+    let res = s
+        .http
+        .put(format!(
+            "{}/api/v1/conversations/{conv}/attachments/{upload}?filename=id.pdf",
+            s.base
+        ))
+        .bearer_auth(&cust)
+        .body(b"%PDF-1.4 my passport".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let stored = s.state.config.upload_dir.join(upload.to_string());
+    assert!(stored.exists());
     let (st, export) = s.get("/api/v1/me/export", &cust).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(export["profile"]["phone"], "+34911234567");
@@ -852,6 +867,7 @@ async fn profile_export_and_account_deletion(backend: Backend) {
     );
     let (_, orders) = s.get("/api/v1/orders", &agent).await;
     assert!(orders[0]["customer_id"].is_null());
+    assert!(!stored.exists(), "uploaded files are erased");
     let pool = s.state.db.pool();
     let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM users")
         .fetch_all(pool)

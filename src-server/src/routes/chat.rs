@@ -22,6 +22,7 @@ use crate::db::{now_ms, opt_uuid, ts, uuid, Tx};
 use crate::error::{AppError, AppResult};
 use crate::extract::{invalid, Json, Path, Query};
 use crate::feed::{self, Change, Entity};
+use crate::routes::attachments;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -82,6 +83,7 @@ fn message_from_row(r: &sqlx::any::AnyRow) -> AppResult<Message> {
             _ => MessageState::Sent,
         },
         created_at: ts(r.try_get("created_at")?),
+        attachments: Vec::new(),
     })
 }
 
@@ -117,7 +119,11 @@ pub async fn load_message(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult
     .bind(id.to_string())
     .fetch_optional(&mut *conn)
     .await?;
-    row.as_ref().map(message_from_row).transpose()
+    let Some(mut message) = row.as_ref().map(message_from_row).transpose()? else {
+        return Ok(None);
+    };
+    message.attachments = attachments::of_message(conn, id).await?;
+    Ok(Some(message))
 }
 
 async fn thread(
@@ -137,12 +143,17 @@ async fn thread(
     .bind(conversation.id.to_string())
     .fetch_all(&mut *conn)
     .await?;
+    let mut messages: Vec<Message> = rows
+        .iter()
+        .map(message_from_row)
+        .collect::<AppResult<_>>()?;
+    let mut files = attachments::of_conversation(conn, conversation.id).await?;
+    for m in &mut messages {
+        m.attachments = files.remove(&m.id).unwrap_or_default();
+    }
     Ok(ConversationThread {
         conversation,
-        messages: rows
-            .iter()
-            .map(message_from_row)
-            .collect::<AppResult<_>>()?,
+        messages,
     })
 }
 
@@ -237,7 +248,15 @@ async fn insert_message(
     kind: MessageKind,
     body: &str,
     now: i64,
-) -> AppResult<()> {
+) -> AppResult<i64> {
+    // Strictly increasing within a conversation, so messages written in the
+    // same millisecond keep the order they were written in.
+    let latest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(created_at) FROM messages WHERE conversation_id = $1")
+            .bind(conversation_id.to_string())
+            .fetch_one(&mut **tx)
+            .await?;
+    let now = latest.map_or(now, |l| now.max(l + 1));
     let taken: Option<String> = sqlx::query_scalar("SELECT id FROM messages WHERE id = $1")
         .bind(id.to_string())
         .fetch_optional(&mut **tx)
@@ -261,7 +280,7 @@ async fn insert_message(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(now)
 }
 
 /// Adds a message (or, for staff, an internal note) to a conversation.
@@ -278,7 +297,13 @@ pub async fn send(
             "internal notes are for support staff",
         ));
     }
-    let body = check_body(&req.body)?;
+    let body = if req.attachment_ids.is_empty() {
+        check_body(&req.body)?
+    } else if req.body.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(invalid("body", "too_long"));
+    } else {
+        req.body.trim().to_owned()
+    };
     if let Some(existing) = load_message(tx, req.id).await? {
         if existing.author_id == actor.user_id
             && existing.conversation_id == conversation_id
@@ -292,7 +317,8 @@ pub async fn send(
         ));
     }
     let now = now_ms();
-    insert_message(tx, actor, conversation_id, req.id, req.kind, &body, now).await?;
+    let now = insert_message(tx, actor, conversation_id, req.id, req.kind, &body, now).await?;
+    attachments::link(tx, actor, conversation_id, req.id, &req.attachment_ids).await?;
     if req.kind == MessageKind::Text {
         // A customer writing again reopens; an agent replying claims an
         // unassigned conversation.

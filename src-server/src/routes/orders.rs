@@ -1,6 +1,5 @@
 //! Orders and tracking: reading them, and the shop's signed ingest webhook.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
@@ -20,7 +19,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::db::{now_ms, opt_uuid, ts, uuid, Tx};
 use crate::error::{AppError, AppResult};
-use crate::extract::{invalid, Json, Path, Query};
+use crate::extract::{invalid, Json, Path, Query, RawBody};
 use crate::feed::{self, Change, Entity};
 use crate::state::AppState;
 
@@ -204,7 +203,7 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 pub async fn ingest(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> AppResult<Json<IngestResult>> {
     let Some(secret) = state.config.webhook_secret.as_deref() else {
         return Err(AppError::new(

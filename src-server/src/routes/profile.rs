@@ -377,6 +377,7 @@ pub async fn delete_account(State(state): State<AppState>, actor: Actor) -> AppR
     .bind(&id)
     .execute(&mut *tx)
     .await?;
+    crate::routes::attachments::erase_uploads_of(&mut tx, &state, actor.user_id).await?;
     sqlx::query("DELETE FROM addresses WHERE user_id = $1")
         .bind(&id)
         .execute(&mut *tx)

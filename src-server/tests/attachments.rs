@@ -1,0 +1,167 @@
+//! Attachments: typed by content, size-limited, idempotent upload, served
+//! only to those who may see them; on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{Backend, TestServer};
+use mostrador_core::auth::Role;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake but typed by its signature";
+
+async fn put(
+    s: &TestServer,
+    token: &str,
+    conv: &str,
+    id: Uuid,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let res = s
+        .http
+        .put(format!(
+            "{}/api/v1/conversations/{conv}/attachments/{id}?filename={name}",
+            s.base
+        ))
+        .bearer_auth(token)
+        .header("content-type", "image/png")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let st = res.status();
+    (st, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn fetch(s: &TestServer, token: &str, id: Uuid) -> (StatusCode, Vec<u8>, String) {
+    let res = s
+        .http
+        .get(format!("{}/api/v1/attachments/{id}", s.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let st = res.status();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (st, res.bytes().await.unwrap().to_vec(), ct)
+}
+
+async fn attachments_are_checked_stored_and_served_to_the_allowed(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (a, _) = s.customer("a@example.com").await;
+    let (b, _) = s.customer("b@example.com").await;
+    let (agent, _) = s.staff("agent@shop.test", Role::Agent).await;
+    let conv = Uuid::new_v4().to_string();
+    s.post(
+        "/api/v1/conversations",
+        Some(&a),
+        json!({"id": conv, "subject": "Broken", "message_id": Uuid::new_v4(), "body": "see photo"}),
+    )
+    .await;
+
+    let (st, v) = put(
+        &s,
+        &a,
+        &conv,
+        Uuid::new_v4(),
+        "virus.png",
+        b"MZ\x90\0 executable".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["details"]["fields"]["file"].as_str()),
+        (422, Some("not_an_image_or_pdf"))
+    );
+    let mut big = PNG.to_vec();
+    big.resize(10 * 1024 * 1024 + 1, 0);
+    let (st, v) = put(&s, &a, &conv, Uuid::new_v4(), "big.png", big).await;
+    assert_eq!(
+        (st.as_u16(), v["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    assert_eq!(
+        put(&s, &b, &conv, Uuid::new_v4(), "x.png", PNG.to_vec())
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    let photo = Uuid::new_v4();
+    let (st, att) = put(&s, &a, &conv, photo, "broken%20mug.png", PNG.to_vec()).await;
+    assert_eq!(st, StatusCode::CREATED, "{att}");
+    assert_eq!(
+        (att["content_type"].as_str(), att["filename"].as_str()),
+        (Some("image/png"), Some("broken mug.png"))
+    );
+    assert_eq!(
+        put(&s, &a, &conv, photo, "broken mug.png", PNG.to_vec())
+            .await
+            .0,
+        StatusCode::CREATED,
+        "idempotent"
+    );
+    // Not sent yet: only its uploader (and staff) can read it.
+    assert_eq!(fetch(&s, &b, photo).await.0, StatusCode::NOT_FOUND);
+
+    let (st, msg) = s
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&a),
+            json!({"id": Uuid::new_v4(), "body": "", "attachment_ids": [photo]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{msg}");
+    assert_eq!(msg["attachments"][0]["id"], photo.to_string());
+    let (st, bytes, ct) = fetch(&s, &agent, photo).await;
+    assert_eq!(
+        (st, bytes.as_slice(), ct.as_str()),
+        (StatusCode::OK, PNG, "image/png")
+    );
+    assert_eq!(fetch(&s, &a, photo).await.0, StatusCode::OK);
+    assert_eq!(fetch(&s, &b, photo).await.0, StatusCode::NOT_FOUND);
+    let (_, thread) = s
+        .get(&format!("/api/v1/conversations/{conv}"), &agent)
+        .await;
+    assert_eq!(
+        thread["messages"][1]["attachments"][0]["filename"],
+        "broken mug.png"
+    );
+    // An attachment cannot be sent twice.
+    let (st, _) = s
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&a),
+            json!({"id": Uuid::new_v4(), "body": "again", "attachment_ids": [photo]}),
+        )
+        .await;
+    assert_eq!(st.as_u16(), 422);
+
+    // A file on an internal note stays with the staff.
+    let internal = Uuid::new_v4();
+    put(
+        &s,
+        &agent,
+        &conv,
+        internal,
+        "invoice.pdf",
+        b"%PDF-1.7\n...".to_vec(),
+    )
+    .await;
+    s.post(
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(&agent),
+        json!({"id": Uuid::new_v4(), "body": "supplier invoice", "kind": "note", "attachment_ids": [internal]}),
+    )
+    .await;
+    assert_eq!(fetch(&s, &a, internal).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(fetch(&s, &agent, internal).await.2, "application/pdf");
+    s.finish().await;
+}
+
+on_both_backends!(attachments_are_checked_stored_and_served_to_the_allowed);
