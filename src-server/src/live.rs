@@ -2,11 +2,16 @@
 //! heartbeats.
 //!
 //! One dispatcher task reads newly committed `changes` rows once per commit
-//! batch and broadcasts who they concern; each connection filters what its
-//! user may see. Broadcasting never blocks the sender: a slow or stalled
-//! connection only lags its own receiver, and when it has lagged it is told
-//! to resync. Socket writes have a deadline, so a dead peer is dropped.
+//! batch and hands each to the [`Hub`], which routes it only to the
+//! connections that may see it (the customer's own devices and staff), so a
+//! change wakes a handful of connections, not all of them. Each connection
+//! has a bounded queue: publishing never waits, and a connection whose
+//! queue is full loses the event and is told `resync_required` once it
+//! drains. Socket writes have a deadline, so a dead peer is dropped.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -15,7 +20,7 @@ use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use mostrador_core::live::{LiveClientMessage, LiveServerMessage};
 use sqlx::Row;
-use tokio::sync::broadcast;
+use tokio::sync::mpsc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -26,40 +31,143 @@ use crate::error::AppResult;
 use crate::routes::chat::visible_conversation;
 use crate::state::AppState;
 
-/// How many events a connection may fall behind before it must resync.
-pub const QUEUE: usize = 1024;
+/// Events a connection may have queued before it must resync.
+pub const QUEUE: usize = 256;
 const HEARTBEAT: Duration = Duration::from_secs(20);
 const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 
-/// What the hub broadcasts to every connection (each filters for itself).
-#[derive(Debug, Clone)]
-pub enum HubEvent {
-    Changed {
-        seq: i64,
-        customer_id: Option<Uuid>,
+struct Conn {
+    user: Uuid,
+    tx: mpsc::Sender<LiveServerMessage>,
+    lagged: Arc<AtomicBool>,
+}
+
+#[derive(Default)]
+struct Routes {
+    next: u64,
+    conns: HashMap<u64, Conn>,
+    by_user: HashMap<Uuid, HashSet<u64>>,
+    staff: HashSet<u64>,
+}
+
+/// Who is connected, and where each event goes.
+#[derive(Default)]
+pub struct Hub {
+    routes: Mutex<Routes>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.routes.lock().map(|r| r.conns.len()).unwrap_or(0);
+        write!(f, "Hub({n} connections)")
+    }
+}
+
+/// A registered connection; unregisters itself when dropped.
+struct Registration {
+    hub: Arc<Hub>,
+    id: u64,
+    rx: mpsc::Receiver<LiveServerMessage>,
+    lagged: Arc<AtomicBool>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut r = self.hub.routes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = r.conns.remove(&self.id) {
+            if let Some(set) = r.by_user.get_mut(&c.user) {
+                set.remove(&self.id);
+                if set.is_empty() {
+                    r.by_user.remove(&c.user);
+                }
+            }
+            r.staff.remove(&self.id);
+        }
+    }
+}
+
+impl Hub {
+    fn register(self: &Arc<Self>, actor: &Actor) -> Registration {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let lagged = Arc::new(AtomicBool::new(false));
+        let mut r = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        r.next += 1;
+        let id = r.next;
+        r.conns.insert(
+            id,
+            Conn {
+                user: actor.user_id,
+                tx,
+                lagged: lagged.clone(),
+            },
+        );
+        r.by_user.entry(actor.user_id).or_default().insert(id);
+        if actor.is_staff() {
+            r.staff.insert(id);
+        }
+        Registration {
+            hub: self.clone(),
+            id,
+            rx,
+            lagged,
+        }
+    }
+
+    /// Connections open now.
+    pub fn connections(&self) -> usize {
+        self.routes.lock().map(|r| r.conns.len()).unwrap_or(0)
+    }
+
+    /// Sends to staff, and (unless `staff_only`) to the customer's devices,
+    /// except those of `skip_user`. Never waits.
+    fn route(
+        &self,
+        customer: Option<Uuid>,
         staff_only: bool,
-    },
-    Typing {
-        conversation_id: Uuid,
-        customer_id: Uuid,
-        user_id: Uuid,
-        name: String,
-        role: mostrador_core::auth::Role,
-    },
+        skip_user: Option<Uuid>,
+        msg: &LiveServerMessage,
+    ) {
+        let r = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        let customer_conns = customer
+            .filter(|_| !staff_only)
+            .and_then(|c| r.by_user.get(&c));
+        for id in r.staff.iter().chain(customer_conns.into_iter().flatten()) {
+            let Some(c) = r.conns.get(id) else { continue };
+            // A customer's connections are never staff, so no one is sent twice.
+            if Some(c.user) == skip_user {
+                continue;
+            }
+            if c.tx.try_send(msg.clone()).is_err() {
+                c.lagged.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub fn publish_change(&self, seq: i64, customer: Option<Uuid>, staff_only: bool) {
+        self.route(
+            customer,
+            staff_only,
+            None,
+            &LiveServerMessage::Changed { cursor: seq },
+        );
+    }
+
+    pub fn publish_typing(&self, conversation_id: Uuid, customer: Uuid, who: &Actor) {
+        let msg = LiveServerMessage::Typing {
+            conversation_id,
+            user_id: who.user_id,
+            name: who.display_name.clone(),
+            role: who.role,
+        };
+        self.route(Some(customer), false, Some(who.user_id), &msg);
+    }
 }
 
-pub fn hub() -> broadcast::Sender<HubEvent> {
-    broadcast::channel(QUEUE).0
-}
-
-/// Turns committed feed rows into hub events (one query per wake-up).
+/// Turns committed feed rows into routed pokes (one query per wake-up).
 pub fn spawn_dispatcher(state: AppState) {
     let mut head = state.feed_head.subscribe();
     tokio::spawn(async move {
-        let mut last: i64 = sqlx::query_scalar("SELECT seq FROM feed_counter WHERE id = 1")
-            .fetch_one(state.db.pool())
-            .await
-            .unwrap_or(0);
+        let mut last: i64 = *head.borrow();
         while head.changed().await.is_ok() {
             let rows = match sqlx::query(
                 "SELECT seq, customer_id, staff_only FROM changes WHERE seq > $1 ORDER BY seq",
@@ -83,11 +191,9 @@ pub fn spawn_dispatcher(state: AppState) {
                     continue;
                 };
                 last = last.max(seq);
-                let _ = state.hub.send(HubEvent::Changed {
-                    seq,
-                    customer_id: opt_uuid(customer).ok().flatten(),
-                    staff_only: staff_only != 0,
-                });
+                state
+                    .hub
+                    .publish_change(seq, opt_uuid(customer).ok().flatten(), staff_only != 0);
             }
         }
     });
@@ -108,46 +214,24 @@ pub async fn live(
     actor: Actor,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
-    Ok(ws.on_upgrade(move |socket| connection(state, actor, socket)))
-}
-
-fn visible(actor: &Actor, event: &HubEvent) -> Option<LiveServerMessage> {
-    match event {
-        HubEvent::Changed {
-            seq,
-            customer_id,
-            staff_only,
-        } => {
-            let mine = actor.is_staff() || (!staff_only && *customer_id == Some(actor.user_id));
-            mine.then_some(LiveServerMessage::Changed { cursor: *seq })
-        }
-        HubEvent::Typing {
-            conversation_id,
-            customer_id,
-            user_id,
-            name,
-            role,
-        } => {
-            let concerns = *user_id != actor.user_id && actor.can_see_customer(*customer_id);
-            concerns.then(|| LiveServerMessage::Typing {
-                conversation_id: *conversation_id,
-                user_id: *user_id,
-                name: name.clone(),
-                role: *role,
-            })
-        }
-    }
+    // Small buffers: most connections idle, and tungstenite's defaults
+    // (128 KiB read buffer) would dominate the memory per connection.
+    Ok(ws
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| connection(state, actor, socket)))
 }
 
 async fn connection(state: AppState, actor: Actor, socket: WebSocket) {
-    let mut events = state.hub.subscribe();
+    let mut reg = state.hub.register(&actor);
     let (mut tx, mut rx) = socket.split();
-    let send = |msg: LiveServerMessage| {
-        Message::Text(serde_json::to_string(&msg).unwrap_or_default().into())
+    let text = |msg: &LiveServerMessage| {
+        Message::Text(serde_json::to_string(msg).unwrap_or_default().into())
     };
     let head = *state.feed_head.borrow();
     if tx
-        .send(send(LiveServerMessage::Hello { cursor: head }))
+        .send(text(&LiveServerMessage::Hello { cursor: head }))
         .await
         .is_err()
     {
@@ -158,18 +242,14 @@ async fn connection(state: AppState, actor: Actor, socket: WebSocket) {
     let mut last_heard = tokio::time::Instant::now();
     loop {
         let out = tokio::select! {
-            ev = events.recv() => match ev {
-                Ok(ev) => match visible(&actor, &ev) {
-                    Some(m) => send(m),
-                    None => continue,
-                },
-                Err(broadcast::error::RecvError::Lagged(_)) => send(LiveServerMessage::ResyncRequired),
-                Err(broadcast::error::RecvError::Closed) => break,
+            ev = reg.rx.recv() => match ev {
+                Some(m) => text(&m),
+                None => break,
             },
             incoming = rx.next() => match incoming {
-                Some(Ok(Message::Text(text))) => {
+                Some(Ok(Message::Text(t))) => {
                     last_heard = tokio::time::Instant::now();
-                    on_client_message(&state, &actor, &text).await;
+                    on_client_message(&state, &actor, &t).await;
                     continue;
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
@@ -186,9 +266,22 @@ async fn connection(state: AppState, actor: Actor, socket: WebSocket) {
                 Message::Ping(Vec::new().into())
             }
         };
-        match tokio::time::timeout(WRITE_DEADLINE, tx.send(out)).await {
-            Ok(Ok(())) => {}
-            _ => break,
+        if tokio::time::timeout(WRITE_DEADLINE, tx.send(out))
+            .await
+            .map_or(true, |r| r.is_err())
+        {
+            break;
+        }
+        // Events were dropped while this connection was behind: say so once
+        // its queue has room again.
+        if reg.lagged.swap(false, Ordering::Relaxed) {
+            let msg = text(&LiveServerMessage::ResyncRequired);
+            if tokio::time::timeout(WRITE_DEADLINE, tx.send(msg))
+                .await
+                .map_or(true, |r| r.is_err())
+            {
+                break;
+            }
         }
     }
 }
@@ -204,14 +297,49 @@ async fn on_client_message(state: &AppState, actor: &Actor, text: &str) {
                 return;
             };
             if let Ok(conv) = visible_conversation(&mut conn, actor, conversation_id).await {
-                let _ = state.hub.send(HubEvent::Typing {
-                    conversation_id,
-                    customer_id: conv.customer_id,
-                    user_id: actor.user_id,
-                    name: actor.display_name.clone(),
-                    role: actor.role,
-                });
+                state
+                    .hub
+                    .publish_typing(conversation_id, conv.customer_id, actor);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: mostrador_core::auth::Role) -> Actor {
+        Actor { user_id: Uuid::new_v4(), role, session_id: Uuid::nil(), display_name: "X".into() }
+    }
+
+    #[test]
+    fn events_reach_only_who_may_see_them_and_overflow_marks_lag() {
+        use mostrador_core::auth::Role;
+        let hub = Arc::new(Hub::default());
+        let (a, b, agent) = (actor(Role::Customer), actor(Role::Customer), actor(Role::Agent));
+        let mut ra = hub.register(&a);
+        let mut rb = hub.register(&b);
+        let mut rs = hub.register(&agent);
+        hub.publish_change(1, Some(a.user_id), false);
+        hub.publish_change(2, Some(a.user_id), true);
+        assert_eq!(ra.rx.try_recv().ok(), Some(LiveServerMessage::Changed { cursor: 1 }));
+        assert!(ra.rx.try_recv().is_err(), "staff-only change not sent to the customer");
+        assert!(rb.rx.try_recv().is_err(), "nothing for another customer");
+        assert_eq!(rs.rx.try_recv().ok(), Some(LiveServerMessage::Changed { cursor: 1 }));
+        assert_eq!(rs.rx.try_recv().ok(), Some(LiveServerMessage::Changed { cursor: 2 }));
+
+        hub.publish_typing(Uuid::nil(), a.user_id, &a);
+        assert!(ra.rx.try_recv().is_err(), "no echo of one's own typing");
+        assert!(matches!(rs.rx.try_recv(), Ok(LiveServerMessage::Typing { .. })));
+
+        for seq in 0..(QUEUE as i64 + 10) {
+            hub.publish_change(seq, Some(b.user_id), false);
+        }
+        assert!(rb.lagged.load(Ordering::Relaxed), "a full queue marks the connection lagged");
+        assert!(!ra.lagged.load(Ordering::Relaxed));
+        assert_eq!(hub.connections(), 3);
+        drop(rb);
+        assert_eq!(hub.connections(), 2);
     }
 }

@@ -15,8 +15,8 @@ pub struct AppState {
     /// Fires after every committed write with the feed's new head; live
     /// connections wake on it.
     pub feed_head: Arc<tokio::sync::watch::Sender<i64>>,
-    /// Live events for WebSocket connections (see `live`).
-    pub hub: tokio::sync::broadcast::Sender<crate::live::HubEvent>,
+    /// Live WebSocket connections and their routing (see `live`).
+    pub hub: Arc<crate::live::Hub>,
 }
 
 impl AppState {
@@ -27,7 +27,7 @@ impl AppState {
             // 5 failures per account, 20 per address, per 15 minutes.
             throttle: Arc::new(LoginThrottle::new(Duration::from_secs(15 * 60), 5, 20)),
             feed_head: Arc::new(tokio::sync::watch::channel(0).0),
-            hub: crate::live::hub(),
+            hub: Arc::new(crate::live::Hub::default()),
         }
     }
 

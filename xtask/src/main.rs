@@ -4,6 +4,7 @@
 //! Each step checks before it acts and prints what it installs, so running it
 //! twice installs nothing the second time.
 
+mod bench;
 mod postgres;
 mod setup;
 mod tasks;
@@ -18,6 +19,7 @@ Commands:
   demo     Set up, build, start the backend with demo data and open the app
   test     Set up, build, and run every test (end-to-end ones under Xvfb)
   bundle   Build an installable .deb of the app (offline)
+  bench    Run a benchmark and record it in BENCHMARKS.md: `bench server`
   setup    Install what is missing (Debian packages, wasm target, tools)
   ui       Build the wasm UI into src-ui/dist
   help     Print this help";
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Some("demo") => tasks::demo(),
         Some("test") => tasks::test(&args[1..]),
         Some("bundle") => tasks::bundle(),
+        Some("bench") => bench::run(&args[1..]),
         Some("setup") => setup::all(),
         Some("ui") => setup::all().and_then(|()| tasks::build_ui()),
         None | Some("help" | "-h" | "--help") => {

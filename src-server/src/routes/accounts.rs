@@ -98,7 +98,7 @@ pub async fn insert_user(
     Ok(id)
 }
 
-async fn create_session(
+pub async fn create_session(
     tx: &mut Tx,
     state: &AppState,
     user_id: Uuid,

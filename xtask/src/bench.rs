@@ -1,0 +1,103 @@
+//! `cargo xtask bench server`: runs the backend benchmark on SQLite and
+//! PostgreSQL and writes the figures into BENCHMARKS.md, between
+//! `<!-- bench:server -->` markers, with the machine and the command.
+
+use std::process::Stdio;
+
+use anyhow::{bail, Context};
+
+use crate::util::{cargo, root};
+
+pub fn run(what: &[String]) -> anyhow::Result<()> {
+    match what.first().map(String::as_str) {
+        Some("server") => server(&what[1..]),
+        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S]"),
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024 / 1024);
+    format!("{cores} cores ({cpu}), {mem_gib} GiB RAM")
+}
+
+fn server(extra: &[String]) -> anyhow::Result<()> {
+    let pg = crate::postgres::start()?;
+    let mut rows = Vec::new();
+    for backend in ["sqlite", "postgres"] {
+        let mut cmd = cargo();
+        cmd.args([
+            "bench",
+            "--package",
+            "mostrador-server",
+            "--bench",
+            "server",
+            "--",
+            "--backend",
+            backend,
+        ])
+        .args(extra)
+        .stdout(Stdio::piped());
+        if let Some(pg) = &pg {
+            cmd.env(crate::postgres::URL_VAR, &pg.url);
+        }
+        eprintln!("xtask: $ {}", crate::util::display(&cmd));
+        let out = cmd.spawn()?.wait_with_output()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        print!("{text}");
+        if !out.status.success() {
+            bail!("the {backend} benchmark failed");
+        }
+        rows.extend(
+            text.lines()
+                .filter(|l| l.starts_with("| "))
+                .map(str::to_owned),
+        );
+    }
+    drop(pg);
+    let args = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", extra.join(" "))
+    };
+    let section = format!(
+        "<!-- bench:server -->\n## Server (`cargo xtask bench server{args}`)\n\nMachine: {}. The server runs as its own process (debug logging off), the\nclients in the benchmark process on the same machine.\n\n| database | what | figure |\n|---|---|---|\n{}\n<!-- /bench:server -->",
+        machine(),
+        rows.join("\n")
+    );
+    let path = root().join("BENCHMARKS.md");
+    let doc = std::fs::read_to_string(&path).context("reading BENCHMARKS.md")?;
+    let doc = match (
+        doc.find("<!-- bench:server -->"),
+        doc.find("<!-- /bench:server -->"),
+    ) {
+        (Some(a), Some(b)) => format!(
+            "{}{}{}",
+            &doc[..a],
+            section,
+            &doc[b + "<!-- /bench:server -->".len()..]
+        ),
+        _ => format!("{}\n{}\n", doc.trim_end(), section),
+    };
+    std::fs::write(&path, doc)?;
+    eprintln!("xtask: wrote the figures into BENCHMARKS.md");
+    Ok(())
+}
