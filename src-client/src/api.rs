@@ -1,14 +1,28 @@
 //! Typed HTTP client for the backend's API.
 
+use std::sync::{Arc, RwLock};
+
+use mostrador_core::auth::{AuthResponse, LoginRequest, RegisterRequest, Token};
+use mostrador_core::sync::{Mutation, PushRequest, PushResponse, SyncPage};
 use mostrador_core::{ApiError, ErrorCode, Health};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::{ClientConfig, ClientError};
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
     base_url: String,
+    token: Arc<RwLock<Option<Token>>>,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ApiClient {
@@ -22,6 +36,7 @@ impl ApiClient {
         Ok(Self {
             http,
             base_url: config.server_url.clone(),
+            token: Arc::new(RwLock::new(None)),
         })
     }
 
@@ -29,40 +44,129 @@ impl ApiClient {
         &self.base_url
     }
 
-    /// `GET /healthz`.
-    pub async fn health(&self) -> Result<Health, ClientError> {
-        self.get("/healthz").await
+    pub fn set_token(&self, token: Option<Token>) {
+        *self.token.write().unwrap_or_else(|p| p.into_inner()) = token;
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+    pub fn token(&self) -> Option<Token> {
+        self.token.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// `GET /healthz`.
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        read_json(
+            self.http
+                .get(format!("{}/healthz", self.base_url))
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    pub async fn register(&self, req: &RegisterRequest) -> Result<AuthResponse, ClientError> {
+        self.post("/api/v1/auth/register", req).await
+    }
+
+    pub async fn login(&self, req: &LoginRequest) -> Result<AuthResponse, ClientError> {
+        self.post("/api/v1/auth/login", req).await
+    }
+
+    pub async fn logout(&self) -> Result<(), ClientError> {
         let res = self
-            .http
-            .get(format!("{}{path}", self.base_url))
+            .authed(
+                self.http
+                    .post(format!("{}/api/v1/auth/logout", self.base_url)),
+            )?
             .send()
             .await?;
-        read_json(res).await
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(read_error(res).await)
+        }
+    }
+
+    /// One page of the change feed.
+    pub async fn sync(&self, since: i64, limit: i64) -> Result<SyncPage, ClientError> {
+        let req = self.http.get(format!(
+            "{}/api/v1/sync?since={since}&limit={limit}",
+            self.base_url
+        ));
+        read_json(self.authed(req)?.send().await?).await
+    }
+
+    pub async fn push(&self, mutations: Vec<Mutation>) -> Result<PushResponse, ClientError> {
+        self.post("/api/v1/sync/push", &PushRequest { mutations })
+            .await
+    }
+
+    /// GET with the session token.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let req = self.http.get(format!("{}{path}", self.base_url));
+        read_json(self.authed(req)?.send().await?).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .json(body);
+        if let Some(t) = self.token() {
+            req = req.bearer_auth(t.expose());
+        }
+        read_json(req.send().await?).await
+    }
+
+    fn authed(&self, req: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, ClientError> {
+        let token = self.token().ok_or(ClientError::SignedOut)?;
+        Ok(req.bearer_auth(token.expose()))
     }
 }
 
 /// Decodes a success body, or the error shape for any other status.
 async fn read_json<T: DeserializeOwned>(res: reqwest::Response) -> Result<T, ClientError> {
-    let status = res.status();
-    if status.is_success() {
+    if res.status().is_success() {
         return res
             .json::<T>()
             .await
             .map_err(|e| ClientError::Decode(e.to_string()));
     }
-    let bytes = res.bytes().await?;
-    Err(match serde_json::from_slice::<ApiError>(&bytes) {
-        Ok(err) => ClientError::Api(err),
-        Err(_) => ClientError::Api(ApiError::new(
+    Err(read_error(res).await)
+}
+
+/// The error shape of a failed answer; `Retry-After` lands in
+/// `details.retry_after_seconds` so retry logic sees one place.
+async fn read_error(res: reqwest::Response) -> ClientError {
+    let status = res.status();
+    let retry_after = res
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let bytes = match res.bytes().await {
+        Ok(b) => b,
+        Err(e) => return e.into(),
+    };
+    let mut err = serde_json::from_slice::<ApiError>(&bytes).unwrap_or_else(|_| {
+        ApiError::new(
             if status.is_server_error() {
                 ErrorCode::Unavailable
             } else {
                 ErrorCode::Unknown
             },
             format!("HTTP {status} without an error body"),
-        )),
-    })
+        )
+    });
+    if let Some(secs) = retry_after {
+        let mut details = err.details.take().unwrap_or_else(|| serde_json::json!({}));
+        if let Some(obj) = details.as_object_mut() {
+            obj.entry("retry_after_seconds").or_insert(secs.into());
+        }
+        err.details = Some(details);
+    }
+    ClientError::Api(err)
 }

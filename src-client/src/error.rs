@@ -16,6 +16,15 @@ pub enum ClientError {
     /// Bad local configuration (e.g. an invalid server URL).
     #[error("configuration: {0}")]
     Config(String),
+    /// The local store failed (disk full, corrupt file).
+    #[error("local store: {0}")]
+    Store(String),
+    /// The OS keychain is missing or refused.
+    #[error("keychain: {0}")]
+    Keychain(String),
+    /// An action that needs a signed-in user.
+    #[error("not signed in")]
+    SignedOut,
 }
 
 impl ClientError {
@@ -25,9 +34,11 @@ impl ClientError {
         match self {
             ClientError::Api(e) => e.clone(),
             ClientError::Network(m) => ApiError::new(ErrorCode::Unavailable, m.clone()),
-            ClientError::Decode(m) | ClientError::Config(m) => {
-                ApiError::new(ErrorCode::Internal, m.clone())
-            }
+            ClientError::Decode(m)
+            | ClientError::Config(m)
+            | ClientError::Store(m)
+            | ClientError::Keychain(m) => ApiError::new(ErrorCode::Internal, m.clone()),
+            ClientError::SignedOut => ApiError::new(ErrorCode::Unauthorized, "sign in first"),
         }
     }
 }

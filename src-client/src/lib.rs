@@ -8,10 +8,15 @@
 
 pub mod api;
 pub mod config;
+pub mod engine;
 pub mod error;
+pub mod retry;
+pub mod store;
+pub mod sync;
 
 pub use api::ApiClient;
 pub use config::ClientConfig;
+pub use engine::{Engine, EngineEvent, PushReport};
 pub use error::ClientError;
 
 use mostrador_core::BackendStatus;

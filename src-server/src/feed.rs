@@ -87,11 +87,23 @@ pub async fn commit(state: &AppState, tx: Tx) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Drops feed entries up to `seq` (maintenance): cursors older than that
-/// must resync.
+/// Compacts the feed (maintenance). Every change row that a later row of
+/// the same entity supersedes is dropped, so each entity keeps exactly its
+/// latest row and a full sync from 0 still sees everything that exists.
+/// Removal rows (tombstones) up to `up_to_seq` are dropped too; that is what
+/// an incremental cursor older than `up_to_seq` would miss, so such cursors
+/// (other than 0) must resync.
 pub async fn prune(state: &AppState, up_to_seq: i64) -> Result<(), AppError> {
     let mut tx = state.db.begin_write().await?;
-    sqlx::query("DELETE FROM changes WHERE seq <= $1")
+    sqlx::query(
+        "DELETE FROM changes WHERE seq <= $1 AND EXISTS (
+            SELECT 1 FROM changes later
+            WHERE later.entity = changes.entity AND later.entity_id = changes.entity_id AND later.seq > changes.seq)",
+    )
+    .bind(up_to_seq)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM changes WHERE seq <= $1 AND removed = 1")
         .bind(up_to_seq)
         .execute(&mut *tx)
         .await?;
@@ -103,7 +115,7 @@ pub async fn prune(state: &AppState, up_to_seq: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The error for a cursor the feed no longer covers.
+/// The error for an incremental cursor the feed no longer covers.
 pub fn resync_required() -> AppError {
     AppError::new(
         ErrorCode::ResyncRequired,

@@ -310,33 +310,60 @@ mod tests {
     use super::*;
 
     fn actor(role: mostrador_core::auth::Role) -> Actor {
-        Actor { user_id: Uuid::new_v4(), role, session_id: Uuid::nil(), display_name: "X".into() }
+        Actor {
+            user_id: Uuid::new_v4(),
+            role,
+            session_id: Uuid::nil(),
+            display_name: "X".into(),
+        }
     }
 
     #[test]
     fn events_reach_only_who_may_see_them_and_overflow_marks_lag() {
         use mostrador_core::auth::Role;
         let hub = Arc::new(Hub::default());
-        let (a, b, agent) = (actor(Role::Customer), actor(Role::Customer), actor(Role::Agent));
+        let (a, b, agent) = (
+            actor(Role::Customer),
+            actor(Role::Customer),
+            actor(Role::Agent),
+        );
         let mut ra = hub.register(&a);
         let mut rb = hub.register(&b);
         let mut rs = hub.register(&agent);
         hub.publish_change(1, Some(a.user_id), false);
         hub.publish_change(2, Some(a.user_id), true);
-        assert_eq!(ra.rx.try_recv().ok(), Some(LiveServerMessage::Changed { cursor: 1 }));
-        assert!(ra.rx.try_recv().is_err(), "staff-only change not sent to the customer");
+        assert_eq!(
+            ra.rx.try_recv().ok(),
+            Some(LiveServerMessage::Changed { cursor: 1 })
+        );
+        assert!(
+            ra.rx.try_recv().is_err(),
+            "staff-only change not sent to the customer"
+        );
         assert!(rb.rx.try_recv().is_err(), "nothing for another customer");
-        assert_eq!(rs.rx.try_recv().ok(), Some(LiveServerMessage::Changed { cursor: 1 }));
-        assert_eq!(rs.rx.try_recv().ok(), Some(LiveServerMessage::Changed { cursor: 2 }));
+        assert_eq!(
+            rs.rx.try_recv().ok(),
+            Some(LiveServerMessage::Changed { cursor: 1 })
+        );
+        assert_eq!(
+            rs.rx.try_recv().ok(),
+            Some(LiveServerMessage::Changed { cursor: 2 })
+        );
 
         hub.publish_typing(Uuid::nil(), a.user_id, &a);
         assert!(ra.rx.try_recv().is_err(), "no echo of one's own typing");
-        assert!(matches!(rs.rx.try_recv(), Ok(LiveServerMessage::Typing { .. })));
+        assert!(matches!(
+            rs.rx.try_recv(),
+            Ok(LiveServerMessage::Typing { .. })
+        ));
 
         for seq in 0..(QUEUE as i64 + 10) {
             hub.publish_change(seq, Some(b.user_id), false);
         }
-        assert!(rb.lagged.load(Ordering::Relaxed), "a full queue marks the connection lagged");
+        assert!(
+            rb.lagged.load(Ordering::Relaxed),
+            "a full queue marks the connection lagged"
+        );
         assert!(!ra.lagged.load(Ordering::Relaxed));
         assert_eq!(hub.connections(), 3);
         drop(rb);

@@ -635,6 +635,17 @@ async fn sync_pages_filters_and_asks_old_cursors_to_resync(backend: Backend) {
         (st, v["code"].as_str()),
         (StatusCode::GONE, Some("resync_required"))
     );
+    // A full resync from 0 still brings every message back.
+    let (st, page) = s.get("/api/v1/sync?since=0&limit=1000", &a).await;
+    assert_eq!(st, StatusCode::OK);
+    let again: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["entity"] == "message")
+        .map(|i| i["data"]["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(again, expected);
     s.finish().await;
 }
 

@@ -1,0 +1,266 @@
+//! The engine: local store + outbox + sync over the API.
+//!
+//! # The outbox's lifecycle
+//!
+//! 1. `enqueue` writes the mutation (with its client-generated `client_id`,
+//!    the server's idempotency key) to the `outbox` table before anything
+//!    else; the UI shows it at once as pending (local echo).
+//! 2. `push_pending` sends due, unwedged items in order, in batches. Each
+//!    result is handled on its own: `applied` removes the row; `rejected`
+//!    keeps it, *wedged*, with the server's reason, until the user retries
+//!    (`retry`) or discards (`discard`) it.
+//! 3. A failure without an answer, a 429 or a 5xx keeps every item of the
+//!    batch and schedules the next attempt with jittered exponential
+//!    backoff (at least the server's `Retry-After`). `retry_now` (called when
+//!    the connection comes back) makes them due at once.
+//! 4. After a crash the rows are still there; they are sent again, and the
+//!    server answers a resent `client_id` with its first result, so nothing
+//!    is applied twice and nothing is lost.
+//!
+//! Nothing is ever removed from the outbox except by an `applied` answer or
+//! the user's discard.
+
+use std::path::Path;
+
+use mostrador_core::auth::{AuthResponse, LoginRequest, Me, RegisterRequest};
+use mostrador_core::sync::{Mutation, MutationOp, MutationOutcome, MAX_PUSH};
+use mostrador_core::ApiError;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use crate::retry::{backoff, classify, jitter, RetryKind};
+use crate::store::{now_ms, OutboxItem, Store};
+use crate::sync::{after_page, on_pull_error, AfterPage, OnPullError};
+use crate::{ApiClient, ClientConfig, ClientError};
+
+/// Changes the UI may want to redraw for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    /// The outbox changed: how many writes wait, and how many are wedged.
+    Outbox { pending: usize, wedged: usize },
+    /// A pull applied `items` changes up to `cursor`.
+    Synced { cursor: i64, items: usize },
+    /// The server said the cache was too old; it was rebuilt.
+    Resynced,
+}
+
+/// What one push did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PushReport {
+    pub applied: usize,
+    pub rejected: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    api: ApiClient,
+    store: Store,
+    events: broadcast::Sender<EngineEvent>,
+}
+
+/// Page size for pulls.
+const PAGE: i64 = 500;
+
+impl Engine {
+    /// Opens the engine over the store file at `store_path`.
+    pub async fn open(config: &ClientConfig, store_path: &Path) -> Result<Self, ClientError> {
+        Ok(Self {
+            api: ApiClient::new(config)?,
+            store: Store::open(store_path).await?,
+            events: broadcast::channel(256).0,
+        })
+    }
+
+    pub fn api(&self) -> &ApiClient {
+        &self.api
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.events.subscribe()
+    }
+
+    async fn signed_in(&self, auth: AuthResponse) -> Result<Me, ClientError> {
+        self.api.set_token(Some(auth.token));
+        let me =
+            serde_json::to_string(&auth.user).map_err(|e| ClientError::Store(e.to_string()))?;
+        self.store.set_kv("me", &me).await?;
+        Ok(auth.user)
+    }
+
+    pub async fn login(&self, req: &LoginRequest) -> Result<Me, ClientError> {
+        let auth = self.api.login(req).await?;
+        self.signed_in(auth).await
+    }
+
+    pub async fn register(&self, req: &RegisterRequest) -> Result<Me, ClientError> {
+        let auth = self.api.register(req).await?;
+        self.signed_in(auth).await
+    }
+
+    /// Signs out: revokes the session if the server can be reached and
+    /// deletes the local store. Unsent writes are lost with it, so the UI
+    /// warns first when the outbox is not empty.
+    pub async fn sign_out(self) -> Result<(), ClientError> {
+        if self.api.token().is_some() {
+            if let Err(err) = self.api.logout().await {
+                tracing::info!(error = %err, "could not revoke the session on the server");
+            }
+        }
+        self.api.set_token(None);
+        self.store.wipe().await
+    }
+
+    async fn emit_outbox(&self) -> Result<(), ClientError> {
+        let items = self.store.outbox().await?;
+        let wedged = items.iter().filter(|i| i.wedged.is_some()).count();
+        let _ = self.events.send(EngineEvent::Outbox {
+            pending: items.len(),
+            wedged,
+        });
+        Ok(())
+    }
+
+    /// Persists a write; it is sent by the next `push_pending`.
+    pub async fn enqueue(&self, op: MutationOp) -> Result<Uuid, ClientError> {
+        let client_id = Uuid::new_v4();
+        self.store.enqueue(&Mutation { client_id, op }).await?;
+        self.emit_outbox().await?;
+        Ok(client_id)
+    }
+
+    pub async fn outbox(&self) -> Result<Vec<OutboxItem>, ClientError> {
+        self.store.outbox().await
+    }
+
+    /// Makes every unwedged item due now (the connection came back).
+    pub async fn retry_now(&self) -> Result<(), ClientError> {
+        sqlx::query("UPDATE outbox SET next_attempt_at = 0 WHERE wedged IS NULL")
+            .execute(self.store.pool())
+            .await
+            .map_err(|e| ClientError::Store(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The user asks to send a wedged item again.
+    pub async fn retry(&self, client_id: Uuid) -> Result<bool, ClientError> {
+        let done = self.store.unwedge(client_id).await?;
+        self.emit_outbox().await?;
+        Ok(done)
+    }
+
+    /// The user gives up on an item.
+    pub async fn discard(&self, client_id: Uuid) -> Result<(), ClientError> {
+        self.store.remove_outbox(client_id).await?;
+        self.emit_outbox().await
+    }
+
+    /// Sends due, unwedged outbox items in order.
+    pub async fn push_pending(&self) -> Result<PushReport, ClientError> {
+        let now = now_ms();
+        let due: Vec<OutboxItem> = self
+            .store
+            .outbox()
+            .await?
+            .into_iter()
+            .filter(|i| i.wedged.is_none() && i.next_attempt_at <= now)
+            .collect();
+        let mut report = PushReport::default();
+        for chunk in due.chunks(MAX_PUSH) {
+            let mutations: Vec<Mutation> = chunk.iter().map(|i| i.mutation.clone()).collect();
+            match self.api.push(mutations).await {
+                Ok(res) => {
+                    for r in res.results {
+                        match r.outcome {
+                            MutationOutcome::Applied { .. } => {
+                                self.store.remove_outbox(r.client_id).await?;
+                                report.applied += 1;
+                            }
+                            MutationOutcome::Rejected { error } => {
+                                tracing::info!(code = ?error.code, "a queued write was refused");
+                                self.store.wedge(r.client_id, &error).await?;
+                                report.rejected += 1;
+                            }
+                        }
+                    }
+                }
+                Err(err) => {
+                    match classify(&err) {
+                        RetryKind::Permanent(reason)
+                            if !matches!(err, ClientError::SignedOut) && !is_auth(&reason) =>
+                        {
+                            // The batch itself was refused (e.g. too large or
+                            // malformed): keep each item, with the reason.
+                            for item in chunk {
+                                self.store.wedge(item.mutation.client_id, &reason).await?;
+                            }
+                        }
+                        RetryKind::Permanent(_) => {}
+                        RetryKind::NetworkFailure | RetryKind::Transient { .. } => {
+                            let retry_after = match classify(&err) {
+                                RetryKind::Transient { retry_after } => retry_after,
+                                _ => None,
+                            };
+                            for item in chunk {
+                                let wait = backoff(item.attempts as u32, jitter(), retry_after);
+                                let at = now_ms()
+                                    + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 4);
+                                self.store
+                                    .defer(item.mutation.client_id, &err.to_string(), at)
+                                    .await?;
+                            }
+                        }
+                    }
+                    self.emit_outbox().await?;
+                    return Err(err);
+                }
+            }
+        }
+        if report != PushReport::default() {
+            self.emit_outbox().await?;
+        }
+        Ok(report)
+    }
+
+    /// Pulls the feed from the stored cursor until caught up; rebuilds the
+    /// cache from 0 when the server says the cursor is too old. Returns the
+    /// number of items applied.
+    pub async fn pull(&self) -> Result<usize, ClientError> {
+        let mut cursor = self.store.cursor().await?;
+        let mut applied = 0;
+        let mut reset = false;
+        loop {
+            match self.api.sync(cursor, PAGE).await {
+                Ok(page) => {
+                    self.store.apply_page(&page).await?;
+                    applied += page.items.len();
+                    let _ = self.events.send(EngineEvent::Synced {
+                        cursor: page.cursor,
+                        items: page.items.len(),
+                    });
+                    match after_page(&page) {
+                        AfterPage::Continue(next) => cursor = next,
+                        AfterPage::Done => return Ok(applied),
+                    }
+                }
+                Err(err) => match on_pull_error(&err) {
+                    OnPullError::ResetAndPull if !reset => {
+                        tracing::info!("the server asked for a full resync");
+                        self.store.reset_cache().await?;
+                        let _ = self.events.send(EngineEvent::Resynced);
+                        reset = true;
+                        cursor = 0;
+                    }
+                    _ => return Err(err),
+                },
+            }
+        }
+    }
+}
+
+fn is_auth(e: &ApiError) -> bool {
+    e.code == mostrador_core::ErrorCode::Unauthorized
+}

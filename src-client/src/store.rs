@@ -1,0 +1,344 @@
+//! The local store: SQLite through sqlx, WAL mode, embedded migrations.
+//!
+//! Holds the cache of synced entities, the sync cursor and the outbox.
+//! **Invariant:** a page of changes and the cursor that follows it are
+//! written in one transaction, so after a crash the cache never claims to
+//! be further along than it is. No secret is ever written here (the session
+//! token lives in the OS keychain).
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use mostrador_core::sync::{Mutation, SyncItem, SyncPage};
+use mostrador_core::ApiError;
+use serde::de::DeserializeOwned;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use uuid::Uuid;
+
+use crate::ClientError;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A row of the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub seq: i64,
+    pub mutation: Mutation,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    /// The last transient failure, for display.
+    pub last_error: Option<String>,
+    /// Set when the server refused it for good: the user retries or discards.
+    pub wedged: Option<ApiError>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+fn db_err(e: sqlx::Error) -> ClientError {
+    ClientError::Store(e.to_string())
+}
+
+fn json_err(e: serde_json::Error) -> ClientError {
+    ClientError::Store(format!("corrupt JSON in the local store: {e}"))
+}
+
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+impl Store {
+    /// Opens (creating if needed) the store file.
+    pub async fn open(path: &Path) -> Result<Self, ClientError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| ClientError::Store(format!("creating {}: {e}", dir.display())))?;
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .map_err(db_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(db_err)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| ClientError::Store(e.to_string()))?;
+        Ok(Self {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn get_kv(&self, key: &str) -> Result<Option<String>, ClientError> {
+        sqlx::query_scalar("SELECT value FROM kv WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    pub async fn set_kv(&self, key: &str, value: &str) -> Result<(), ClientError> {
+        sqlx::query("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The feed cursor the cache is complete up to.
+    pub async fn cursor(&self) -> Result<i64, ClientError> {
+        Ok(self
+            .get_kv("cursor")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Applies one page of changes and advances the cursor, atomically.
+    pub async fn apply_page(&self, page: &SyncPage) -> Result<(), ClientError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for item in &page.items {
+            let (kind, id, parent, sort, json) = match item {
+                SyncItem::Order(o) => (
+                    "order",
+                    o.id,
+                    None,
+                    o.placed_at.as_millisecond(),
+                    serde_json::to_string(o),
+                ),
+                SyncItem::Conversation(c) => (
+                    "conversation",
+                    c.id,
+                    None,
+                    c.last_message_at.unwrap_or(c.updated_at).as_millisecond(),
+                    serde_json::to_string(c),
+                ),
+                SyncItem::Message(m) => (
+                    "message",
+                    m.id,
+                    Some(m.conversation_id),
+                    m.created_at.as_millisecond(),
+                    serde_json::to_string(m),
+                ),
+                SyncItem::Callback(c) => (
+                    "callback",
+                    c.id,
+                    None,
+                    c.slot_start.unwrap_or(c.created_at).as_millisecond(),
+                    serde_json::to_string(c),
+                ),
+                SyncItem::Profile(p) => ("profile", p.user_id, None, 0, serde_json::to_string(p)),
+                SyncItem::Removed { kind, id } => {
+                    sqlx::query("DELETE FROM entities WHERE kind = ? AND id = ?")
+                        .bind(kind)
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    continue;
+                }
+            };
+            sqlx::query(
+                "INSERT INTO entities (kind, id, parent_id, sort_key, json) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (kind, id) DO UPDATE SET parent_id = excluded.parent_id, sort_key = excluded.sort_key, json = excluded.json",
+            )
+            .bind(kind)
+            .bind(id.to_string())
+            .bind(parent.map(|p| p.to_string()))
+            .bind(sort)
+            .bind(json.map_err(json_err)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        sqlx::query("INSERT INTO kv (key, value) VALUES ('cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(page.cursor.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    /// Forgets every synced entity and the cursor (the server asked for a
+    /// full resync). The outbox is kept: unsent writes are never dropped.
+    pub async fn reset_cache(&self) -> Result<(), ClientError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("DELETE FROM entities")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("DELETE FROM kv WHERE key = 'cursor'")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    /// Entities of a kind (optionally under a parent), newest `sort_key` last.
+    pub async fn list<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        parent: Option<Uuid>,
+    ) -> Result<Vec<T>, ClientError> {
+        let rows = match parent {
+            Some(p) => sqlx::query(
+                "SELECT json FROM entities WHERE kind = ? AND parent_id = ? ORDER BY sort_key, id",
+            )
+            .bind(kind)
+            .bind(p.to_string())
+            .fetch_all(&self.pool)
+            .await,
+            None => {
+                sqlx::query("SELECT json FROM entities WHERE kind = ? ORDER BY sort_key, id")
+                    .bind(kind)
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        }
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| serde_json::from_str(&r.get::<String, _>("json")).map_err(json_err))
+            .collect()
+    }
+
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        id: Uuid,
+    ) -> Result<Option<T>, ClientError> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT json FROM entities WHERE kind = ? AND id = ?")
+                .bind(kind)
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        json.map(|j| serde_json::from_str(&j).map_err(json_err))
+            .transpose()
+    }
+
+    // ---- outbox ----
+
+    /// Persists a write before anything else happens to it.
+    pub async fn enqueue(&self, mutation: &Mutation) -> Result<i64, ClientError> {
+        let json = serde_json::to_string(mutation).map_err(json_err)?;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO outbox (client_id, mutation, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (client_id) DO UPDATE SET client_id = excluded.client_id RETURNING seq",
+        )
+        .bind(mutation.client_id.to_string())
+        .bind(json)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(seq)
+    }
+
+    /// Every outbox row, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxItem>, ClientError> {
+        let rows = sqlx::query("SELECT seq, mutation, created_at, attempts, next_attempt_at, last_error, wedged FROM outbox ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxItem {
+                    seq: r.get("seq"),
+                    mutation: serde_json::from_str(&r.get::<String, _>("mutation"))
+                        .map_err(json_err)?,
+                    created_at: r.get("created_at"),
+                    attempts: r.get("attempts"),
+                    next_attempt_at: r.get("next_attempt_at"),
+                    last_error: r.get("last_error"),
+                    wedged: r
+                        .get::<Option<String>, _>("wedged")
+                        .map(|w| serde_json::from_str(&w).map_err(json_err))
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn remove_outbox(&self, client_id: Uuid) -> Result<(), ClientError> {
+        sqlx::query("DELETE FROM outbox WHERE client_id = ?")
+            .bind(client_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    pub async fn wedge(&self, client_id: Uuid, reason: &ApiError) -> Result<(), ClientError> {
+        sqlx::query("UPDATE outbox SET wedged = ?, attempts = attempts + 1 WHERE client_id = ?")
+            .bind(serde_json::to_string(reason).map_err(json_err)?)
+            .bind(client_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Records a transient failure of the head of the queue and when to try
+    /// again.
+    pub async fn defer(
+        &self,
+        client_id: Uuid,
+        error: &str,
+        next_attempt_at: i64,
+    ) -> Result<(), ClientError> {
+        sqlx::query("UPDATE outbox SET last_error = ?, attempts = attempts + 1, next_attempt_at = ? WHERE client_id = ?")
+            .bind(error)
+            .bind(next_attempt_at)
+            .bind(client_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The user asked to try a wedged item again.
+    pub async fn unwedge(&self, client_id: Uuid) -> Result<bool, ClientError> {
+        let done = sqlx::query("UPDATE outbox SET wedged = NULL, next_attempt_at = 0 WHERE client_id = ? AND wedged IS NOT NULL")
+            .bind(client_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Closes the pool and deletes the store's files (sign-out).
+    pub async fn wipe(self) -> Result<(), ClientError> {
+        self.pool.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let p = PathBuf::from(format!("{}{suffix}", self.path.display()));
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(ClientError::Store(format!("removing {}: {e}", p.display()))),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,430 @@
+//! The engine against the real server on an ephemeral port and real SQLite
+//! files: offline writes, resend after a crash, permanent rejections,
+//! resync, two devices.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use mostrador_client::{ClientConfig, Engine, EngineEvent};
+use mostrador_core::auth::{LoginRequest, RegisterRequest};
+use mostrador_core::chat::{
+    ConversationThread, Message, MessageKind, OpenConversation, SendMessage,
+};
+use mostrador_core::sync::MutationOp;
+use mostrador_core::ErrorCode;
+use mostrador_server::{http, prepare, ServerConfig};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// The real server on `port` over the SQLite file in `dir`; dropping the
+/// handle shuts it down gracefully.
+struct Server {
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    state: mostrador_server::AppState,
+}
+
+impl Server {
+    async fn start(dir: &Path, port: u16) -> Self {
+        let mut config = ServerConfig::for_data_dir(dir);
+        config.bind = SocketAddr::from(([127, 0, 0, 1], port));
+        let (listener, state) = prepare(config).await.unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let router = http::router(state.clone());
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Server {
+            stop: Some(tx),
+            task,
+            state,
+        }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap();
+        self.state.db.pool().close().await;
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn engine(port: u16, store: &Path) -> Engine {
+    Engine::open(
+        &ClientConfig::new(format!("http://127.0.0.1:{port}")),
+        store,
+    )
+    .await
+    .unwrap()
+}
+
+fn register(email: &str) -> RegisterRequest {
+    RegisterRequest {
+        email: email.into(),
+        password: "correct horse battery".into(),
+        display_name: "Ana".into(),
+        language: Some("es".into()),
+        device_name: Some("phone".into()),
+    }
+}
+
+fn text(id: Uuid, body: &str) -> SendMessage {
+    SendMessage {
+        id,
+        body: body.into(),
+        kind: MessageKind::Text,
+        attachment_ids: vec![],
+    }
+}
+
+async fn thread(server: &Server, conv: Uuid) -> ConversationThread {
+    let mut conn = server.state.db.pool().acquire().await.unwrap();
+    let agent = mostrador_server::auth::Actor {
+        user_id: Uuid::nil(),
+        role: mostrador_core::auth::Role::Agent,
+        session_id: Uuid::nil(),
+        display_name: "Test".into(),
+    };
+    let c = mostrador_server::routes::chat::visible_conversation(&mut conn, &agent, conv)
+        .await
+        .unwrap();
+    let messages: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE conversation_id = $1 ORDER BY created_at",
+    )
+    .bind(conv.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    let mut out = vec![];
+    for m in messages {
+        out.push(
+            mostrador_server::routes::chat::load_message(&mut conn, m.parse().unwrap())
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    ConversationThread {
+        conversation: c,
+        messages: out,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_made_offline_go_out_once_and_in_order_when_the_server_is_back() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let app = engine(port, &app_dir.path().join("store.sqlite3")).await;
+    app.register(&register("ana@example.com")).await.unwrap();
+    let mut events = app.subscribe();
+    server.stop().await;
+
+    // On the train: no server.
+    let conv = Uuid::new_v4();
+    let bodies = ["it's late", "order MS-10001", "any news?"];
+    let ids: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+    app.enqueue(MutationOp::OpenConversation(OpenConversation {
+        id: conv,
+        order_id: None,
+        subject: "Late parcel".into(),
+        message_id: ids[0],
+        body: bodies[0].into(),
+    }))
+    .await
+    .unwrap();
+    for i in 1..3 {
+        app.enqueue(MutationOp::SendMessage {
+            conversation_id: conv,
+            message: text(ids[i], bodies[i]),
+        })
+        .await
+        .unwrap();
+    }
+    let err = app.push_pending().await.unwrap_err();
+    assert!(
+        matches!(err, mostrador_client::ClientError::Network(_)),
+        "{err:?}"
+    );
+    let outbox = app.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 3, "nothing is dropped while offline");
+    assert!(outbox
+        .iter()
+        .all(|i| i.attempts == 1 && i.last_error.is_some() && i.wedged.is_none()));
+    assert!(matches!(
+        events.recv().await.unwrap(),
+        EngineEvent::Outbox {
+            pending: 1,
+            wedged: 0
+        }
+    ));
+
+    // Out of the tunnel.
+    let server = Server::start(server_dir.path(), port).await;
+    app.retry_now().await.unwrap();
+    let report = app.push_pending().await.unwrap();
+    assert_eq!(report.applied, 3);
+    assert!(app.outbox().await.unwrap().is_empty());
+    let t = thread(&server, conv).await;
+    let got: Vec<&str> = t.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(got, bodies, "exactly once, in order");
+
+    // The pull brings the server's view into the cache.
+    app.pull().await.unwrap();
+    let cached: Vec<Message> = app.store().list("message", Some(conv)).await.unwrap();
+    assert_eq!(cached.iter().map(|m| m.id).collect::<Vec<_>>(), ids);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_resent_after_a_crash_lands_once() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let store_path = app_dir.path().join("store.sqlite3");
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let app = engine(port, &store_path).await;
+    app.register(&register("bo@example.com")).await.unwrap();
+    let token = app.api().token();
+    let conv = Uuid::new_v4();
+    app.enqueue(MutationOp::OpenConversation(OpenConversation {
+        id: conv,
+        order_id: None,
+        subject: "Refund".into(),
+        message_id: Uuid::new_v4(),
+        body: "hello".into(),
+    }))
+    .await
+    .unwrap();
+    // The push reaches the server, but the app dies before storing the
+    // answer: the row is still in the outbox.
+    let pending: Vec<_> = app
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.mutation)
+        .collect();
+    app.api().push(pending).await.unwrap();
+    drop(app);
+
+    let app = engine(port, &store_path).await;
+    app.api().set_token(token);
+    assert_eq!(
+        app.outbox().await.unwrap().len(),
+        1,
+        "the outbox survived the restart"
+    );
+    let report = app.push_pending().await.unwrap();
+    assert_eq!(report.applied, 1);
+    assert!(app.outbox().await.unwrap().is_empty());
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
+        .fetch_one(server.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "one copy on the server");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_write_is_kept_with_its_reason_until_the_user_decides() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let app = engine(port, &app_dir.path().join("store.sqlite3")).await;
+    app.register(&register("cy@example.com")).await.unwrap();
+    let bad = app
+        .enqueue(MutationOp::SendMessage {
+            conversation_id: Uuid::new_v4(),
+            message: text(Uuid::new_v4(), "to nowhere"),
+        })
+        .await
+        .unwrap();
+    let report = app.push_pending().await.unwrap();
+    assert_eq!(report.rejected, 1);
+    let outbox = app.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 1, "a refusal is never dropped silently");
+    assert_eq!(
+        outbox[0].wedged.as_ref().map(|e| e.code),
+        Some(ErrorCode::NotFound)
+    );
+    // Wedged items are not resent by themselves.
+    assert_eq!(app.push_pending().await.unwrap(), Default::default());
+    assert!(app.retry(bad).await.unwrap());
+    assert_eq!(
+        app.push_pending().await.unwrap().rejected,
+        1,
+        "the server's first answer stands"
+    );
+    app.discard(bad).await.unwrap();
+    assert!(app.outbox().await.unwrap().is_empty());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_converge_and_an_old_cursor_resyncs() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let phone = engine(port, &app_dir.path().join("phone.sqlite3")).await;
+    let tablet = engine(port, &app_dir.path().join("tablet.sqlite3")).await;
+    phone.register(&register("dee@example.com")).await.unwrap();
+    tablet
+        .login(&LoginRequest {
+            email: "dee@example.com".into(),
+            password: "correct horse battery".into(),
+            device_name: None,
+        })
+        .await
+        .unwrap();
+    let conv = Uuid::new_v4();
+    phone
+        .enqueue(MutationOp::OpenConversation(OpenConversation {
+            id: conv,
+            order_id: None,
+            subject: "Size".into(),
+            message_id: Uuid::new_v4(),
+            body: "from the phone".into(),
+        }))
+        .await
+        .unwrap();
+    phone.push_pending().await.unwrap();
+    tablet
+        .enqueue(MutationOp::SendMessage {
+            conversation_id: conv,
+            message: text(Uuid::new_v4(), "from the tablet"),
+        })
+        .await
+        .unwrap();
+    tablet.push_pending().await.unwrap();
+    // An agent replies (through the server's own code path).
+    {
+        let agent = mostrador_server::auth::Actor {
+            user_id: {
+                let hash = mostrador_server::auth::hash_password("agent password 1".into())
+                    .await
+                    .unwrap();
+                let mut tx = server.state.db.begin_write().await.unwrap();
+                let id = mostrador_server::routes::accounts::insert_user(
+                    &mut tx,
+                    "agent@shop.test",
+                    &hash,
+                    "Luis",
+                    mostrador_core::auth::Role::Agent,
+                    "es",
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+                id
+            },
+            role: mostrador_core::auth::Role::Agent,
+            session_id: Uuid::nil(),
+            display_name: "Luis".into(),
+        };
+        let mut tx = server.state.db.begin_write().await.unwrap();
+        mostrador_server::routes::chat::send(
+            &mut tx,
+            &agent,
+            conv,
+            &text(Uuid::new_v4(), "agent reply"),
+        )
+        .await
+        .unwrap();
+        mostrador_server::feed::commit(&server.state, tx)
+            .await
+            .unwrap();
+    }
+    phone.pull().await.unwrap();
+    tablet.pull().await.unwrap();
+    let on = |m: Vec<Message>| m.into_iter().map(|m| m.body).collect::<Vec<_>>();
+    let want = vec![
+        "from the phone".to_owned(),
+        "from the tablet".into(),
+        "agent reply".into(),
+    ];
+    assert_eq!(
+        on(phone.store().list("message", Some(conv)).await.unwrap()),
+        want
+    );
+    assert_eq!(
+        on(tablet.store().list("message", Some(conv)).await.unwrap()),
+        want
+    );
+
+    // The server drops old feed entries; the tablet's cursor is now too old.
+    let before = tablet.store().cursor().await.unwrap();
+    phone
+        .enqueue(MutationOp::SendMessage {
+            conversation_id: conv,
+            message: text(Uuid::new_v4(), "later"),
+        })
+        .await
+        .unwrap();
+    phone.push_pending().await.unwrap();
+    let head: i64 = sqlx::query_scalar("SELECT seq FROM feed_counter")
+        .fetch_one(server.state.db.pool())
+        .await
+        .unwrap();
+    mostrador_server::feed::prune(&server.state, head)
+        .await
+        .unwrap();
+    let mut events = tablet.subscribe();
+    tablet.pull().await.unwrap();
+    assert!(tablet.store().cursor().await.unwrap() > before);
+    let mut resynced = false;
+    while let Ok(e) = events.try_recv() {
+        resynced |= e == EngineEvent::Resynced;
+    }
+    assert!(resynced, "the tablet rebuilt its cache");
+    let mut want = want;
+    want.push("later".into());
+    assert_eq!(
+        on(tablet.store().list("message", Some(conv)).await.unwrap()),
+        want
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_wipes_the_local_store() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let path = app_dir.path().join("store.sqlite3");
+    let app = engine(port, &path).await;
+    app.register(&register("eve@example.com")).await.unwrap();
+    let token = app.api().token().unwrap();
+    app.pull().await.unwrap();
+    assert!(path.exists());
+    app.sign_out().await.unwrap();
+    assert!(!path.exists(), "the store file is gone");
+    // And the session is revoked on the server.
+    let res = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/api/v1/me"))
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    server.stop().await;
+}
