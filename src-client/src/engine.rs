@@ -25,7 +25,9 @@ use std::path::Path;
 use mostrador_core::auth::{AuthResponse, LoginRequest, Me, RegisterRequest};
 use mostrador_core::sync::{Mutation, MutationOp, MutationOutcome, MAX_PUSH};
 use mostrador_core::ApiError;
-use tokio::sync::broadcast;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, watch, Notify};
 use uuid::Uuid;
 
 use crate::retry::{backoff, classify, jitter, RetryKind};
@@ -36,6 +38,12 @@ use crate::{ApiClient, ClientConfig, ClientError};
 /// Changes the UI may want to redraw for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EngineEvent {
+    /// The connection state changed.
+    Status(crate::live::SyncStatus),
+    /// Something live for the UI (typing).
+    Live(mostrador_core::live::LiveServerMessage),
+    /// The server refused the session: the user must sign in again.
+    SignedOut,
     /// The outbox changed: how many writes wait, and how many are wedged.
     Outbox { pending: usize, wedged: usize },
     /// A pull applied `items` changes up to `cursor`.
@@ -56,6 +64,8 @@ pub struct Engine {
     api: ApiClient,
     store: Store,
     events: broadcast::Sender<EngineEvent>,
+    outbox_changed: Arc<Notify>,
+    typing: Arc<watch::Sender<Option<Uuid>>>,
 }
 
 /// Page size for pulls.
@@ -68,6 +78,8 @@ impl Engine {
             api: ApiClient::new(config)?,
             store: Store::open(store_path).await?,
             events: broadcast::channel(256).0,
+            outbox_changed: Arc::new(Notify::new()),
+            typing: Arc::new(watch::channel(None).0),
         })
     }
 
@@ -81,6 +93,18 @@ impl Engine {
 
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.events.subscribe()
+    }
+
+    pub(crate) fn emit(&self, event: EngineEvent) {
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn outbox_changed(&self) -> &Notify {
+        &self.outbox_changed
+    }
+
+    pub(crate) fn typing_tx(&self) -> &watch::Sender<Option<Uuid>> {
+        &self.typing
     }
 
     async fn signed_in(&self, auth: AuthResponse) -> Result<Me, ClientError> {
@@ -129,6 +153,8 @@ impl Engine {
         let client_id = Uuid::new_v4();
         self.store.enqueue(&Mutation { client_id, op }).await?;
         self.emit_outbox().await?;
+        // Wake the sync service (if running) to send it now.
+        self.outbox_changed.notify_one();
         Ok(client_id)
     }
 
@@ -149,6 +175,7 @@ impl Engine {
     pub async fn retry(&self, client_id: Uuid) -> Result<bool, ClientError> {
         let done = self.store.unwedge(client_id).await?;
         self.emit_outbox().await?;
+        self.outbox_changed.notify_one();
         Ok(done)
     }
 

@@ -10,6 +10,7 @@ pub mod api;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod live;
 pub mod retry;
 pub mod store;
 pub mod sync;
@@ -18,6 +19,7 @@ pub use api::ApiClient;
 pub use config::ClientConfig;
 pub use engine::{Engine, EngineEvent, PushReport};
 pub use error::ClientError;
+pub use live::SyncStatus;
 
 use mostrador_core::BackendStatus;
 

@@ -428,3 +428,107 @@ async fn sign_out_wipes_the_local_store() {
     assert_eq!(res.status(), 401);
     server.stop().await;
 }
+
+/// Waits until `check` holds, polling (the engine works in the background).
+async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_service_sends_by_itself_when_the_server_comes_back_and_gets_replies_live() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let app = engine(port, &app_dir.path().join("store.sqlite3")).await;
+    app.register(&register("fay@example.com")).await.unwrap();
+    server.stop().await;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let service = {
+        let app = app.clone();
+        tokio::spawn(async move { app.run(stop_rx).await })
+    };
+    let mut events = app.subscribe();
+    let conv = Uuid::new_v4();
+    app.enqueue(MutationOp::OpenConversation(OpenConversation {
+        id: conv,
+        order_id: None,
+        subject: "Late".into(),
+        message_id: Uuid::new_v4(),
+        body: "it's late".into(),
+    }))
+    .await
+    .unwrap();
+    // The service reports that it is offline, and keeps the write.
+    loop {
+        if let EngineEvent::Status(mostrador_client::SyncStatus::Offline { .. }) =
+            events.recv().await.unwrap()
+        {
+            break;
+        }
+    }
+    assert_eq!(app.outbox().await.unwrap().len(), 1);
+
+    let server = Server::start(server_dir.path(), port).await;
+    eventually("the queued message reached the server", || async {
+        app.outbox().await.unwrap().is_empty()
+    })
+    .await;
+    assert_eq!(thread(&server, conv).await.messages.len(), 1);
+
+    // An agent reply arrives without the app asking.
+    let hash = mostrador_server::auth::hash_password("agent password 1".into())
+        .await
+        .unwrap();
+    let mut tx = server.state.db.begin_write().await.unwrap();
+    let agent_id = mostrador_server::routes::accounts::insert_user(
+        &mut tx,
+        "agent@shop.test",
+        &hash,
+        "Luis",
+        mostrador_core::auth::Role::Agent,
+        "es",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let agent = mostrador_server::auth::Actor {
+        user_id: agent_id,
+        role: mostrador_core::auth::Role::Agent,
+        session_id: Uuid::nil(),
+        display_name: "Luis".into(),
+    };
+    let mut tx = server.state.db.begin_write().await.unwrap();
+    mostrador_server::routes::chat::send(
+        &mut tx,
+        &agent,
+        conv,
+        &text(Uuid::new_v4(), "on its way"),
+    )
+    .await
+    .unwrap();
+    mostrador_server::feed::commit(&server.state, tx)
+        .await
+        .unwrap();
+    eventually("the reply is in the local store", || async {
+        let msgs: Vec<Message> = app.store().list("message", Some(conv)).await.unwrap();
+        msgs.iter().any(|m| m.body == "on its way")
+    })
+    .await;
+
+    stop_tx.send(true).unwrap();
+    service.await.unwrap();
+    server.stop().await;
+}

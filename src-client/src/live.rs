@@ -1,0 +1,166 @@
+//! The background sync service: keeps a live WebSocket to the server, pulls
+//! when poked, pushes when the outbox changes, and reconnects with jittered
+//! exponential backoff. It reports its state as [`SyncStatus`] events.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use mostrador_core::live::{LiveClientMessage, LiveServerMessage};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+use crate::engine::{Engine, EngineEvent};
+use crate::retry::{backoff, jitter};
+use crate::sync::{on_live, OnLive};
+use crate::ClientError;
+
+/// What the sync indicator shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncStatus {
+    /// No connection; `retry_in` until the next attempt.
+    Offline {
+        retry_in: Duration,
+        last_error: Option<String>,
+    },
+    Connecting,
+    /// Connected and caught up.
+    UpToDate,
+}
+
+/// How often the service checks in even without a poke (missed pokes,
+/// due retries of deferred writes).
+const SAFETY_TICK: Duration = Duration::from_secs(15);
+
+impl Engine {
+    fn live_url(&self) -> String {
+        let base = self.api().base_url();
+        let ws = base
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1);
+        format!("{ws}/api/v1/live")
+    }
+
+    async fn connect_live(
+        &self,
+    ) -> Result<
+        tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+        ClientError,
+    > {
+        let token = self.api().token().ok_or(ClientError::SignedOut)?;
+        let mut req = self
+            .live_url()
+            .into_client_request()
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        let value = format!("Bearer {}", token.expose())
+            .parse()
+            .map_err(|_| ClientError::Config("token is not a header value".into()))?;
+        req.headers_mut().insert("authorization", value);
+        let (ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(res) if res.status() == 401 => {
+                    ClientError::Api(mostrador_core::ApiError::new(
+                        mostrador_core::ErrorCode::Unauthorized,
+                        "session expired",
+                    ))
+                }
+                other => ClientError::Network(other.to_string()),
+            })?;
+        Ok(ws)
+    }
+
+    /// Tells the other side of a conversation that the user is typing
+    /// (best effort: dropped when offline).
+    pub fn typing(&self, conversation_id: Uuid) {
+        let _ = self.typing_tx().send(Some(conversation_id));
+    }
+
+    /// Runs until `stop` turns true or the session is refused (then it emits
+    /// `EngineEvent::SignedOut` and returns).
+    pub async fn run(&self, mut stop: watch::Receiver<bool>) {
+        let mut attempt: u32 = 0;
+        let mut typing = self.typing_tx().subscribe();
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            self.emit(EngineEvent::Status(SyncStatus::Connecting));
+            let mut ws = match self.connect_live().await {
+                Ok(ws) => ws,
+                Err(ClientError::Api(e)) if e.code == mostrador_core::ErrorCode::Unauthorized => {
+                    self.emit(EngineEvent::SignedOut);
+                    return;
+                }
+                Err(err) => {
+                    let wait = backoff(attempt, jitter(), None);
+                    attempt = attempt.saturating_add(1);
+                    self.emit(EngineEvent::Status(SyncStatus::Offline {
+                        retry_in: wait,
+                        last_error: Some(err.to_string()),
+                    }));
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => continue,
+                        _ = stop.changed() => return,
+                    }
+                }
+            };
+            attempt = 0;
+            // Back online: whatever waited goes now.
+            let _ = self.retry_now().await;
+            self.sync_round().await;
+            let mut tick = tokio::time::interval(SAFETY_TICK);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    msg = ws.next() => match msg {
+                        Some(Ok(Message::Text(text))) => {
+                            let Ok(msg) = serde_json::from_str::<LiveServerMessage>(&text) else { continue };
+                            let cursor = self.store().cursor().await.unwrap_or(0);
+                            match on_live(cursor, &msg) {
+                                OnLive::Pull => self.sync_round().await,
+                                OnLive::Forward => self.emit(EngineEvent::Live(msg)),
+                                OnLive::Nothing => {}
+                            }
+                        }
+                        Some(Ok(_)) => {}
+                        Some(Err(_)) | None => break,
+                    },
+                    _ = self.outbox_changed().notified() => self.sync_round().await,
+                    _ = tick.tick() => self.sync_round().await,
+                    changed = typing.changed() => {
+                        if changed.is_err() { break; }
+                        let conv = *typing.borrow_and_update();
+                        if let Some(conversation_id) = conv {
+                            let msg = serde_json::to_string(&LiveClientMessage::Typing { conversation_id }).unwrap_or_default();
+                            if ws.send(Message::Text(msg.into())).await.is_err() { break; }
+                        }
+                    }
+                    _ = stop.changed() => {
+                        let _ = ws.close(None).await;
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Push, then pull; report the result as a status.
+    async fn sync_round(&self) {
+        let pushed = self.push_pending().await;
+        let pulled = self.pull().await;
+        match (pushed, pulled) {
+            (Ok(_), Ok(_)) => self.emit(EngineEvent::Status(SyncStatus::UpToDate)),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::info!(error = %e, "sync round failed");
+                if matches!(&e, ClientError::Api(a) if a.code == mostrador_core::ErrorCode::Unauthorized)
+                {
+                    self.emit(EngineEvent::SignedOut);
+                }
+            }
+        }
+    }
+}
