@@ -69,7 +69,7 @@ pub fn on_live(local_cursor: i64, msg: &LiveServerMessage) -> OnLive {
         LiveServerMessage::Hello { .. } | LiveServerMessage::Changed { .. } => OnLive::Nothing,
         // We may have missed pokes: pulling from our cursor catches up.
         LiveServerMessage::ResyncRequired => OnLive::Pull,
-        LiveServerMessage::Typing { .. } => OnLive::Forward,
+        LiveServerMessage::Typing { .. } | LiveServerMessage::Presence { .. } => OnLive::Forward,
     }
 }
 

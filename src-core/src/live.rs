@@ -27,6 +27,24 @@ pub enum LiveServerMessage {
     /// The connection fell behind; pull the feed from your cursor (the
     /// connection stays open).
     ResyncRequired,
+    /// A staff member's availability changed (sent to staff only; sent for
+    /// every connected staff member right after `hello`).
+    Presence {
+        user_id: Uuid,
+        name: String,
+        status: Presence,
+    },
+}
+
+/// A staff member's availability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    Available,
+    Away,
+    /// No connection open.
+    Offline,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,4 +54,6 @@ pub enum LiveClientMessage {
     /// The caller is typing in this conversation (send at most every few
     /// seconds while typing).
     Typing { conversation_id: Uuid },
+    /// Staff only: set one's availability (`available` or `away`).
+    Presence { status: Presence },
 }

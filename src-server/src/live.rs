@@ -18,7 +18,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use mostrador_core::live::{LiveClientMessage, LiveServerMessage};
+use mostrador_core::live::{LiveClientMessage, LiveServerMessage, Presence};
 use sqlx::Row;
 use tokio::sync::mpsc;
 use utoipa_axum::router::OpenApiRouter;
@@ -48,6 +48,20 @@ struct Routes {
     conns: HashMap<u64, Conn>,
     by_user: HashMap<Uuid, HashSet<u64>>,
     staff: HashSet<u64>,
+    /// Connected staff: name and chosen availability.
+    presence: HashMap<Uuid, (String, Presence)>,
+}
+
+impl Routes {
+    fn to_staff(&self, msg: &LiveServerMessage) {
+        for id in &self.staff {
+            if let Some(c) = self.conns.get(id) {
+                if c.tx.try_send(msg.clone()).is_err() {
+                    c.lagged.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    }
 }
 
 /// Who is connected, and where each event goes.
@@ -82,6 +96,16 @@ impl Drop for Registration {
                 }
             }
             r.staff.remove(&self.id);
+            // The last connection of a staff member closed: offline.
+            if !r.by_user.contains_key(&c.user) {
+                if let Some((name, _)) = r.presence.remove(&c.user) {
+                    r.to_staff(&LiveServerMessage::Presence {
+                        user_id: c.user,
+                        name,
+                        status: Presence::Offline,
+                    });
+                }
+            }
         }
     }
 }
@@ -104,6 +128,28 @@ impl Hub {
         r.by_user.entry(actor.user_id).or_default().insert(id);
         if actor.is_staff() {
             r.staff.insert(id);
+            // Tell the newcomer who is around, then every staff member
+            // (the newcomer too) about the newcomer.
+            if let Some(c) = r.conns.get(&id) {
+                for (user_id, (name, status)) in &r.presence {
+                    let _ = c.tx.try_send(LiveServerMessage::Presence {
+                        user_id: *user_id,
+                        name: name.clone(),
+                        status: *status,
+                    });
+                }
+            }
+            if !r.presence.contains_key(&actor.user_id) {
+                r.presence.insert(
+                    actor.user_id,
+                    (actor.display_name.clone(), Presence::Available),
+                );
+                r.to_staff(&LiveServerMessage::Presence {
+                    user_id: actor.user_id,
+                    name: actor.display_name.clone(),
+                    status: Presence::Available,
+                });
+            }
         }
         Registration {
             hub: self.clone(),
@@ -150,6 +196,33 @@ impl Hub {
             None,
             &LiveServerMessage::Changed { cursor: seq },
         );
+    }
+
+    /// A staff member chose `available` or `away`.
+    pub fn set_presence(&self, who: &Actor, status: Presence) {
+        let mut r = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        let status = if status == Presence::Offline {
+            Presence::Away
+        } else {
+            status
+        };
+        r.presence
+            .insert(who.user_id, (who.display_name.clone(), status));
+        r.to_staff(&LiveServerMessage::Presence {
+            user_id: who.user_id,
+            name: who.display_name.clone(),
+            status,
+        });
+    }
+
+    /// Staff members connected and available.
+    pub fn available_staff(&self) -> Vec<Uuid> {
+        let r = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        r.presence
+            .iter()
+            .filter(|(_, (_, s))| *s == Presence::Available)
+            .map(|(u, _)| *u)
+            .collect()
     }
 
     pub fn publish_typing(&self, conversation_id: Uuid, customer: Uuid, who: &Actor) {
@@ -302,6 +375,12 @@ async fn on_client_message(state: &AppState, actor: &Actor, text: &str) {
                     .publish_typing(conversation_id, conv.customer_id, actor);
             }
         }
+        LiveClientMessage::Presence { status } if actor.is_staff() => {
+            state.hub.set_presence(actor, status)
+        }
+        LiveClientMessage::Presence { .. } => {
+            tracing::debug!("live: presence from a customer ignored")
+        }
     }
 }
 
@@ -330,6 +409,14 @@ mod tests {
         let mut ra = hub.register(&a);
         let mut rb = hub.register(&b);
         let mut rs = hub.register(&agent);
+        assert!(
+            matches!(rs.rx.try_recv(), Ok(LiveServerMessage::Presence { .. })),
+            "staff see their own presence"
+        );
+        assert!(
+            ra.rx.try_recv().is_err() && rb.rx.try_recv().is_err(),
+            "customers get no presence"
+        );
         hub.publish_change(1, Some(a.user_id), false);
         hub.publish_change(2, Some(a.user_id), true);
         assert_eq!(
@@ -368,5 +455,59 @@ mod tests {
         assert_eq!(hub.connections(), 3);
         drop(rb);
         assert_eq!(hub.connections(), 2);
+        drop(ra);
+    }
+
+    #[test]
+    fn staff_presence_is_shared_among_staff_and_goes_offline_with_the_last_connection() {
+        use mostrador_core::auth::Role;
+        let hub = Arc::new(Hub::default());
+        let (ana, luis) = (actor(Role::Agent), actor(Role::Admin));
+        let mut ra = hub.register(&ana);
+        let mut rl = hub.register(&luis);
+        let presence = |m: Option<LiveServerMessage>| match m {
+            Some(LiveServerMessage::Presence {
+                user_id, status, ..
+            }) => Some((user_id, status)),
+            _ => None,
+        };
+        assert_eq!(
+            presence(ra.rx.try_recv().ok()),
+            Some((ana.user_id, Presence::Available))
+        );
+        assert_eq!(
+            presence(ra.rx.try_recv().ok()),
+            Some((luis.user_id, Presence::Available))
+        );
+        assert_eq!(
+            presence(rl.rx.try_recv().ok()),
+            Some((ana.user_id, Presence::Available)),
+            "the newcomer learns who is there"
+        );
+        assert_eq!(
+            presence(rl.rx.try_recv().ok()),
+            Some((luis.user_id, Presence::Available))
+        );
+        hub.set_presence(&ana, Presence::Away);
+        assert_eq!(
+            presence(rl.rx.try_recv().ok()),
+            Some((ana.user_id, Presence::Away))
+        );
+        assert_eq!(hub.available_staff(), vec![luis.user_id]);
+        let second = hub.register(&luis);
+        drop(second);
+        assert!(
+            presence(ra.rx.try_recv().ok()).is_some_and(|p| p.1 == Presence::Away),
+            "own away echoed"
+        );
+        assert!(
+            ra.rx.try_recv().is_err(),
+            "luis still has a connection: no offline"
+        );
+        drop(rl);
+        assert_eq!(
+            presence(ra.rx.try_recv().ok()),
+            Some((luis.user_id, Presence::Offline))
+        );
     }
 }

@@ -27,12 +27,15 @@ async fn connect(s: &TestServer, token: &str) -> Result<Ws, tokio_tungstenite::t
     Ok(ws)
 }
 
-/// The next server message that is not a ping, within `within`.
+/// The next server message that is not a ping nor presence, within `within`.
 async fn next(ws: &mut Ws, within: Duration) -> Option<LiveServerMessage> {
     tokio::time::timeout(within, async {
         while let Some(Ok(msg)) = ws.next().await {
             if let Message::Text(t) = msg {
-                return serde_json::from_str(&t).ok();
+                match serde_json::from_str(&t).ok() {
+                    Some(LiveServerMessage::Presence { .. }) => continue,
+                    other => return other,
+                }
             }
         }
         None
@@ -169,7 +172,48 @@ async fn a_stalled_consumer_does_not_slow_the_others(backend: Backend) {
     s.finish().await;
 }
 
+async fn staff_presence_reaches_staff(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (ana, _) = s.staff("ana@shop.test", Role::Agent).await;
+    let (luis, _) = s.staff("luis@shop.test", Role::Agent).await;
+    let (cust, _) = s.customer("c@example.com").await;
+    let mut ws_ana = connect(&s, &ana).await.unwrap();
+    let mut ws_cust = connect(&s, &cust).await.unwrap();
+    let mut ws_luis = connect(&s, &luis).await.unwrap();
+    ws_ana
+        .send(Message::Text(
+            json!({"type": "presence", "status": "away"})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    let mut saw_away = false;
+    while let Ok(Some(Ok(Message::Text(t)))) =
+        tokio::time::timeout(Duration::from_secs(5), ws_luis.next()).await
+    {
+        if let Ok(LiveServerMessage::Presence { status, name, .. }) = serde_json::from_str(&t) {
+            if status == mostrador_core::live::Presence::Away {
+                assert_eq!(name, "Staff");
+                saw_away = true;
+                break;
+            }
+        }
+    }
+    assert!(saw_away, "luis learns that ana is away");
+    // Customers hear nothing of staff presence.
+    while let Ok(Some(Ok(msg))) =
+        tokio::time::timeout(Duration::from_millis(300), ws_cust.next()).await
+    {
+        if let Message::Text(t) = msg {
+            assert!(!t.contains("presence"), "customer got {t}");
+        }
+    }
+    s.finish().await;
+}
+
 on_both_backends!(
+    staff_presence_reaches_staff,
     live_pokes_reach_who_may_see_and_typing_crosses_sides,
     a_stalled_consumer_does_not_slow_the_others,
 );
