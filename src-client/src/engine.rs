@@ -31,6 +31,7 @@ use tokio::sync::{broadcast, watch, Notify};
 use uuid::Uuid;
 
 use crate::retry::{backoff, classify, jitter, RetryKind};
+use crate::session::KeychainSession;
 use crate::store::{now_ms, OutboxItem, Store};
 use crate::sync::{after_page, on_pull_error, AfterPage, OnPullError};
 use crate::{ApiClient, ClientConfig, ClientError};
@@ -63,6 +64,10 @@ pub struct PushReport {
 pub struct Engine {
     api: ApiClient,
     store: Store,
+    /// Where the session token is kept; `None` keeps it in memory only
+    /// (tests of other parts; the app always uses the keychain).
+    keychain: Option<KeychainSession>,
+    pull_lock: Arc<tokio::sync::Mutex<()>>,
     events: broadcast::Sender<EngineEvent>,
     outbox_changed: Arc<Notify>,
     typing: Arc<watch::Sender<Option<Uuid>>>,
@@ -77,10 +82,25 @@ impl Engine {
         Ok(Self {
             api: ApiClient::new(config)?,
             store: Store::open(store_path).await?,
+            keychain: None,
+            pull_lock: Arc::new(tokio::sync::Mutex::new(())),
             events: broadcast::channel(256).0,
             outbox_changed: Arc::new(Notify::new()),
             typing: Arc::new(watch::channel(None).0),
         })
+    }
+
+    /// Keeps the session token in the OS keychain, and picks up the one
+    /// saved there by an earlier run. Returns whether a session was restored.
+    pub async fn use_keychain(&mut self) -> Result<bool, ClientError> {
+        let keychain = KeychainSession::for_server(self.api.base_url());
+        let token = keychain.load().await?;
+        let restored = token.is_some();
+        if restored {
+            self.api.set_token(token);
+        }
+        self.keychain = Some(keychain);
+        Ok(restored)
     }
 
     pub fn api(&self) -> &ApiClient {
@@ -108,6 +128,9 @@ impl Engine {
     }
 
     async fn signed_in(&self, auth: AuthResponse) -> Result<Me, ClientError> {
+        if let Some(k) = &self.keychain {
+            k.save(&auth.token).await?;
+        }
         self.api.set_token(Some(auth.token));
         let me =
             serde_json::to_string(&auth.user).map_err(|e| ClientError::Store(e.to_string()))?;
@@ -135,6 +158,9 @@ impl Engine {
             }
         }
         self.api.set_token(None);
+        if let Some(k) = &self.keychain {
+            k.clear().await?;
+        }
         self.store.wipe().await
     }
 
@@ -256,6 +282,8 @@ impl Engine {
     /// cache from 0 when the server says the cursor is too old. Returns the
     /// number of items applied.
     pub async fn pull(&self) -> Result<usize, ClientError> {
+        // One pull at a time (the service and the UI may both ask).
+        let _one = self.pull_lock.lock().await;
         let mut cursor = self.store.cursor().await?;
         let mut applied = 0;
         let mut reset = false;

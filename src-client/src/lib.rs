@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod live;
 pub mod retry;
+pub mod session;
 pub mod store;
 pub mod sync;
 

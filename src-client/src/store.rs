@@ -116,8 +116,19 @@ impl Store {
     }
 
     /// Applies one page of changes and advances the cursor, atomically.
-    pub async fn apply_page(&self, page: &SyncPage) -> Result<(), ClientError> {
+    /// A page that ends at or before the stored cursor (a duplicate, or one
+    /// overtaken by a newer pull) changes nothing. Returns whether it applied.
+    pub async fn apply_page(&self, page: &SyncPage) -> Result<bool, ClientError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT value FROM kv WHERE key = 'cursor'")
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        let current = current.and_then(|c| c.parse::<i64>().ok()).unwrap_or(0);
+        if page.cursor <= current {
+            return Ok(false);
+        }
         for item in &page.items {
             let (kind, id, parent, sort, json) = match item {
                 SyncItem::Order(o) => (
@@ -177,7 +188,8 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
     }
 
     /// Forgets every synced entity and the cursor (the server asked for a
@@ -340,5 +352,72 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mostrador_core::auth::Role;
+    use mostrador_core::chat::{Message, MessageKind, MessageState};
+
+    fn message(id: Uuid, body: &str) -> SyncItem {
+        SyncItem::Message(Message {
+            id,
+            conversation_id: Uuid::nil(),
+            author_id: Uuid::nil(),
+            author_role: Role::Agent,
+            author_name: "Luis".into(),
+            kind: MessageKind::Text,
+            body: body.into(),
+            state: MessageState::Sent,
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            attachments: vec![],
+        })
+    }
+
+    #[tokio::test]
+    async fn duplicate_and_overtaken_pages_change_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite3")).await.unwrap();
+        let id = Uuid::new_v4();
+        let newer = SyncPage {
+            items: vec![message(id, "v2")],
+            cursor: 10,
+            has_more: false,
+        };
+        let older = SyncPage {
+            items: vec![message(id, "v1")],
+            cursor: 5,
+            has_more: false,
+        };
+        assert!(store.apply_page(&newer).await.unwrap());
+        assert!(
+            !store.apply_page(&newer).await.unwrap(),
+            "the same page twice"
+        );
+        assert!(
+            !store.apply_page(&older).await.unwrap(),
+            "an older page after a newer one"
+        );
+        let got: Message = store.get("message", id).await.unwrap().unwrap();
+        assert_eq!(
+            (got.body.as_str(), store.cursor().await.unwrap()),
+            ("v2", 10)
+        );
+        // Removals apply, and survive reopening the file.
+        let gone = SyncPage {
+            items: vec![SyncItem::Removed {
+                kind: "message".into(),
+                id,
+            }],
+            cursor: 11,
+            has_more: false,
+        };
+        assert!(store.apply_page(&gone).await.unwrap());
+        drop(store);
+        let store = Store::open(&dir.path().join("s.sqlite3")).await.unwrap();
+        assert!(store.get::<Message>("message", id).await.unwrap().is_none());
+        assert_eq!(store.cursor().await.unwrap(), 11);
     }
 }

@@ -532,3 +532,52 @@ async fn the_sync_service_sends_by_itself_when_the_server_comes_back_and_gets_re
     service.await.unwrap();
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_cut_by_a_server_restart_resumes_where_it_stopped() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let app = engine(port, &app_dir.path().join("store.sqlite3")).await;
+    app.register(&register("gus@example.com")).await.unwrap();
+    let conv = Uuid::new_v4();
+    app.enqueue(MutationOp::OpenConversation(OpenConversation {
+        id: conv,
+        order_id: None,
+        subject: "Many".into(),
+        message_id: Uuid::new_v4(),
+        body: "0".into(),
+    }))
+    .await
+    .unwrap();
+    for i in 1..60 {
+        app.enqueue(MutationOp::SendMessage {
+            conversation_id: conv,
+            message: text(Uuid::new_v4(), &i.to_string()),
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(app.push_pending().await.unwrap().applied, 60);
+
+    // First page only, then the server goes away mid-sync.
+    let first = app.api().sync(0, 25).await.unwrap();
+    assert!(first.has_more);
+    app.store().apply_page(&first).await.unwrap();
+    server.stop().await;
+    assert!(app.pull().await.is_err());
+    assert_eq!(
+        app.store().cursor().await.unwrap(),
+        first.cursor,
+        "what was applied stays, nothing half-written"
+    );
+
+    let server = Server::start(server_dir.path(), port).await;
+    app.pull().await.unwrap();
+    let cached: Vec<Message> = app.store().list("message", Some(conv)).await.unwrap();
+    let bodies: Vec<String> = cached.into_iter().map(|m| m.body).collect();
+    let want: Vec<String> = (0..60).map(|i| i.to_string()).collect();
+    assert_eq!(bodies, want);
+    server.stop().await;
+}

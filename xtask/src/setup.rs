@@ -28,6 +28,9 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
     "webkit2gtk-driver",
+    // The keychain tests: a D-Bus session and GNOME Keyring's Secret Service.
+    "dbus",
+    "gnome-keyring",
 ];
 
 pub const TAURI_DRIVER_VERSION: &str = "2.1.0";

@@ -97,11 +97,20 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
     ]))?;
 
     let pg = crate::postgres::start()?;
-    let mut cmd = Command::new("xvfb-run");
+    // A private D-Bus session with an unlocked GNOME Keyring (the Secret
+    // Service the keychain tests use), then Xvfb for the app, then the tests.
+    let keyring_dir = target_dir().join("test-keyring");
+    if keyring_dir.exists() {
+        std::fs::remove_dir_all(&keyring_dir)?;
+    }
+    std::fs::create_dir_all(&keyring_dir)?;
+    let mut cmd = Command::new("dbus-run-session");
     if let Some(pg) = &pg {
         cmd.env(crate::postgres::URL_VAR, &pg.url);
     }
     cmd.current_dir(root())
+        .env("MOSTRADOR_KEYRING_DIR", &keyring_dir)
+        .args(["--", "sh", "-c", KEYRING_THEN_RUN, "sh", "xvfb-run"])
         .args(["-a", "-s", "-screen 0 1280x1024x24"])
         .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args([
@@ -148,6 +157,11 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Run inside `dbus-run-session`: unlock a throwaway keyring, then exec
+/// the rest of the command line.
+const KEYRING_THEN_RUN: &str = r#"printf 'mostrador-test' | XDG_DATA_HOME="$MOSTRADOR_KEYRING_DIR" gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || echo "xtask: warning: gnome-keyring-daemon did not start" >&2
+exec "$@""#;
 
 /// Sums cargo test's `test result:` lines.
 #[derive(Debug, Default)]
