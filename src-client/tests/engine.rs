@@ -2,7 +2,6 @@
 //! files: offline writes, resend after a crash, permanent rejections,
 //! resync, two devices.
 
-use std::net::SocketAddr;
 use std::path::Path;
 
 use mostrador_client::{ClientConfig, Engine, EngineEvent};
@@ -12,57 +11,10 @@ use mostrador_core::chat::{
 };
 use mostrador_core::sync::MutationOp;
 use mostrador_core::ErrorCode;
-use mostrador_server::{http, prepare, ServerConfig};
-use tokio::sync::oneshot;
 use uuid::Uuid;
 
-/// The real server on `port` over the SQLite file in `dir`; dropping the
-/// handle shuts it down gracefully.
-struct Server {
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-    state: mostrador_server::AppState,
-}
-
-impl Server {
-    async fn start(dir: &Path, port: u16) -> Self {
-        let mut config = ServerConfig::for_data_dir(dir);
-        config.bind = SocketAddr::from(([127, 0, 0, 1], port));
-        let (listener, state) = prepare(config).await.unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        let router = http::router(state.clone());
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-        Server {
-            stop: Some(tx),
-            task,
-            state,
-        }
-    }
-
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.task.await.unwrap();
-        self.state.db.pool().close().await;
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod support;
+use support::server::{free_port, Server};
 
 async fn engine(port: u16, store: &Path) -> Engine {
     Engine::open(

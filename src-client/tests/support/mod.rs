@@ -1,0 +1,4 @@
+//! Shared pieces of the engine tests.
+
+pub mod proxy;
+pub mod server;
