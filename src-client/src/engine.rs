@@ -51,6 +51,11 @@ pub enum EngineEvent {
     Synced { cursor: i64, items: usize },
     /// The server said the cache was too old; it was rebuilt.
     Resynced,
+    /// An entity changed (new or updated message, message state,
+    /// conversation, order, callback, profile) or was removed.
+    Changed(mostrador_core::sync::SyncItem),
+    /// An order's status changed or its timeline grew.
+    OrderProgress(crate::store::OrderProgress),
 }
 
 /// What one push did.
@@ -290,7 +295,14 @@ impl Engine {
         loop {
             match self.api.sync(cursor, PAGE).await {
                 Ok(page) => {
-                    self.store.apply_page(&page).await?;
+                    if let Some(progress) = self.store.apply_page(&page).await? {
+                        for item in &page.items {
+                            let _ = self.events.send(EngineEvent::Changed(item.clone()));
+                        }
+                        for p in progress {
+                            let _ = self.events.send(EngineEvent::OrderProgress(p));
+                        }
+                    }
                     applied += page.items.len();
                     let _ = self.events.send(EngineEvent::Synced {
                         cursor: page.cursor,

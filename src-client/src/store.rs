@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use mostrador_core::orders::{Order, TrackingEvent, TrackingStatus};
 use mostrador_core::sync::{Mutation, SyncItem, SyncPage};
 use mostrador_core::ApiError;
 use serde::de::DeserializeOwned;
@@ -19,6 +20,37 @@ use uuid::Uuid;
 use crate::ClientError;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// An order moved on since the cache last saw it (for notifications).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderProgress {
+    pub order_id: Uuid,
+    pub number: String,
+    /// `Some` when the status changed.
+    pub status: Option<TrackingStatus>,
+    /// Timeline entries that are new to this device, oldest first.
+    pub new_events: Vec<TrackingEvent>,
+}
+
+impl OrderProgress {
+    /// `None` for an order seen for the first time or unchanged.
+    pub fn between(old: Option<&Order>, new: &Order) -> Option<Self> {
+        let old = old?;
+        let status = (old.status != new.status).then_some(new.status);
+        let new_events: Vec<TrackingEvent> = new
+            .timeline
+            .iter()
+            .filter(|e| !old.timeline.iter().any(|o| o.id == e.id))
+            .cloned()
+            .collect();
+        (status.is_some() || !new_events.is_empty()).then(|| OrderProgress {
+            order_id: new.id,
+            number: new.number.clone(),
+            status,
+            new_events,
+        })
+    }
+}
 
 /// A row of the outbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +150,10 @@ impl Store {
     /// Applies one page of changes and advances the cursor, atomically.
     /// A page that ends at or before the stored cursor (a duplicate, or one
     /// overtaken by a newer pull) changes nothing. Returns whether it applied.
-    pub async fn apply_page(&self, page: &SyncPage) -> Result<bool, ClientError> {
+    pub async fn apply_page(
+        &self,
+        page: &SyncPage,
+    ) -> Result<Option<Vec<OrderProgress>>, ClientError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let current: Option<String> =
             sqlx::query_scalar("SELECT value FROM kv WHERE key = 'cursor'")
@@ -127,9 +162,22 @@ impl Store {
                 .map_err(db_err)?;
         let current = current.and_then(|c| c.parse::<i64>().ok()).unwrap_or(0);
         if page.cursor <= current {
-            return Ok(false);
+            return Ok(None);
         }
+        let mut progress = Vec::new();
         for item in &page.items {
+            if let SyncItem::Order(new) = item {
+                let old: Option<String> =
+                    sqlx::query_scalar("SELECT json FROM entities WHERE kind = 'order' AND id = ?")
+                        .bind(new.id.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                let old: Option<Order> = old.and_then(|j| serde_json::from_str(&j).ok());
+                if let Some(p) = OrderProgress::between(old.as_ref(), new) {
+                    progress.push(p);
+                }
+            }
             let (kind, id, parent, sort, json) = match item {
                 SyncItem::Order(o) => (
                     "order",
@@ -189,7 +237,7 @@ impl Store {
             .await
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
-        Ok(true)
+        Ok(Some(progress))
     }
 
     /// Forgets every synced entity and the cursor (the server asked for a
@@ -391,13 +439,13 @@ mod tests {
             cursor: 5,
             has_more: false,
         };
-        assert!(store.apply_page(&newer).await.unwrap());
+        assert!(store.apply_page(&newer).await.unwrap().is_some());
         assert!(
-            !store.apply_page(&newer).await.unwrap(),
+            store.apply_page(&newer).await.unwrap().is_none(),
             "the same page twice"
         );
         assert!(
-            !store.apply_page(&older).await.unwrap(),
+            store.apply_page(&older).await.unwrap().is_none(),
             "an older page after a newer one"
         );
         let got: Message = store.get("message", id).await.unwrap().unwrap();
@@ -414,10 +462,71 @@ mod tests {
             cursor: 11,
             has_more: false,
         };
-        assert!(store.apply_page(&gone).await.unwrap());
+        assert!(store.apply_page(&gone).await.unwrap().is_some());
         drop(store);
         let store = Store::open(&dir.path().join("s.sqlite3")).await.unwrap();
         assert!(store.get::<Message>("message", id).await.unwrap().is_none());
         assert_eq!(store.cursor().await.unwrap(), 11);
+    }
+}
+
+#[cfg(test)]
+mod order_progress_tests {
+    use super::*;
+    use mostrador_core::orders::TrackingEvent;
+
+    fn order(status: TrackingStatus, events: &[(&str, TrackingStatus)]) -> Order {
+        Order {
+            id: Uuid::nil(),
+            number: "MS-1".into(),
+            customer_id: None,
+            status,
+            placed_at: jiff::Timestamp::UNIX_EPOCH,
+            total_minor: 0,
+            currency: "EUR".into(),
+            items: vec![],
+            shipping_address: None,
+            shipment: None,
+            timeline: events
+                .iter()
+                .map(|(id, s)| TrackingEvent {
+                    id: (*id).into(),
+                    status: *s,
+                    at: jiff::Timestamp::UNIX_EPOCH,
+                    place: None,
+                    description: None,
+                })
+                .collect(),
+            updated_at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn progress_is_what_this_device_has_not_seen() {
+        use TrackingStatus::*;
+        let v1 = order(Shipped, &[("a", Placed), ("b", Shipped)]);
+        let v2 = order(Delayed, &[("a", Placed), ("b", Shipped), ("c", Delayed)]);
+        assert_eq!(
+            OrderProgress::between(None, &v1),
+            None,
+            "first sight is not news"
+        );
+        assert_eq!(OrderProgress::between(Some(&v1), &v1), None);
+        let p = OrderProgress::between(Some(&v1), &v2).unwrap();
+        assert_eq!(p.status, Some(Delayed));
+        assert_eq!(
+            p.new_events
+                .iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>(),
+            ["c"]
+        );
+        // A late event that does not change the status is still news.
+        let v3 = order(
+            Delayed,
+            &[("a", Placed), ("x", Paid), ("b", Shipped), ("c", Delayed)],
+        );
+        let p = OrderProgress::between(Some(&v2), &v3).unwrap();
+        assert_eq!((p.status, p.new_events.len()), (None, 1));
     }
 }

@@ -533,3 +533,72 @@ async fn a_sync_cut_by_a_server_restart_resumes_where_it_stopped() {
     assert_eq!(bodies, want);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_progress_and_changes_are_reported_as_typed_events() {
+    use mostrador_core::orders::{IngestEvent, IngestKind, TrackingStatus};
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let app = engine(port, &app_dir.path().join("store.sqlite3")).await;
+    app.register(&register("hal@example.com")).await.unwrap();
+    let ingest = |event: IngestEvent| {
+        let state = server.state.clone();
+        async move {
+            let mut tx = state.db.begin_write().await.unwrap();
+            mostrador_server::routes::orders::apply_ingest(&mut tx, &event)
+                .await
+                .unwrap();
+            mostrador_server::feed::commit(&state, tx).await.unwrap();
+        }
+    };
+    let at: jiff::Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
+    ingest(IngestEvent {
+        event_id: "o1".into(),
+        occurred_at: at,
+        order_number: "MS-7".into(),
+        kind: IngestKind::OrderUpserted {
+            customer_email: "hal@example.com".into(),
+            placed_at: at,
+            total_minor: 1000,
+            currency: "EUR".into(),
+            items: vec![],
+            shipping_address: None,
+        },
+    })
+    .await;
+    app.pull().await.unwrap();
+    let mut events = app.subscribe();
+    ingest(IngestEvent {
+        event_id: "t1".into(),
+        occurred_at: "2026-11-21T10:00:00Z".parse().unwrap(),
+        order_number: "MS-7".into(),
+        kind: IngestKind::Tracking {
+            status: TrackingStatus::Delayed,
+            place: Some("Zaragoza".into()),
+            description: None,
+            shipment: None,
+        },
+    })
+    .await;
+    app.pull().await.unwrap();
+    let (mut changed_order, mut progress) = (false, None);
+    while let Ok(e) = events.try_recv() {
+        match e {
+            EngineEvent::Changed(mostrador_core::sync::SyncItem::Order(o)) => {
+                changed_order |= o.number == "MS-7"
+            }
+            EngineEvent::OrderProgress(p) => progress = Some(p),
+            _ => {}
+        }
+    }
+    assert!(changed_order);
+    let p = progress.expect("an order-progress event");
+    assert_eq!(
+        (p.number.as_str(), p.status),
+        ("MS-7", Some(TrackingStatus::Delayed))
+    );
+    assert_eq!(p.new_events[0].place.as_deref(), Some("Zaragoza"));
+    server.stop().await;
+}

@@ -11,7 +11,8 @@ use crate::util::{cargo, root};
 pub fn run(what: &[String]) -> anyhow::Result<()> {
     match what.first().map(String::as_str) {
         Some("server") => server(&what[1..]),
-        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S]"),
+        Some("client") => client(),
+        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S] | cargo xtask bench client"),
     }
 }
 
@@ -83,19 +84,46 @@ fn server(extra: &[String]) -> anyhow::Result<()> {
         machine(),
         rows.join("\n")
     );
+    record("server", &section)
+}
+
+fn client() -> anyhow::Result<()> {
+    let mut cmd = cargo();
+    cmd.args([
+        "bench",
+        "--package",
+        "mostrador-client",
+        "--bench",
+        "client",
+    ])
+    .stdout(Stdio::piped());
+    eprintln!("xtask: $ {}", crate::util::display(&cmd));
+    let out = cmd.spawn()?.wait_with_output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    print!("{text}");
+    if !out.status.success() {
+        bail!("the client benchmark failed");
+    }
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| ")).collect();
+    let section = format!(
+        "<!-- bench:client -->\n## Client engine (`cargo xtask bench client`)\n\nMachine: {}. Engine and server in one process (release build), each on its own SQLite file.\nGoals (issue 4): initial sync at most 3x the one-transaction insert; no-op sync under 5 ms; cold open + first page under 50 ms.\n\n| what | figure |\n|---|---|\n{}\n<!-- /bench:client -->",
+        machine(),
+        rows.join("\n")
+    );
+    record("client", &section)
+}
+
+/// Replaces (or appends) the section between `<!-- bench:NAME -->` markers.
+fn record(name: &str, section: &str) -> anyhow::Result<()> {
+    let (open, close) = (
+        format!("<!-- bench:{name} -->"),
+        format!("<!-- /bench:{name} -->"),
+    );
     let path = root().join("BENCHMARKS.md");
     let doc = std::fs::read_to_string(&path).context("reading BENCHMARKS.md")?;
-    let doc = match (
-        doc.find("<!-- bench:server -->"),
-        doc.find("<!-- /bench:server -->"),
-    ) {
-        (Some(a), Some(b)) => format!(
-            "{}{}{}",
-            &doc[..a],
-            section,
-            &doc[b + "<!-- /bench:server -->".len()..]
-        ),
-        _ => format!("{}\n{}\n", doc.trim_end(), section),
+    let doc = match (doc.find(&open), doc.find(&close)) {
+        (Some(a), Some(b)) => format!("{}{}{}", &doc[..a], section, &doc[b + close.len()..]),
+        _ => format!("{}\n\n{}\n", doc.trim_end(), section),
     };
     std::fs::write(&path, doc)?;
     eprintln!("xtask: wrote the figures into BENCHMARKS.md");
