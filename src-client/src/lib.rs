@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod config;
+pub mod echo;
 pub mod engine;
 pub mod error;
 pub mod live;

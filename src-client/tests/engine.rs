@@ -602,3 +602,75 @@ async fn order_progress_and_changes_are_reported_as_typed_events() {
     assert_eq!(p.new_events[0].place.as_deref(), Some("Zaragoza"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_echo_shows_unsent_writes_as_pending_then_failed_or_stored() {
+    use mostrador_client::echo::Delivery;
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let app = engine(port, &app_dir.path().join("store.sqlite3")).await;
+    app.register(&register("ivy@example.com")).await.unwrap();
+    server.stop().await;
+
+    let conv = Uuid::new_v4();
+    let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
+    app.enqueue(MutationOp::OpenConversation(OpenConversation {
+        id: conv,
+        order_id: None,
+        subject: "Late".into(),
+        message_id: first,
+        body: "it's late".into(),
+    }))
+    .await
+    .unwrap();
+    app.enqueue(MutationOp::SendMessage {
+        conversation_id: conv,
+        message: text(second, "still waiting"),
+    })
+    .await
+    .unwrap();
+    let convs = app.conversations().await.unwrap();
+    assert_eq!((convs.len(), &convs[0].delivery), (1, &Delivery::Pending));
+    let lines = app.thread(conv).await.unwrap();
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| (l.body.as_str(), &l.delivery))
+            .collect::<Vec<_>>(),
+        [
+            ("it's late", &Delivery::Pending),
+            ("still waiting", &Delivery::Pending)
+        ]
+    );
+
+    // Back online: both land; one more is refused (too long) and shows so.
+    let server = Server::start(server_dir.path(), port).await;
+    let too_long = Uuid::new_v4();
+    app.enqueue(MutationOp::SendMessage {
+        conversation_id: conv,
+        message: text(too_long, &"x".repeat(10_001)),
+    })
+    .await
+    .unwrap();
+    app.retry_now().await.unwrap();
+    app.push_pending().await.unwrap();
+    app.pull().await.unwrap();
+    let lines = app.thread(conv).await.unwrap();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        lines[0].delivery,
+        Delivery::Stored(mostrador_core::chat::MessageState::Sent)
+    );
+    assert_eq!(
+        lines[1].delivery,
+        Delivery::Stored(mostrador_core::chat::MessageState::Sent)
+    );
+    match &lines[2].delivery {
+        Delivery::Failed { reason, .. } => assert_eq!(reason.code, ErrorCode::ValidationFailed),
+        other => panic!("expected failed, got {other:?}"),
+    }
+    assert!(app.conversations().await.unwrap()[0].conversation.is_some());
+    server.stop().await;
+}
