@@ -77,3 +77,42 @@ async fn the_session_lives_in_the_keychain_and_leaves_with_sign_out() {
         None
     );
 }
+
+fn example(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name)
+}
+
+#[test]
+fn without_a_secret_service_the_kernel_keyring_is_used() {
+    // A process with no session bus, in a fresh kernel session keyring.
+    let out = std::process::Command::new("keyctl")
+        .args(["session", "-"])
+        .arg(example("keychain_probe"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .output()
+        .expect("keyctl (Debian: keyutils) is installed by `cargo xtask test`");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.trim(),
+        "ok kernel keyring",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn with_a_secret_service_it_is_preferred() {
+    let out = std::process::Command::new(example("keychain_probe"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "ok Secret Service"
+    );
+}

@@ -31,6 +31,7 @@ const DEBIAN_PACKAGES: &[&str] = &[
     // The keychain tests: a D-Bus session and GNOME Keyring's Secret Service.
     "dbus",
     "gnome-keyring",
+    "keyutils",
 ];
 
 pub const TAURI_DRIVER_VERSION: &str = "2.1.0";
