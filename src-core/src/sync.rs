@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::callbacks::{Callback, RequestCallback, RescheduleCallback};
-use crate::chat::{Conversation, MarkMessages, Message, OpenConversation, SendMessage};
+use crate::chat::{Conversation, MarkMessages, Message, OpenConversation, Rating, SendMessage};
 use crate::orders::Order;
-use crate::profile::Profile;
+use crate::profile::{Address, Profile, ProfileUpdate};
 use crate::ApiError;
 
 /// Default and largest page size.
@@ -76,6 +76,16 @@ pub enum MutationOp {
         callback_id: Uuid,
         #[serde(flatten)]
         reschedule: RescheduleCallback,
+    },
+    RateConversation {
+        conversation_id: Uuid,
+        #[serde(flatten)]
+        rating: Rating,
+    },
+    UpdateProfile(ProfileUpdate),
+    PutAddress(Address),
+    DeleteAddress {
+        address_id: Uuid,
     },
 }
 

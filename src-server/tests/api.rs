@@ -903,7 +903,58 @@ async fn profile_export_and_account_deletion(backend: Backend) {
     s.finish().await;
 }
 
+async fn push_covers_profile_addresses_and_rating(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (cust, _) = s.customer("pat@example.com").await;
+    let (agent, _) = s.staff("agent@shop.test", Role::Agent).await;
+    let conv = id();
+    s.post(
+        "/api/v1/conversations",
+        Some(&cust),
+        json!({"id": conv, "subject": "S", "message_id": id(), "body": "hi"}),
+    )
+    .await;
+    s.call(
+        Method::PATCH,
+        &format!("/api/v1/conversations/{conv}"),
+        Some(&agent),
+        Some(json!({"status": "resolved"})),
+    )
+    .await;
+    let addr = id();
+    let (st, v) = s
+        .post(
+            "/api/v1/sync/push",
+            Some(&cust),
+            json!({"mutations": [
+                {"client_id": id(), "op": "update_profile", "args": {"display_name": "Pat R.", "language": "ru"}},
+                {"client_id": id(), "op": "put_address", "args": {"id": addr, "kind": "billing", "name": "Pat", "line1": "Nevsky 1", "city": "Saint Petersburg", "postal_code": "190000", "country": "RU"}},
+                {"client_id": id(), "op": "rate_conversation", "args": {"conversation_id": conv, "score": 4, "comment": "ok"}},
+                {"client_id": id(), "op": "delete_address", "args": {"address_id": id()}},
+            ]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let outcomes: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["applied", "applied", "applied", "rejected"]);
+    let (_, p) = s.get("/api/v1/me/profile", &cust).await;
+    assert_eq!(
+        (p["display_name"].as_str(), p["language"].as_str()),
+        (Some("Pat R."), Some("ru"))
+    );
+    assert_eq!(p["addresses"][0]["city"], "Saint Petersburg");
+    let (_, t) = s.get(&format!("/api/v1/conversations/{conv}"), &cust).await;
+    assert_eq!(t["conversation"]["rating"]["score"], 4);
+    s.finish().await;
+}
+
 on_both_backends!(
+    push_covers_profile_addresses_and_rating,
     accounts_register_login_sessions_logout,
     login_is_throttled_with_retry_after,
     admin_manages_staff,

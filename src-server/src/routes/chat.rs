@@ -584,6 +584,15 @@ pub async fn rate_conversation(
     Path(id): Path<Uuid>,
     Json(rating): Json<Rating>,
 ) -> AppResult<Json<Conversation>> {
+    let mut tx = state.db.begin_write().await?;
+    rate(&mut tx, &actor, id, &rating).await?;
+    let conv = visible_conversation(&mut tx, &actor, id).await?;
+    feed::commit(&state, tx).await?;
+    Ok(Json(conv))
+}
+
+/// The customer rates a resolved conversation inside `tx` (shared with push).
+pub async fn rate(tx: &mut Tx, actor: &Actor, id: Uuid, rating: &Rating) -> AppResult<Vec<Uuid>> {
     if !(1..=5).contains(&rating.score) {
         return Err(invalid("score", "out_of_range"));
     }
@@ -595,8 +604,7 @@ pub async fn rate_conversation(
     if comment.is_some_and(|c| c.chars().count() > 2000) {
         return Err(invalid("comment", "too_long"));
     }
-    let mut tx = state.db.begin_write().await?;
-    let conv = visible_conversation(&mut tx, &actor, id).await?;
+    let conv = visible_conversation(tx, actor, id).await?;
     if conv.customer_id != actor.user_id {
         return Err(AppError::new(
             ErrorCode::Forbidden,
@@ -614,7 +622,12 @@ pub async fn rate_conversation(
         .bind(comment)
         .bind(now_ms())
         .bind(id.to_string())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    conversation_changed(&state, tx, &actor, &conv).await
+    feed::record(
+        tx,
+        Change::upsert(Entity::Conversation, id, Some(conv.customer_id)),
+    )
+    .await?;
+    Ok(vec![id])
 }

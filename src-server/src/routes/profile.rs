@@ -95,9 +95,8 @@ async fn own_profile(conn: &mut sqlx::AnyConnection, actor: &Actor) -> AppResult
         .ok_or_else(|| AppError::not_found("profile"))
 }
 
-/// Records a profile change, commits, and answers with the new profile.
-async fn profile_changed(state: &AppState, mut tx: Tx, actor: &Actor) -> AppResult<Json<Profile>> {
-    touch_profile(&mut tx, actor).await?;
+/// Commits and answers with the caller's profile.
+async fn respond(state: &AppState, mut tx: Tx, actor: &Actor) -> AppResult<Json<Profile>> {
     let profile = own_profile(&mut tx, actor).await?;
     feed::commit(state, tx).await?;
     Ok(Json(profile))
@@ -114,25 +113,9 @@ async fn touch_profile(tx: &mut Tx, actor: &Actor) -> AppResult<()> {
     Ok(())
 }
 
-/// The caller's profile, addresses and contact preferences.
-#[utoipa::path(get, path = "/api/v1/me/profile", tag = "profile", security(("bearer" = [])),
-    responses((status = 200, body = Profile), (status = 401, body = mostrador_core::ApiError)))]
-pub async fn get_profile(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Profile>> {
-    let mut conn = state.db.pool().acquire().await?;
-    Ok(Json(own_profile(&mut conn, &actor).await?))
-}
-
-/// Changes the fields given; the others stay as they are.
-#[utoipa::path(patch, path = "/api/v1/me/profile", tag = "profile", security(("bearer" = [])), request_body = ProfileUpdate,
-    responses((status = 200, body = Profile), (status = 422, body = mostrador_core::ApiError)))]
-#[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
-pub async fn update_profile(
-    State(state): State<AppState>,
-    actor: Actor,
-    Json(u): Json<ProfileUpdate>,
-) -> AppResult<Json<Profile>> {
-    let mut tx = state.db.begin_write().await?;
-    let current = own_profile(&mut tx, &actor).await?;
+/// Changes the given profile fields inside `tx` (shared with push).
+pub async fn update(tx: &mut Tx, actor: &Actor, u: &ProfileUpdate) -> AppResult<Vec<Uuid>> {
+    let current = own_profile(tx, actor).await?;
     let name = match u.display_name.as_deref().map(str::trim) {
         Some("") => return Err(invalid("display_name", "required")),
         Some(n) if n.chars().count() > 100 => return Err(invalid("display_name", "too_long")),
@@ -148,16 +131,16 @@ pub async fn update_profile(
         ),
         None => current.phone,
     };
-    let language = match u.language {
-        Some(l) if LANGUAGES.contains(&l.as_str()) => l,
+    let language = match &u.language {
+        Some(l) if LANGUAGES.contains(&l.as_str()) => l.clone(),
         Some(_) => return Err(invalid("language", "unsupported")),
         None => current.language,
     };
-    let time_zone = match u.time_zone {
+    let time_zone = match &u.time_zone {
         Some(tz) if tz.is_empty() => None,
         Some(tz) => {
-            jiff::tz::TimeZone::get(&tz).map_err(|_| invalid("time_zone", "unknown"))?;
-            Some(tz)
+            jiff::tz::TimeZone::get(tz).map_err(|_| invalid("time_zone", "unknown"))?;
+            Some(tz.clone())
         }
         None => current.time_zone,
     };
@@ -174,25 +157,15 @@ pub async fn update_profile(
     .bind(i64::from(contact.sms))
     .bind(i64::from(contact.push))
     .bind(actor.user_id.to_string())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    profile_changed(&state, tx, &actor).await
+    touch_profile(tx, actor).await?;
+    Ok(vec![actor.user_id])
 }
 
-/// Creates or replaces one of the caller's addresses (id chosen by the
-/// client). Making it the default clears the default of its kind.
-#[utoipa::path(put, path = "/api/v1/me/addresses/{id}", tag = "profile", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = Address,
-    responses((status = 200, body = Profile), (status = 404, body = mostrador_core::ApiError), (status = 422, body = mostrador_core::ApiError)))]
-pub async fn put_address(
-    State(state): State<AppState>,
-    actor: Actor,
-    Path(id): Path<Uuid>,
-    Json(a): Json<Address>,
-) -> AppResult<Json<Profile>> {
-    if a.id != id {
-        return Err(invalid("id", "does_not_match_path"));
-    }
+/// Creates or replaces one of the caller's addresses inside `tx` (shared
+/// with push). Making it the default clears the default of its kind.
+pub async fn put_address_in(tx: &mut Tx, actor: &Actor, a: &Address) -> AppResult<Vec<Uuid>> {
     let p = &a.postal;
     for (field, value, max) in [
         ("name", &p.name, 100),
@@ -214,10 +187,9 @@ pub async fn put_address(
         AddressKind::Shipping => "shipping",
         AddressKind::Billing => "billing",
     };
-    let mut tx = state.db.begin_write().await?;
     let owner: Option<String> = sqlx::query_scalar("SELECT user_id FROM addresses WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(&mut *tx)
+        .bind(a.id.to_string())
+        .fetch_optional(&mut **tx)
         .await?;
     if owner
         .as_deref()
@@ -229,18 +201,18 @@ pub async fn put_address(
         sqlx::query("UPDATE addresses SET is_default = 0 WHERE user_id = $1 AND kind = $2")
             .bind(actor.user_id.to_string())
             .bind(kind)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     sqlx::query("DELETE FROM addresses WHERE id = $1")
-        .bind(id.to_string())
-        .execute(&mut *tx)
+        .bind(a.id.to_string())
+        .execute(&mut **tx)
         .await?;
     sqlx::query(
         "INSERT INTO addresses (id, user_id, kind, label, name, line1, line2, city, region, postal_code, country, is_default, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
-    .bind(id.to_string())
+    .bind(a.id.to_string())
     .bind(actor.user_id.to_string())
     .bind(kind)
     .bind(a.label.as_deref().map(str::trim))
@@ -253,9 +225,65 @@ pub async fn put_address(
     .bind(p.country.to_uppercase())
     .bind(i64::from(a.is_default))
     .bind(now_ms())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    profile_changed(&state, tx, &actor).await
+    touch_profile(tx, actor).await?;
+    Ok(vec![a.id])
+}
+
+/// Removes one of the caller's addresses inside `tx` (shared with push).
+pub async fn remove_address(tx: &mut Tx, actor: &Actor, id: Uuid) -> AppResult<Vec<Uuid>> {
+    let done = sqlx::query("DELETE FROM addresses WHERE id = $1 AND user_id = $2")
+        .bind(id.to_string())
+        .bind(actor.user_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::not_found("address"));
+    }
+    touch_profile(tx, actor).await?;
+    Ok(vec![id])
+}
+
+/// The caller's profile, addresses and contact preferences.
+#[utoipa::path(get, path = "/api/v1/me/profile", tag = "profile", security(("bearer" = [])),
+    responses((status = 200, body = Profile), (status = 401, body = mostrador_core::ApiError)))]
+pub async fn get_profile(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Profile>> {
+    let mut conn = state.db.pool().acquire().await?;
+    Ok(Json(own_profile(&mut conn, &actor).await?))
+}
+
+/// Changes the fields given; the others stay as they are.
+#[utoipa::path(patch, path = "/api/v1/me/profile", tag = "profile", security(("bearer" = [])), request_body = ProfileUpdate,
+    responses((status = 200, body = Profile), (status = 422, body = mostrador_core::ApiError)))]
+#[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
+pub async fn update_profile(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(u): Json<ProfileUpdate>,
+) -> AppResult<Json<Profile>> {
+    let mut tx = state.db.begin_write().await?;
+    update(&mut tx, &actor, &u).await?;
+    respond(&state, tx, &actor).await
+}
+
+/// Creates or replaces one of the caller's addresses (id chosen by the
+/// client). Making it the default clears the default of its kind.
+#[utoipa::path(put, path = "/api/v1/me/addresses/{id}", tag = "profile", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = Address,
+    responses((status = 200, body = Profile), (status = 404, body = mostrador_core::ApiError), (status = 422, body = mostrador_core::ApiError)))]
+pub async fn put_address(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(a): Json<Address>,
+) -> AppResult<Json<Profile>> {
+    if a.id != id {
+        return Err(invalid("id", "does_not_match_path"));
+    }
+    let mut tx = state.db.begin_write().await?;
+    put_address_in(&mut tx, &actor, &a).await?;
+    respond(&state, tx, &actor).await
 }
 
 /// Removes one of the caller's addresses.
@@ -268,15 +296,8 @@ pub async fn delete_address(
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Profile>> {
     let mut tx = state.db.begin_write().await?;
-    let done = sqlx::query("DELETE FROM addresses WHERE id = $1 AND user_id = $2")
-        .bind(id.to_string())
-        .bind(actor.user_id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::not_found("address"));
-    }
-    profile_changed(&state, tx, &actor).await
+    remove_address(&mut tx, &actor, id).await?;
+    respond(&state, tx, &actor).await
 }
 
 /// Everything held about the caller, as one JSON document: profile and

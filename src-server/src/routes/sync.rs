@@ -217,6 +217,15 @@ async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<M
             )
             .await
         }
+        MutationOp::RateConversation {
+            conversation_id,
+            rating,
+        } => chat::rate(&mut tx, actor, *conversation_id, rating).await,
+        MutationOp::UpdateProfile(update) => profile::update(&mut tx, actor, update).await,
+        MutationOp::PutAddress(address) => profile::put_address_in(&mut tx, actor, address).await,
+        MutationOp::DeleteAddress { address_id } => {
+            profile::remove_address(&mut tx, actor, *address_id).await
+        }
     };
     let outcome = match applied {
         Ok(ids) => MutationOutcome::Applied { ids },
