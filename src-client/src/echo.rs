@@ -9,6 +9,7 @@ use mostrador_core::ApiError;
 use uuid::Uuid;
 
 use crate::engine::Engine;
+use crate::store::OutboxItem;
 use crate::ClientError;
 
 /// How far a message has got.
@@ -20,6 +21,19 @@ pub enum Delivery {
     Failed { client_id: Uuid, reason: ApiError },
     /// The server has it: sent, delivered or read.
     Stored(MessageState),
+}
+
+impl Delivery {
+    /// The state of a write still in the outbox.
+    fn of(item: &OutboxItem) -> Self {
+        match &item.wedged {
+            Some(reason) => Delivery::Failed {
+                client_id: item.mutation.client_id,
+                reason: reason.clone(),
+            },
+            None => Delivery::Pending,
+        }
+    }
 }
 
 /// One line of a thread as the UI shows it.
@@ -81,13 +95,7 @@ impl Engine {
                 author_name: None,
                 created_at: Timestamp::from_millisecond(item.created_at)
                     .unwrap_or(Timestamp::UNIX_EPOCH),
-                delivery: match item.wedged {
-                    Some(reason) => Delivery::Failed {
-                        client_id: item.mutation.client_id,
-                        reason,
-                    },
-                    None => Delivery::Pending,
-                },
+                delivery: Delivery::of(&item),
             });
         }
         Ok(lines)
@@ -117,13 +125,7 @@ impl Engine {
                     subject: o.subject.clone(),
                     order_id: o.order_id,
                     conversation: None,
-                    delivery: match item.wedged {
-                        Some(reason) => Delivery::Failed {
-                            client_id: item.mutation.client_id,
-                            reason,
-                        },
-                        None => Delivery::Pending,
-                    },
+                    delivery: Delivery::of(&item),
                 });
             }
         }

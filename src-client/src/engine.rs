@@ -247,29 +247,18 @@ impl Engine {
                 }
                 Err(err) => {
                     match classify(&err) {
-                        RetryKind::Permanent(reason)
-                            if !matches!(err, ClientError::SignedOut) && !is_auth(&reason) =>
-                        {
-                            // The batch itself was refused (e.g. too large or
-                            // malformed): keep each item, with the reason.
+                        // The batch itself was refused (e.g. too large or
+                        // malformed): keep each item, with the reason.
+                        RetryKind::Permanent(reason) if !is_auth(&reason) => {
                             for item in chunk {
                                 self.store.wedge(item.mutation.client_id, &reason).await?;
                             }
                         }
+                        // Signed out: keep everything for after the next sign-in.
                         RetryKind::Permanent(_) => {}
-                        RetryKind::NetworkFailure | RetryKind::Transient { .. } => {
-                            let retry_after = match classify(&err) {
-                                RetryKind::Transient { retry_after } => retry_after,
-                                _ => None,
-                            };
-                            for item in chunk {
-                                let wait = backoff(item.attempts as u32, jitter(), retry_after);
-                                let at = now_ms()
-                                    + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 4);
-                                self.store
-                                    .defer(item.mutation.client_id, &err.to_string(), at)
-                                    .await?;
-                            }
+                        RetryKind::NetworkFailure => self.defer(chunk, &err, None).await?,
+                        RetryKind::Transient { retry_after } => {
+                            self.defer(chunk, &err, retry_after).await?
                         }
                     }
                     self.emit_outbox().await?;
@@ -281,6 +270,23 @@ impl Engine {
             self.emit_outbox().await?;
         }
         Ok(report)
+    }
+
+    /// Keeps a failed batch and schedules each item's next attempt.
+    async fn defer(
+        &self,
+        chunk: &[OutboxItem],
+        err: &ClientError,
+        retry_after: Option<std::time::Duration>,
+    ) -> Result<(), ClientError> {
+        for item in chunk {
+            let wait = backoff(item.attempts as u32, jitter(), retry_after);
+            let at = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 4);
+            self.store
+                .defer(item.mutation.client_id, &err.to_string(), at)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Pulls the feed from the stored cursor until caught up; rebuilds the

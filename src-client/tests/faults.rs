@@ -3,7 +3,6 @@
 //! operations from several devices through a fault-injecting proxy.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
 
 use mostrador_client::{ClientConfig, Engine};
 use mostrador_core::auth::{LoginRequest, RegisterRequest, Token};
@@ -15,17 +14,6 @@ use uuid::Uuid;
 mod support;
 use support::proxy::{Mode, Proxy};
 use support::server::{free_port, Server};
-
-fn probe_path() -> PathBuf {
-    // target/debug/deps/faults-… → target/debug/examples/outbox_probe
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("outbox_probe")
-}
 
 async fn register(url: &str, email: &str) -> Token {
     let api = mostrador_client::ApiClient::new(&ClientConfig::new(url)).unwrap();
@@ -56,7 +44,7 @@ async fn server_messages(server: &Server, customer_email: &str) -> BTreeSet<Stri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_killed_after_the_server_applied_resends_and_lands_once() {
-    let probe = probe_path();
+    let probe = support::example("outbox_probe");
     assert!(
         probe.exists(),
         "{} is built by `cargo test`",

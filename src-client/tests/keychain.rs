@@ -10,6 +10,9 @@ use mostrador_client::{ClientConfig, Engine};
 use mostrador_core::auth::{RegisterRequest, Token};
 use mostrador_server::{http, prepare, ServerConfig};
 
+mod support;
+use support::example;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keychain_round_trip() {
     let k = KeychainSession::for_server(&format!("http://test-{}.invalid", uuid::Uuid::new_v4()));
@@ -76,16 +79,6 @@ async fn the_session_lives_in_the_keychain_and_leaves_with_sign_out() {
         KeychainSession::for_server(&url).load().await.unwrap(),
         None
     );
-}
-
-fn example(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(name)
 }
 
 #[test]
