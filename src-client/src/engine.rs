@@ -45,6 +45,9 @@ pub enum EngineEvent {
     Live(mostrador_core::live::LiveServerMessage),
     /// The server refused the session: the user must sign in again.
     SignedOut,
+    /// The account was deleted on the server; call `sign_out` to wipe this
+    /// device.
+    AccountDeleted,
     /// The outbox changed: how many writes wait, and how many are wedged.
     Outbox { pending: usize, wedged: usize },
     /// A pull applied `items` changes up to `cursor`.
@@ -236,6 +239,14 @@ impl Engine {
                             MutationOutcome::Applied { .. } => {
                                 self.store.remove_outbox(r.client_id).await?;
                                 report.applied += 1;
+                                let deleted = chunk.iter().any(|i| {
+                                    i.mutation.client_id == r.client_id
+                                        && matches!(i.mutation.op, MutationOp::DeleteAccount)
+                                });
+                                if deleted {
+                                    // The account is gone: the shell signs out (wiping the store).
+                                    let _ = self.events.send(EngineEvent::AccountDeleted);
+                                }
                             }
                             MutationOutcome::Rejected { error } => {
                                 tracing::info!(code = ?error.code, "a queued write was refused");

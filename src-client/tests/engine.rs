@@ -674,3 +674,38 @@ async fn local_echo_shows_unsent_writes_as_pending_then_failed_or_stored() {
     assert!(app.conversations().await.unwrap()[0].conversation.is_some());
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_the_account_goes_through_the_outbox_and_ends_the_session() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let path = app_dir.path().join("store.sqlite3");
+    let app = engine(port, &path).await;
+    app.register(&register("jay@example.com")).await.unwrap();
+    let mut events = app.subscribe();
+    app.enqueue(MutationOp::DeleteAccount).await.unwrap();
+    assert_eq!(app.push_pending().await.unwrap().applied, 1);
+    let mut deleted = false;
+    while let Ok(e) = events.try_recv() {
+        deleted |= e == EngineEvent::AccountDeleted;
+    }
+    assert!(deleted);
+    assert!(
+        app.pull().await.is_err(),
+        "the session ended with the account"
+    );
+    app.sign_out().await.unwrap();
+    assert!(!path.exists());
+    let again = engine(port, &app_dir.path().join("other.sqlite3")).await;
+    let login = again
+        .login(&LoginRequest {
+            email: "jay@example.com".into(),
+            password: "correct horse battery".into(),
+            device_name: None,
+        })
+        .await;
+    assert!(login.is_err());
+    server.stop().await;
+}

@@ -87,6 +87,8 @@ pub enum MutationOp {
     DeleteAddress {
         address_id: Uuid,
     },
+    /// Erases the caller's account (the session ends with it).
+    DeleteAccount,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

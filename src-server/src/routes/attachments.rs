@@ -250,15 +250,29 @@ pub async fn download(
         .into_response())
 }
 
-/// Removes every file a user uploaded (account deletion).
-pub async fn erase_uploads_of(tx: &mut Tx, state: &AppState, user_id: Uuid) -> AppResult<()> {
-    let ids: Vec<String> =
-        sqlx::query_scalar("DELETE FROM attachments WHERE uploader_id = $1 RETURNING id")
-            .bind(user_id.to_string())
-            .fetch_all(&mut **tx)
-            .await?;
-    for id in ids {
-        let _ = tokio::fs::remove_file(state.config.upload_dir.join(id)).await;
+/// Removes files in the upload directory that no attachment row refers to
+/// (after an account deletion committed). Best effort; never fails a request.
+pub async fn sweep_orphans(state: &AppState) {
+    let known: Vec<String> = match sqlx::query_scalar("SELECT id FROM attachments")
+        .fetch_all(state.db.pool())
+        .await
+    {
+        Ok(ids) => ids,
+        Err(err) => {
+            tracing::warn!(error = %err, "upload sweep: could not list attachments");
+            return;
+        }
+    };
+    let known: std::collections::HashSet<String> = known.into_iter().collect();
+    let Ok(mut dir) = tokio::fs::read_dir(&state.config.upload_dir).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = dir.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if Uuid::parse_str(&name).is_ok() && !known.contains(&name) {
+            if let Err(err) = tokio::fs::remove_file(entry.path()).await {
+                tracing::warn!(error = %err, "upload sweep: could not remove a file");
+            }
+        }
     }
-    Ok(())
 }

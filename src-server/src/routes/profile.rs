@@ -379,6 +379,18 @@ pub async fn export(
     responses((status = 204), (status = 409, body = mostrador_core::ApiError)))]
 #[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
 pub async fn delete_account(State(state): State<AppState>, actor: Actor) -> AppResult<StatusCode> {
+    let mut tx = state.db.begin_write().await?;
+    delete_in(&mut tx, &actor).await?;
+    feed::commit(&state, tx).await?;
+    crate::routes::attachments::sweep_orphans(&state).await;
+    tracing::info!("account deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes the caller's account inside `tx` (shared with push). Uploaded
+/// files lose their rows here; `attachments::sweep_orphans` removes the
+/// files once this has committed.
+pub async fn delete_in(tx: &mut Tx, actor: &Actor) -> AppResult<Vec<Uuid>> {
     if actor.role == mostrador_core::auth::Role::Admin {
         return Err(AppError::new(
             ErrorCode::Conflict,
@@ -387,7 +399,6 @@ pub async fn delete_account(State(state): State<AppState>, actor: Actor) -> AppR
     }
     let id = actor.user_id.to_string();
     let now = now_ms();
-    let mut tx = state.db.begin_write().await?;
     sqlx::query(
         "UPDATE users SET email = $1, password_hash = '!', display_name = 'Deleted user', phone = NULL,
             time_zone = NULL, contact_email = 0, contact_sms = 0, contact_push = 0, deleted_at = $2, updated_at = $2
@@ -396,52 +407,51 @@ pub async fn delete_account(State(state): State<AppState>, actor: Actor) -> AppR
     .bind(format!("deleted-{id}@deleted.invalid"))
     .bind(now)
     .bind(&id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    crate::routes::attachments::erase_uploads_of(&mut tx, &state, actor.user_id).await?;
+    sqlx::query("DELETE FROM attachments WHERE uploader_id = $1")
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query("DELETE FROM addresses WHERE user_id = $1")
         .bind(&id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(&id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     let messages: Vec<(String, String)> = sqlx::query_as(
         "UPDATE messages SET body = '[deleted]' WHERE author_id = $1 RETURNING id, conversation_id",
     )
     .bind(&id)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
     let convs: Vec<String> = sqlx::query_scalar(
         "UPDATE conversations SET subject = '[deleted]', rating_comment = NULL WHERE customer_id = $1 RETURNING id",
     )
     .bind(&id)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
     let orders: Vec<String> = sqlx::query_scalar(
         "UPDATE orders SET customer_id = NULL, customer_email = '', shipping_address_json = NULL WHERE customer_id = $1 RETURNING id",
     )
     .bind(&id)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
     // Staff views learn of the erasure through the feed.
     for (m, _) in &messages {
-        feed::record(&mut tx, Change::upsert(Entity::Message, uuid(m)?, None)).await?;
+        feed::record(tx, Change::upsert(Entity::Message, uuid(m)?, None)).await?;
     }
     for c in &convs {
-        feed::record(
-            &mut tx,
-            Change::upsert(Entity::Conversation, uuid(c)?, None),
-        )
-        .await?;
+        feed::record(tx, Change::upsert(Entity::Conversation, uuid(c)?, None)).await?;
     }
     for o in &orders {
-        feed::record(&mut tx, Change::upsert(Entity::Order, uuid(o)?, None)).await?;
+        feed::record(tx, Change::upsert(Entity::Order, uuid(o)?, None)).await?;
     }
     feed::record(
-        &mut tx,
+        tx,
         Change {
             removed: true,
             ..Change::upsert(Entity::Profile, actor.user_id, None)
@@ -449,13 +459,11 @@ pub async fn delete_account(State(state): State<AppState>, actor: Actor) -> AppR
     )
     .await?;
     audit(
-        &mut tx,
+        tx,
         Some(actor.user_id),
         "account.delete",
         Some(actor.user_id),
     )
     .await?;
-    feed::commit(&state, tx).await?;
-    tracing::info!("account deleted");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(vec![actor.user_id])
 }

@@ -226,6 +226,7 @@ async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<M
         MutationOp::DeleteAddress { address_id } => {
             profile::remove_address(&mut tx, actor, *address_id).await
         }
+        MutationOp::DeleteAccount => profile::delete_in(&mut tx, actor).await,
     };
     let outcome = match applied {
         Ok(ids) => MutationOutcome::Applied { ids },
@@ -249,5 +250,8 @@ async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<M
         .execute(&mut *tx)
         .await?;
     feed::commit(state, tx).await?;
+    if matches!(m.op, MutationOp::DeleteAccount) {
+        crate::routes::attachments::sweep_orphans(state).await;
+    }
     Ok(result)
 }
