@@ -100,6 +100,43 @@ impl ApiClient {
             .await
     }
 
+    /// `PUT /api/v1/conversations/{conv}/attachments/{id}` (idempotent).
+    pub async fn upload(
+        &self,
+        conversation_id: &str,
+        id: &str,
+        filename: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), ClientError> {
+        let req = self
+            .http
+            .put(format!(
+                "{}/api/v1/conversations/{conversation_id}/attachments/{id}",
+                self.base_url
+            ))
+            .query(&[("filename", filename)])
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes);
+        let res = self.authed(req)?.send().await?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(read_error(res).await)
+        }
+    }
+
+    /// `GET /api/v1/attachments/{id}`.
+    pub async fn download(&self, id: &str) -> Result<Vec<u8>, ClientError> {
+        let req = self
+            .http
+            .get(format!("{}/api/v1/attachments/{id}", self.base_url));
+        let res = self.authed(req)?.send().await?;
+        if !res.status().is_success() {
+            return Err(read_error(res).await);
+        }
+        Ok(res.bytes().await?.to_vec())
+    }
+
     /// GET with the session token.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let req = self.http.get(format!("{}{path}", self.base_url));

@@ -221,6 +221,8 @@ impl Engine {
 
     /// Sends due, unwedged outbox items in order.
     pub async fn push_pending(&self) -> Result<PushReport, ClientError> {
+        // Files first, so no message reaches the server before its attachment.
+        self.upload_pending().await?;
         let now = now_ms();
         let due: Vec<OutboxItem> = self
             .store

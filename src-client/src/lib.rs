@@ -11,6 +11,7 @@ pub mod config;
 pub mod echo;
 pub mod engine;
 pub mod error;
+pub mod files;
 pub mod live;
 pub mod retry;
 pub mod session;

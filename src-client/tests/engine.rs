@@ -709,3 +709,65 @@ async fn deleting_the_account_goes_through_the_outbox_and_ends_the_session() {
     assert!(login.is_err());
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_attached_offline_goes_up_before_its_message_and_is_cached() {
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR a photo of the broken mug";
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let app = engine(port, &app_dir.path().join("store.sqlite3")).await;
+    app.register(&register("kit@example.com")).await.unwrap();
+    let conv = Uuid::new_v4();
+    app.enqueue(MutationOp::OpenConversation(OpenConversation {
+        id: conv,
+        order_id: None,
+        subject: "Broken".into(),
+        message_id: Uuid::new_v4(),
+        body: "it arrived broken".into(),
+    }))
+    .await
+    .unwrap();
+    app.push_pending().await.unwrap();
+    server.stop().await;
+
+    // Offline: an .exe is refused at once; the photo is kept.
+    assert!(app
+        .attach(conv, "setup.exe", b"MZ\x90\0".to_vec())
+        .await
+        .is_err());
+    let photo = app.attach(conv, "mug.png", PNG.to_vec()).await.unwrap();
+    let mut msg = text(Uuid::new_v4(), "see photo");
+    msg.attachment_ids = vec![photo];
+    app.enqueue(MutationOp::SendMessage {
+        conversation_id: conv,
+        message: msg,
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        app.attachment_bytes(photo).await.unwrap(),
+        PNG,
+        "previewable before upload"
+    );
+    assert!(app.push_pending().await.is_err());
+
+    let server = Server::start(server_dir.path(), port).await;
+    app.retry_now().await.unwrap();
+    assert_eq!(
+        app.push_pending().await.unwrap().applied,
+        1,
+        "the message went, with its file"
+    );
+    let t = thread(&server, conv).await;
+    assert_eq!(t.messages[1].attachments[0].id, photo);
+    // From the server now, then from the cache with the server gone.
+    assert_eq!(app.attachment_bytes(photo).await.unwrap(), PNG);
+    server.stop().await;
+    assert_eq!(
+        app.attachment_bytes(photo).await.unwrap(),
+        PNG,
+        "served from the cache offline"
+    );
+}
