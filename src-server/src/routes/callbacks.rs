@@ -379,22 +379,15 @@ pub async fn list_callbacks(
     actor: Actor,
     Query(q): Query<CallbackQuery>,
 ) -> AppResult<Json<Vec<Callback>>> {
-    let mut sql = format!("SELECT {COLUMNS} FROM callbacks WHERE 1 = 1");
-    let mut binds = Vec::new();
-    if !actor.is_staff() {
-        binds.push(actor.user_id.to_string());
-        sql.push_str(&format!(" AND customer_id = ${}", binds.len()));
-    }
-    if let Some(s) = q.status {
-        binds.push(s.as_str().to_owned());
-        sql.push_str(&format!(" AND status = ${}", binds.len()));
-    }
-    sql.push_str(" ORDER BY slot_start, created_at LIMIT 500");
-    let mut query = sqlx::query(&sql);
-    for b in binds {
-        query = query.bind(b);
-    }
-    let rows = query.fetch_all(state.db.pool()).await?;
+    let rows = super::list_scoped(
+        &state,
+        &actor,
+        COLUMNS,
+        "callbacks",
+        q.status.map(CallbackStatus::as_str),
+        "ORDER BY slot_start, created_at LIMIT 500",
+    )
+    .await?;
     Ok(Json(rows.iter().map(from_row).collect::<AppResult<_>>()?))
 }
 

@@ -443,22 +443,15 @@ pub async fn list_conversations(
     Query(q): Query<ConversationQuery>,
 ) -> AppResult<Json<Vec<Conversation>>> {
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let mut sql = format!("SELECT {CONV_COLUMNS} FROM conversations WHERE 1 = 1");
-    let mut binds = Vec::new();
-    if !actor.is_staff() {
-        binds.push(actor.user_id.to_string());
-        sql.push_str(&format!(" AND customer_id = ${}", binds.len()));
-    }
-    if let Some(s) = q.status {
-        binds.push(s.as_str().to_owned());
-        sql.push_str(&format!(" AND status = ${}", binds.len()));
-    }
-    sql.push_str(&format!(" ORDER BY updated_at DESC LIMIT {limit}"));
-    let mut query = sqlx::query(&sql);
-    for b in binds {
-        query = query.bind(b);
-    }
-    let rows = query.fetch_all(state.db.pool()).await?;
+    let rows = super::list_scoped(
+        &state,
+        &actor,
+        CONV_COLUMNS,
+        "conversations",
+        q.status.map(ConversationStatus::as_str),
+        &format!("ORDER BY updated_at DESC LIMIT {limit}"),
+    )
+    .await?;
     Ok(Json(
         rows.iter()
             .map(conversation_from_row)
