@@ -296,8 +296,9 @@ async fn authorization_matrix(backend: Backend) {
     let (_, orders) = s.get("/api/v1/orders", &a).await;
     let order_a = orders[0]["id"].as_str().unwrap().to_owned();
     let conv = id();
+    let first_msg = id();
     let (st, _) = s
-        .post("/api/v1/conversations", Some(&a), json!({"id": conv, "order_id": order_a, "subject": "Late", "message_id": id(), "body": "it's late"}))
+        .post("/api/v1/conversations", Some(&a), json!({"id": conv, "order_id": order_a, "subject": "Late", "message_id": first_msg, "body": "it's late"}))
         .await;
     assert_eq!(st, StatusCode::CREATED);
 
@@ -306,6 +307,62 @@ async fn authorization_matrix(backend: Backend) {
     let msg_path = format!("{conv_path}/messages");
     // (method, path, body, [anonymous, A, B, agent, admin])
     let cases: Vec<(Method, String, Option<Value>, [u16; 5])> = vec![
+        (
+            Method::GET,
+            "/api/v1/me/sessions".into(),
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/callbacks".into(),
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/callbacks/slots".into(),
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/callbacks/{}", id()),
+            None,
+            [401, 404, 404, 404, 404],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/attachments/{}", id()),
+            None,
+            [401, 404, 404, 404, 404],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/conversations/{conv}/marks"),
+            Some(json!({"up_to": first_msg, "state": "read"})),
+            [401, 204, 404, 204, 204],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/conversations/{conv}/rating"),
+            Some(json!({"score": 5})),
+            [401, 409, 404, 403, 403],
+        ),
+        (
+            Method::POST,
+            "/api/v1/sync/push".into(),
+            Some(json!({"mutations": []})),
+            [401, 200, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/v1/admin/staff".into(),
+            Some(
+                json!({"email": "new@shop.test", "password": "a long password", "display_name": "New"}),
+            ),
+            [401, 403, 403, 403, 201],
+        ),
         (
             Method::GET,
             "/api/v1/me".into(),
