@@ -54,9 +54,10 @@ pub enum EngineEvent {
     Synced { cursor: i64, items: usize },
     /// The server said the cache was too old; it was rebuilt.
     Resynced,
-    /// An entity changed (new or updated message, message state,
-    /// conversation, order, callback, profile) or was removed.
-    Changed(mostrador_core::sync::SyncItem),
+    /// Entities changed (new or updated messages, message states,
+    /// conversations, orders, callbacks, profile) or were removed: one event
+    /// per applied page.
+    Changed(Vec<mostrador_core::sync::SyncItem>),
     /// An order's status changed or its timeline grew.
     OrderProgress(crate::store::OrderProgress),
 }
@@ -310,19 +311,30 @@ impl Engine {
         let _one = self.pull_lock.lock().await;
         let mut cursor = self.store.cursor().await?;
         let mut applied = 0;
+        let mut changes_done = 0i64;
         let mut reset = false;
         loop {
             match self.api.sync(cursor, PAGE).await {
                 Ok(page) => {
                     if let Some(progress) = self.store.apply_page(&page).await? {
-                        for item in &page.items {
-                            let _ = self.events.send(EngineEvent::Changed(item.clone()));
+                        if !page.items.is_empty() {
+                            let _ = self.events.send(EngineEvent::Changed(page.items.clone()));
                         }
                         for p in progress {
                             let _ = self.events.send(EngineEvent::OrderProgress(p));
                         }
                     }
                     applied += page.items.len();
+                    changes_done += page.changes;
+                    if page.has_more {
+                        let done = changes_done;
+                        let _ = self.events.send(EngineEvent::Status(
+                            crate::live::SyncStatus::Syncing {
+                                done,
+                                total: done + page.remaining,
+                            },
+                        ));
+                    }
                     let _ = self.events.send(EngineEvent::Synced {
                         cursor: page.cursor,
                         items: page.items.len(),

@@ -25,6 +25,11 @@ pub enum SyncStatus {
         last_error: Option<String>,
     },
     Connecting,
+    /// Pulling changes: `done` applied so far of about `total`.
+    Syncing {
+        done: i64,
+        total: i64,
+    },
     /// Connected and caught up.
     UpToDate,
 }

@@ -430,11 +430,15 @@ mod tests {
         let store = Store::open(&dir.path().join("s.sqlite3")).await.unwrap();
         let id = Uuid::new_v4();
         let newer = SyncPage {
+            changes: 0,
+            remaining: 0,
             items: vec![message(id, "v2")],
             cursor: 10,
             has_more: false,
         };
         let older = SyncPage {
+            changes: 0,
+            remaining: 0,
             items: vec![message(id, "v1")],
             cursor: 5,
             has_more: false,
@@ -455,6 +459,8 @@ mod tests {
         );
         // Removals apply, and survive reopening the file.
         let gone = SyncPage {
+            changes: 0,
+            remaining: 0,
             items: vec![SyncItem::Removed {
                 kind: "message".into(),
                 id,

@@ -81,6 +81,8 @@ mod tests {
     #[test]
     fn pages_continue_until_has_more_is_false() {
         let page = |cursor, has_more| SyncPage {
+            changes: 0,
+            remaining: 0,
             items: vec![],
             cursor,
             has_more,

@@ -586,8 +586,10 @@ async fn order_progress_and_changes_are_reported_as_typed_events() {
     let (mut changed_order, mut progress) = (false, None);
     while let Ok(e) = events.try_recv() {
         match e {
-            EngineEvent::Changed(mostrador_core::sync::SyncItem::Order(o)) => {
-                changed_order |= o.number == "MS-7"
+            EngineEvent::Changed(items) => {
+                changed_order |= items.iter().any(
+                    |i| matches!(i, mostrador_core::sync::SyncItem::Order(o) if o.number == "MS-7"),
+                )
             }
             EngineEvent::OrderProgress(p) => progress = Some(p),
             _ => {}
@@ -770,4 +772,67 @@ async fn a_photo_attached_offline_goes_up_before_its_message_and_is_cached() {
         PNG,
         "served from the cache offline"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_pull_reports_progress() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let writer = engine(port, &app_dir.path().join("writer.sqlite3")).await;
+    writer.register(&register("liz@example.com")).await.unwrap();
+    let conv = Uuid::new_v4();
+    writer
+        .enqueue(MutationOp::OpenConversation(OpenConversation {
+            id: conv,
+            order_id: None,
+            subject: "Long".into(),
+            message_id: Uuid::new_v4(),
+            body: "0".into(),
+        }))
+        .await
+        .unwrap();
+    for i in 1..400 {
+        writer
+            .enqueue(MutationOp::SendMessage {
+                conversation_id: conv,
+                message: text(Uuid::new_v4(), &i.to_string()),
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(writer.push_pending().await.unwrap().applied, 400);
+
+    let reader = engine(port, &app_dir.path().join("reader.sqlite3")).await;
+    reader
+        .login(&LoginRequest {
+            email: "liz@example.com".into(),
+            password: "correct horse battery".into(),
+            device_name: None,
+        })
+        .await
+        .unwrap();
+    let mut events = reader.subscribe();
+    reader.pull().await.unwrap();
+    let mut progress = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let EngineEvent::Status(mostrador_client::SyncStatus::Syncing { done, total }) = e {
+            progress.push((done, total));
+        }
+    }
+    // About 800 changes in pages of 500: one progress report part-way.
+    assert!(!progress.is_empty(), "no progress reported");
+    let (done, total) = progress[0];
+    assert!(done > 0 && done < total && total >= 800, "{progress:?}");
+    assert_eq!(
+        reader
+            .store()
+            .list::<Message>("message", Some(conv))
+            .await
+            .unwrap()
+            .len(),
+        400
+    );
+    server.stop().await;
 }

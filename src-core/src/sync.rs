@@ -41,6 +41,14 @@ pub struct SyncPage {
     /// Pass as `since` for the next page.
     pub cursor: i64,
     pub has_more: bool,
+    /// How many feed changes this page covered (an entity changed several
+    /// times appears once in `items`).
+    #[serde(default)]
+    pub changes: i64,
+    /// Changes still to fetch after this page (0 when `has_more` is false);
+    /// with `changes`, progress such as "syncing 500 of 61,000".
+    #[serde(default)]
+    pub remaining: i64,
 }
 
 /// One client write, with the id the client chose for it. Resending the

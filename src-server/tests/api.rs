@@ -653,12 +653,23 @@ async fn sync_pages_filters_and_asks_old_cursors_to_resync(backend: Backend) {
     let mut since = 0;
     let mut bodies = Vec::new();
     let mut pages = 0;
+    let mut last_remaining = None;
     loop {
         let (st, page) = s
             .get(&format!("/api/v1/sync?since={since}&limit=3"), &a)
             .await;
         assert_eq!(st, StatusCode::OK);
         pages += 1;
+        // Progress: each full page uses up exactly `limit` changes.
+        let remaining = page["remaining"].as_i64().unwrap();
+        if page["has_more"] == true {
+            assert_eq!(page["changes"], 3);
+        }
+        assert_eq!(page["has_more"].as_bool().unwrap(), remaining > 0);
+        if let (Some(before), true) = (last_remaining, remaining > 0) {
+            assert_eq!(before - remaining, 3);
+        }
+        last_remaining = Some(remaining);
         for item in page["items"].as_array().unwrap() {
             if item["entity"] == "message" {
                 bodies.push(item["data"]["body"].as_str().unwrap().to_owned());

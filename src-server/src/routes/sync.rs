@@ -126,10 +126,28 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
         };
         items.push(item);
     }
+    let remaining: i64 = if !has_more {
+        0
+    } else if actor.is_staff() {
+        sqlx::query_scalar("SELECT COUNT(*) FROM changes WHERE seq > $1")
+            .bind(cursor)
+            .fetch_one(&mut *conn)
+            .await?
+    } else {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM changes WHERE customer_id = $1 AND staff_only = 0 AND seq > $2",
+        )
+        .bind(actor.user_id.to_string())
+        .bind(cursor)
+        .fetch_one(&mut *conn)
+        .await?
+    };
     Ok(SyncPage {
         items,
         cursor,
         has_more,
+        changes: rows.len() as i64,
+        remaining,
     })
 }
 
