@@ -268,43 +268,7 @@ async fn two_devices_converge_and_an_old_cursor_resyncs() {
         .unwrap();
     tablet.push_pending().await.unwrap();
     // An agent replies (through the server's own code path).
-    {
-        let agent = mostrador_server::auth::Actor {
-            user_id: {
-                let hash = mostrador_server::auth::hash_password("agent password 1".into())
-                    .await
-                    .unwrap();
-                let mut tx = server.state.db.begin_write().await.unwrap();
-                let id = mostrador_server::routes::accounts::insert_user(
-                    &mut tx,
-                    "agent@shop.test",
-                    &hash,
-                    "Luis",
-                    mostrador_core::auth::Role::Agent,
-                    "es",
-                )
-                .await
-                .unwrap();
-                tx.commit().await.unwrap();
-                id
-            },
-            role: mostrador_core::auth::Role::Agent,
-            session_id: Uuid::nil(),
-            display_name: "Luis".into(),
-        };
-        let mut tx = server.state.db.begin_write().await.unwrap();
-        mostrador_server::routes::chat::send(
-            &mut tx,
-            &agent,
-            conv,
-            &text(Uuid::new_v4(), "agent reply"),
-        )
-        .await
-        .unwrap();
-        mostrador_server::feed::commit(&server.state, tx)
-            .await
-            .unwrap();
-    }
+    server.agent_reply(conv, "agent reply").await;
     phone.pull().await.unwrap();
     tablet.pull().await.unwrap();
     let on = |m: Vec<Message>| m.into_iter().map(|m| m.body).collect::<Vec<_>>();
@@ -441,39 +405,7 @@ async fn the_sync_service_sends_by_itself_when_the_server_comes_back_and_gets_re
     assert_eq!(thread(&server, conv).await.messages.len(), 1);
 
     // An agent reply arrives without the app asking.
-    let hash = mostrador_server::auth::hash_password("agent password 1".into())
-        .await
-        .unwrap();
-    let mut tx = server.state.db.begin_write().await.unwrap();
-    let agent_id = mostrador_server::routes::accounts::insert_user(
-        &mut tx,
-        "agent@shop.test",
-        &hash,
-        "Luis",
-        mostrador_core::auth::Role::Agent,
-        "es",
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let agent = mostrador_server::auth::Actor {
-        user_id: agent_id,
-        role: mostrador_core::auth::Role::Agent,
-        session_id: Uuid::nil(),
-        display_name: "Luis".into(),
-    };
-    let mut tx = server.state.db.begin_write().await.unwrap();
-    mostrador_server::routes::chat::send(
-        &mut tx,
-        &agent,
-        conv,
-        &text(Uuid::new_v4(), "on its way"),
-    )
-    .await
-    .unwrap();
-    mostrador_server::feed::commit(&server.state, tx)
-        .await
-        .unwrap();
+    server.agent_reply(conv, "on its way").await;
     eventually("the reply is in the local store", || async {
         let msgs: Vec<Message> = app.store().list("message", Some(conv)).await.unwrap();
         msgs.iter().any(|m| m.body == "on its way")

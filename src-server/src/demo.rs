@@ -122,7 +122,8 @@ fn final_status(rng: &mut StdRng) -> TrackingStatus {
     }
 }
 
-/// The timeline that leads to `last`.
+/// The timeline that leads to `last`: the happy path up to it; a delay
+/// strikes in transit; a return follows delivery.
 fn path_to(last: TrackingStatus) -> Vec<TrackingStatus> {
     use TrackingStatus::*;
     let happy = [
@@ -134,23 +135,13 @@ fn path_to(last: TrackingStatus) -> Vec<TrackingStatus> {
         OutForDelivery,
         Delivered,
     ];
-    match last {
-        Delayed => vec![Placed, Paid, Packed, Shipped, InTransit, Delayed],
-        Returned => vec![
-            Placed,
-            Paid,
-            Packed,
-            Shipped,
-            InTransit,
-            OutForDelivery,
-            Delivered,
-            Returned,
-        ],
-        other => {
-            let end = happy.iter().position(|s| *s == other).unwrap_or(0);
-            happy[..=end].to_vec()
-        }
-    }
+    let (upto, extra) = match last {
+        Delayed => (InTransit, Some(Delayed)),
+        Returned => (Delivered, Some(Returned)),
+        other => (other, None),
+    };
+    let end = happy.iter().position(|s| *s == upto).unwrap_or(0);
+    happy[..=end].iter().copied().chain(extra).collect()
 }
 
 /// Seeds the demo data; returns `false` when it was already there.

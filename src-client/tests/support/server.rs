@@ -48,6 +48,59 @@ impl Server {
     }
 }
 
+impl Server {
+    /// An agent (created on first use) replies in `conversation`, through
+    /// the server's own code path.
+    pub async fn agent_reply(&self, conversation: uuid::Uuid, body: &str) {
+        use mostrador_core::auth::Role;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT id FROM users WHERE email = 'agent@shop.test'")
+                .fetch_optional(self.state.db.pool())
+                .await
+                .unwrap();
+        let user_id = match existing {
+            Some(id) => id.parse().unwrap(),
+            None => {
+                let hash = mostrador_server::auth::hash_password("agent password 1".into())
+                    .await
+                    .unwrap();
+                let mut tx = self.state.db.begin_write().await.unwrap();
+                let id = mostrador_server::routes::accounts::insert_user(
+                    &mut tx,
+                    "agent@shop.test",
+                    &hash,
+                    "Luis",
+                    Role::Agent,
+                    "es",
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+                id
+            }
+        };
+        let agent = mostrador_server::auth::Actor {
+            user_id,
+            role: Role::Agent,
+            session_id: uuid::Uuid::nil(),
+            display_name: "Luis".into(),
+        };
+        let message = mostrador_core::chat::SendMessage {
+            id: uuid::Uuid::new_v4(),
+            body: body.into(),
+            kind: mostrador_core::chat::MessageKind::Text,
+            attachment_ids: vec![],
+        };
+        let mut tx = self.state.db.begin_write().await.unwrap();
+        mostrador_server::routes::chat::send(&mut tx, &agent, conversation, &message)
+            .await
+            .unwrap();
+        mostrador_server::feed::commit(&self.state, tx)
+            .await
+            .unwrap();
+    }
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
