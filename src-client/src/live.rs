@@ -115,7 +115,9 @@ impl Engine {
             };
             attempt = 0;
             // Back online: whatever waited goes now.
-            let _ = self.retry_now().await;
+            if let Err(err) = self.retry_now().await {
+                tracing::warn!(error = %err, "could not reschedule the outbox; items wait for their backoff");
+            }
             self.sync_round().await;
             let mut tick = tokio::time::interval(SAFETY_TICK);
             tick.tick().await;
