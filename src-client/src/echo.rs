@@ -44,6 +44,10 @@ pub struct ThreadLine {
     pub kind: MessageKind,
     /// `None` for the signed-in user's own unsent messages.
     pub author_name: Option<String>,
+    /// `None` for the signed-in user's own unsent messages.
+    pub author_id: Option<Uuid>,
+    /// Files of a stored message (unsent ones show theirs once stored).
+    pub attachments: Vec<mostrador_core::chat::Attachment>,
     pub created_at: Timestamp,
     pub delivery: Delivery,
 }
@@ -70,6 +74,8 @@ impl Engine {
                 body: m.body,
                 kind: m.kind,
                 author_name: Some(m.author_name),
+                author_id: Some(m.author_id),
+                attachments: m.attachments,
                 created_at: m.created_at,
                 delivery: Delivery::Stored(m.state),
             })
@@ -93,6 +99,8 @@ impl Engine {
                 body,
                 kind,
                 author_name: None,
+                author_id: None,
+                attachments: Vec::new(),
                 created_at: Timestamp::from_millisecond(item.created_at)
                     .unwrap_or(Timestamp::UNIX_EPOCH),
                 delivery: Delivery::of(&item),

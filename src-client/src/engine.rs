@@ -102,7 +102,7 @@ impl Engine {
     /// Keeps the session token in the OS keychain, and picks up the one
     /// saved there by an earlier run. Returns whether a session was restored.
     pub async fn use_keychain(&mut self) -> Result<bool, ClientError> {
-        let keychain = KeychainSession::for_server(self.api.base_url());
+        let keychain = KeychainSession::for_device(self.api.base_url(), self.store.path());
         let token = keychain.load().await?;
         let restored = token.is_some();
         if restored {
@@ -141,6 +141,16 @@ impl Engine {
             k.save(&auth.token).await?;
         }
         self.api.set_token(Some(auth.token));
+        // Another account used this device before (its session was lost
+        // without a sign-out): none of its data may show or be sent.
+        let previous: Option<Me> = self
+            .store
+            .get_kv("me")
+            .await?
+            .and_then(|j| serde_json::from_str(&j).ok());
+        if previous.is_some_and(|p| p.id != auth.user.id) {
+            self.store.forget_everything().await?;
+        }
         let me =
             serde_json::to_string(&auth.user).map_err(|e| ClientError::Store(e.to_string()))?;
         self.store.set_kv("me", &me).await?;

@@ -17,6 +17,7 @@ pub mod retry;
 pub mod session;
 pub mod store;
 pub mod sync;
+pub mod views;
 
 pub use api::ApiClient;
 pub use config::ClientConfig;
@@ -37,6 +38,11 @@ impl Client {
         Ok(Self {
             api: ApiClient::new(&config)?,
         })
+    }
+
+    /// Shares an existing client's connection and session.
+    pub fn from_api(api: ApiClient) -> Self {
+        Self { api }
     }
 
     pub fn api(&self) -> &ApiClient {

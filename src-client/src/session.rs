@@ -122,6 +122,19 @@ impl KeychainSession {
         }
     }
 
+    /// The entry of the device whose store is at `store_path`: one OS user
+    /// may run several app data directories (profiles, tests) against one
+    /// backend, each with its own session.
+    pub fn for_device(server_url: &str, store_path: &std::path::Path) -> Self {
+        Self {
+            account: format!(
+                "session@{}#{}",
+                server_url.trim_end_matches('/'),
+                store_path.display()
+            ),
+        }
+    }
+
     async fn with_entry<T: Send + 'static>(
         &self,
         f: impl FnOnce(Entry) -> Result<T, Error> + Send + 'static,

@@ -255,6 +255,25 @@ impl Store {
         tx.commit().await.map_err(db_err)
     }
 
+    /// Forgets the cache, the cursor, the outbox and pending files: the
+    /// device now belongs to another account.
+    pub async fn forget_everything(&self) -> Result<(), ClientError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for table in [
+            "entities",
+            "kv",
+            "outbox",
+            "pending_uploads",
+            "attachment_cache",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
     /// Entities of a kind (optionally under a parent), newest `sort_key` last.
     pub async fn list<T: DeserializeOwned>(
         &self,

@@ -76,7 +76,10 @@ async fn the_session_lives_in_the_keychain_and_leaves_with_sign_out() {
 
     app.sign_out().await.unwrap();
     assert_eq!(
-        KeychainSession::for_server(&url).load().await.unwrap(),
+        KeychainSession::for_device(&url, &store)
+            .load()
+            .await
+            .unwrap(),
         None
     );
 }

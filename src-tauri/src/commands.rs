@@ -2,18 +2,392 @@
 //!
 //! **API boundary:** each command's name, argument names and result type are
 //! a contract with `src-ui/src/ipc.rs`; result and error types come from
-//! `mostrador-core`, so both sides compile against the same definitions.
-//! Errors cross as [`mostrador_core::ApiError`].
+//! `mostrador-core` (`mostrador_core::app` for the screens), so both sides
+//! compile against the same definitions. Errors cross as [`ApiError`].
+//!
+//! Reads come from the local store and work offline; writes go through the
+//! outbox. Only `slots` and `export_data` need the server there and then.
 
-use mostrador_core::BackendStatus;
-use tauri::State;
+use mostrador_client::ClientError;
+use mostrador_core::app::{
+    CallbackLine, ConversationSummary, HomeView, OutboxCount, PickedFile, SavedFile, SessionInfo,
+    SyncState, ThreadView,
+};
+use mostrador_core::auth::{LoginRequest, Me, RegisterRequest};
+use mostrador_core::callbacks::{RequestCallback, RescheduleCallback, Slot, TimeWindow};
+use mostrador_core::chat::Rating;
+use mostrador_core::orders::Order;
+use mostrador_core::profile::{Address, Profile, ProfileUpdate};
+use mostrador_core::sync::MutationOp;
+use mostrador_core::{ApiError, BackendStatus, ErrorCode};
+use tauri::{AppHandle, Manager, State};
+use uuid::Uuid;
 
+use crate::notify::Lang;
 use crate::AppState;
+
+type Res<T> = Result<T, ApiError>;
+
+fn api(e: ClientError) -> ApiError {
+    e.to_api_error()
+}
+
+fn device_name() -> String {
+    format!("Mostrador app ({})", std::env::consts::OS)
+}
 
 /// Checks the backend now and reports online (with its version) or offline.
 #[tauri::command]
-pub async fn backend_status(
+pub async fn backend_status(state: State<'_, AppState>) -> Res<BackendStatus> {
+    let engine = state.engine().await;
+    Ok(mostrador_client::Client::from_api(engine.api().clone())
+        .backend_status()
+        .await)
+}
+
+/// Who is signed in (from the local store: works offline).
+#[tauri::command]
+pub async fn session(state: State<'_, AppState>) -> Res<SessionInfo> {
+    let engine = state.engine().await;
+    let me = if state.signed_in().await {
+        engine.me().await.map_err(api)?
+    } else {
+        None
+    };
+    Ok(SessionInfo {
+        me,
+        server_url: state.config.server_url.clone(),
+        keychain: state
+            .keychain
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone(),
+    })
+}
+
+#[tauri::command]
+pub async fn sign_in(
+    app: AppHandle,
     state: State<'_, AppState>,
-) -> Result<BackendStatus, mostrador_core::ApiError> {
-    Ok(state.client.backend_status().await)
+    email: String,
+    password: String,
+) -> Res<Me> {
+    let engine = state.engine().await;
+    let me = engine
+        .login(&LoginRequest {
+            email,
+            password,
+            device_name: Some(device_name()),
+        })
+        .await
+        .map_err(api)?;
+    state.start_service(&app).await;
+    Ok(me)
+}
+
+#[tauri::command]
+pub async fn sign_up(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    email: String,
+    password: String,
+    display_name: String,
+    language: String,
+) -> Res<Me> {
+    let engine = state.engine().await;
+    let me = engine
+        .register(&RegisterRequest {
+            email,
+            password,
+            display_name,
+            language: Some(language),
+            device_name: Some(device_name()),
+        })
+        .await
+        .map_err(api)?;
+    state.start_service(&app).await;
+    Ok(me)
+}
+
+/// Signs out and wipes this device's copy of the account.
+#[tauri::command]
+pub async fn sign_out(state: State<'_, AppState>) -> Res<()> {
+    state.sign_out().await.map_err(api)
+}
+
+/// The latest sync state and outbox count.
+#[tauri::command]
+pub async fn sync_state(state: State<'_, AppState>) -> Res<(SyncState, OutboxCount)> {
+    Ok(state.last.lock().unwrap_or_else(|e| e.into_inner()).clone())
+}
+
+/// The UI's language (for notifications and the server's profile).
+#[tauri::command]
+pub async fn set_language(state: State<'_, AppState>, language: String) -> Res<()> {
+    *state.lang.lock().unwrap_or_else(|e| e.into_inner()) = Lang::parse(&language);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn home(state: State<'_, AppState>) -> Res<HomeView> {
+    state.engine().await.home().await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn orders(state: State<'_, AppState>) -> Res<Vec<Order>> {
+    state.engine().await.orders().await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn order(state: State<'_, AppState>, id: Uuid) -> Res<Option<Order>> {
+    state.engine().await.order(id).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn conversations(state: State<'_, AppState>) -> Res<Vec<ConversationSummary>> {
+    state
+        .engine()
+        .await
+        .conversation_summaries()
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn thread(state: State<'_, AppState>, id: Uuid) -> Res<Option<ThreadView>> {
+    state.engine().await.thread_view(id).await.map_err(api)
+}
+
+/// Opens a conversation (about an order, if given) with its first message.
+#[tauri::command]
+pub async fn ask(state: State<'_, AppState>, order_id: Option<Uuid>, body: String) -> Res<Uuid> {
+    state.engine().await.ask(order_id, &body).await.map_err(api)
+}
+
+/// Sends a message with files; all of it waits in the outbox if offline.
+#[tauri::command]
+pub async fn say(
+    state: State<'_, AppState>,
+    conversation_id: Uuid,
+    body: String,
+    files: Vec<PickedFile>,
+) -> Res<Uuid> {
+    let engine = state.engine().await;
+    let mut ids = Vec::with_capacity(files.len());
+    for f in files {
+        ids.push(
+            engine
+                .attach(conversation_id, &f.name, f.bytes)
+                .await
+                .map_err(api)?,
+        );
+    }
+    engine.say(conversation_id, &body, ids).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn mark_read(state: State<'_, AppState>, conversation_id: Uuid) -> Res<bool> {
+    state
+        .engine()
+        .await
+        .mark_read(conversation_id)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn typing(state: State<'_, AppState>, conversation_id: Uuid) -> Res<()> {
+    state.engine().await.typing(conversation_id);
+    Ok(())
+}
+
+/// Sends a refused write again.
+#[tauri::command]
+pub async fn retry(state: State<'_, AppState>, client_id: Uuid) -> Res<bool> {
+    state.engine().await.retry(client_id).await.map_err(api)
+}
+
+/// Gives up on a refused write.
+#[tauri::command]
+pub async fn discard(state: State<'_, AppState>, client_id: Uuid) -> Res<()> {
+    state.engine().await.discard(client_id).await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn rate(
+    state: State<'_, AppState>,
+    conversation_id: Uuid,
+    score: i64,
+    comment: Option<String>,
+) -> Res<()> {
+    if !(1..=5).contains(&score) {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "the score is 1 to 5",
+        ));
+    }
+    let comment = comment.filter(|c| !c.trim().is_empty());
+    enqueue(
+        &state,
+        MutationOp::RateConversation {
+            conversation_id,
+            rating: Rating { score, comment },
+        },
+    )
+    .await
+}
+
+/// An attachment as a `data:` URL (from the cache when it has it).
+#[tauri::command]
+pub async fn attachment_url(state: State<'_, AppState>, id: Uuid) -> Res<String> {
+    use base64::Engine as _;
+    let bytes = state
+        .engine()
+        .await
+        .attachment_bytes(id)
+        .await
+        .map_err(api)?;
+    let mime = mostrador_core::chat::sniff_attachment(&bytes).unwrap_or("application/octet-stream");
+    Ok(format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
+#[tauri::command]
+pub async fn callbacks(state: State<'_, AppState>) -> Res<Vec<CallbackLine>> {
+    state.engine().await.callback_lines().await.map_err(api)
+}
+
+/// Free slots in the next two weeks (needs the server).
+#[tauri::command]
+pub async fn slots(state: State<'_, AppState>) -> Res<Vec<Slot>> {
+    state
+        .engine()
+        .await
+        .api()
+        .get("/api/v1/callbacks/slots")
+        .await
+        .map_err(api)
+}
+
+/// Books a callback in the slot `window` (the id is chosen here).
+#[tauri::command]
+pub async fn request_callback(state: State<'_, AppState>, request: RequestCallback) -> Res<Uuid> {
+    if let Some(phone) = &request.phone {
+        mostrador_core::phone::E164::parse(phone)
+            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, e.to_string()))?;
+    }
+    let id = Uuid::new_v4();
+    enqueue(
+        &state,
+        MutationOp::RequestCallback(RequestCallback { id, ..request }),
+    )
+    .await?;
+    Ok(id)
+}
+
+#[tauri::command]
+pub async fn cancel_callback(state: State<'_, AppState>, callback_id: Uuid) -> Res<()> {
+    enqueue(&state, MutationOp::CancelCallback { callback_id }).await
+}
+
+#[tauri::command]
+pub async fn reschedule_callback(
+    state: State<'_, AppState>,
+    callback_id: Uuid,
+    window: TimeWindow,
+) -> Res<()> {
+    enqueue(
+        &state,
+        MutationOp::RescheduleCallback {
+            callback_id,
+            reschedule: RescheduleCallback {
+                windows: vec![window],
+            },
+        },
+    )
+    .await
+}
+
+#[tauri::command]
+pub async fn profile(state: State<'_, AppState>) -> Res<Option<Profile>> {
+    state.engine().await.profile().await.map_err(api)
+}
+
+#[tauri::command]
+pub async fn update_profile(state: State<'_, AppState>, update: ProfileUpdate) -> Res<()> {
+    if let Some(phone) = update.phone.as_deref().filter(|p| !p.is_empty()) {
+        mostrador_core::phone::E164::parse(phone)
+            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, e.to_string()))?;
+    }
+    enqueue(&state, MutationOp::UpdateProfile(update)).await
+}
+
+/// Adds (nil id) or replaces an address.
+#[tauri::command]
+pub async fn put_address(state: State<'_, AppState>, mut address: Address) -> Res<()> {
+    if address.id.is_nil() {
+        address.id = Uuid::new_v4();
+    }
+    enqueue(&state, MutationOp::PutAddress(address)).await
+}
+
+#[tauri::command]
+pub async fn delete_address(state: State<'_, AppState>, address_id: Uuid) -> Res<()> {
+    enqueue(&state, MutationOp::DeleteAddress { address_id }).await
+}
+
+/// Downloads everything the server keeps about the user and saves it as
+/// JSON in the Downloads folder (needs the server).
+#[tauri::command]
+pub async fn export_data(app: AppHandle, state: State<'_, AppState>) -> Res<SavedFile> {
+    let data: serde_json::Value = state
+        .engine()
+        .await
+        .api()
+        .get("/api/v1/me/export")
+        .await
+        .map_err(api)?;
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let date = jiff::Zoned::now().date();
+    let path = dir.join(format!("mostrador-export-{date}.json"));
+    let bytes = serde_json::to_vec_pretty(&data)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let io = |e: std::io::Error| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("saving {}: {e}", path.display()),
+        )
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    // Written whole, then renamed: never a half-written export.
+    let tmp = path.with_extension("json.part");
+    std::fs::write(&tmp, &bytes).map_err(io)?;
+    std::fs::rename(&tmp, &path).map_err(io)?;
+    Ok(SavedFile {
+        path: path.display().to_string(),
+        bytes: bytes.len() as u64,
+    })
+}
+
+/// Queues the account's deletion; once the server confirms, the device is
+/// signed out and wiped (the `signed_out` event says so).
+#[tauri::command]
+pub async fn delete_account(state: State<'_, AppState>) -> Res<()> {
+    enqueue(&state, MutationOp::DeleteAccount).await
+}
+
+async fn enqueue(state: &State<'_, AppState>, op: MutationOp) -> Res<()> {
+    state
+        .engine()
+        .await
+        .enqueue(op)
+        .await
+        .map(|_| ())
+        .map_err(api)
 }

@@ -1,21 +1,22 @@
 //! Mostrador's Tauri v2 shell.
 //!
-//! Thin on purpose: it builds a [`mostrador_client::Client`], exposes it to
-//! the UI through the typed commands in [`commands`], and does nothing else.
+//! Thin on purpose: it opens a [`mostrador_client::Engine`] over the store in
+//! the app's data directory ([`state`]), exposes it to the UI through the
+//! typed commands in [`commands`], forwards engine events as one typed UI
+//! event, and shows native notifications ([`notify`]).
 //!
 //! **Architecture invariant:** no business logic here; anything worth testing
 //! lives in `mostrador-client`, which is tested without a window.
 
 pub mod args;
 pub mod commands;
+pub mod notify;
+pub mod state;
 
-use mostrador_client::{Client, ClientConfig};
+use mostrador_client::ClientConfig;
+use tauri::Manager;
 
-/// What every command can reach.
-#[derive(Debug)]
-pub struct AppState {
-    pub client: Client,
-}
+pub use state::AppState;
 
 /// Runs the app (desktop) — also the mobile entry point.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -37,18 +38,57 @@ pub fn run() {
     };
     init_tracing();
     tracing::info!(%server_url, "starting Mostrador");
-
-    let client = match Client::new(ClientConfig::new(server_url)) {
-        Ok(c) => c,
-        Err(err) => {
-            eprintln!("mostrador-app: {err}");
-            std::process::exit(2);
-        }
-    };
+    let config = ClientConfig::new(server_url);
 
     tauri::Builder::default()
-        .manage(AppState { client })
-        .invoke_handler(tauri::generate_handler![commands::backend_status])
+        .plugin(tauri_plugin_notification::init())
+        .setup(move |app| {
+            let dir = app.path().app_data_dir()?;
+            let store_path = dir.join("store.sqlite3");
+            let state = tauri::async_runtime::block_on(AppState::open(config, store_path))?;
+            let signed_in = tauri::async_runtime::block_on(state.signed_in());
+            app.manage(state);
+            if signed_in {
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    handle.state::<AppState>().start_service(&handle).await;
+                });
+            }
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::backend_status,
+            commands::session,
+            commands::sign_in,
+            commands::sign_up,
+            commands::sign_out,
+            commands::sync_state,
+            commands::set_language,
+            commands::home,
+            commands::orders,
+            commands::order,
+            commands::conversations,
+            commands::thread,
+            commands::ask,
+            commands::say,
+            commands::mark_read,
+            commands::typing,
+            commands::retry,
+            commands::discard,
+            commands::rate,
+            commands::attachment_url,
+            commands::callbacks,
+            commands::slots,
+            commands::request_callback,
+            commands::cancel_callback,
+            commands::reschedule_callback,
+            commands::profile,
+            commands::update_profile,
+            commands::put_address,
+            commands::delete_address,
+            commands::export_data,
+            commands::delete_account,
+        ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|err| {
             eprintln!("mostrador-app: could not start: {err}");

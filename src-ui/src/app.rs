@@ -1,21 +1,351 @@
-//! The application frame: header and the current page.
+//! The application frame: shared state ([`Ctx`]), the header with the sync
+//! indicator, the offline banner, navigation and the current page.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use mostrador_core::app::{AppEvent, OutboxCount, SignOutReason, SyncState};
+use mostrador_core::auth::Me;
+use uuid::Uuid;
 
-use crate::pages::status::StatusPage;
+use crate::i18n::{fill, Lang, K};
+use crate::pages;
+use crate::{fmt, ipc};
+
+/// Where the user is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Home,
+    Orders,
+    Order(Uuid),
+    Chats,
+    Chat(Uuid),
+    /// A new question, about an order if given.
+    Ask(Option<Uuid>),
+    Callbacks,
+    /// Booking a callback (about an order if given), or moving one.
+    BookCall {
+        order: Option<Uuid>,
+        reschedule: Option<Uuid>,
+    },
+    Profile,
+    Privacy,
+}
+
+/// What every component can reach (`use_context`).
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx {
+    pub lang: RwSignal<Lang>,
+    /// `None` until the shell said who is signed in.
+    pub session: RwSignal<Option<Option<Me>>>,
+    pub sync: RwSignal<SyncState>,
+    pub outbox: RwSignal<OutboxCount>,
+    /// Bumped whenever cached data changes: pages reload from the store.
+    pub rev: RwSignal<u64>,
+    pub route: RwSignal<Route>,
+    /// Someone typing: (conversation, name, until ms).
+    pub typing: RwSignal<Option<(Uuid, String, f64)>>,
+    /// A one-line notice at the top (session ended, saved…).
+    pub notice: RwSignal<Option<String>>,
+}
+
+impl Ctx {
+    /// The text in the current language (the frame redraws on a switch).
+    pub fn t(&self, k: K) -> &'static str {
+        k.text(self.lang.get_untracked())
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang.get_untracked()
+    }
+
+    pub fn go(&self, route: Route) {
+        self.route.set(route);
+    }
+
+    pub fn error(&self, err: &mostrador_core::ApiError) -> String {
+        crate::i18n::error_text(self.lang(), err)
+    }
+}
+
+pub fn ctx() -> Ctx {
+    expect_context::<Ctx>()
+}
+
+const LANG_KEY: &str = "mostrador.language";
+
+fn stored_language() -> Option<Lang> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    storage.get_item(LANG_KEY).ok()?.map(|l| Lang::from_tag(&l))
+}
+
+pub fn set_language(ctx: &Ctx, lang: Lang) {
+    if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+        let _ = storage.set_item(LANG_KEY, lang.code());
+    }
+    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+        if let Some(html) = doc.document_element() {
+            let _ = html.set_attribute("lang", lang.code());
+        }
+    }
+    ctx.lang.set(lang);
+    spawn_local(async move {
+        let _ = ipc::set_language(lang.code()).await;
+    });
+}
 
 #[component]
 pub fn App() -> impl IntoView {
+    let lang = stored_language().unwrap_or_else(|| Lang::from_tag(&fmt::system_language()));
+    let ctx = Ctx {
+        lang: RwSignal::new(lang),
+        session: RwSignal::new(None),
+        sync: RwSignal::new(SyncState::Connecting),
+        outbox: RwSignal::new(OutboxCount::default()),
+        rev: RwSignal::new(0),
+        route: RwSignal::new(Route::Home),
+        typing: RwSignal::new(None),
+        notice: RwSignal::new(None),
+    };
+    provide_context(ctx);
+    set_language(&ctx, lang);
+
+    spawn_local(async move {
+        let _ = ipc::on_event(move |event| on_event(ctx, event)).await;
+        if let Ok((sync, outbox)) = ipc::sync_state().await {
+            ctx.sync.set(sync);
+            ctx.outbox.set(outbox);
+        }
+        match ipc::session().await {
+            Ok(info) => {
+                if let Some(me) = &info.me {
+                    // The account's language wins over the system's unless
+                    // the user picked one on this device.
+                    if stored_language().is_none() {
+                        set_language(&ctx, Lang::from_tag(&me.language));
+                    }
+                }
+                ctx.session.set(Some(info.me));
+            }
+            Err(_) => ctx.session.set(Some(None)),
+        }
+    });
+
     view! {
-        <header class="app-header">
-            <div class="brand">
-                <span class="brand-mark" aria-hidden="true">"M"</span>
-                <span>"Mostrador"</span>
+        {move || {
+            // The whole frame redraws in the new language.
+            ctx.lang.track();
+            match ctx.session.get() {
+                None => view! { <div class="boot" aria-busy="true"></div> }.into_any(),
+                Some(None) => view! { <pages::signin::SignInPage/> }.into_any(),
+                Some(Some(me)) => view! { <Frame me=me/> }.into_any(),
+            }
+        }}
+    }
+}
+
+fn on_event(ctx: Ctx, event: AppEvent) {
+    match event {
+        AppEvent::Sync(s) => ctx.sync.set(s),
+        AppEvent::Outbox(o) => ctx.outbox.set(o),
+        AppEvent::Changed { .. } => ctx.rev.update(|r| *r += 1),
+        AppEvent::Typing {
+            conversation_id,
+            name,
+        } => {
+            let until = js_sys::Date::now() + 4000.0;
+            ctx.typing.set(Some((conversation_id, name, until)));
+            set_timeout(
+                move || {
+                    if ctx
+                        .typing
+                        .get_untracked()
+                        .is_some_and(|(_, _, u)| u <= js_sys::Date::now())
+                    {
+                        ctx.typing.set(None);
+                    }
+                },
+                std::time::Duration::from_millis(4100),
+            );
+        }
+        AppEvent::SignedOut { reason } => {
+            let k = match reason {
+                SignOutReason::Expired => K::SessionEnded,
+                SignOutReason::AccountDeleted => K::AccountDeletedNote,
+            };
+            ctx.notice.set(Some(ctx.t(k).to_owned()));
+            ctx.route.set(Route::Home);
+            ctx.session.set(Some(None));
+        }
+    }
+}
+
+#[component]
+fn Frame(me: Me) -> impl IntoView {
+    let ctx = ctx();
+    let nav = [
+        (Route::Home, K::NavHome, "nav-home", crate::icons::HOME),
+        (Route::Orders, K::NavOrders, "nav-orders", crate::icons::BOX),
+        (Route::Chats, K::NavChats, "nav-chats", crate::icons::CHAT),
+        (
+            Route::Callbacks,
+            K::NavCallbacks,
+            "nav-callbacks",
+            crate::icons::PHONE,
+        ),
+        (
+            Route::Profile,
+            K::NavProfile,
+            "nav-profile",
+            crate::icons::USER,
+        ),
+    ];
+    let section = move |r: Route| match r {
+        Route::Home => Route::Home,
+        Route::Orders | Route::Order(_) => Route::Orders,
+        Route::Chats | Route::Chat(_) | Route::Ask(_) => Route::Chats,
+        Route::Callbacks | Route::BookCall { .. } => Route::Callbacks,
+        Route::Profile | Route::Privacy => Route::Profile,
+    };
+    let links = nav
+        .into_iter()
+        .map(|(route, label, testid, icon)| {
+            view! {
+                <button
+                    type="button"
+                    class="nav-link"
+                    data-testid=testid
+                    aria-current=move || (section(ctx.route.get()) == route).then_some("page")
+                    on:click=move |_| ctx.go(route)
+                >
+                    <crate::icons::Icon path=icon/>
+                    <span>{ctx.t(label)}</span>
+                </button>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <div class="frame">
+            <header class="app-header">
+                <div class="brand">
+                    <span class="brand-mark" aria-hidden="true">"M"</span>
+                    <span class="brand-name">{ctx.t(K::AppName)}</span>
+                </div>
+                <span class="spacer"></span>
+                <SyncIndicator/>
+                <LanguagePicker/>
+            </header>
+            <OfflineBanner/>
+            <Notice/>
+            <nav class="nav" aria-label=ctx.t(K::AppName)>{links}</nav>
+            <main class="content" id="content">
+                {move || match ctx.route.get() {
+                    Route::Home => view! { <pages::home::HomePage name=me.display_name.clone()/> }.into_any(),
+                    Route::Orders => view! { <pages::orders::OrdersPage/> }.into_any(),
+                    Route::Order(id) => view! { <pages::orders::OrderPage id=id/> }.into_any(),
+                    Route::Chats => view! { <pages::chat::ChatsPage/> }.into_any(),
+                    Route::Chat(id) => view! { <pages::chat::ThreadPage id=id/> }.into_any(),
+                    Route::Ask(order) => view! { <pages::chat::AskPage order=order/> }.into_any(),
+                    Route::Callbacks => view! { <pages::callbacks::CallbacksPage/> }.into_any(),
+                    Route::BookCall { order, reschedule } => view! { <pages::callbacks::BookPage order=order reschedule=reschedule/> }.into_any(),
+                    Route::Profile => view! { <pages::profile::ProfilePage/> }.into_any(),
+                    Route::Privacy => view! { <pages::profile::PrivacyPage/> }.into_any(),
+                }}
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn SyncIndicator() -> impl IntoView {
+    let ctx = ctx();
+    let state = move || match ctx.sync.get() {
+        SyncState::Offline { .. } => "offline",
+        SyncState::Connecting => "connecting",
+        SyncState::Syncing { .. } => "syncing",
+        SyncState::UpToDate => "up_to_date",
+    };
+    let text = move || {
+        let lang = ctx.lang();
+        match ctx.sync.get() {
+            SyncState::Offline { .. } => K::Offline.text(lang).to_owned(),
+            SyncState::Connecting => K::Connecting.text(lang).to_owned(),
+            SyncState::Syncing { done, total } => fill(
+                K::Syncing.text(lang),
+                &[
+                    ("done", &fmt::number(lang, done)),
+                    ("total", &fmt::number(lang, total)),
+                ],
+            ),
+            SyncState::UpToDate => K::UpToDate.text(lang).to_owned(),
+        }
+    };
+    let pending = move || {
+        let o = ctx.outbox.get();
+        let lang = ctx.lang();
+        (o.pending > 0).then(|| {
+            let n = fmt::number(lang, o.pending as i64);
+            if o.wedged > 0 {
+                fill(
+                    K::WedgedCount.text(lang),
+                    &[("n", &fmt::number(lang, o.wedged as i64))],
+                )
+            } else {
+                fill(K::PendingCount.text(lang), &[("n", &n)])
+            }
+        })
+    };
+    view! {
+        <div class="sync" role="status" aria-live="polite" data-testid="sync-indicator" data-state=state>
+            <span class="dot" aria-hidden="true"></span>
+            <span class="sync-text">{text}</span>
+            {move || pending().map(|p| view! { <span class="sync-pending" data-testid="pending-count">{p}</span> })}
+        </div>
+    }
+}
+
+#[component]
+pub fn LanguagePicker() -> impl IntoView {
+    let ctx = ctx();
+    let options = Lang::ALL
+        .into_iter()
+        .map(|l| {
+            view! { <option value=l.code() selected=ctx.lang() == l>{l.name()}</option> }
+        })
+        .collect_view();
+    view! {
+        <select
+            class="lang"
+            data-testid="language"
+            aria-label=ctx.t(K::Language)
+            on:change=move |ev| set_language(&ctx, Lang::from_tag(&event_target_value(&ev)))
+        >
+            {options}
+        </select>
+    }
+}
+
+#[component]
+fn OfflineBanner() -> impl IntoView {
+    let ctx = ctx();
+    view! {
+        <Show when=move || matches!(ctx.sync.get(), SyncState::Offline { .. })>
+            <div class="banner offline" role="alert" data-testid="offline-banner">
+                {ctx.t(K::OfflineBanner)}
             </div>
-            <span class="spacer"></span>
-        </header>
-        <main>
-            <StatusPage/>
-        </main>
+        </Show>
+    }
+}
+
+#[component]
+pub fn Notice() -> impl IntoView {
+    let ctx = ctx();
+    view! {
+        {move || ctx.notice.get().map(|n| view! {
+            <div class="banner notice" role="status" data-testid="notice">
+                <span>{n}</span>
+                <button type="button" class="link" aria-label="×" on:click=move |_| ctx.notice.set(None)>"×"</button>
+            </div>
+        })}
     }
 }

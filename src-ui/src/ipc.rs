@@ -3,16 +3,32 @@
 //! **API boundary:** one function per command in `src-tauri/src/commands.rs`;
 //! arguments and results are `mostrador-core` types, errors are
 //! [`ApiError`]. Nothing else in the UI may reach `window.__TAURI__`.
+//! Tauri matches argument names in camelCase, hence `rename_all` below.
 
+use mostrador_core::app::{
+    AppEvent, CallbackLine, ConversationSummary, HomeView, OutboxCount, PickedFile, SavedFile,
+    SessionInfo, SyncState, ThreadView, EVENT,
+};
+use mostrador_core::auth::Me;
+use mostrador_core::callbacks::{RequestCallback, Slot, TimeWindow};
+use mostrador_core::orders::Order;
+use mostrador_core::profile::{Address, Profile, ProfileUpdate};
 use mostrador_core::{ApiError, BackendStatus, ErrorCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use uuid::Uuid;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
     async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "event"], js_name = listen, catch)]
+    async fn tauri_listen(
+        event: &str,
+        handler: &Closure<dyn FnMut(JsValue)>,
+    ) -> Result<JsValue, JsValue>;
 }
 
 /// Calls a command with serde arguments and decodes its typed result.
@@ -37,10 +53,283 @@ async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<
     }
 }
 
+/// Calls `handler` with every [`AppEvent`] the shell emits, for the life
+/// of the page.
+pub async fn on_event(handler: impl Fn(AppEvent) + 'static) -> Result<(), ApiError> {
+    let closure = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let payload = js_sys::Reflect::get(&event, &JsValue::from_str("payload"))
+            .unwrap_or(JsValue::UNDEFINED);
+        match serde_wasm_bindgen::from_value::<AppEvent>(payload) {
+            Ok(e) => handler(e),
+            Err(err) => web_sys_log(&format!("undecodable event: {err}")),
+        }
+    });
+    tauri_listen(EVENT, &closure)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("{e:?}")))?;
+    // Listens for the page's lifetime.
+    closure.forget();
+    Ok(())
+}
+
+fn web_sys_log(msg: &str) {
+    let _ = js_sys::Reflect::get(&js_sys::global(), &"console".into())
+        .and_then(|c| js_sys::Reflect::get(&c, &"warn".into()))
+        .map(|f| js_sys::Function::from(f).call1(&JsValue::NULL, &msg.into()));
+}
+
 #[derive(Serialize)]
 struct NoArgs {}
 
-/// Checks the backend now.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Id {
+    id: Uuid,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConversationId {
+    conversation_id: Uuid,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientId {
+    client_id: Uuid,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallbackId {
+    callback_id: Uuid,
+}
+
 pub async fn backend_status() -> Result<BackendStatus, ApiError> {
     call("backend_status", &NoArgs {}).await
+}
+
+pub async fn session() -> Result<SessionInfo, ApiError> {
+    call("session", &NoArgs {}).await
+}
+
+pub async fn sign_in(email: String, password: String) -> Result<Me, ApiError> {
+    #[derive(Serialize)]
+    struct A {
+        email: String,
+        password: String,
+    }
+    call("sign_in", &A { email, password }).await
+}
+
+pub async fn sign_up(
+    email: String,
+    password: String,
+    display_name: String,
+    language: String,
+) -> Result<Me, ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        email: String,
+        password: String,
+        display_name: String,
+        language: String,
+    }
+    call(
+        "sign_up",
+        &A {
+            email,
+            password,
+            display_name,
+            language,
+        },
+    )
+    .await
+}
+
+pub async fn sign_out() -> Result<(), ApiError> {
+    call("sign_out", &NoArgs {}).await
+}
+
+pub async fn sync_state() -> Result<(SyncState, OutboxCount), ApiError> {
+    call("sync_state", &NoArgs {}).await
+}
+
+pub async fn set_language(language: &str) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    struct A<'a> {
+        language: &'a str,
+    }
+    call("set_language", &A { language }).await
+}
+
+pub async fn home() -> Result<HomeView, ApiError> {
+    call("home", &NoArgs {}).await
+}
+
+pub async fn orders() -> Result<Vec<Order>, ApiError> {
+    call("orders", &NoArgs {}).await
+}
+
+pub async fn order(id: Uuid) -> Result<Option<Order>, ApiError> {
+    call("order", &Id { id }).await
+}
+
+pub async fn conversations() -> Result<Vec<ConversationSummary>, ApiError> {
+    call("conversations", &NoArgs {}).await
+}
+
+pub async fn thread(id: Uuid) -> Result<Option<ThreadView>, ApiError> {
+    call("thread", &Id { id }).await
+}
+
+pub async fn ask(order_id: Option<Uuid>, body: String) -> Result<Uuid, ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        order_id: Option<Uuid>,
+        body: String,
+    }
+    call("ask", &A { order_id, body }).await
+}
+
+pub async fn say(
+    conversation_id: Uuid,
+    body: String,
+    files: Vec<PickedFile>,
+) -> Result<Uuid, ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        conversation_id: Uuid,
+        body: String,
+        files: Vec<PickedFile>,
+    }
+    call(
+        "say",
+        &A {
+            conversation_id,
+            body,
+            files,
+        },
+    )
+    .await
+}
+
+pub async fn mark_read(conversation_id: Uuid) -> Result<bool, ApiError> {
+    call("mark_read", &ConversationId { conversation_id }).await
+}
+
+pub async fn typing(conversation_id: Uuid) -> Result<(), ApiError> {
+    call("typing", &ConversationId { conversation_id }).await
+}
+
+pub async fn retry(client_id: Uuid) -> Result<bool, ApiError> {
+    call("retry", &ClientId { client_id }).await
+}
+
+pub async fn discard(client_id: Uuid) -> Result<(), ApiError> {
+    call("discard", &ClientId { client_id }).await
+}
+
+pub async fn rate(
+    conversation_id: Uuid,
+    score: i64,
+    comment: Option<String>,
+) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        conversation_id: Uuid,
+        score: i64,
+        comment: Option<String>,
+    }
+    call(
+        "rate",
+        &A {
+            conversation_id,
+            score,
+            comment,
+        },
+    )
+    .await
+}
+
+pub async fn attachment_url(id: Uuid) -> Result<String, ApiError> {
+    call("attachment_url", &Id { id }).await
+}
+
+pub async fn callbacks() -> Result<Vec<CallbackLine>, ApiError> {
+    call("callbacks", &NoArgs {}).await
+}
+
+pub async fn slots() -> Result<Vec<Slot>, ApiError> {
+    call("slots", &NoArgs {}).await
+}
+
+pub async fn request_callback(request: RequestCallback) -> Result<Uuid, ApiError> {
+    #[derive(Serialize)]
+    struct A {
+        request: RequestCallback,
+    }
+    call("request_callback", &A { request }).await
+}
+
+pub async fn cancel_callback(callback_id: Uuid) -> Result<(), ApiError> {
+    call("cancel_callback", &CallbackId { callback_id }).await
+}
+
+pub async fn reschedule_callback(callback_id: Uuid, window: TimeWindow) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        callback_id: Uuid,
+        window: TimeWindow,
+    }
+    call(
+        "reschedule_callback",
+        &A {
+            callback_id,
+            window,
+        },
+    )
+    .await
+}
+
+pub async fn profile() -> Result<Option<Profile>, ApiError> {
+    call("profile", &NoArgs {}).await
+}
+
+pub async fn update_profile(update: ProfileUpdate) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    struct A {
+        update: ProfileUpdate,
+    }
+    call("update_profile", &A { update }).await
+}
+
+pub async fn put_address(address: Address) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    struct A {
+        address: Address,
+    }
+    call("put_address", &A { address }).await
+}
+
+pub async fn delete_address(address_id: Uuid) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        address_id: Uuid,
+    }
+    call("delete_address", &A { address_id }).await
+}
+
+pub async fn export_data() -> Result<SavedFile, ApiError> {
+    call("export_data", &NoArgs {}).await
+}
+
+pub async fn delete_account() -> Result<(), ApiError> {
+    call("delete_account", &NoArgs {}).await
 }

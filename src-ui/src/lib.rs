@@ -6,7 +6,11 @@
 //! one module that talks to the shell; components never call a raw `invoke`.
 
 pub mod app;
+pub mod fmt;
+pub mod i18n;
+pub mod icons;
 pub mod ipc;
+pub mod logic;
 pub mod pages;
 
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -14,6 +18,15 @@ use wasm_bindgen::prelude::wasm_bindgen;
 /// Entry point, run once the wasm module is instantiated by `boot.js`.
 #[wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        // Say so on screen rather than freeze silently.
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.set_attribute("data-panic", &info.to_string());
+        }
+    }));
     leptos::mount::mount_to_body(app::App);
 }

@@ -62,19 +62,74 @@ fn signal(pid_or_group: &str, sig: &str) {
         .status();
 }
 
-/// The real `mostrador-server` binary on an ephemeral loopback port.
+/// The demo data set's shopper (see `mostrador-server seed-demo`).
+pub const DEMO_CUSTOMER: (&str, &str) = ("ana@mostrador.demo", "demo-customer-pass");
+/// One of the demo agents.
+pub const DEMO_AGENT: (&str, &str) = ("lucia@mostrador.demo", "demo-agent-pass");
+/// The shop's webhook secret of [`ServerProcess::start_demo`].
+pub const WEBHOOK_SECRET: &str = "demo-webhook-secret";
+
+/// The real `mostrador-server` binary on a loopback port.
 #[derive(Debug)]
 pub struct ServerProcess {
     child: Child,
     /// `http://127.0.0.1:PORT`
     pub url: String,
+    data_dir: PathBuf,
+    extra: Vec<String>,
 }
 
 impl ServerProcess {
+    /// An empty server on an ephemeral port.
     pub async fn start(data_dir: &Path) -> anyhow::Result<Self> {
-        let mut child = Command::new(workspace_bin("mostrador-server"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        Self::spawn(data_dir, "127.0.0.1:0", Vec::new()).await
+    }
+
+    /// The demo data set, the webhook secret, and callback hours around the
+    /// clock (UTC, every day), so slots exist whenever the tests run.
+    pub async fn start_demo(data_dir: &Path) -> anyhow::Result<Self> {
+        let out = Command::new(workspace_bin("mostrador-server"))
+            .arg("seed-demo")
+            .arg("--data-dir")
             .arg(data_dir)
+            .env_remove("DATABASE_URL")
+            .output()
+            .await
+            .context("seeding the demo data")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "seed-demo failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let extra = [
+            "--webhook-secret",
+            WEBHOOK_SECRET,
+            "--business-tz",
+            "UTC",
+            "--business-hours",
+            "00:00-23:30",
+            "--business-days",
+            "mon-sun",
+        ]
+        .map(String::from)
+        .to_vec();
+        Self::spawn(data_dir, "127.0.0.1:0", extra).await
+    }
+
+    /// Starts the same server again, on the same port and data (after
+    /// [`ServerProcess::stop`]).
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        let bind = self.url.trim_start_matches("http://").to_owned();
+        let again = Self::spawn(&self.data_dir, &bind, self.extra.clone()).await?;
+        *self = again;
+        Ok(())
+    }
+
+    async fn spawn(data_dir: &Path, bind: &str, extra: Vec<String>) -> anyhow::Result<Self> {
+        let mut child = Command::new(workspace_bin("mostrador-server"))
+            .args(["serve", "--bind", bind, "--data-dir"])
+            .arg(data_dir)
+            .args(&extra)
             .env_remove("DATABASE_URL")
             .stdout(Stdio::piped())
             .kill_on_drop(true)
@@ -92,7 +147,79 @@ impl ServerProcess {
         })
         .await
         .context("server did not start within 60 s")??;
-        Ok(Self { child, url })
+        Ok(Self {
+            child,
+            url,
+            data_dir: data_dir.to_path_buf(),
+            extra,
+        })
+    }
+
+    /// Signs in through the API; returns the bearer token.
+    pub async fn login(&self, (email, password): (&str, &str)) -> anyhow::Result<String> {
+        let v: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/auth/login", self.url))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(v["token"].as_str().context("token")?.to_owned())
+    }
+
+    /// GET with a bearer token.
+    pub async fn get(&self, token: &str, path: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(reqwest::Client::new()
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    /// POST JSON with a bearer token.
+    pub async fn post(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let res = reqwest::Client::new()
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await?;
+        let status = res.status();
+        let text = res.text().await?;
+        anyhow::ensure!(status.is_success(), "POST {path}: {status} {text}");
+        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Posts an event to the shop's signed ingest webhook.
+    pub async fn ingest(&self, event: serde_json::Value) -> anyhow::Result<()> {
+        use hmac::Mac;
+        let body = serde_json::to_vec(&event)?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(WEBHOOK_SECRET.as_bytes())?;
+        mac.update(&body);
+        let sig = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/v1/integrations/orders", self.url))
+            .header("content-type", "application/json")
+            .header(mostrador_core::orders::SIGNATURE_HEADER, sig)
+            .body(body)
+            .send()
+            .await?;
+        let status = res.status();
+        anyhow::ensure!(
+            status.is_success(),
+            "ingest: {status} {}",
+            res.text().await?
+        );
+        Ok(())
     }
 
     /// Asks the server to shut down (SIGTERM) and waits for it to exit.
@@ -172,6 +299,84 @@ impl AppSession {
             driver,
             _home: home,
         })
+    }
+
+    pub async fn find(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| format!("finding {css}"))
+    }
+
+    /// Waits for `css` to exist, then clicks it.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.wait_for(css).await?;
+        self.find(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Types `text` into the field `css` (after clearing it).
+    pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        self.wait_for(css).await?;
+        let el = self.find(css).await?;
+        el.clear().await?;
+        el.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Waits until `css` matches an element (30 s).
+    pub async fn wait_for(&self, css: &str) -> anyhow::Result<()> {
+        self.wait_for_count(css, |n| n > 0).await.map(|_| ())
+    }
+
+    /// Polls the number of elements matching `css` until `accept` is true.
+    pub async fn wait_for_count(
+        &self,
+        css: &str,
+        accept: impl Fn(usize) -> bool,
+    ) -> anyhow::Result<usize> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let n = self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .map(|v| v.len())
+                .unwrap_or(0);
+            if accept(n) {
+                return Ok(n);
+            }
+            if Instant::now() >= deadline {
+                let shot = self.screenshot("failure").await.ok();
+                let source = self.client.source().await.unwrap_or_default();
+                let body: String = source
+                    .split_once("<body")
+                    .map_or(source.as_str(), |(_, b)| b)
+                    .chars()
+                    .take(1500)
+                    .collect();
+                bail!("{css}: {n} elements after 30 s; screenshot {shot:?}; body starts: {body}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The texts of every element matching `css`.
+    pub async fn texts(&self, css: &str) -> anyhow::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for el in self.client.find_all(Locator::Css(css)).await? {
+            out.push(el.text().await?);
+        }
+        Ok(out)
+    }
+
+    /// Signs in through the sign-in screen and waits for the home screen.
+    pub async fn sign_in(&self, (email, password): (&str, &str)) -> anyhow::Result<()> {
+        self.type_into("[data-testid=signin-email]", email).await?;
+        self.type_into("[data-testid=signin-password]", password)
+            .await?;
+        self.click("[data-testid=signin-submit]").await?;
+        self.wait_for("[data-testid=nav-home]").await
     }
 
     /// Polls the text of `css` until `accept` is true; returns that text.

@@ -1,3 +1,9 @@
-//! One page per file.
+//! One module per screen.
 
+pub mod callbacks;
+pub mod chat;
+pub mod home;
+pub mod orders;
+pub mod profile;
+pub mod signin;
 pub mod status;

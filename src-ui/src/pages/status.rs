@@ -1,4 +1,4 @@
-//! First screen: is the support backend reachable, and which version is it?
+//! Is the support backend reachable, and which version is it?
 
 use std::time::Duration;
 
@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mostrador_core::{ApiError, BackendStatus};
 
+use crate::i18n::{fill, Lang, K};
 use crate::ipc;
 
 /// How often the status is re-checked while the page is open.
@@ -21,11 +22,11 @@ pub struct StatusView {
 }
 
 impl StatusView {
-    pub fn from_check(check: Option<&Result<BackendStatus, ApiError>>) -> Self {
+    pub fn from_check(check: Option<&Result<BackendStatus, ApiError>>, lang: Lang) -> Self {
         match check {
             None => StatusView {
                 state: "checking",
-                headline: "Checking the support server…".into(),
+                headline: K::ServerChecking.text(lang).into(),
                 detail: String::new(),
             },
             Some(Ok(BackendStatus::Online {
@@ -34,27 +35,27 @@ impl StatusView {
                 ..
             })) => StatusView {
                 state: "online",
-                headline: format!("Online · server {version}"),
-                detail: format!("Connected to {server_url}"),
+                headline: fill(K::ServerOnline.text(lang), &[("version", version)]),
+                detail: fill(K::ServerConnected.text(lang), &[("url", server_url)]),
             },
             Some(Ok(BackendStatus::Offline { server_url, .. })) => StatusView {
                 state: "offline",
-                headline: "Offline".into(),
-                detail: format!(
-                    "Can't reach the support server at {server_url}. We'll keep trying."
-                ),
+                headline: K::Offline.text(lang).into(),
+                detail: fill(K::ServerUnreachable.text(lang), &[("url", server_url)]),
             },
             Some(Err(_)) => StatusView {
                 state: "offline",
-                headline: "Offline".into(),
-                detail: "The app could not check the connection. We'll keep trying.".into(),
+                headline: K::Offline.text(lang).into(),
+                detail: fill(K::ServerUnreachable.text(lang), &[("url", "")]),
             },
         }
     }
 }
 
+/// The connection to the support server, checked every few seconds: shown
+/// on the sign-in screen (signing in needs it).
 #[component]
-pub fn StatusPage() -> impl IntoView {
+pub fn BackendPill() -> impl IntoView {
     let (check, set_check) = signal(None::<Result<BackendStatus, ApiError>>);
     let refresh = move || {
         spawn_local(async move {
@@ -65,35 +66,18 @@ pub fn StatusPage() -> impl IntoView {
     if let Ok(handle) = set_interval_with_handle(refresh, POLL) {
         on_cleanup(move || handle.clear());
     }
-    let view_of = move || StatusView::from_check(check.read().as_ref());
-
+    let view_of = move || StatusView::from_check(check.read().as_ref(), crate::app::ctx().lang());
     view! {
-        <section class="card" aria-labelledby="welcome-title">
-            <h1 id="welcome-title">"Welcome to Mostrador"</h1>
-            <p>"Track your orders, chat with support and book a call back — even offline."</p>
-            <div class="status-row">
-                <span
-                    class="pill"
-                    role="status"
-                    aria-live="polite"
-                    data-testid="backend-status"
-                    data-state=move || view_of().state
-                >
-                    <span class="dot" aria-hidden="true"></span>
-                    {move || view_of().headline}
-                </span>
-                <button
-                    type="button"
-                    data-testid="check-now"
-                    aria-label="Check the connection now"
-                    on:click=move |_| refresh()
-                >
-                    "Check now"
-                </button>
-            </div>
-            <p class="detail" data-testid="backend-detail" style="margin-top: 12px">
-                {move || view_of().detail}
-            </p>
-        </section>
+        <div class="status-row">
+            <span class="pill" role="status" aria-live="polite" data-testid="backend-status"
+                data-state=move || view_of().state>
+                <span class="dot" aria-hidden="true"></span>
+                {move || view_of().headline}
+            </span>
+            <button type="button" class="link" data-testid="check-now" on:click=move |_| refresh()>
+                "↻"
+            </button>
+        </div>
+        <p class="detail" data-testid="backend-detail">{move || view_of().detail}</p>
     }
 }

@@ -1,0 +1,397 @@
+//! What the screens show, read from the local store and the outbox: the
+//! shell returns these to the UI as they are. Everything here works offline.
+
+use jiff::Timestamp;
+use mostrador_core::app::{
+    CallbackLine, ConversationSummary, Delivery, HomeView, ThreadLine, ThreadView,
+};
+use mostrador_core::auth::Me;
+use mostrador_core::callbacks::{Callback, CallbackStatus};
+use mostrador_core::chat::{
+    ConversationStatus, MarkMessages, Message, MessageState, OpenConversation, SendMessage,
+};
+use mostrador_core::orders::Order;
+use mostrador_core::profile::Profile;
+use mostrador_core::sync::MutationOp;
+use mostrador_core::{ApiError, ErrorCode};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::echo;
+use crate::engine::Engine;
+use crate::store::OutboxItem;
+use crate::ClientError;
+
+fn db_err(e: sqlx::Error) -> ClientError {
+    ClientError::Store(e.to_string())
+}
+
+fn delivery(d: &echo::Delivery) -> Delivery {
+    match d {
+        echo::Delivery::Pending => Delivery::Pending,
+        echo::Delivery::Failed { client_id, reason } => Delivery::Failed {
+            client_id: *client_id,
+            reason: reason.clone(),
+        },
+        echo::Delivery::Stored(s) => (*s).into(),
+    }
+}
+
+fn outbox_delivery(item: &OutboxItem) -> Delivery {
+    match &item.wedged {
+        Some(reason) => Delivery::Failed {
+            client_id: item.mutation.client_id,
+            reason: reason.clone(),
+        },
+        None => Delivery::Pending,
+    }
+}
+
+fn invalid(message: &str) -> ClientError {
+    ClientError::Api(ApiError::new(ErrorCode::ValidationFailed, message))
+}
+
+/// Longest subject line taken from a first message.
+const SUBJECT_CHARS: usize = 80;
+
+impl Engine {
+    /// The signed-in user as last confirmed by the server.
+    pub async fn me(&self) -> Result<Option<Me>, ClientError> {
+        Ok(self
+            .store()
+            .get_kv("me")
+            .await?
+            .and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    async fn my_id(&self) -> Result<Uuid, ClientError> {
+        self.me().await?.map(|m| m.id).ok_or(ClientError::SignedOut)
+    }
+
+    /// Conversations, most recently active first, with unread counts and
+    /// the last message; those still in the outbox included.
+    pub async fn conversation_summaries(&self) -> Result<Vec<ConversationSummary>, ClientError> {
+        let me = self.my_id().await?.to_string();
+        let unread: Vec<(String, i64)> = sqlx::query(
+            "SELECT parent_id, COUNT(*) AS n FROM entities
+             WHERE kind = 'message' AND json_extract(json, '$.author_id') != ?
+               AND json_extract(json, '$.state') != 'read'
+               AND json_extract(json, '$.kind') = 'text'
+             GROUP BY parent_id",
+        )
+        .bind(&me)
+        .fetch_all(self.store().pool())
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| (r.get::<String, _>("parent_id"), r.get::<i64, _>("n")))
+        .collect();
+        let last: Vec<(String, String)> = sqlx::query(
+            "SELECT m.parent_id, m.json FROM entities m
+             WHERE m.kind = 'message' AND json_extract(m.json, '$.kind') = 'text' AND m.sort_key = (
+                SELECT MAX(sort_key) FROM entities x
+                WHERE x.kind = 'message' AND x.parent_id = m.parent_id
+                  AND json_extract(x.json, '$.kind') = 'text')",
+        )
+        .fetch_all(self.store().pool())
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| (r.get::<String, _>("parent_id"), r.get::<String, _>("json")))
+        .collect();
+        let mut out: Vec<ConversationSummary> = self
+            .conversations()
+            .await?
+            .into_iter()
+            .map(|line| {
+                let key = line.id.to_string();
+                let last_msg: Option<Message> = last
+                    .iter()
+                    .find(|(p, _)| *p == key)
+                    .and_then(|(_, j)| serde_json::from_str(j).ok());
+                ConversationSummary {
+                    id: line.id,
+                    subject: line.subject,
+                    order_id: line.order_id,
+                    unread: unread
+                        .iter()
+                        .find(|(p, _)| *p == key)
+                        .map_or(0, |(_, n)| *n),
+                    last_body: last_msg.as_ref().map(|m| m.body.clone()),
+                    last_at: last_msg
+                        .as_ref()
+                        .map(|m| m.created_at)
+                        .or_else(|| line.conversation.as_ref().map(|c| c.updated_at)),
+                    delivery: delivery(&line.delivery),
+                    conversation: line.conversation,
+                }
+            })
+            .collect();
+        // Unsent writes are the newest thing the user did: show them on top.
+        out.sort_by_key(|s| {
+            std::cmp::Reverse((
+                matches!(s.delivery, Delivery::Pending | Delivery::Failed { .. }),
+                s.last_at,
+            ))
+        });
+        Ok(out)
+    }
+
+    /// One conversation with its thread; `None` if this device has never
+    /// seen it.
+    pub async fn thread_view(
+        &self,
+        conversation_id: Uuid,
+    ) -> Result<Option<ThreadView>, ClientError> {
+        let me = self.my_id().await?;
+        let Some(summary) = self
+            .conversation_summaries()
+            .await?
+            .into_iter()
+            .find(|s| s.id == conversation_id)
+        else {
+            return Ok(None);
+        };
+        let lines = self
+            .thread(conversation_id)
+            .await?
+            .into_iter()
+            .map(|l| ThreadLine {
+                id: l.id,
+                mine: l.author_id.is_none_or(|a| a == me),
+                body: l.body,
+                kind: l.kind,
+                author_name: l.author_name,
+                created_at: l.created_at,
+                delivery: delivery(&l.delivery),
+                attachments: l.attachments,
+            })
+            .collect();
+        Ok(Some(ThreadView { summary, lines }))
+    }
+
+    /// Orders, most recently placed first.
+    pub async fn orders(&self) -> Result<Vec<Order>, ClientError> {
+        let mut orders: Vec<Order> = self.store().list("order", None).await?;
+        orders.reverse();
+        Ok(orders)
+    }
+
+    pub async fn order(&self, id: Uuid) -> Result<Option<Order>, ClientError> {
+        self.store().get("order", id).await
+    }
+
+    pub async fn profile(&self) -> Result<Option<Profile>, ClientError> {
+        Ok(self
+            .store()
+            .list::<Profile>("profile", None)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Callbacks, soonest slot first, with the requests, cancellations and
+    /// changes still in the outbox applied on top.
+    pub async fn callback_lines(&self) -> Result<Vec<CallbackLine>, ClientError> {
+        let me = self.my_id().await?;
+        let mut lines: Vec<CallbackLine> = self
+            .store()
+            .list::<Callback>("callback", None)
+            .await?
+            .into_iter()
+            .map(|callback| CallbackLine {
+                callback,
+                delivery: Delivery::Sent,
+            })
+            .collect();
+        for item in self.outbox().await? {
+            let at = Timestamp::from_millisecond(item.created_at).unwrap_or(Timestamp::UNIX_EPOCH);
+            match &item.mutation.op {
+                MutationOp::RequestCallback(r) => {
+                    if lines.iter().any(|l| l.callback.id == r.id) {
+                        continue;
+                    }
+                    let window = r.windows.first();
+                    lines.push(CallbackLine {
+                        callback: Callback {
+                            id: r.id,
+                            customer_id: me,
+                            channel: r.channel,
+                            phone: r.phone.clone(),
+                            topic: r.topic.clone(),
+                            order_id: r.order_id,
+                            time_zone: r.time_zone.clone(),
+                            slot_start: window.map(|w| w.start),
+                            slot_end: window.map(|w| w.end),
+                            status: CallbackStatus::Requested,
+                            outcome_note: None,
+                            created_at: at,
+                            updated_at: at,
+                        },
+                        delivery: outbox_delivery(&item),
+                    });
+                }
+                MutationOp::CancelCallback { callback_id } => {
+                    if let Some(l) = lines.iter_mut().find(|l| l.callback.id == *callback_id) {
+                        l.callback.status = CallbackStatus::Cancelled;
+                        l.delivery = outbox_delivery(&item);
+                    }
+                }
+                MutationOp::RescheduleCallback {
+                    callback_id,
+                    reschedule,
+                } => {
+                    if let Some(l) = lines.iter_mut().find(|l| l.callback.id == *callback_id) {
+                        if let Some(w) = reschedule.windows.first() {
+                            l.callback.slot_start = Some(w.start);
+                            l.callback.slot_end = Some(w.end);
+                        }
+                        l.delivery = outbox_delivery(&item);
+                    }
+                }
+                _ => {}
+            }
+        }
+        lines.sort_by_key(|l| l.callback.slot_start.unwrap_or(l.callback.created_at));
+        Ok(lines)
+    }
+
+    /// The home screen: what is on its way, what is open, what is booked.
+    pub async fn home(&self) -> Result<HomeView, ClientError> {
+        let active_orders = self
+            .orders()
+            .await?
+            .into_iter()
+            .filter(|o| o.status.is_active())
+            .collect();
+        let open_conversations = self
+            .conversation_summaries()
+            .await?
+            .into_iter()
+            .filter(|s| {
+                s.conversation
+                    .as_ref()
+                    .is_none_or(|c| c.status != ConversationStatus::Resolved)
+                    || s.unread > 0
+            })
+            .collect();
+        let upcoming_callbacks = self
+            .callback_lines()
+            .await?
+            .into_iter()
+            .filter(|l| l.callback.status.is_pending())
+            .collect();
+        Ok(HomeView {
+            active_orders,
+            open_conversations,
+            upcoming_callbacks,
+        })
+    }
+
+    /// Starts a conversation (optionally about an order) with its first
+    /// message; it goes out through the outbox. Returns its id.
+    pub async fn ask(&self, order_id: Option<Uuid>, body: &str) -> Result<Uuid, ClientError> {
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(invalid("write a message first"));
+        }
+        let subject = match order_id {
+            Some(id) => match self.order(id).await? {
+                Some(o) => format!("Order {}", o.number),
+                None => first_line(body),
+            },
+            None => first_line(body),
+        };
+        let id = Uuid::new_v4();
+        self.enqueue(MutationOp::OpenConversation(OpenConversation {
+            id,
+            order_id,
+            subject,
+            message_id: Uuid::new_v4(),
+            body: body.to_owned(),
+        }))
+        .await?;
+        Ok(id)
+    }
+
+    /// Sends a message with files already kept by [`Engine::attach`].
+    pub async fn say(
+        &self,
+        conversation_id: Uuid,
+        body: &str,
+        attachment_ids: Vec<Uuid>,
+    ) -> Result<Uuid, ClientError> {
+        let body = body.trim();
+        if body.is_empty() && attachment_ids.is_empty() {
+            return Err(invalid("write a message or attach a file first"));
+        }
+        let id = Uuid::new_v4();
+        self.enqueue(MutationOp::SendMessage {
+            conversation_id,
+            message: SendMessage {
+                id,
+                body: body.to_owned(),
+                kind: mostrador_core::chat::MessageKind::Text,
+                attachment_ids,
+            },
+        })
+        .await?;
+        Ok(id)
+    }
+
+    /// Marks the other side's messages in a conversation as read, if any
+    /// are not yet; returns whether a mark was queued.
+    pub async fn mark_read(&self, conversation_id: Uuid) -> Result<bool, ClientError> {
+        let me = self.my_id().await?;
+        let messages: Vec<Message> = self.store().list("message", Some(conversation_id)).await?;
+        let Some(last) = messages.iter().rev().find(|m| m.author_id != me) else {
+            return Ok(false);
+        };
+        if messages
+            .iter()
+            .all(|m| m.author_id == me || m.state == MessageState::Read)
+        {
+            return Ok(false);
+        }
+        let already = self.outbox().await?.iter().any(|i| {
+            matches!(&i.mutation.op, MutationOp::MarkMessages { mark, .. } if mark.up_to == last.id && mark.state == MessageState::Read)
+        });
+        if already {
+            return Ok(false);
+        }
+        self.enqueue(MutationOp::MarkMessages {
+            conversation_id,
+            mark: MarkMessages {
+                up_to: last.id,
+                state: MessageState::Read,
+            },
+        })
+        .await?;
+        Ok(true)
+    }
+}
+
+/// A subject from the first line of a message, cut at a word boundary.
+pub fn first_line(body: &str) -> String {
+    let line = body.lines().next().unwrap_or("").trim();
+    if line.chars().count() <= SUBJECT_CHARS {
+        return line.to_owned();
+    }
+    let cut: String = line.chars().take(SUBJECT_CHARS).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
+    format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_line;
+
+    #[test]
+    fn subjects_come_from_the_first_line_and_are_cut_at_a_word() {
+        assert_eq!(first_line("It's late\nOrder MS-1"), "It's late");
+        let long = "word ".repeat(40);
+        let s = first_line(&long);
+        assert!(s.ends_with('…') && s.chars().count() <= 81, "{s}");
+        assert!(!s.contains("wor…"), "cut inside a word: {s}");
+    }
+}

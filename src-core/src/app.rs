@@ -1,0 +1,182 @@
+//! The contract between the Tauri shell and the UI: what the shell's
+//! commands return and what its events carry.
+//!
+//! **API boundary:** `src-tauri/src/commands.rs` produces these and
+//! `src-ui/src/ipc.rs` consumes them; both compile against this file, so the
+//! two sides cannot drift. They never go over the network.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Me;
+use crate::callbacks::Callback;
+use crate::chat::{Attachment, Conversation, MessageKind, MessageState};
+use crate::orders::Order;
+use crate::ApiError;
+
+/// The name of the one event the shell emits (payload: [`AppEvent`]).
+pub const EVENT: &str = "mostrador://event";
+
+/// Who is signed in on this device, if anyone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub me: Option<Me>,
+    pub server_url: String,
+    /// Where the session token is kept (e.g. "Secret Service").
+    pub keychain: Option<String>,
+}
+
+/// What the sync indicator shows: always the engine's latest word.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SyncState {
+    /// Not connected; the next attempt is in `retry_in_ms`.
+    Offline {
+        retry_in_ms: u64,
+        last_error: Option<String>,
+    },
+    #[default]
+    Connecting,
+    Syncing {
+        done: i64,
+        total: i64,
+    },
+    UpToDate,
+}
+
+/// The outbox, as the indicator counts it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxCount {
+    /// Writes not yet accepted by the server (wedged ones included).
+    pub pending: usize,
+    /// Writes the server refused; they wait for retry or discard.
+    pub wedged: usize,
+}
+
+/// Everything the shell tells the UI, on [`EVENT`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AppEvent {
+    Sync(SyncState),
+    Outbox(OutboxCount),
+    /// Cached data changed: redraw what shows these kinds
+    /// (`order`, `conversation`, `message`, `callback`, `profile`).
+    Changed {
+        kinds: Vec<String>,
+    },
+    /// Someone else is typing in a conversation.
+    Typing {
+        conversation_id: Uuid,
+        name: String,
+    },
+    /// The session ended (expired, revoked or the account was deleted);
+    /// the device's data is wiped.
+    SignedOut {
+        reason: SignOutReason,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignOutReason {
+    /// The server no longer accepts the session.
+    Expired,
+    /// The account was deleted.
+    AccountDeleted,
+}
+
+/// How far one of the user's writes has got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Delivery {
+    /// Waiting in the outbox.
+    Pending,
+    /// Refused by the server for good: retry or discard `client_id`.
+    Failed {
+        client_id: Uuid,
+        reason: ApiError,
+    },
+    /// The server has it.
+    Sent,
+    Delivered,
+    Read,
+}
+
+impl From<MessageState> for Delivery {
+    fn from(s: MessageState) -> Self {
+        match s {
+            MessageState::Sent => Delivery::Sent,
+            MessageState::Delivered => Delivery::Delivered,
+            MessageState::Read => Delivery::Read,
+        }
+    }
+}
+
+/// A conversation in a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: Uuid,
+    pub subject: String,
+    pub order_id: Option<Uuid>,
+    /// `None` while it waits in the outbox.
+    pub conversation: Option<Conversation>,
+    /// Messages from the other side not yet read.
+    pub unread: i64,
+    pub last_body: Option<String>,
+    pub last_at: Option<Timestamp>,
+    pub delivery: Delivery,
+}
+
+/// One line of a thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadLine {
+    pub id: Uuid,
+    pub body: String,
+    pub kind: MessageKind,
+    pub mine: bool,
+    pub author_name: Option<String>,
+    pub created_at: Timestamp,
+    pub delivery: Delivery,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A conversation and its lines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadView {
+    pub summary: ConversationSummary,
+    pub lines: Vec<ThreadLine>,
+}
+
+/// The home screen at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HomeView {
+    /// Orders still on their way, most recent first.
+    pub active_orders: Vec<Order>,
+    /// Conversations not resolved, most recently active first.
+    pub open_conversations: Vec<ConversationSummary>,
+    /// Callbacks still to happen, soonest first.
+    pub upcoming_callbacks: Vec<CallbackLine>,
+}
+
+/// A callback as the user sees it: the server's, or one still in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallbackLine {
+    pub callback: Callback,
+    /// `Pending` while a request, cancellation or change waits to be sent.
+    pub delivery: Delivery,
+}
+
+/// An attachment the UI picked, as bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PickedFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A file written on the user's behalf.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedFile {
+    pub path: String,
+    pub bytes: u64,
+}

@@ -1,0 +1,296 @@
+//! The shell's state: one [`Engine`] over the store in the app's data
+//! directory, its background sync service while someone is signed in, and
+//! the forwarding of engine events to the UI (and to native notifications).
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use mostrador_client::{ClientConfig, ClientError, Engine, EngineEvent, SyncStatus};
+use mostrador_core::app::{AppEvent, OutboxCount, SignOutReason, SyncState, EVENT};
+use mostrador_core::live::LiveServerMessage;
+use mostrador_core::sync::SyncItem;
+use tauri::{AppHandle, Emitter, Manager};
+use tokio::sync::{watch, RwLock};
+
+use crate::notify::{self, Lang};
+
+/// What every command can reach.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: ClientConfig,
+    pub store_path: PathBuf,
+    engine: RwLock<Engine>,
+    service: Mutex<Option<watch::Sender<bool>>>,
+    /// The latest sync state and outbox count, for a UI that mounts late.
+    pub last: Mutex<(SyncState, OutboxCount)>,
+    /// Where the token is kept; `None` if no keychain works here.
+    pub keychain: Mutex<Option<String>>,
+    /// The UI's language, for notifications.
+    pub lang: Mutex<Lang>,
+}
+
+impl AppState {
+    /// Opens the store and restores a session kept in the keychain.
+    pub async fn open(config: ClientConfig, store_path: PathBuf) -> Result<Self, ClientError> {
+        let mut engine = Engine::open(&config, &store_path).await?;
+        let keychain = match engine.use_keychain().await {
+            Ok(_) => mostrador_client::session::backend()
+                .await
+                .ok()
+                .map(str::to_owned),
+            Err(err) => {
+                tracing::warn!(error = %err, "no keychain: the session lasts until the app closes");
+                None
+            }
+        };
+        Ok(Self {
+            config,
+            store_path,
+            engine: RwLock::new(engine),
+            service: Mutex::new(None),
+            last: Mutex::new((SyncState::Connecting, OutboxCount::default())),
+            keychain: Mutex::new(keychain),
+            lang: Mutex::new(Lang::En),
+        })
+    }
+
+    /// The engine (a cheap handle).
+    pub async fn engine(&self) -> Engine {
+        self.engine.read().await.clone()
+    }
+
+    pub async fn signed_in(&self) -> bool {
+        self.engine.read().await.api().token().is_some()
+    }
+
+    /// Starts the sync service and the event forwarding (once).
+    pub async fn start_service(&self, app: &AppHandle) {
+        let engine = self.engine().await;
+        let (stop_tx, stop) = watch::channel(false);
+        {
+            let mut slot = self.service.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_some() {
+                return;
+            }
+            *slot = Some(stop_tx);
+        }
+        let events = engine.subscribe();
+        tauri::async_runtime::spawn(forward(app.clone(), engine.clone(), events, stop.clone()));
+        tauri::async_runtime::spawn(reminders(app.clone(), engine.clone(), stop.clone()));
+        tauri::async_runtime::spawn(async move { engine.run(stop).await });
+    }
+
+    fn stop_service(&self) {
+        if let Some(stop) = self
+            .service
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            let _ = stop.send(true);
+        }
+    }
+
+    /// Stops syncing, revokes the session, wipes this device's data and
+    /// opens a fresh, empty store.
+    pub async fn sign_out(&self) -> Result<(), ClientError> {
+        self.stop_service();
+        let mut guard = self.engine.write().await;
+        let fresh_keychain;
+        {
+            let old = guard.clone();
+            old.sign_out().await?;
+            let mut engine = Engine::open(&self.config, &self.store_path).await?;
+            fresh_keychain = engine.use_keychain().await.is_ok();
+            *guard = engine;
+        }
+        if !fresh_keychain {
+            *self.keychain.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) =
+            (SyncState::Connecting, OutboxCount::default());
+        Ok(())
+    }
+}
+
+fn emit(app: &AppHandle, event: AppEvent) {
+    if let Err(err) = app.emit(EVENT, &event) {
+        tracing::warn!(error = %err, "could not emit an event to the UI");
+    }
+}
+
+fn sync_state(s: &SyncStatus) -> SyncState {
+    match s {
+        SyncStatus::Offline {
+            retry_in,
+            last_error,
+        } => SyncState::Offline {
+            retry_in_ms: u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
+            last_error: last_error.clone(),
+        },
+        SyncStatus::Connecting => SyncState::Connecting,
+        SyncStatus::Syncing { done, total } => SyncState::Syncing {
+            done: *done,
+            total: *total,
+        },
+        SyncStatus::UpToDate => SyncState::UpToDate,
+    }
+}
+
+fn window_focused(app: &AppHandle) -> bool {
+    app.get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(true)
+}
+
+/// Engine events → UI events (and notifications while the window is in
+/// the background).
+async fn forward(
+    app: AppHandle,
+    engine: Engine,
+    mut events: tokio::sync::broadcast::Receiver<EngineEvent>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let started = jiff::Timestamp::now();
+    let me = engine.me().await.ok().flatten().map(|m| m.id);
+    loop {
+        let event = tokio::select! {
+            e = events.recv() => e,
+            _ = stop.changed() => return,
+        };
+        let event = match event {
+            Ok(e) => e,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                // Missed some: redraw everything.
+                emit(&app, AppEvent::Changed { kinds: all_kinds() });
+                continue;
+            }
+            Err(_) => return,
+        };
+        let state = app.state::<AppState>();
+        let lang = *state.lang.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            EngineEvent::Status(s) => {
+                let s = sync_state(&s);
+                state.last.lock().unwrap_or_else(|e| e.into_inner()).0 = s.clone();
+                emit(&app, AppEvent::Sync(s));
+            }
+            EngineEvent::Outbox { pending, wedged } => {
+                let count = OutboxCount { pending, wedged };
+                state.last.lock().unwrap_or_else(|e| e.into_inner()).1 = count;
+                emit(&app, AppEvent::Outbox(count));
+                emit(
+                    &app,
+                    AppEvent::Changed {
+                        kinds: vec!["conversation".into(), "message".into(), "callback".into()],
+                    },
+                );
+            }
+            EngineEvent::Changed(items) => {
+                let mut kinds: Vec<String> = Vec::new();
+                for item in &items {
+                    let kind = match item {
+                        SyncItem::Order(_) => "order",
+                        SyncItem::Conversation(_) => "conversation",
+                        SyncItem::Message(_) => "message",
+                        SyncItem::Profile(_) => "profile",
+                        SyncItem::Callback(_) => "callback",
+                        SyncItem::Removed { .. } => "removed",
+                    };
+                    if !kinds.iter().any(|k| k == kind) {
+                        kinds.push(kind.into());
+                    }
+                }
+                emit(&app, AppEvent::Changed { kinds });
+                if !window_focused(&app) {
+                    for item in &items {
+                        if let SyncItem::Message(m) = item {
+                            let fresh = m.created_at > started - Duration::from_secs(60);
+                            if fresh
+                                && Some(m.author_id) != me
+                                && m.kind == mostrador_core::chat::MessageKind::Text
+                                && m.state == mostrador_core::chat::MessageState::Sent
+                            {
+                                notify::show(&app, &notify::reply(lang, &m.author_name, &m.body));
+                            }
+                        }
+                    }
+                }
+            }
+            EngineEvent::OrderProgress(p) => {
+                if !window_focused(&app) {
+                    if let Some(status) = p.status {
+                        notify::show(&app, &notify::order(lang, &p.number, status));
+                    }
+                }
+            }
+            EngineEvent::Resynced => emit(&app, AppEvent::Changed { kinds: all_kinds() }),
+            EngineEvent::Live(LiveServerMessage::Typing {
+                conversation_id,
+                user_id,
+                name,
+                ..
+            }) if Some(user_id) != me => emit(
+                &app,
+                AppEvent::Typing {
+                    conversation_id,
+                    name,
+                },
+            ),
+            EngineEvent::SignedOut | EngineEvent::AccountDeleted => {
+                let reason = if matches!(event, EngineEvent::AccountDeleted) {
+                    SignOutReason::AccountDeleted
+                } else {
+                    SignOutReason::Expired
+                };
+                if let Err(err) = state.sign_out().await {
+                    tracing::warn!(error = %err, "wiping the device after the session ended");
+                }
+                emit(&app, AppEvent::SignedOut { reason });
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn all_kinds() -> Vec<String> {
+    ["order", "conversation", "message", "profile", "callback"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// How long before its slot a callback is announced.
+const REMIND_BEFORE: Duration = Duration::from_secs(10 * 60);
+
+/// Announces each upcoming callback once, shortly before its slot.
+async fn reminders(app: AppHandle, engine: Engine, mut stop: watch::Receiver<bool>) {
+    let mut reminded: HashSet<uuid::Uuid> = HashSet::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let Ok(lines) = engine.callback_lines().await else {
+            continue;
+        };
+        let now = jiff::Timestamp::now();
+        for line in lines {
+            let c = &line.callback;
+            let Some(start) = c.slot_start else { continue };
+            let soon = start > now && start <= now + REMIND_BEFORE;
+            if c.status.is_pending() && soon && reminded.insert(c.id) {
+                let lang = *app
+                    .state::<AppState>()
+                    .lang
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                let minutes = (start.as_second() - now.as_second()).max(60) / 60;
+                notify::show(&app, &notify::reminder(lang, c.channel, minutes));
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Dates, times, money and numbers for the user's language, through the
+//! platform's `Intl` (the system time zone unless one is given).
+
+use jiff::Timestamp;
+use js_sys::{Array, Date, Function, Object, Reflect};
+use wasm_bindgen::JsValue;
+
+use crate::i18n::Lang;
+
+fn options(pairs: &[(&str, &str)]) -> Object {
+    let o = Object::new();
+    for (k, v) in pairs {
+        let _ = Reflect::set(&o, &(*k).into(), &(*v).into());
+    }
+    o
+}
+
+fn locales(lang: Lang) -> Array {
+    Array::of1(&lang.code().into())
+}
+
+fn format_date(lang: Lang, ms: f64, opts: &[(&str, &str)], tz: Option<&str>) -> String {
+    let mut pairs = opts.to_vec();
+    if let Some(tz) = tz {
+        pairs.push(("timeZone", tz));
+    }
+    let f = js_sys::Intl::DateTimeFormat::new(&locales(lang), &options(&pairs));
+    let format: Function = f.format();
+    format
+        .call1(&JsValue::NULL, &Date::new(&JsValue::from_f64(ms)))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+fn ms(t: Timestamp) -> f64 {
+    t.as_millisecond() as f64
+}
+
+/// "23 Nov 2026, 18:30"
+pub fn date_time(lang: Lang, t: Timestamp, tz: Option<&str>) -> String {
+    format_date(
+        lang,
+        ms(t),
+        &[("dateStyle", "medium"), ("timeStyle", "short")],
+        tz,
+    )
+}
+
+/// "23 Nov 2026"
+pub fn date(lang: Lang, t: Timestamp, tz: Option<&str>) -> String {
+    format_date(lang, ms(t), &[("dateStyle", "medium")], tz)
+}
+
+/// "18:30" (or "6:30 PM")
+pub fn time(lang: Lang, t: Timestamp, tz: Option<&str>) -> String {
+    format_date(lang, ms(t), &[("timeStyle", "short")], tz)
+}
+
+/// "Monday, 23 November"
+pub fn day(lang: Lang, t: Timestamp, tz: Option<&str>) -> String {
+    format_date(
+        lang,
+        ms(t),
+        &[("weekday", "long"), ("day", "numeric"), ("month", "long")],
+        tz,
+    )
+}
+
+/// A calendar-day key ("2026-11-23") in the time zone, for grouping.
+pub fn day_key(t: Timestamp, tz: Option<&str>) -> String {
+    // en-CA formats dates as YYYY-MM-DD.
+    let mut pairs = vec![
+        ("year", "numeric"),
+        ("month", "2-digit"),
+        ("day", "2-digit"),
+    ];
+    if let Some(tz) = tz {
+        pairs.push(("timeZone", tz));
+    }
+    let f = js_sys::Intl::DateTimeFormat::new(&Array::of1(&"en-CA".into()), &options(&pairs));
+    f.format()
+        .call1(&JsValue::NULL, &Date::new(&JsValue::from_f64(ms(t))))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+/// "1.234,50 €" / "€1,234.50" / "1 234,50 €"
+pub fn money(lang: Lang, minor: i64, currency: &str) -> String {
+    let f = js_sys::Intl::NumberFormat::new(
+        &locales(lang),
+        &options(&[("style", "currency"), ("currency", currency)]),
+    );
+    f.format()
+        .call1(&JsValue::NULL, &JsValue::from_f64(minor as f64 / 100.0))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| format!("{:.2} {currency}", minor as f64 / 100.0))
+}
+
+pub fn number(lang: Lang, n: i64) -> String {
+    let f = js_sys::Intl::NumberFormat::new(&locales(lang), &Object::new());
+    f.format()
+        .call1(&JsValue::NULL, &JsValue::from_f64(n as f64))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| n.to_string())
+}
+
+/// The system's IANA time zone, e.g. `Europe/Madrid`.
+pub fn system_time_zone() -> String {
+    let f = js_sys::Intl::DateTimeFormat::new(&Array::new(), &Object::new());
+    Reflect::get(&f.resolved_options(), &"timeZone".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| "UTC".into())
+}
+
+/// The system's preferred language tag, e.g. `es-ES`.
+pub fn system_language() -> String {
+    let f = js_sys::Intl::DateTimeFormat::new(&Array::new(), &Object::new());
+    Reflect::get(&f.resolved_options(), &"locale".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| "en".into())
+}
+
+/// Now, from the platform clock.
+pub fn now() -> Timestamp {
+    Timestamp::from_millisecond(Date::now() as i64).unwrap_or(Timestamp::UNIX_EPOCH)
+}

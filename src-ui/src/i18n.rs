@@ -1,0 +1,363 @@
+//! Every text of the UI in English, Spanish and Russian. A key missing a
+//! language does not compile; `{name}` placeholders are filled by [`fill`].
+
+use mostrador_core::callbacks::{CallbackChannel, CallbackStatus};
+use mostrador_core::chat::ConversationStatus;
+use mostrador_core::orders::TrackingStatus;
+use mostrador_core::phone::PhoneError;
+use mostrador_core::{ApiError, ErrorCode};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+    Es,
+    Ru,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Es, Lang::Ru];
+
+    /// `en`, `es-MX`, `ru_RU`… → a supported language (English otherwise).
+    pub fn from_tag(tag: &str) -> Lang {
+        match tag.get(..2).map(str::to_ascii_lowercase).as_deref() {
+            Some("es") => Lang::Es,
+            Some("ru") => Lang::Ru,
+            _ => Lang::En,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Es => "es",
+            Lang::Ru => "ru",
+        }
+    }
+
+    /// The language's own name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Es => "Español",
+            Lang::Ru => "Русский",
+        }
+    }
+}
+
+macro_rules! texts {
+    ($($key:ident => $en:expr, $es:expr, $ru:expr;)*) => {
+        /// A UI text.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum K { $($key),* }
+
+        impl K {
+            pub const ALL: &'static [K] = &[$(K::$key),*];
+
+            pub fn text(self, lang: Lang) -> &'static str {
+                match self {
+                    $(K::$key => match lang { Lang::En => $en, Lang::Es => $es, Lang::Ru => $ru }),*
+                }
+            }
+        }
+    };
+}
+
+texts! {
+    AppName => "Mostrador", "Mostrador", "Mostrador";
+    NavHome => "Home", "Inicio", "Главная";
+    NavOrders => "Orders", "Pedidos", "Заказы";
+    NavChats => "Messages", "Mensajes", "Сообщения";
+    NavCallbacks => "Calls", "Llamadas", "Звонки";
+    NavProfile => "Profile", "Perfil", "Профиль";
+    Language => "Language", "Idioma", "Язык";
+
+    SignInTitle => "Sign in", "Iniciar sesión", "Вход";
+    SignUpTitle => "Create account", "Crear cuenta", "Регистрация";
+    SignInLead => "Track your orders, chat with support and book a call back — even offline.",
+        "Sigue tus pedidos, habla con soporte y reserva una llamada, incluso sin conexión.",
+        "Отслеживайте заказы, пишите в поддержку и заказывайте звонок — даже без сети.";
+    Email => "Email", "Correo electrónico", "Эл. почта";
+    Password => "Password", "Contraseña", "Пароль";
+    PasswordHint => "At least 10 characters.", "Al menos 10 caracteres.", "Не менее 10 символов.";
+    YourName => "Your name", "Tu nombre", "Ваше имя";
+    SignInAction => "Sign in", "Entrar", "Войти";
+    SignUpAction => "Create account", "Crear cuenta", "Создать аккаунт";
+    NoAccount => "New here? Create an account", "¿Eres nuevo? Crea una cuenta", "Впервые здесь? Создайте аккаунт";
+    HaveAccount => "Already have an account? Sign in", "¿Ya tienes cuenta? Inicia sesión", "Уже есть аккаунт? Войдите";
+    PrivacyLink => "How we use your data", "Cómo usamos tus datos", "Как мы используем ваши данные";
+    SignOut => "Sign out", "Cerrar sesión", "Выйти";
+    SignOutUnsent => "{n} unsent changes will be lost if you sign out now. Sign out anyway?",
+        "Si cierras sesión ahora se perderán {n} cambios sin enviar. ¿Cerrar sesión igualmente?",
+        "Неотправленных изменений: {n}. При выходе они будут потеряны. Всё равно выйти?";
+    SessionEnded => "Your session ended. Please sign in again.", "Tu sesión ha terminado. Vuelve a iniciar sesión.", "Сеанс завершён. Войдите снова.";
+    AccountDeletedNote => "Your account was deleted and this device was wiped.", "Tu cuenta se ha eliminado y se han borrado los datos de este dispositivo.", "Ваш аккаунт удалён, данные на этом устройстве стёрты.";
+
+    Offline => "Offline", "Sin conexión", "Нет сети";
+    ServerChecking => "Checking the support server…", "Comprobando el servidor de soporte…", "Проверяем сервер поддержки…";
+    ServerOnline => "Online · server {version}", "En línea · servidor {version}", "В сети · сервер {version}";
+    ServerConnected => "Connected to {url}", "Conectado a {url}", "Подключено к {url}";
+    ServerUnreachable => "Can't reach the support server {url}. We'll keep trying.", "No se puede contactar con el servidor de soporte {url}. Seguiremos intentándolo.", "Сервер поддержки {url} недоступен. Продолжаем попытки.";
+    OfflineBanner => "You're offline. Everything you write is kept and sent when the connection is back.",
+        "Estás sin conexión. Todo lo que escribas se guarda y se enviará cuando vuelva la conexión.",
+        "Нет подключения. Всё, что вы напишете, сохранится и отправится, когда связь восстановится.";
+    Connecting => "Connecting…", "Conectando…", "Подключение…";
+    Syncing => "Syncing {done} of {total}", "Sincronizando {done} de {total}", "Синхронизация {done} из {total}";
+    UpToDate => "Up to date", "Al día", "Всё синхронизировано";
+    PendingCount => "{n} waiting to send", "{n} por enviar", "Ожидают отправки: {n}";
+    WedgedCount => "{n} need your attention", "{n} requieren tu atención", "Требуют внимания: {n}";
+
+    Hello => "Hello, {name}", "Hola, {name}", "Здравствуйте, {name}";
+    AskQuestion => "Ask a question", "Hacer una pregunta", "Задать вопрос";
+    ActiveOrders => "On the way", "En camino", "В пути";
+    NoActiveOrders => "No orders on the way.", "No hay pedidos en camino.", "Нет заказов в пути.";
+    OpenChats => "Conversations", "Conversaciones", "Обращения";
+    NoOpenChats => "No open conversations.", "No hay conversaciones abiertas.", "Нет открытых обращений.";
+    UpcomingCalls => "Upcoming calls", "Próximas llamadas", "Предстоящие звонки";
+    NoUpcomingCalls => "No calls booked.", "No hay llamadas reservadas.", "Звонков не запланировано.";
+    SeeAll => "See all", "Ver todo", "Все";
+    Loading => "Loading…", "Cargando…", "Загрузка…";
+
+    OrdersTitle => "Your orders", "Tus pedidos", "Ваши заказы";
+    SearchOrders => "Search by number or item", "Buscar por número o artículo", "Поиск по номеру или товару";
+    AllStatuses => "All statuses", "Todos los estados", "Все статусы";
+    NoOrders => "No orders match.", "Ningún pedido coincide.", "Заказы не найдены.";
+    OrderNumber => "Order {number}", "Pedido {number}", "Заказ {number}";
+    PlacedOn => "Placed {date}", "Realizado el {date}", "Оформлен {date}";
+    Eta => "Expected {date}", "Llegada prevista {date}", "Ожидается {date}";
+    Late => "Running late", "Con retraso", "Задерживается";
+    Items => "Items", "Artículos", "Товары";
+    Total => "Total", "Total", "Итого";
+    ShipTo => "Shipping to", "Dirección de envío", "Адрес доставки";
+    Tracking => "Tracking", "Seguimiento", "Отслеживание";
+    TrackingWith => "{carrier} · {number}", "{carrier} · {number}", "{carrier} · {number}";
+    NoTracking => "No carrier updates yet.", "Aún no hay novedades del transportista.", "Пока нет данных от перевозчика.";
+    HelpWithOrder => "Get help with this order", "Ayuda con este pedido", "Помощь с этим заказом";
+    Back => "Back", "Volver", "Назад";
+    NotFound => "This item is not on this device.", "Este elemento no está en este dispositivo.", "Этих данных нет на устройстве.";
+
+    ChatsTitle => "Messages", "Mensajes", "Сообщения";
+    NoChats => "No conversations yet. Ask us anything.", "Aún no hay conversaciones. Pregúntanos lo que quieras.", "Обращений пока нет. Спросите нас о чём угодно.";
+    NewQuestion => "New question", "Nueva pregunta", "Новый вопрос";
+    AboutOrder => "About order {number}", "Sobre el pedido {number}", "По заказу {number}";
+    AskPlaceholder => "Tell us what happened…", "Cuéntanos qué ha pasado…", "Расскажите, что случилось…";
+    MessagePlaceholder => "Write a message…", "Escribe un mensaje…", "Напишите сообщение…";
+    Send => "Send", "Enviar", "Отправить";
+    Attach => "Attach a photo or PDF", "Adjuntar foto o PDF", "Прикрепить фото или PDF";
+    RemoveFile => "Remove {name}", "Quitar {name}", "Убрать {name}";
+    StatePending => "Waiting to send", "Pendiente de envío", "Ожидает отправки";
+    StateSent => "Sent", "Enviado", "Отправлено";
+    StateDelivered => "Delivered", "Entregado", "Доставлено";
+    StateRead => "Read", "Leído", "Прочитано";
+    StateFailed => "Not sent: {reason}", "No enviado: {reason}", "Не отправлено: {reason}";
+    Retry => "Retry", "Reintentar", "Повторить";
+    Discard => "Discard", "Descartar", "Удалить";
+    Typing => "{name} is typing…", "{name} está escribiendo…", "{name} печатает…";
+    You => "You", "Tú", "Вы";
+    Unread => "{n} new", "{n} nuevos", "Новых: {n}";
+    ChatOpen => "Open", "Abierta", "Открыто";
+    ChatPending => "Waiting for you", "Esperando tu respuesta", "Ждёт вашего ответа";
+    ChatResolved => "Resolved", "Resuelta", "Решено";
+    RateTitle => "How did we do?", "¿Qué tal lo hicimos?", "Как мы справились?";
+    RateStars => "{n} of 5", "{n} de 5", "{n} из 5";
+    RateComment => "Anything to add? (optional)", "¿Algo que añadir? (opcional)", "Хотите что-то добавить? (необязательно)";
+    RateSend => "Send rating", "Enviar valoración", "Отправить оценку";
+    RatedThanks => "Thanks! You rated this {n} of 5.", "¡Gracias! Lo valoraste con {n} de 5.", "Спасибо! Ваша оценка: {n} из 5.";
+
+    CallsTitle => "Calls", "Llamadas", "Звонки";
+    BookCall => "Book a call back", "Reservar una llamada", "Заказать звонок";
+    NoCalls => "No calls yet.", "Aún no hay llamadas.", "Звонков пока нет.";
+    Channel => "How should we call?", "¿Cómo te llamamos?", "Как с вами связаться?";
+    Voice => "Phone call", "Llamada telefónica", "Телефонный звонок";
+    Video => "Video call", "Videollamada", "Видеозвонок";
+    Phone => "Phone number", "Número de teléfono", "Номер телефона";
+    PhoneHint => "International format, e.g. +34 911 23 45 67", "Formato internacional, p. ej. +34 911 23 45 67", "В международном формате, напр. +7 912 345-67-89";
+    PhoneKeepTyping => "Keep typing…", "Sigue escribiendo…", "Продолжайте ввод…";
+    PhoneOk => "Looks good: {number}", "Correcto: {number}", "Номер принят: {number}";
+    PhoneMissingPlus => "Start with + and the country code.", "Empieza con + y el prefijo del país.", "Начните с + и кода страны.";
+    PhoneBadChar => "Use digits only (spaces and dashes are fine).", "Usa solo dígitos (se permiten espacios y guiones).", "Только цифры (пробелы и дефисы допустимы).";
+    PhoneLeadingZero => "A country code never starts with 0.", "Un prefijo de país nunca empieza por 0.", "Код страны не начинается с 0.";
+    PhoneTooLong => "That's too many digits.", "Sobran dígitos.", "Слишком много цифр.";
+    Topic => "What is it about?", "¿De qué se trata?", "О чём поговорим?";
+    OrderOptional => "Order (optional)", "Pedido (opcional)", "Заказ (необязательно)";
+    NoOrder => "No order", "Ningún pedido", "Без заказа";
+    PickSlot => "Pick a time (your local time)", "Elige una hora (tu hora local)", "Выберите время (ваше местное)";
+    NoSlots => "No free times in the next two weeks.", "No hay horas libres en las próximas dos semanas.", "Нет свободного времени на ближайшие две недели.";
+    SlotsOffline => "Free times need a connection. Try again when you're online.", "Para ver horas libres hace falta conexión. Inténtalo cuando estés en línea.", "Чтобы увидеть свободное время, нужна связь. Попробуйте, когда будете онлайн.";
+    Book => "Book call", "Reservar", "Забронировать";
+    Cancel => "Cancel", "Cancelar", "Отменить";
+    CancelCall => "Cancel call", "Cancelar llamada", "Отменить звонок";
+    Reschedule => "Change time", "Cambiar hora", "Перенести";
+    CallRequested => "Requested", "Solicitada", "Запрошен";
+    CallScheduled => "Booked", "Reservada", "Запланирован";
+    CallInProgress => "In progress", "En curso", "Идёт";
+    CallCompleted => "Done", "Realizada", "Состоялся";
+    CallMissed => "Missed", "Perdida", "Пропущен";
+    CallCancelled => "Cancelled", "Cancelada", "Отменён";
+    FieldRequired => "Please fill this in.", "Rellena este campo.", "Заполните это поле.";
+
+    ProfileTitle => "Your profile", "Tu perfil", "Ваш профиль";
+    DisplayName => "Name", "Nombre", "Имя";
+    Save => "Save", "Guardar", "Сохранить";
+    Saved => "Saved. It syncs when you're online.", "Guardado. Se sincroniza cuando estés en línea.", "Сохранено. Синхронизируется, когда появится связь.";
+    Addresses => "Addresses", "Direcciones", "Адреса";
+    Shipping => "Shipping", "Envío", "Доставка";
+    Billing => "Billing", "Facturación", "Оплата";
+    AddAddress => "Add address", "Añadir dirección", "Добавить адрес";
+    Street => "Street and number", "Calle y número", "Улица и дом";
+    City => "City", "Ciudad", "Город";
+    PostalCode => "Postal code", "Código postal", "Индекс";
+    Country => "Country (2 letters)", "País (2 letras)", "Страна (2 буквы)";
+    Remove => "Remove", "Eliminar", "Удалить";
+    Contact => "How may we contact you?", "¿Cómo podemos contactarte?", "Как с вами связываться?";
+    ByEmail => "Email", "Correo", "Эл. почта";
+    BySms => "SMS", "SMS", "СМС";
+    ByPush => "App notifications", "Notificaciones de la app", "Уведомления приложения";
+
+    PrivacyTitle => "Privacy", "Privacidad", "Конфиденциальность";
+    PrivacyIntro => "We keep only what we need to help you, and you can see, change, export or delete it at any time.",
+        "Guardamos solo lo necesario para ayudarte, y puedes verlo, cambiarlo, exportarlo o borrarlo cuando quieras.",
+        "Мы храним только то, что нужно, чтобы вам помочь. Вы можете посмотреть, изменить, выгрузить или удалить эти данные в любой момент.";
+    PrivacyAccount => "Account: your email, name, language and password (stored only as a one-way hash). Kept while you have an account.",
+        "Cuenta: tu correo, nombre, idioma y contraseña (guardada solo como hash irreversible). Se conserva mientras tengas cuenta.",
+        "Аккаунт: эл. почта, имя, язык и пароль (хранится только в виде необратимого хеша). Хранится, пока существует аккаунт.";
+    PrivacyOrders => "Orders and tracking: sent by the shop so you can follow your parcels. Kept while you have an account.",
+        "Pedidos y seguimiento: los envía la tienda para que sigas tus paquetes. Se conservan mientras tengas cuenta.",
+        "Заказы и отслеживание: передаёт магазин, чтобы вы могли следить за посылками. Хранятся, пока существует аккаунт.";
+    PrivacyChats => "Conversations, files and calls: so support knows your story and you never repeat yourself. Kept while you have an account.",
+        "Conversaciones, archivos y llamadas: para que soporte conozca tu historial y no tengas que repetirte. Se conservan mientras tengas cuenta.",
+        "Переписка, файлы и звонки: чтобы поддержка знала историю и вам не приходилось повторяться. Хранятся, пока существует аккаунт.";
+    PrivacyDevice => "On this device: a copy for offline use, deleted when you sign out. Your session key lives in the system keychain, never in a file.",
+        "En este dispositivo: una copia para usar sin conexión, que se borra al cerrar sesión. Tu clave de sesión se guarda en el llavero del sistema, nunca en un archivo.",
+        "На этом устройстве: копия для работы без сети, удаляется при выходе. Ключ сеанса хранится в системной связке ключей, а не в файле.";
+    PrivacyDelete => "When you delete your account, your personal data is erased at once; only an anonymous record that an account was deleted remains.",
+        "Al eliminar tu cuenta, tus datos personales se borran de inmediato; solo queda un registro anónimo de que se eliminó una cuenta.",
+        "При удалении аккаунта личные данные стираются сразу; остаётся лишь анонимная запись о том, что аккаунт был удалён.";
+    Export => "Export my data", "Exportar mis datos", "Выгрузить мои данные";
+    Exported => "Saved to {path}", "Guardado en {path}", "Сохранено в {path}";
+    DeleteAccount => "Delete my account", "Eliminar mi cuenta", "Удалить аккаунт";
+    DeleteConfirm => "This erases your account, orders, conversations and calls. It cannot be undone. Type DELETE to confirm.",
+        "Esto borra tu cuenta, pedidos, conversaciones y llamadas. No se puede deshacer. Escribe DELETE para confirmar.",
+        "Будут стёрты аккаунт, заказы, переписка и звонки. Это необратимо. Введите DELETE для подтверждения.";
+    DeleteQueued => "Deleting your account… It completes as soon as you're online.", "Eliminando tu cuenta… Se completará en cuanto estés en línea.", "Удаляем аккаунт… Завершится, как только появится связь.";
+
+    ErrNetwork => "Can't reach the support server. Check your connection and try again.",
+        "No se puede contactar con el servidor de soporte. Comprueba tu conexión e inténtalo de nuevo.",
+        "Не удаётся связаться с сервером поддержки. Проверьте подключение и повторите попытку.";
+    ErrCredentials => "That email and password don't match.", "El correo y la contraseña no coinciden.", "Неверная эл. почта или пароль.";
+    ErrRateLimited => "Too many attempts. Please wait a few minutes.", "Demasiados intentos. Espera unos minutos.", "Слишком много попыток. Подождите несколько минут.";
+    ErrConflict => "That's already taken.", "Eso ya está ocupado.", "Это уже занято.";
+    ErrEmailTaken => "An account with that email already exists.", "Ya existe una cuenta con ese correo.", "Аккаунт с такой почтой уже существует.";
+    ErrSlotTaken => "That time was just taken. Please pick another.", "Esa hora se acaba de ocupar. Elige otra.", "Это время только что заняли. Выберите другое.";
+    ErrInvalid => "Something in the form isn't right: {detail}", "Algo del formulario no es correcto: {detail}", "В форме есть ошибка: {detail}";
+    ErrTooLarge => "That file is too big (10 MB at most).", "El archivo es demasiado grande (máximo 10 MB).", "Файл слишком большой (не более 10 МБ).";
+    ErrFileType => "Only photos (PNG, JPEG, GIF, WebP) and PDF files can be attached.", "Solo se pueden adjuntar fotos (PNG, JPEG, GIF, WebP) y PDF.", "Можно прикреплять только фото (PNG, JPEG, GIF, WebP) и PDF.";
+    ErrForbidden => "You're not allowed to do that.", "No tienes permiso para hacer eso.", "У вас нет прав на это действие.";
+    ErrNotFound => "That no longer exists.", "Eso ya no existe.", "Этого больше не существует.";
+    ErrGeneric => "Something went wrong on our side. Please try again.", "Algo ha fallado por nuestra parte. Inténtalo de nuevo.", "Что-то пошло не так на нашей стороне. Повторите попытку.";
+}
+
+/// Fills `{name}` placeholders.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (k, v) in args {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+/// A human sentence for an error, in the user's language.
+pub fn error_text(lang: Lang, err: &ApiError) -> String {
+    let k = match err.code {
+        ErrorCode::Unavailable => K::ErrNetwork,
+        ErrorCode::Unauthorized => K::ErrCredentials,
+        ErrorCode::RateLimited => K::ErrRateLimited,
+        ErrorCode::Conflict if err.message.contains("email") => K::ErrEmailTaken,
+        ErrorCode::Conflict
+            if err
+                .details
+                .as_ref()
+                .is_some_and(|d| d.get("nearest_slots").is_some()) =>
+        {
+            K::ErrSlotTaken
+        }
+        ErrorCode::Conflict => K::ErrConflict,
+        ErrorCode::PayloadTooLarge => K::ErrTooLarge,
+        ErrorCode::ValidationFailed if err.message.contains("PDF") => K::ErrFileType,
+        ErrorCode::ValidationFailed | ErrorCode::BadRequest => {
+            return fill(K::ErrInvalid.text(lang), &[("detail", &err.message)]);
+        }
+        ErrorCode::Forbidden => K::ErrForbidden,
+        ErrorCode::NotFound => K::ErrNotFound,
+        _ => K::ErrGeneric,
+    };
+    k.text(lang).to_owned()
+}
+
+pub fn tracking_status(lang: Lang, s: TrackingStatus) -> &'static str {
+    use TrackingStatus::*;
+    match (lang, s) {
+        (Lang::En, Placed) => "Order placed",
+        (Lang::En, Paid) => "Paid",
+        (Lang::En, Packed) => "Packed",
+        (Lang::En, Shipped) => "Shipped",
+        (Lang::En, InTransit) => "In transit",
+        (Lang::En, OutForDelivery) => "Out for delivery",
+        (Lang::En, Delivered) => "Delivered",
+        (Lang::En, Delayed) => "Delayed",
+        (Lang::En, Returned) => "Returned",
+        (Lang::Es, Placed) => "Pedido realizado",
+        (Lang::Es, Paid) => "Pagado",
+        (Lang::Es, Packed) => "Empaquetado",
+        (Lang::Es, Shipped) => "Enviado",
+        (Lang::Es, InTransit) => "En tránsito",
+        (Lang::Es, OutForDelivery) => "En reparto",
+        (Lang::Es, Delivered) => "Entregado",
+        (Lang::Es, Delayed) => "Retrasado",
+        (Lang::Es, Returned) => "Devuelto",
+        (Lang::Ru, Placed) => "Заказ оформлен",
+        (Lang::Ru, Paid) => "Оплачен",
+        (Lang::Ru, Packed) => "Упакован",
+        (Lang::Ru, Shipped) => "Отправлен",
+        (Lang::Ru, InTransit) => "В пути",
+        (Lang::Ru, OutForDelivery) => "Передан курьеру",
+        (Lang::Ru, Delivered) => "Доставлен",
+        (Lang::Ru, Delayed) => "Задерживается",
+        (Lang::Ru, Returned) => "Возвращён",
+    }
+}
+
+pub fn conversation_status(s: ConversationStatus) -> K {
+    match s {
+        ConversationStatus::Open => K::ChatOpen,
+        ConversationStatus::Pending => K::ChatPending,
+        ConversationStatus::Resolved => K::ChatResolved,
+    }
+}
+
+pub fn callback_status(s: CallbackStatus) -> K {
+    match s {
+        CallbackStatus::Requested => K::CallRequested,
+        CallbackStatus::Scheduled => K::CallScheduled,
+        CallbackStatus::InProgress => K::CallInProgress,
+        CallbackStatus::Completed => K::CallCompleted,
+        CallbackStatus::Missed => K::CallMissed,
+        CallbackStatus::Cancelled => K::CallCancelled,
+    }
+}
+
+pub fn channel(c: CallbackChannel) -> K {
+    match c {
+        CallbackChannel::Voice => K::Voice,
+        CallbackChannel::Video => K::Video,
+    }
+}
+
+pub fn phone_error(e: PhoneError) -> K {
+    match e {
+        PhoneError::MissingPlus => K::PhoneMissingPlus,
+        PhoneError::InvalidCharacter => K::PhoneBadChar,
+        PhoneError::LeadingZero => K::PhoneLeadingZero,
+        PhoneError::TooShort => K::PhoneKeepTyping,
+        PhoneError::TooLong => K::PhoneTooLong,
+    }
+}

@@ -1,0 +1,408 @@
+//! Messages: the conversation list, a thread with live replies, local
+//! echo (pending / failed with retry and discard), attachments, typing,
+//! and rating once resolved.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use mostrador_core::app::{ConversationSummary, Delivery, PickedFile, ThreadLine, ThreadView};
+use mostrador_core::chat::{ConversationStatus, MessageKind};
+use uuid::Uuid;
+use wasm_bindgen::JsCast;
+
+use crate::app::{ctx, Route};
+use crate::i18n::{self, fill, K};
+use crate::icons::{Icon, CLIP};
+use crate::{fmt, ipc, logic};
+
+#[component]
+pub fn ChatRow(summary: ConversationSummary) -> impl IntoView {
+    let ctx = ctx();
+    let lang = ctx.lang();
+    let id = summary.id;
+    let status = summary
+        .conversation
+        .as_ref()
+        .map(|c| ctx.t(i18n::conversation_status(c.status)));
+    let pending = matches!(
+        summary.delivery,
+        Delivery::Pending | Delivery::Failed { .. }
+    )
+    .then(|| logic::delivery_label(&summary.delivery, lang).text);
+    view! {
+        <button type="button" class="row" data-testid="chat-row" data-unread=summary.unread.to_string()
+            on:click=move |_| ctx.go(Route::Chat(id))>
+            <div class="row-main">
+                <strong class="ellipsis">{summary.subject.clone()}</strong>
+                <span class="muted ellipsis">{summary.last_body.clone().unwrap_or_default()}</span>
+            </div>
+            <div class="row-side">
+                {(summary.unread > 0).then(|| view! {
+                    <span class="badge" data-testid="unread">{fill(ctx.t(K::Unread), &[("n", &fmt::number(lang, summary.unread))])}</span>
+                })}
+                {pending.map(|p| view! { <small class="muted">{p}</small> })}
+                {status.map(|s| view! { <small class="muted">{s}</small> })}
+                {summary.last_at.map(|t| view! { <small class="muted">{fmt::date_time(lang, t, None)}</small> })}
+            </div>
+        </button>
+    }
+}
+
+#[component]
+pub fn ChatsPage() -> impl IntoView {
+    let ctx = ctx();
+    let data = LocalResource::new(move || {
+        ctx.rev.track();
+        ipc::conversations()
+    });
+    view! {
+        <div class="page">
+            <div class="page-head">
+                <h1>{ctx.t(K::ChatsTitle)}</h1>
+                <button type="button" class="primary" data-testid="new-question" on:click=move |_| ctx.go(Route::Ask(None))>
+                    {ctx.t(K::NewQuestion)}
+                </button>
+            </div>
+            {move || match data.get() {
+                None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="muted">{ctx.t(K::NoChats)}</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <div class="card rows" data-testid="chat-list">
+                        {list.into_iter().map(|c| view! { <ChatRow summary=c/> }).collect_view()}
+                    </div>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// A new question, about an order if given.
+#[component]
+pub fn AskPage(order: Option<Uuid>) -> impl IntoView {
+    let ctx = ctx();
+    let body = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let order_number = LocalResource::new(move || async move {
+        match order {
+            Some(id) => ipc::order(id).await.ok().flatten().map(|o| o.number),
+            None => None,
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = body.get_untracked();
+        if text.trim().is_empty() {
+            error.set(Some(ctx.t(K::FieldRequired).to_owned()));
+            return;
+        }
+        spawn_local(async move {
+            match ipc::ask(order, text).await {
+                Ok(id) => ctx.go(Route::Chat(id)),
+                Err(e) => error.set(Some(ctx.error(&e))),
+            }
+        });
+    };
+    view! {
+        <div class="page">
+            <button type="button" class="link back" data-testid="back" on:click=move |_| ctx.go(Route::Chats)>
+                "← " {ctx.t(K::Back)}
+            </button>
+            <form class="card ask" on:submit=submit>
+                <h1>{ctx.t(K::NewQuestion)}</h1>
+                {move || order_number.get().flatten().map(|n| view! {
+                    <p class="pill" data-testid="ask-order">{fill(ctx.t(K::AboutOrder), &[("number", &n)])}</p>
+                })}
+                <label class="field">
+                    <span class="sr-only">{ctx.t(K::AskPlaceholder)}</span>
+                    <textarea rows="5" data-testid="ask-body" placeholder=ctx.t(K::AskPlaceholder)
+                        aria-label=ctx.t(K::AskPlaceholder)
+                        prop:value=move || body.get()
+                        on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                </label>
+                {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
+                <button type="submit" class="primary" data-testid="ask-send">{ctx.t(K::Send)}</button>
+            </form>
+        </div>
+    }
+}
+
+#[component]
+pub fn ThreadPage(id: Uuid) -> impl IntoView {
+    let ctx = ctx();
+    let data = LocalResource::new(move || {
+        ctx.rev.track();
+        ipc::thread(id)
+    });
+    // Reading the thread marks the other side's messages read.
+    Effect::new(move |_| {
+        if let Some(Ok(Some(t))) = data.get() {
+            if t.summary.unread > 0 {
+                spawn_local(async move {
+                    let _ = ipc::mark_read(id).await;
+                });
+            }
+        }
+    });
+    view! {
+        <div class="page thread-page">
+            <button type="button" class="link back" data-testid="back" on:click=move |_| ctx.go(Route::Chats)>
+                "← " {ctx.t(K::Back)}
+            </button>
+            {move || match data.get() {
+                None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
+                Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
+                Some(Ok(Some(t))) => view! { <Thread thread=t/> }.into_any(),
+            }}
+            <Composer id=id/>
+        </div>
+    }
+}
+
+#[component]
+fn Thread(thread: ThreadView) -> impl IntoView {
+    let ctx = ctx();
+    let id = thread.summary.id;
+    let status = thread.summary.conversation.as_ref().map(|c| c.status);
+    let rating = thread
+        .summary
+        .conversation
+        .as_ref()
+        .and_then(|c| c.rating.clone());
+    let order_id = thread.summary.order_id;
+    let lines = thread
+        .lines
+        .into_iter()
+        .filter(|l| l.kind == MessageKind::Text)
+        .map(|l| view! { <Line line=l/> })
+        .collect_view();
+    let typing = move || {
+        ctx.typing
+            .get()
+            .filter(|(c, _, _)| *c == id)
+            .map(|(_, name, _)| {
+                view! { <p class="typing" data-testid="typing-indicator">{fill(ctx.t(K::Typing), &[("name", &name)])}</p> }
+            })
+    };
+    view! {
+        <div class="thread-head">
+            <h1 class="subject" data-testid="thread-subject">{thread.summary.subject.clone()}</h1>
+            {status.map(|s| view! { <span class="pill" data-testid="thread-status" data-status=s.as_str()>{ctx.t(i18n::conversation_status(s))}</span> })}
+            {order_id.map(|o| view! {
+                <button type="button" class="link" on:click=move |_| ctx.go(Route::Order(o))>{ctx.t(K::NavOrders)}</button>
+            })}
+        </div>
+        <ol class="thread" data-testid="thread" aria-live="polite">{lines}</ol>
+        {typing}
+        {(status == Some(ConversationStatus::Resolved)).then(|| view! { <Rate id=id existing=rating.map(|r| r.score)/> })}
+    }
+}
+
+#[component]
+fn Line(line: ThreadLine) -> impl IntoView {
+    let ctx = ctx();
+    let lang = ctx.lang();
+    let label = logic::delivery_label(&line.delivery, lang);
+    let failed_id = match &line.delivery {
+        Delivery::Failed { client_id, .. } => Some(*client_id),
+        _ => None,
+    };
+    let who = if line.mine {
+        ctx.t(K::You).to_owned()
+    } else {
+        line.author_name.clone().unwrap_or_default()
+    };
+    let files = line
+        .attachments
+        .into_iter()
+        .map(|a| {
+            let is_image = a.content_type.starts_with("image/");
+            let url = LocalResource::new(move || async move {
+                if is_image {
+                    ipc::attachment_url(a.id).await.ok()
+                } else {
+                    None
+                }
+            });
+            let name = a.filename.clone();
+            view! {
+                <div class="attachment" data-testid="attachment">
+                    {move || match url.get().flatten() {
+                        Some(src) => view! { <img src=src alt=name.clone() data-testid="attachment-preview"/> }.into_any(),
+                        None => view! { <span class="file-chip">{name.clone()}</span> }.into_any(),
+                    }}
+                </div>
+            }
+        })
+        .collect_view();
+    let ticks = "✓".repeat(label.ticks as usize);
+    view! {
+        <li class=if line.mine { "msg mine" } else { "msg theirs" } data-testid="message"
+            data-state=label.state data-mine=if line.mine { "true" } else { "false" }>
+            <div class="bubble">
+                <small class="who">{who}</small>
+                <p class="body" data-testid="message-body">{line.body.clone()}</p>
+                {files}
+                <small class="meta">
+                    {fmt::time(lang, line.created_at, None)}
+                    {line.mine.then(|| view! {
+                        <span class="delivery" data-testid="message-state" title=label.text.clone()>
+                            {if ticks.is_empty() { label.text.clone() } else { format!("{ticks} {}", label.text) }}
+                        </span>
+                    })}
+                </small>
+                {failed_id.map(|cid| view! {
+                    <div class="actions">
+                        <button type="button" data-testid="message-retry" on:click=move |_| {
+                            spawn_local(async move { let _ = ipc::retry(cid).await; });
+                        }>{ctx.t(K::Retry)}</button>
+                        <button type="button" class="danger" data-testid="message-discard" on:click=move |_| {
+                            spawn_local(async move { let _ = ipc::discard(cid).await; });
+                        }>{ctx.t(K::Discard)}</button>
+                    </div>
+                })}
+            </div>
+        </li>
+    }
+}
+
+async fn read_files(input: &web_sys::HtmlInputElement) -> Vec<PickedFile> {
+    let mut out = Vec::new();
+    let Some(list) = input.files() else {
+        return out;
+    };
+    for i in 0..list.length() {
+        let Some(file) = list.item(i) else { continue };
+        if let Ok(buf) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+            out.push(PickedFile {
+                name: file.name(),
+                bytes: js_sys::Uint8Array::new(&buf).to_vec(),
+            });
+        }
+    }
+    out
+}
+
+#[component]
+fn Composer(id: Uuid) -> impl IntoView {
+    let ctx = ctx();
+    let body = RwSignal::new(String::new());
+    let files = RwSignal::new(Vec::<PickedFile>::new());
+    let error = RwSignal::new(None::<String>);
+    let last_typing = StoredValue::new(0.0f64);
+    let send = move || {
+        let text = body.get_untracked();
+        let picked = files.get_untracked();
+        if text.trim().is_empty() && picked.is_empty() {
+            return;
+        }
+        spawn_local(async move {
+            match ipc::say(id, text, picked).await {
+                Ok(_) => {
+                    body.set(String::new());
+                    files.set(Vec::new());
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(ctx.error(&e))),
+            }
+        });
+    };
+    view! {
+        <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
+            <div class="picked">
+                {move || files.get().into_iter().enumerate().map(|(i, f)| {
+                    let label = fill(ctx.t(K::RemoveFile), &[("name", &f.name)]);
+                    view! {
+                        <span class="file-chip" data-testid="picked-file">
+                            {f.name.clone()}
+                            <button type="button" class="link" aria-label=label
+                                on:click=move |_| files.update(|v| { if i < v.len() { v.remove(i); } })>"×"</button>
+                        </span>
+                    }
+                }).collect_view()}
+            </div>
+            <div class="composer-row">
+                <label class="attach" title=ctx.t(K::Attach)>
+                    <Icon path=CLIP/>
+                    <span class="sr-only">{ctx.t(K::Attach)}</span>
+                    <input type="file" accept="image/png,image/jpeg,image/gif,image/webp,application/pdf" multiple
+                        data-testid="composer-attach"
+                        on:change=move |ev| {
+                            let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+                            spawn_local(async move {
+                                let picked = read_files(&input).await;
+                                input.set_value("");
+                                files.update(|v| v.extend(picked));
+                            });
+                        }/>
+                </label>
+                <textarea rows="1" data-testid="composer-input" placeholder=ctx.t(K::MessagePlaceholder)
+                    aria-label=ctx.t(K::MessagePlaceholder)
+                    prop:value=move || body.get()
+                    on:input=move |ev| {
+                        body.set(event_target_value(&ev));
+                        let now = js_sys::Date::now();
+                        if now - last_typing.get_value() > 2000.0 {
+                            last_typing.set_value(now);
+                            spawn_local(async move { let _ = ipc::typing(id).await; });
+                        }
+                    }
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" && !ev.shift_key() {
+                            ev.prevent_default();
+                            send();
+                        }
+                    }></textarea>
+                <button type="submit" class="primary" data-testid="composer-send">{ctx.t(K::Send)}</button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn Rate(id: Uuid, existing: Option<i64>) -> impl IntoView {
+    let ctx = ctx();
+    let score = RwSignal::new(existing.unwrap_or(0));
+    let comment = RwSignal::new(String::new());
+    let sent = RwSignal::new(existing);
+    let stars = move || {
+        (1..=5)
+            .map(|n| {
+                let label = fill(ctx.t(K::RateStars), &[("n", &n.to_string())]);
+                view! {
+                    <button type="button" class="star" data-testid=format!("rate-star-{n}")
+                        aria-label=label aria-pressed=move || (score.get() >= n).to_string()
+                        on:click=move |_| score.set(n)>
+                        {move || if score.get() >= n { "★" } else { "☆" }}
+                    </button>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="card rate" data-testid="rate">
+            {move || match sent.get() {
+                Some(n) => view! {
+                    <p data-testid="rating-done">{fill(ctx.t(K::RatedThanks), &[("n", &n.to_string())])}</p>
+                }.into_any(),
+                None => view! {
+                    <h2>{ctx.t(K::RateTitle)}</h2>
+                    <div class="stars" role="group" aria-label=ctx.t(K::RateTitle)>{stars()}</div>
+                    <input type="text" data-testid="rate-comment" placeholder=ctx.t(K::RateComment)
+                        aria-label=ctx.t(K::RateComment)
+                        on:input=move |ev| comment.set(event_target_value(&ev))/>
+                    <button type="button" class="primary" data-testid="rate-send" disabled=move || score.get() == 0
+                        on:click=move |_| {
+                            let (s, c) = (score.get_untracked(), comment.get_untracked());
+                            spawn_local(async move {
+                                if ipc::rate(id, s, Some(c)).await.is_ok() {
+                                    sent.set(Some(s));
+                                }
+                            });
+                        }>{ctx.t(K::RateSend)}</button>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

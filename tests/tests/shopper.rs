@@ -1,0 +1,334 @@
+//! The shopper's app end to end: the real app in WebKitGTK against the real
+//! server with the demo data. Each main screen is saved as a screenshot.
+
+use std::time::Duration;
+
+use mostrador_e2e::{AppSession, ServerProcess, DEMO_AGENT, DEMO_CUSTOMER};
+
+/// The demo shopper's delayed order.
+const DELAYED_ORDER: &str = "MS-10001";
+
+/// One app at a time: two WebKit processes on two cores make each other
+/// time out.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const WAIT: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shopper_tracks_an_order_chats_with_an_agent_and_books_a_call() -> anyhow::Result<()> {
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let server = ServerProcess::start_demo(data.path()).await?;
+    let app = AppSession::launch(&server.url).await?;
+
+    // Sign in.
+    app.wait_for("[data-testid=signin-form]").await?;
+    app.screenshot("shopper-sign-in").await?;
+    app.sign_in(DEMO_CUSTOMER).await?;
+
+    // Home: the delayed order is on its way, with a warning.
+    app.wait_for(&format!(
+        "[data-testid=home-orders] [data-number={DELAYED_ORDER}]"
+    ))
+    .await?;
+    app.wait_for_text("[data-testid=sync-indicator]", WAIT, |t| {
+        t.contains("Up to date")
+    })
+    .await?;
+    app.screenshot("shopper-home").await?;
+
+    // Orders: search narrows the list to one order.
+    app.click("[data-testid=nav-orders]").await?;
+    app.wait_for_count("[data-testid=order-row]", |n| n == 10)
+        .await?;
+    app.type_into("[data-testid=order-search]", DELAYED_ORDER)
+        .await?;
+    app.wait_for_count("[data-testid=order-row]", |n| n == 1)
+        .await?;
+    app.screenshot("shopper-orders").await?;
+
+    // Order detail: the tracking timeline, newest first, the delay marked.
+    app.click(&format!(
+        "[data-testid=order-row][data-number={DELAYED_ORDER}]"
+    ))
+    .await?;
+    app.wait_for("[data-testid=timeline]").await?;
+    let first = app
+        .attr("[data-testid=timeline-event]", "data-status")
+        .await?;
+    assert_eq!(first.as_deref(), Some("delayed"), "newest event first");
+    assert_eq!(
+        app.attr("[data-testid=timeline-event]", "data-delayed")
+            .await?
+            .as_deref(),
+        Some("true")
+    );
+    let events = app.texts("[data-testid=timeline-event]").await?.len();
+    app.wait_for("[data-testid=order-late]").await?;
+    app.screenshot("shopper-order-timeline").await?;
+
+    // The shop posts a carrier event: it appears without a reload.
+    let now = jiff::Timestamp::now();
+    server
+        .ingest(serde_json::json!({
+            "event_id": "e2e-out-for-delivery",
+            "occurred_at": now.to_string(),
+            "order_number": DELAYED_ORDER,
+            "type": "tracking",
+            "status": "out_for_delivery",
+            "place": "Madrid",
+            "description": "With the courier since 07:40",
+        }))
+        .await?;
+    app.wait_for_count("[data-testid=timeline-event]", |n| n == events + 1)
+        .await?;
+    assert_eq!(
+        app.attr("[data-testid=timeline-event]", "data-status")
+            .await?
+            .as_deref(),
+        Some("out_for_delivery")
+    );
+    app.wait_for_text(
+        "[data-testid=order-detail] [data-testid=order-status]",
+        WAIT,
+        |t| t.contains("Out for delivery"),
+    )
+    .await?;
+
+    // Get help with this order: the order travels with the question.
+    app.click("[data-testid=order-help]").await?;
+    app.wait_for_text("[data-testid=ask-order]", WAIT, |t| {
+        t.contains(DELAYED_ORDER)
+    })
+    .await?;
+    app.type_into("[data-testid=ask-body]", "it's late").await?;
+    app.click("[data-testid=ask-send]").await?;
+    app.wait_for_text("[data-testid=thread-subject]", WAIT, |t| {
+        t.contains(DELAYED_ORDER)
+    })
+    .await?;
+    app.wait_for("[data-testid=message][data-mine=true][data-state=sent]")
+        .await?;
+
+    // An agent answers through the API; the reply shows up live.
+    let agent = server.login(DEMO_AGENT).await?;
+    let conversations = server.get(&agent, "/api/v1/conversations").await?;
+    let conversation = conversations
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(conversations["items"].as_array().into_iter().flatten())
+        .find(|c| c["subject"].as_str() == Some(&format!("Order {DELAYED_ORDER}")))
+        .ok_or_else(|| anyhow::anyhow!("the agent does not see the conversation: {conversations}"))?
+        .clone();
+    let id = conversation["id"].as_str().unwrap_or_default().to_owned();
+    server
+        .post(
+            &agent,
+            &format!("/api/v1/conversations/{id}/messages"),
+            serde_json::json!({
+                "id": uuid_v4(),
+                "body": "Sorry about that! It is out for delivery today.",
+            }),
+        )
+        .await?;
+    let reply = app
+        .wait_for_text(
+            "[data-testid=message][data-mine=false] [data-testid=message-body]",
+            WAIT,
+            |t| t.contains("out for delivery today"),
+        )
+        .await?;
+    assert!(reply.contains("Sorry"));
+    // Reading the thread marks the reply read on the server.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let thread = server
+            .get(&agent, &format!("/api/v1/conversations/{id}"))
+            .await?;
+        let read = thread["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| {
+                m["body"].as_str().is_some_and(|b| b.contains("today")) && m["state"] == "read"
+            });
+        if read {
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the reply never became read: {thread}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.screenshot("shopper-chat").await?;
+
+    // Book a voice callback: the phone is checked as it is typed.
+    app.click("[data-testid=nav-callbacks]").await?;
+    app.click("[data-testid=book-callback]").await?;
+    app.type_into("[data-testid=callback-phone]", "+34 911")
+        .await?;
+    app.wait_for_text("[data-testid=phone-hint]", WAIT, |t| {
+        t.contains("Keep typing")
+    })
+    .await?;
+    app.type_into("[data-testid=callback-phone]", "911 23 45 67")
+        .await?;
+    app.wait_for_text("[data-testid=phone-hint]", WAIT, |t| {
+        t.contains("Start with +")
+    })
+    .await?;
+    app.type_into("[data-testid=callback-phone]", "+34 911 23 45 67")
+        .await?;
+    app.wait_for_text("[data-testid=phone-hint]", WAIT, |t| {
+        t.contains("+34911234567")
+    })
+    .await?;
+    app.type_into("[data-testid=callback-topic]", "Where is my parcel?")
+        .await?;
+    app.wait_for("[data-testid=slot]").await?;
+    let slot_start = app.attr("[data-testid=slot]", "data-start").await?;
+    app.click("[data-testid=slot]").await?;
+    app.screenshot("shopper-book-callback").await?;
+    app.click("[data-testid=callback-submit]").await?;
+    app.wait_for("[data-testid=callback-row][data-status=scheduled]")
+        .await?;
+    let me = server.login(DEMO_CUSTOMER).await?;
+    let booked = server.get(&me, "/api/v1/callbacks").await?;
+    let booked_row = booked
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["topic"] == "Where is my parcel?")
+        .ok_or_else(|| anyhow::anyhow!("the server has no such callback: {booked}"))?;
+    assert_eq!(booked_row["phone"], "+34911234567");
+    assert_eq!(booked_row["slot_start"].as_str(), slot_start.as_deref());
+    app.screenshot("shopper-callbacks").await?;
+
+    // Cancel it.
+    app.click("[data-testid=callback-row][data-status=scheduled] [data-testid=callback-cancel]")
+        .await?;
+    app.wait_for("[data-testid=callback-row][data-status=cancelled]")
+        .await?;
+
+    // Spanish, then Russian, all over the frame.
+    app.click("[data-testid=nav-home]").await?;
+    set_language(&app, "es").await?;
+    app.wait_for_text("[data-testid=nav-orders]", WAIT, |t| t.contains("Pedidos"))
+        .await?;
+    app.wait_for_text("[data-testid=ask-question]", WAIT, |t| {
+        t.contains("Hacer una pregunta")
+    })
+    .await?;
+    app.screenshot("shopper-home-es").await?;
+    set_language(&app, "ru").await?;
+    app.wait_for_text("[data-testid=nav-orders]", WAIT, |t| t.contains("Заказы"))
+        .await?;
+    app.click("[data-testid=nav-orders]").await?;
+    app.click(&format!(
+        "[data-testid=order-row][data-number={DELAYED_ORDER}]"
+    ))
+    .await?;
+    app.wait_for_text("[data-testid=order-help]", WAIT, |t| {
+        t.contains("Помощь с этим заказом")
+    })
+    .await?;
+    app.screenshot("shopper-order-ru").await?;
+    set_language(&app, "en").await?;
+
+    // Phone width: the navigation moves to a bottom tab bar.
+    app.client.set_window_size(390, 844).await?;
+    app.click("[data-testid=nav-home]").await?;
+    let nav_top: f64 = app
+        .client
+        .execute(
+            "return document.querySelector('.nav').getBoundingClientRect().top \
+             / window.innerHeight;",
+            vec![],
+        )
+        .await?
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!(
+        nav_top > 0.8,
+        "on a phone the navigation sits at the bottom (top at {nav_top:.2} of the height)"
+    );
+    app.screenshot("shopper-home-phone").await?;
+
+    app.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_written_offline_goes_out_once_when_the_server_is_back() -> anyhow::Result<()> {
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let mut server = ServerProcess::start_demo(data.path()).await?;
+    let app = AppSession::launch(&server.url).await?;
+    app.sign_in(DEMO_CUSTOMER).await?;
+    app.wait_for_text("[data-testid=sync-indicator]", WAIT, |t| {
+        t.contains("Up to date")
+    })
+    .await?;
+
+    server.stop().await?;
+    app.wait_for("[data-testid=offline-banner]").await?;
+    app.click("[data-testid=ask-question]").await?;
+    let body = "it's late (written in a tunnel)";
+    app.type_into("[data-testid=ask-body]", body).await?;
+    app.click("[data-testid=ask-send]").await?;
+    app.wait_for("[data-testid=message][data-state=pending]")
+        .await?;
+    app.wait_for_text("[data-testid=pending-count]", WAIT, |t| t.contains('1'))
+        .await?;
+    app.screenshot("shopper-offline-pending").await?;
+
+    server.restart().await?;
+    app.wait_for("[data-testid=message][data-state=sent]")
+        .await?;
+    app.wait_for_count("[data-testid=offline-banner]", |n| n == 0)
+        .await?;
+    app.wait_for_count("[data-testid=pending-count]", |n| n == 0)
+        .await?;
+
+    // Exactly one copy reached the server.
+    let me = server.login(DEMO_CUSTOMER).await?;
+    let list = server.get(&me, "/api/v1/conversations").await?;
+    let mine: Vec<_> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(list["items"].as_array().into_iter().flatten())
+        .filter(|c| c["subject"].as_str() == Some(body))
+        .collect();
+    assert_eq!(mine.len(), 1, "one conversation: {list}");
+    let id = mine[0]["id"].as_str().unwrap_or_default();
+    let thread = server
+        .get(&me, &format!("/api/v1/conversations/{id}"))
+        .await?;
+    let copies = thread["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["body"] == body)
+        .count();
+    assert_eq!(copies, 1, "{thread}");
+    app.close().await
+}
+
+async fn set_language(app: &AppSession, code: &str) -> anyhow::Result<()> {
+    app.wait_for("[data-testid=language]").await?;
+    app.client
+        .execute(
+            "const s = document.querySelector('[data-testid=language]');\
+             s.value = arguments[0];\
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![serde_json::Value::String(code.into())],
+        )
+        .await?;
+    Ok(())
+}
+
+fn uuid_v4() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
