@@ -240,20 +240,28 @@ impl ServerProcess {
 pub struct AppSession {
     pub client: Client,
     driver: Child,
-    _home: tempfile::TempDir,
+    _home: Option<tempfile::TempDir>,
 }
 
 impl AppSession {
     /// Starts `tauri-driver` (which starts WebKitWebDriver, which starts the
     /// app) with its own HOME and XDG directories, pointed at `server_url`.
     pub async fn launch(server_url: &str) -> anyhow::Result<Self> {
+        let home = tempfile::tempdir()?;
+        let mut app = Self::launch_in(server_url, home.path()).await?;
+        app._home = Some(home);
+        Ok(app)
+    }
+
+    /// Like [`AppSession::launch`], with `home` as the app's HOME (kept
+    /// after the session: a second launch finds its data).
+    pub async fn launch_in(server_url: &str, home: &Path) -> anyhow::Result<Self> {
         anyhow::ensure!(
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "the end-to-end tests need a display: run them through `cargo xtask test`, which starts Xvfb"
         );
-        let home = tempfile::tempdir()?;
         for sub in ["data", "config", "cache"] {
-            std::fs::create_dir_all(home.path().join(sub))?;
+            std::fs::create_dir_all(home.join(sub))?;
         }
         let port = free_port();
         let native_port = free_port();
@@ -267,10 +275,10 @@ impl AppSession {
             .arg(native_port.to_string())
             .arg("--native-driver")
             .arg(&native_driver)
-            .env("HOME", home.path())
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
             .env("MOSTRADOR_SERVER_URL", server_url)
             .stdout(Stdio::null())
             .process_group(0)
@@ -297,7 +305,7 @@ impl AppSession {
         Ok(Self {
             client,
             driver,
-            _home: home,
+            _home: None,
         })
     }
 

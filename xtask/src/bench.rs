@@ -2,7 +2,7 @@
 //! PostgreSQL and writes the figures into BENCHMARKS.md, between
 //! `<!-- bench:server -->` markers, with the machine and the command.
 
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
 
@@ -12,7 +12,8 @@ pub fn run(what: &[String]) -> anyhow::Result<()> {
     match what.first().map(String::as_str) {
         Some("server") => server(&what[1..]),
         Some("client") => client(),
-        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S] | cargo xtask bench client"),
+        Some("app") => app(),
+        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S] | cargo xtask bench client | cargo xtask bench app"),
     }
 }
 
@@ -111,6 +112,67 @@ fn client() -> anyhow::Result<()> {
         rows.join("\n")
     );
     record("client", &section)
+}
+
+fn app() -> anyhow::Result<()> {
+    crate::setup::all()?;
+    crate::tasks::build_ui()?;
+    crate::tasks::bundle()?;
+    crate::util::run(cargo().args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "mostrador-ui",
+        "--no-run",
+    ]))?;
+    let target = crate::util::target_dir();
+    let keyring = target.join("bench-keyring");
+    let _ = std::fs::remove_dir_all(&keyring);
+    std::fs::create_dir_all(&keyring)?;
+    let mut cmd = crate::tasks::under_display(&keyring, target.join("debug/examples/app_bench"));
+    cmd.stdout(Stdio::piped());
+    eprintln!("xtask: $ {}", crate::util::display(&cmd));
+    let out = cmd.spawn()?.wait_with_output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    print!("{text}");
+    if !out.status.success() {
+        bail!("the app benchmark failed");
+    }
+    let mut rows: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("| "))
+        .map(str::to_owned)
+        .collect();
+    let wasm = root().join("src-ui/dist/mostrador_ui_bg.wasm");
+    let raw = std::fs::metadata(&wasm)?.len();
+    let gz = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(&wasm)
+        .output()
+        .context("gzip")?
+        .stdout
+        .len();
+    rows.push(format!(
+        "| UI wasm | {} KB raw, {} KB gzip -9 |",
+        raw / 1024,
+        gz / 1024
+    ));
+    for e in std::fs::read_dir(target.join("release/bundle/deb"))?.flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "deb") {
+            rows.push(format!(
+                "| `{}` | {:.1} MB |",
+                p.file_name().unwrap_or_default().to_string_lossy(),
+                std::fs::metadata(&p)?.len() as f64 / 1_048_576.0
+            ));
+        }
+    }
+    let section = format!(
+        "<!-- bench:app -->\n## App (`cargo xtask bench app`)\n\nMachine: {}. The app's debug build (as the end-to-end tests run it) in WebKitGTK under Xvfb, driven through tauri-driver, against the real server on the same machine. Cold start is measured from the app process's start time (`/proc`, 10 ms resolution) to the home screen having its data; memory sums the app and every WebKit process under it (RSS counts shared libraries once per process; PSS shares them out).\n\n| what | figure |\n|---|---|\n{}\n<!-- /bench:app -->",
+        machine(),
+        rows.join("\n")
+    );
+    record("app", &section)
 }
 
 /// Replaces (or appends) the section between `<!-- bench:NAME -->` markers.

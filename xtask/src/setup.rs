@@ -41,7 +41,17 @@ pub fn all() -> anyhow::Result<()> {
     wasm_target()?;
     wasm_bindgen_cli()?;
     tauri_driver()?;
+    node()?;
     Ok(())
+}
+
+/// Node.js runs the UI's wasm tests (`wasm-bindgen-test-runner`); the
+/// machine's own is used when there is one.
+fn node() -> anyhow::Result<()> {
+    if which("node").is_some() {
+        return Ok(());
+    }
+    debian_packages(&["nodejs"])
 }
 
 fn is_installed(pkg: &str) -> bool {

@@ -37,7 +37,14 @@ pub fn build_ui() -> anyhow::Result<()> {
     }
     run(Command::new("wasm-bindgen")
         .arg(&wasm)
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--remove-name-section",
+            "--remove-producers-section",
+            "--out-dir",
+        ])
         .arg(&staging))?;
     let ui = root().join("src-ui");
     for file in ["index.html", "boot.js", "style.css"] {
@@ -104,28 +111,26 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
         std::fs::remove_dir_all(&keyring_dir)?;
     }
     std::fs::create_dir_all(&keyring_dir)?;
-    let mut cmd = Command::new("dbus-run-session");
+    let mut cmd = under_display(
+        &keyring_dir,
+        std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+    );
     if let Some(pg) = &pg {
         cmd.env(crate::postgres::URL_VAR, &pg.url);
     }
-    cmd.current_dir(root())
-        .env("MOSTRADOR_KEYRING_DIR", &keyring_dir)
-        .args(["--", "sh", "-c", KEYRING_THEN_RUN, "sh", "xvfb-run"])
-        .args(["-a", "-s", "-screen 0 1280x1024x24"])
-        .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "test",
-            "--workspace",
-            "--exclude",
-            "mostrador-ui",
-            "--no-fail-fast",
-        ])
-        .args(extra)
-        .env(
-            "MOSTRADOR_SCREENSHOT_DIR",
-            target_dir().join("e2e-screenshots"),
-        )
-        .stdout(Stdio::piped());
+    cmd.args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "mostrador-ui",
+        "--no-fail-fast",
+    ])
+    .args(extra)
+    .env(
+        "MOSTRADOR_SCREENSHOT_DIR",
+        target_dir().join("e2e-screenshots"),
+    )
+    .stdout(Stdio::piped());
     eprintln!("xtask: $ {}", util::display(&cmd));
     let mut child = cmd.spawn().context("starting xvfb-run")?;
     let mut tally = Tally::default();
@@ -136,6 +141,32 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
     }
     let status = child.wait()?;
     drop(pg);
+    // The UI's component logic, compiled to wasm and run under Node.js.
+    let ui_ok = if extra.is_empty() {
+        let mut cmd = cargo();
+        cmd.args([
+            "test",
+            "-p",
+            "mostrador-ui",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .stdout(Stdio::piped());
+        eprintln!("xtask: $ {}", util::display(&cmd));
+        let mut child = cmd.spawn().context("starting the wasm tests")?;
+        for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+            let line = line?;
+            println!("{line}");
+            tally.read(&line);
+        }
+        child.wait()?.success()
+    } else {
+        true
+    };
 
     let shots = target_dir().join("e2e-screenshots");
     if let Ok(entries) = std::fs::read_dir(&shots) {
@@ -149,13 +180,25 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
         "{} passed, {} failed, {} skipped",
         tally.passed, tally.failed, tally.ignored
     );
-    if !status.success() || tally.failed > 0 {
+    if !status.success() || !ui_ok || tally.failed > 0 {
         bail!("tests failed");
     }
     if tally.passed == 0 {
         bail!("no test ran");
     }
     Ok(())
+}
+
+/// `program` inside a private D-Bus session with an unlocked throwaway
+/// GNOME Keyring in `keyring_dir` (the real Secret Service), under Xvfb.
+pub fn under_display(keyring_dir: &Path, program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.current_dir(root())
+        .env("MOSTRADOR_KEYRING_DIR", keyring_dir)
+        .args(["--", "sh", "-c", KEYRING_THEN_RUN, "sh", "xvfb-run"])
+        .args(["-a", "-s", "-screen 0 1280x1024x24"])
+        .arg(program);
+    cmd
 }
 
 /// Run inside `dbus-run-session`: unlock a throwaway keyring, then exec

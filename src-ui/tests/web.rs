@@ -1,0 +1,289 @@
+//! Component logic tests, compiled to wasm and run by
+//! `wasm-bindgen-test-runner` under Node.js (its `Intl` is the same API the
+//! app's WebKit provides). `cargo xtask test` runs them.
+
+use jiff::Timestamp;
+use mostrador_core::app::Delivery;
+use mostrador_core::callbacks::Slot;
+use mostrador_core::orders::{Order, OrderItem, Shipment, TrackingEvent, TrackingStatus};
+use mostrador_core::phone::PhoneError;
+use mostrador_core::{ApiError, ErrorCode};
+use mostrador_ui::fmt;
+use mostrador_ui::i18n::{error_text, Lang, K};
+use mostrador_ui::logic::{self, delivery_label, slot_days, PhoneCheck};
+use uuid::Uuid;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn event(id: &str, status: TrackingStatus, at: &str) -> TrackingEvent {
+    TrackingEvent {
+        id: id.into(),
+        status,
+        at: ts(at),
+        place: Some("Zaragoza".into()),
+        description: None,
+    }
+}
+
+fn order(status: TrackingStatus, timeline: Vec<TrackingEvent>, eta: Option<&str>) -> Order {
+    Order {
+        id: Uuid::nil(),
+        number: "MS-1".into(),
+        customer_id: None,
+        status,
+        placed_at: ts("2026-11-01T10:00:00Z"),
+        total_minor: 4999,
+        currency: "EUR".into(),
+        items: vec![OrderItem {
+            sku: "TEE-1".into(),
+            name: "Organic cotton T-shirt".into(),
+            quantity: 1,
+            unit_price_minor: 4999,
+        }],
+        shipping_address: None,
+        shipment: Some(Shipment {
+            carrier: "Correos".into(),
+            tracking_number: "PK1".into(),
+            eta: eta.map(ts),
+        }),
+        timeline,
+        updated_at: ts("2026-11-05T10:00:00Z"),
+    }
+}
+
+#[wasm_bindgen_test]
+fn timeline_is_newest_first_and_marks_delays() {
+    // Arrives out of order, as carrier events do.
+    let o = order(
+        TrackingStatus::Delayed,
+        vec![
+            event("2", TrackingStatus::Shipped, "2026-11-02T09:00:00Z"),
+            event("4", TrackingStatus::Delayed, "2026-11-04T09:00:00Z"),
+            event("1", TrackingStatus::Placed, "2026-11-01T09:00:00Z"),
+            event("3", TrackingStatus::InTransit, "2026-11-03T09:00:00Z"),
+        ],
+        None,
+    );
+    let rows = logic::timeline(&o);
+    let order_seen: Vec<TrackingStatus> = rows.iter().map(|r| r.status).collect();
+    assert_eq!(
+        order_seen,
+        [
+            TrackingStatus::Delayed,
+            TrackingStatus::InTransit,
+            TrackingStatus::Shipped,
+            TrackingStatus::Placed
+        ]
+    );
+    assert_eq!(
+        rows.iter().map(|r| r.delayed).collect::<Vec<_>>(),
+        [true, false, false, false]
+    );
+    assert_eq!(rows.iter().filter(|r| r.latest).count(), 1);
+    assert!(rows[0].latest);
+}
+
+#[wasm_bindgen_test]
+fn an_order_is_late_when_delayed_or_past_its_eta() {
+    let now = ts("2026-11-10T00:00:00Z");
+    assert!(logic::is_late(
+        &order(TrackingStatus::Delayed, vec![], None),
+        now
+    ));
+    assert!(logic::is_late(
+        &order(
+            TrackingStatus::InTransit,
+            vec![],
+            Some("2026-11-09T00:00:00Z")
+        ),
+        now
+    ));
+    assert!(!logic::is_late(
+        &order(
+            TrackingStatus::InTransit,
+            vec![],
+            Some("2026-11-11T00:00:00Z")
+        ),
+        now
+    ));
+    // Delivered late is not late any more.
+    assert!(!logic::is_late(
+        &order(
+            TrackingStatus::Delivered,
+            vec![],
+            Some("2026-11-09T00:00:00Z")
+        ),
+        now
+    ));
+}
+
+#[wasm_bindgen_test]
+fn phone_numbers_are_checked_as_they_are_typed() {
+    assert_eq!(PhoneCheck::of(""), PhoneCheck::Empty);
+    assert_eq!(PhoneCheck::of("+34 9"), PhoneCheck::Incomplete);
+    assert_eq!(
+        PhoneCheck::of("911 23 45 67"),
+        PhoneCheck::Invalid(PhoneError::MissingPlus)
+    );
+    assert_eq!(
+        PhoneCheck::of("+34 911 23 45 67"),
+        PhoneCheck::Valid("+34911234567".into())
+    );
+    assert_eq!(
+        PhoneCheck::of("+1 (415) 555.0100 1234 5678"),
+        PhoneCheck::Invalid(PhoneError::TooLong)
+    );
+    // Hints are sentences in the user's language, never codes.
+    assert_eq!(
+        PhoneCheck::of("+34 9").hint(Lang::Es).as_deref(),
+        Some("Sigue escribiendo…")
+    );
+    assert!(PhoneCheck::of("+34 911 23 45 67")
+        .hint(Lang::Ru)
+        .unwrap()
+        .contains("+34911234567"));
+    assert_eq!(PhoneCheck::of("").hint(Lang::En), None);
+}
+
+fn slot(start: &str, end: &str) -> Slot {
+    Slot {
+        start: ts(start),
+        end: ts(end),
+        free: 1,
+    }
+}
+
+#[wasm_bindgen_test]
+fn slots_are_shown_in_local_time_grouped_by_local_day() {
+    let slots = [
+        // Given out of order; one full slot is not offered.
+        slot("2026-11-23T23:30:00Z", "2026-11-24T00:00:00Z"),
+        slot("2026-11-23T17:30:00Z", "2026-11-23T18:00:00Z"),
+        Slot {
+            free: 0,
+            ..slot("2026-11-23T18:00:00Z", "2026-11-23T18:30:00Z")
+        },
+    ];
+    let days = slot_days(&slots, Lang::Es, Some("Europe/Madrid"));
+    assert_eq!(days.len(), 2, "23:30 UTC is already the 24th in Madrid");
+    assert_eq!(days[0].slots.len(), 1);
+    assert_eq!(days[0].slots[0].1, "18:30");
+    assert!(days[0].label.contains("23"), "{}", days[0].label);
+    assert!(days[0].label.contains("lunes"), "{}", days[0].label);
+    assert_eq!(days[1].slots[0].1, "0:30");
+    assert!(days[1].label.contains("24"), "{}", days[1].label);
+    // The same slots in New York are one evening.
+    let ny = slot_days(&slots, Lang::En, Some("America/New_York"));
+    assert_eq!(ny.len(), 1);
+    assert_eq!(
+        ny[0].slots.iter().map(|s| s.1.as_str()).collect::<Vec<_>>(),
+        ["12:30 PM", "6:30 PM"]
+    );
+}
+
+#[wasm_bindgen_test]
+fn message_states_render_as_words_and_ticks() {
+    let pending = delivery_label(&Delivery::Pending, Lang::En);
+    assert_eq!((pending.state, pending.ticks), ("pending", 0));
+    assert_eq!(pending.text, "Waiting to send");
+    assert!(!pending.actionable);
+
+    let failed = delivery_label(
+        &Delivery::Failed {
+            client_id: Uuid::nil(),
+            reason: ApiError::new(ErrorCode::Forbidden, "forbidden"),
+        },
+        Lang::Es,
+    );
+    assert_eq!(failed.state, "failed");
+    assert!(failed.actionable, "retry and discard are offered");
+    assert!(failed.text.starts_with("No enviado"), "{}", failed.text);
+    assert!(
+        !failed.text.contains("forbidden"),
+        "no raw codes: {}",
+        failed.text
+    );
+
+    let read = delivery_label(&Delivery::Read, Lang::Ru);
+    assert_eq!(
+        (read.state, read.ticks, read.text.as_str()),
+        ("read", 2, "Прочитано")
+    );
+    assert_eq!(delivery_label(&Delivery::Sent, Lang::En).ticks, 1);
+}
+
+#[wasm_bindgen_test]
+fn every_text_exists_in_every_language_with_the_same_placeholders() {
+    fn placeholders(s: &str) -> Vec<String> {
+        let mut out: Vec<String> = s
+            .split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}').map(|(name, _)| name.to_owned()))
+            .collect();
+        out.sort();
+        out
+    }
+    for k in K::ALL {
+        let en = k.text(Lang::En);
+        for lang in Lang::ALL {
+            let t = k.text(lang);
+            assert!(!t.trim().is_empty(), "{k:?} is empty in {lang:?}");
+            assert_eq!(placeholders(t), placeholders(en), "{k:?} in {lang:?}");
+        }
+    }
+    // Spanish and Russian are really translated (not English copies).
+    let copies = K::ALL
+        .iter()
+        .filter(|k| k.text(Lang::Ru) == k.text(Lang::En))
+        .count();
+    assert!(copies < 8, "{copies} Russian texts are English");
+}
+
+#[wasm_bindgen_test]
+fn errors_are_sentences_in_the_users_language() {
+    let offline = ApiError::new(ErrorCode::Unavailable, "connection refused");
+    assert!(error_text(Lang::Ru, &offline).starts_with("Не удаётся"));
+    let slot_taken = ApiError::new(ErrorCode::Conflict, "slot full")
+        .with_details(serde_json::json!({"nearest_slots": []}));
+    assert_eq!(
+        error_text(Lang::En, &slot_taken),
+        "That time was just taken. Please pick another."
+    );
+}
+
+#[wasm_bindgen_test]
+fn money_dates_and_languages_follow_the_locale() {
+    assert_eq!(fmt::money(Lang::En, 123450, "EUR"), "€1,234.50");
+    let es = fmt::money(Lang::Es, 123450, "EUR");
+    assert!(es.contains("1234,50") || es.contains("1.234,50"), "{es}");
+    assert!(es.contains('€'));
+    assert_eq!(
+        fmt::time(Lang::Ru, ts("2026-11-23T17:30:00Z"), Some("Europe/Moscow")),
+        "20:30"
+    );
+    assert_eq!(Lang::from_tag("es-MX"), Lang::Es);
+    assert_eq!(Lang::from_tag("ru_RU.UTF-8"), Lang::Ru);
+    assert_eq!(Lang::from_tag("de-DE"), Lang::En);
+}
+
+#[wasm_bindgen_test]
+fn orders_filter_by_text_and_status() {
+    let a = order(TrackingStatus::Delayed, vec![], None);
+    let b = Order {
+        number: "MS-2".into(),
+        status: TrackingStatus::Delivered,
+        ..order(TrackingStatus::Delivered, vec![], None)
+    };
+    let all = [a, b];
+    assert_eq!(logic::filter_orders(&all, "", None).len(), 2);
+    assert_eq!(logic::filter_orders(&all, "ms-2", None).len(), 1);
+    assert_eq!(logic::filter_orders(&all, "t-shirt", None).len(), 2);
+    assert_eq!(
+        logic::filter_orders(&all, "", Some(TrackingStatus::Delayed))[0].number,
+        "MS-1"
+    );
+    assert!(logic::filter_orders(&all, "lamp", None).is_empty());
+}
