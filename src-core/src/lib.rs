@@ -6,6 +6,7 @@
 //! Everything here that crosses a process boundary is **API boundary**: field
 //! names and enum spellings are a wire promise; change them only additively.
 
+pub mod agent;
 pub mod app;
 pub mod auth;
 pub mod callbacks;

@@ -97,6 +97,18 @@ pub enum MutationOp {
     },
     /// Erases the caller's account (the session ends with it).
     DeleteAccount,
+    /// Staff: status and assignment.
+    UpdateConversation {
+        conversation_id: Uuid,
+        #[serde(flatten)]
+        update: crate::chat::UpdateConversation,
+    },
+    /// Staff: what happened to a callback.
+    RecordOutcome {
+        callback_id: Uuid,
+        #[serde(flatten)]
+        outcome: crate::callbacks::CallbackOutcome,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -125,6 +125,7 @@ async fn seed(state: &AppState, clients: usize) -> anyhow::Result<Seeded> {
                 message_id: Uuid::new_v4(),
                 body: "hello".into(),
             },
+            &chat::Assignment::default(),
         )
         .await?;
         customers.push((token.expose().to_owned(), conv));
@@ -158,6 +159,7 @@ async fn seed(state: &AppState, clients: usize) -> anyhow::Result<Seeded> {
             message_id: Uuid::new_v4(),
             body: "0".into(),
         },
+        &chat::Assignment::default(),
     )
     .await?;
     for i in 1..50_000 {

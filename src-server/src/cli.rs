@@ -67,6 +67,9 @@ pub struct ServeArgs {
     /// Where attachments are stored (default: <data dir>/uploads).
     #[arg(long, env = "MOSTRADOR_UPLOAD_DIR")]
     pub upload_dir: Option<PathBuf>,
+    /// Most open conversations auto-assigned to one available agent.
+    #[arg(long, env = "MOSTRADOR_AGENT_MAX_OPEN", default_value_t = crate::config::DEFAULT_AGENT_MAX_OPEN)]
+    pub agent_max_open: i64,
 }
 
 #[derive(Debug, Args)]
@@ -104,8 +107,13 @@ impl ServeArgs {
             .database_url
             .unwrap_or_else(|| ServerConfig::sqlite_url(&data_dir.join("mostrador.sqlite3")));
         let upload_dir = self.upload_dir.unwrap_or_else(|| data_dir.join("uploads"));
+        anyhow::ensure!(
+            self.agent_max_open >= 1,
+            "--agent-max-open must be at least 1"
+        );
         Ok(ServerConfig {
             upload_dir,
+            agent_max_open: self.agent_max_open,
             bind: self.bind,
             database_url,
             data_dir,

@@ -22,7 +22,12 @@ pub struct ServerConfig {
     pub hours: crate::hours::BusinessHours,
     /// Where attachment bytes are kept.
     pub upload_dir: PathBuf,
+    /// Most open conversations auto-assigned to one agent.
+    pub agent_max_open: i64,
 }
+
+/// Default per-agent limit for auto-assignment.
+pub const DEFAULT_AGENT_MAX_OPEN: i64 = 8;
 
 /// Default session lifetime: 30 days.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -46,6 +51,7 @@ impl ServerConfig {
             )
             .expect("valid default hours"),
             upload_dir: data_dir.join("uploads"),
+            agent_max_open: DEFAULT_AGENT_MAX_OPEN,
         }
     }
 
@@ -66,6 +72,7 @@ impl fmt::Debug for ServerConfig {
             .field("database_url", &self.redacted_database_url())
             .field("data_dir", &self.data_dir)
             .field("token_ttl", &self.token_ttl)
+            .field("agent_max_open", &self.agent_max_open)
             .field(
                 "webhook_secret",
                 &self.webhook_secret.as_ref().map(|_| "***"),

@@ -361,6 +361,7 @@ pub async fn seed(db: &Db, hours: &BusinessHours) -> anyhow::Result<bool> {
                 message_id: Uuid::new_v4(),
                 body: body.into(),
             },
+            &chat::Assignment::default(),
         )
         .await?;
         if i % 2 == 1 || idx == 0 {

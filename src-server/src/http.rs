@@ -55,6 +55,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::callbacks::router())
         .merge(routes::profile::router())
         .merge(routes::sync::router())
+        .merge(routes::agent::router())
         .merge(crate::live::router())
 }
 

@@ -332,3 +332,77 @@ async fn set_language(app: &AppSession, code: &str) -> anyhow::Result<()> {
 fn uuid_v4() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_edits_export_and_account_deletion() -> anyhow::Result<()> {
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let server = ServerProcess::start_demo(data.path()).await?;
+    let app = AppSession::launch(&server.url).await?;
+    app.sign_in(DEMO_CUSTOMER).await?;
+
+    // Edit the profile and add an address; both reach the server.
+    app.click("[data-testid=nav-profile]").await?;
+    app.type_into("[data-testid=profile-name]", "Ana María Pérez")
+        .await?;
+    app.type_into("[data-testid=profile-phone]", "+34 600 11 22 33")
+        .await?;
+    app.click("[data-testid=profile-save]").await?;
+    app.wait_for("[data-testid=profile-saved]").await?;
+    let addresses = app.texts("[data-testid=address]").await?.len();
+    app.type_into("[data-testid=address-line1]", "Calle Alcalá 42")
+        .await?;
+    app.type_into("[data-testid=address-postal]", "28014")
+        .await?;
+    app.type_into("[data-testid=address-city]", "Madrid")
+        .await?;
+    app.type_into("[data-testid=address-country]", "es").await?;
+    app.click("[data-testid=address-add]").await?;
+    app.wait_for_count("[data-testid=address]", |n| n == addresses + 1)
+        .await?;
+    app.screenshot("shopper-profile").await?;
+    let me = server.login(DEMO_CUSTOMER).await?;
+    let profile = server.get(&me, "/api/v1/me/profile").await?;
+    assert_eq!(profile["display_name"], "Ana María Pérez");
+    assert_eq!(profile["phone"], "+34600112233");
+    assert!(
+        profile["addresses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a["line1"] == "Calle Alcalá 42" && a["country"] == "ES"),
+        "{profile}"
+    );
+
+    // Export: a JSON file with the account's data.
+    app.click("[data-testid=privacy-page]").await?;
+    app.wait_for("[data-testid=privacy-text]").await?;
+    app.click("[data-testid=export-data]").await?;
+    let saved = app
+        .wait_for_text("[data-testid=export-result]", WAIT, |t| t.contains(".json"))
+        .await?;
+    let path = saved
+        .split_once("Saved to ")
+        .map(|(_, p)| p.trim().to_owned())
+        .ok_or_else(|| anyhow::anyhow!("no path in {saved:?}"))?;
+    let export: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+    assert!(
+        export.to_string().contains("ana@mostrador.demo"),
+        "the export holds the account"
+    );
+    app.screenshot("shopper-privacy").await?;
+
+    // Delete the account: confirmed by typing, then signed out and wiped.
+    app.click("[data-testid=delete-account]").await?;
+    app.type_into("[data-testid=delete-confirm]", "DELETE")
+        .await?;
+    app.click("[data-testid=delete-confirm-button]").await?;
+    app.wait_for("[data-testid=signin-form]").await?;
+    app.wait_for_text("[data-testid=notice]", WAIT, |t| t.contains("deleted"))
+        .await?;
+    assert!(
+        server.login(DEMO_CUSTOMER).await.is_err(),
+        "the account is gone on the server"
+    );
+    app.close().await
+}

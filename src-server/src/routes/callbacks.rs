@@ -469,12 +469,24 @@ pub async fn record_outcome(
     Json(req): Json<CallbackOutcome>,
 ) -> AppResult<Json<Callback>> {
     actor.require_staff()?;
+    let mut tx = state.db.begin_write().await?;
+    outcome_in(&mut tx, &actor, id, &req).await?;
+    changed(&state, tx, &actor, id).await
+}
+
+/// Staff record what happened to a callback (REST and push).
+pub async fn outcome_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: Uuid,
+    req: &CallbackOutcome,
+) -> AppResult<Vec<Uuid>> {
+    actor.require_staff()?;
     let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 2000) {
         return Err(invalid("note", "too_long"));
     }
-    let mut tx = state.db.begin_write().await?;
-    let cb = visible_callback(&mut tx, &actor, id).await?;
+    let cb = visible_callback(tx, actor, id).await?;
     use CallbackStatus::*;
     let allowed = matches!(
         (cb.status, req.status),
@@ -490,6 +502,6 @@ pub async fn record_outcome(
             ),
         ));
     }
-    set_state(&mut tx, &cb, req.status, None, note).await?;
-    changed(&state, tx, &actor, id).await
+    set_state(tx, &cb, req.status, None, note).await?;
+    Ok(vec![id])
 }

@@ -169,7 +169,57 @@ fn check_body(body: &str) -> AppResult<String> {
 }
 
 /// Opens a conversation with its first message (customers only).
-pub async fn open(tx: &mut Tx, actor: &Actor, req: &OpenConversation) -> AppResult<Vec<Uuid>> {
+/// Who may take a new conversation: the agents available now, and how many
+/// open conversations one may hold.
+#[derive(Debug, Clone, Default)]
+pub struct Assignment {
+    pub available: Vec<Uuid>,
+    pub max_open: i64,
+}
+
+impl Assignment {
+    pub fn now(state: &AppState) -> Self {
+        Self {
+            available: state.hub.available_staff(),
+            max_open: state.config.agent_max_open,
+        }
+    }
+}
+
+/// The available agent with the fewest open conversations, under the
+/// limit (ties: the lowest id, so the choice is reproducible); `None` when
+/// nobody can take it.
+pub async fn pick_agent(tx: &mut Tx, assign: &Assignment) -> AppResult<Option<Uuid>> {
+    if assign.available.is_empty() {
+        return Ok(None);
+    }
+    let rows = sqlx::query(
+        "SELECT assigned_agent_id, COUNT(*) AS n FROM conversations
+         WHERE status <> 'resolved' AND assigned_agent_id IS NOT NULL GROUP BY assigned_agent_id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut load = std::collections::HashMap::new();
+    for r in rows {
+        let id: String = r.try_get("assigned_agent_id")?;
+        load.insert(id, r.try_get::<i64, _>("n")?);
+    }
+    let mut candidates: Vec<(i64, Uuid)> = assign
+        .available
+        .iter()
+        .map(|a| (load.get(&a.to_string()).copied().unwrap_or(0), *a))
+        .filter(|(n, _)| *n < assign.max_open)
+        .collect();
+    candidates.sort();
+    Ok(candidates.first().map(|(_, a)| *a))
+}
+
+pub async fn open(
+    tx: &mut Tx,
+    actor: &Actor,
+    req: &OpenConversation,
+    assign: &Assignment,
+) -> AppResult<Vec<Uuid>> {
     if actor.role != Role::Customer {
         return Err(AppError::new(
             ErrorCode::Forbidden,
@@ -227,6 +277,13 @@ pub async fn open(tx: &mut Tx, actor: &Actor, req: &OpenConversation) -> AppResu
         now,
     )
     .await?;
+    if let Some(agent) = pick_agent(tx, assign).await? {
+        sqlx::query("UPDATE conversations SET assigned_agent_id = $1 WHERE id = $2")
+            .bind(agent.to_string())
+            .bind(req.id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
     feed::record(
         tx,
         Change::upsert(Entity::Conversation, req.id, Some(actor.user_id)),
@@ -412,21 +469,6 @@ pub async fn mark(
 }
 
 /// Records a conversation change, commits, and answers with its new state.
-async fn conversation_changed(
-    state: &AppState,
-    mut tx: Tx,
-    actor: &Actor,
-    conv: &Conversation,
-) -> AppResult<Json<Conversation>> {
-    feed::record(
-        &mut tx,
-        Change::upsert(Entity::Conversation, conv.id, Some(conv.customer_id)),
-    )
-    .await?;
-    let updated = visible_conversation(&mut tx, actor, conv.id).await?;
-    feed::commit(state, tx).await?;
-    Ok(Json(updated))
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ConversationQuery {
@@ -469,8 +511,9 @@ pub async fn open_conversation(
     actor: Actor,
     Json(req): Json<OpenConversation>,
 ) -> AppResult<(StatusCode, Json<ConversationThread>)> {
+    let assign = Assignment::now(&state);
     let mut tx = state.db.begin_write().await?;
-    open(&mut tx, &actor, &req).await?;
+    open(&mut tx, &actor, &req, &assign).await?;
     let conv = visible_conversation(&mut tx, &actor, req.id).await?;
     let t = thread(&mut tx, &actor, conv).await?;
     feed::commit(&state, tx).await?;
@@ -503,14 +546,28 @@ pub async fn update_conversation(
 ) -> AppResult<Json<Conversation>> {
     actor.require_staff()?;
     let mut tx = state.db.begin_write().await?;
-    let conv = visible_conversation(&mut tx, &actor, id).await?;
+    update_in(&mut tx, &actor, id, &req).await?;
+    let updated = visible_conversation(&mut tx, &actor, id).await?;
+    feed::commit(&state, tx).await?;
+    Ok(Json(updated))
+}
+
+/// Staff change a conversation's status or assignee (REST and push).
+pub async fn update_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: Uuid,
+    req: &UpdateConversation,
+) -> AppResult<Vec<Uuid>> {
+    actor.require_staff()?;
+    let conv = visible_conversation(tx, actor, id).await?;
     let assignee = match req.assigned_agent_id {
         Some(Some(agent)) => {
             let ok: Option<String> = sqlx::query_scalar(
                 "SELECT id FROM users WHERE id = $1 AND role IN ('agent', 'admin') AND disabled = 0",
             )
             .bind(agent.to_string())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
             if ok.is_none() {
                 return Err(invalid("assigned_agent_id", "not_an_active_agent"));
@@ -521,14 +578,34 @@ pub async fn update_conversation(
         None => conv.assigned_agent_id,
     };
     let status = req.status.unwrap_or(conv.status);
-    sqlx::query("UPDATE conversations SET status = $1, assigned_agent_id = $2, updated_at = $3 WHERE id = $4")
-        .bind(status.as_str())
-        .bind(assignee.map(|a| a.to_string()))
-        .bind(now_ms())
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    conversation_changed(&state, tx, &actor, &conv).await
+    let now = now_ms();
+    // When it was resolved (for the resolution-time metric); reopening clears it.
+    let resolved_at = match (conv.status, status) {
+        (_, ConversationStatus::Resolved) if conv.status != ConversationStatus::Resolved => {
+            Some(now)
+        }
+        (ConversationStatus::Resolved, ConversationStatus::Resolved) => None,
+        _ => None,
+    };
+    sqlx::query(
+        "UPDATE conversations SET status = $1, assigned_agent_id = $2, updated_at = $3,
+            resolved_at = CASE WHEN $4 = 'resolved' THEN COALESCE($5, resolved_at) ELSE NULL END
+         WHERE id = $6",
+    )
+    .bind(status.as_str())
+    .bind(assignee.map(|a| a.to_string()))
+    .bind(now)
+    .bind(status.as_str())
+    .bind(resolved_at)
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    feed::record(
+        tx,
+        Change::upsert(Entity::Conversation, conv.id, Some(conv.customer_id)),
+    )
+    .await?;
+    Ok(vec![id])
 }
 
 /// Sends a message; resending the same message id is harmless.

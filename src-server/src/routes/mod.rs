@@ -1,6 +1,7 @@
 //! One module per resource, each exposing `router()` with its OpenAPI paths.
 
 pub mod accounts;
+pub mod agent;
 pub mod attachments;
 pub mod callbacks;
 pub mod chat;

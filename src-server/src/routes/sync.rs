@@ -207,7 +207,9 @@ async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<M
         return Ok(serde_json::from_str(&json).map_err(anyhow::Error::from)?);
     }
     let applied = match &m.op {
-        MutationOp::OpenConversation(req) => chat::open(&mut tx, actor, req).await,
+        MutationOp::OpenConversation(req) => {
+            chat::open(&mut tx, actor, req, &chat::Assignment::now(state)).await
+        }
         MutationOp::SendMessage {
             conversation_id,
             message,
@@ -245,6 +247,14 @@ async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<M
             profile::remove_address(&mut tx, actor, *address_id).await
         }
         MutationOp::DeleteAccount => profile::delete_in(&mut tx, actor).await,
+        MutationOp::UpdateConversation {
+            conversation_id,
+            update,
+        } => chat::update_in(&mut tx, actor, *conversation_id, update).await,
+        MutationOp::RecordOutcome {
+            callback_id,
+            outcome,
+        } => callbacks::outcome_in(&mut tx, actor, *callback_id, outcome).await,
     };
     let outcome = match applied {
         Ok(ids) => MutationOutcome::Applied { ids },

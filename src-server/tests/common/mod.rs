@@ -46,6 +46,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Like `start`, with a chance to change the configuration.
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut ServerConfig)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = ServerConfig::for_data_dir(dir.path());
         config.webhook_secret = Some(WEBHOOK_SECRET.into());
@@ -54,6 +59,7 @@ impl TestServer {
         config.hours =
             mostrador_server::hours::BusinessHours::new("UTC", "00:00-23:30", "mon-sun", 30, 1)
                 .unwrap();
+        tweak(&mut config);
         let mut pg = None;
         if backend == Backend::Postgres {
             let admin = std::env::var("MOSTRADOR_TEST_POSTGRES_URL").expect(
