@@ -80,6 +80,8 @@ pub struct Engine {
     events: broadcast::Sender<EngineEvent>,
     outbox_changed: Arc<Notify>,
     typing: Arc<watch::Sender<Option<Uuid>>>,
+    /// Staff: the availability to announce (again after each reconnect).
+    presence: Arc<watch::Sender<Option<mostrador_core::live::Presence>>>,
 }
 
 /// Page size for pulls.
@@ -96,6 +98,7 @@ impl Engine {
             events: broadcast::channel(256).0,
             outbox_changed: Arc::new(Notify::new()),
             typing: Arc::new(watch::channel(None).0),
+            presence: Arc::new(watch::channel(None).0),
         })
     }
 
@@ -130,6 +133,10 @@ impl Engine {
 
     pub(crate) fn outbox_changed(&self) -> &Notify {
         &self.outbox_changed
+    }
+
+    pub(crate) fn presence_tx(&self) -> &watch::Sender<Option<mostrador_core::live::Presence>> {
+        &self.presence
     }
 
     pub(crate) fn typing_tx(&self) -> &watch::Sender<Option<Uuid>> {

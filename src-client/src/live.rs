@@ -84,11 +84,23 @@ impl Engine {
         let _ = self.typing_tx().send(Some(conversation_id));
     }
 
+    /// Staff: announce availability (kept, and announced again after a
+    /// reconnect; the server counts a fresh connection as available).
+    pub fn set_presence(&self, status: mostrador_core::live::Presence) {
+        let _ = self.presence_tx().send(Some(status));
+    }
+
+    /// The availability last chosen on this device.
+    pub fn presence(&self) -> Option<mostrador_core::live::Presence> {
+        *self.presence_tx().borrow()
+    }
+
     /// Runs until `stop` turns true or the session is refused (then it emits
     /// `EngineEvent::SignedOut` and returns).
     pub async fn run(&self, mut stop: watch::Receiver<bool>) {
         let mut attempt: u32 = 0;
         let mut typing = self.typing_tx().subscribe();
+        let mut presence = self.presence_tx().subscribe();
         loop {
             if *stop.borrow() {
                 return;
@@ -114,6 +126,15 @@ impl Engine {
                 }
             };
             attempt = 0;
+            // Say again how available we are (a new connection counts as available).
+            let chosen = *presence.borrow_and_update();
+            if let Some(status) = chosen {
+                let msg = serde_json::to_string(&LiveClientMessage::Presence { status })
+                    .unwrap_or_default();
+                if ws.send(Message::Text(msg.into())).await.is_err() {
+                    continue;
+                }
+            }
             // Back online: whatever waited goes now.
             if let Err(err) = self.retry_now().await {
                 tracing::warn!(error = %err, "could not reschedule the outbox; items wait for their backoff");
@@ -143,6 +164,14 @@ impl Engine {
                         let conv = *typing.borrow_and_update();
                         if let Some(conversation_id) = conv {
                             let msg = serde_json::to_string(&LiveClientMessage::Typing { conversation_id }).unwrap_or_default();
+                            if ws.send(Message::Text(msg.into())).await.is_err() { break; }
+                        }
+                    }
+                    changed = presence.changed() => {
+                        if changed.is_err() { break; }
+                        let chosen = *presence.borrow_and_update();
+                        if let Some(status) = chosen {
+                            let msg = serde_json::to_string(&LiveClientMessage::Presence { status }).unwrap_or_default();
                             if ws.send(Message::Text(msg.into())).await.is_err() { break; }
                         }
                     }

@@ -768,3 +768,86 @@ async fn a_long_pull_reports_progress() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_device_sees_the_inbox_with_waiting_times_and_answers_through_its_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(dir.path(), port).await;
+    let shopper = engine(port, &dir.path().join("shopper.sqlite3")).await;
+    shopper
+        .register(&register("ana@example.com"))
+        .await
+        .unwrap();
+    let conv = shopper.ask(None, "it's late\nOrder MS-1").await.unwrap();
+    shopper.push_pending().await.unwrap();
+
+    server.agent_account().await;
+    let agent = engine(port, &dir.path().join("agent.sqlite3")).await;
+    agent
+        .login(&LoginRequest {
+            email: "agent@shop.test".into(),
+            password: "agent password 1".into(),
+            device_name: None,
+        })
+        .await
+        .unwrap();
+    agent.pull().await.unwrap();
+    let inbox = agent.inbox().await.unwrap();
+    let row = inbox
+        .iter()
+        .find(|r| r.summary.id == conv)
+        .expect("in the inbox");
+    assert_eq!(row.customer_name, "Ana");
+    assert_eq!(row.summary.subject, "it's late");
+    assert!(
+        row.waiting_since.is_some(),
+        "the customer waits for an answer"
+    );
+    assert_eq!(
+        agent.search_messages("ORDER ms-1").await.unwrap(),
+        vec![conv]
+    );
+    assert!(agent.search_messages("100%").await.unwrap().is_empty());
+
+    // A note and a reply, queued then pushed.
+    agent
+        .reply(conv, "check the carrier", true, vec![])
+        .await
+        .unwrap();
+    agent
+        .reply(conv, "Hi Ana, on its way", false, vec![])
+        .await
+        .unwrap();
+    agent
+        .update_conversation(
+            conv,
+            mostrador_core::chat::UpdateConversation {
+                status: Some(mostrador_core::chat::ConversationStatus::Pending),
+                assigned_agent_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    let report = agent.push_pending().await.unwrap();
+    assert_eq!((report.applied, report.rejected), (3, 0));
+    agent.pull().await.unwrap();
+    let row = agent
+        .inbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.summary.id == conv)
+        .unwrap();
+    assert_eq!(row.waiting_since, None, "answered");
+    let glance = agent.customer(row.customer_id).await.unwrap();
+    assert_eq!(glance.name, "Ana");
+    assert_eq!(glance.conversations.len(), 1);
+
+    // The shopper sees the reply, never the note.
+    shopper.pull().await.unwrap();
+    let lines = shopper.thread(conv).await.unwrap();
+    let bodies: Vec<&str> = lines.iter().map(|l| l.body.as_str()).collect();
+    assert_eq!(bodies, ["it's late\nOrder MS-1", "Hi Ana, on its way"]);
+    server.stop().await;
+}

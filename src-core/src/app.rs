@@ -180,3 +180,36 @@ pub struct SavedFile {
     pub path: String,
     pub bytes: u64,
 }
+
+/// A conversation in the agent's inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxRow {
+    pub summary: ConversationSummary,
+    pub customer_id: uuid::Uuid,
+    pub customer_name: String,
+    /// Since when the customer waits for an answer (their last message has
+    /// no staff reply after it).
+    pub waiting_since: Option<Timestamp>,
+    pub order_number: Option<String>,
+}
+
+/// Everything about one customer, beside the thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerView {
+    pub customer_id: uuid::Uuid,
+    pub name: String,
+    pub profile: Option<crate::profile::Profile>,
+    /// Delayed ones first, then newest.
+    pub orders: Vec<Order>,
+    pub conversations: Vec<ConversationSummary>,
+    /// Soonest first.
+    pub callbacks: Vec<Callback>,
+}
+
+/// A callback in the staff queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueRow {
+    pub line: CallbackLine,
+    pub customer_name: String,
+    pub order_number: Option<String>,
+}

@@ -53,12 +53,38 @@ impl Server {
     /// the server's own code path.
     pub async fn agent_reply(&self, conversation: uuid::Uuid, body: &str) {
         use mostrador_core::auth::Role;
+        let user_id = self.agent_account().await;
+        let agent = mostrador_server::auth::Actor {
+            user_id,
+            role: Role::Agent,
+            session_id: uuid::Uuid::nil(),
+            display_name: "Luis".into(),
+        };
+        let message = mostrador_core::chat::SendMessage {
+            id: uuid::Uuid::new_v4(),
+            body: body.into(),
+            kind: mostrador_core::chat::MessageKind::Text,
+            attachment_ids: vec![],
+        };
+        let mut tx = self.state.db.begin_write().await.unwrap();
+        mostrador_server::routes::chat::send(&mut tx, &agent, conversation, &message)
+            .await
+            .unwrap();
+        mostrador_server::feed::commit(&self.state, tx)
+            .await
+            .unwrap();
+    }
+
+    /// The agent `agent@shop.test` (password `agent password 1`), created on
+    /// first use; returns its id.
+    pub async fn agent_account(&self) -> uuid::Uuid {
+        use mostrador_core::auth::Role;
         let existing: Option<String> =
             sqlx::query_scalar("SELECT id FROM users WHERE email = 'agent@shop.test'")
                 .fetch_optional(self.state.db.pool())
                 .await
                 .unwrap();
-        let user_id = match existing {
+        let user_id: uuid::Uuid = match existing {
             Some(id) => id.parse().unwrap(),
             None => {
                 let hash = mostrador_server::auth::hash_password("agent password 1".into())
@@ -79,25 +105,7 @@ impl Server {
                 id
             }
         };
-        let agent = mostrador_server::auth::Actor {
-            user_id,
-            role: Role::Agent,
-            session_id: uuid::Uuid::nil(),
-            display_name: "Luis".into(),
-        };
-        let message = mostrador_core::chat::SendMessage {
-            id: uuid::Uuid::new_v4(),
-            body: body.into(),
-            kind: mostrador_core::chat::MessageKind::Text,
-            attachment_ids: vec![],
-        };
-        let mut tx = self.state.db.begin_write().await.unwrap();
-        mostrador_server::routes::chat::send(&mut tx, &agent, conversation, &message)
-            .await
-            .unwrap();
-        mostrador_server::feed::commit(&self.state, tx)
-            .await
-            .unwrap();
+        user_id
     }
 }
 
