@@ -143,6 +143,27 @@ impl ApiClient {
         read_json(self.authed(req)?.send().await?).await
     }
 
+    /// PUT JSON with the session token.
+    pub async fn put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let req = self.http.put(format!("{}{path}", self.base_url)).json(body);
+        read_json(self.authed(req)?.send().await?).await
+    }
+
+    /// DELETE with the session token (any 2xx is success).
+    pub async fn delete(&self, path: &str) -> Result<(), ClientError> {
+        let req = self.http.delete(format!("{}{path}", self.base_url));
+        let res = self.authed(req)?.send().await?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(read_error(res).await)
+        }
+    }
+
     async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,

@@ -181,13 +181,24 @@ impl Engine {
         self.store().get("order", id).await
     }
 
+    /// The signed-in user's profile: from the cache, or (when the feed has
+    /// not carried it yet) from the server.
     pub async fn profile(&self) -> Result<Option<Profile>, ClientError> {
-        Ok(self
+        let me = self.my_id().await?;
+        let cached = self
             .store()
             .list::<Profile>("profile", None)
             .await?
             .into_iter()
-            .next())
+            .find(|p| p.user_id == me);
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        match self.api().get::<Profile>("/api/v1/me/profile").await {
+            Ok(p) => Ok(Some(p)),
+            Err(ClientError::Network(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
     }
 
     /// Callbacks, soonest slot first, with the requests, cancellations and

@@ -9,13 +9,17 @@
 //! outbox. Only `slots` and `export_data` need the server there and then.
 
 use mostrador_client::ClientError;
+use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics, PutCanned};
 use mostrador_core::app::{
-    CallbackLine, ConversationSummary, HomeView, OutboxCount, PickedFile, SavedFile, SessionInfo,
-    SyncState, ThreadView,
+    CallbackLine, ConversationSummary, CustomerView, HomeView, InboxRow, OutboxCount, PickedFile,
+    QueueRow, SavedFile, SessionInfo, SyncState, ThreadView,
 };
 use mostrador_core::auth::{LoginRequest, Me, RegisterRequest};
+use mostrador_core::callbacks::CallbackOutcome;
 use mostrador_core::callbacks::{RequestCallback, RescheduleCallback, Slot, TimeWindow};
 use mostrador_core::chat::Rating;
+use mostrador_core::chat::UpdateConversation;
+use mostrador_core::live::Presence;
 use mostrador_core::orders::Order;
 use mostrador_core::profile::{Address, Profile, ProfileUpdate};
 use mostrador_core::sync::MutationOp;
@@ -380,6 +384,184 @@ pub async fn export_data(app: AppHandle, state: State<'_, AppState>) -> Res<Save
 #[tauri::command]
 pub async fn delete_account(state: State<'_, AppState>) -> Res<()> {
     enqueue(&state, MutationOp::DeleteAccount).await
+}
+
+// ---- agent mode ----
+
+/// The agent's inbox (every conversation, from the local store).
+#[tauri::command]
+pub async fn inbox(state: State<'_, AppState>) -> Res<Vec<InboxRow>> {
+    state.engine().await.inbox().await.map_err(api)
+}
+
+/// Conversations whose messages contain `query`.
+#[tauri::command]
+pub async fn search(state: State<'_, AppState>, query: String) -> Res<Vec<Uuid>> {
+    state
+        .engine()
+        .await
+        .search_messages(&query)
+        .await
+        .map_err(api)
+}
+
+/// One customer at a glance.
+#[tauri::command]
+pub async fn customer(state: State<'_, AppState>, customer_id: Uuid) -> Res<CustomerView> {
+    state
+        .engine()
+        .await
+        .customer(customer_id)
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn callback_queue(state: State<'_, AppState>) -> Res<Vec<QueueRow>> {
+    state.engine().await.callback_queue().await.map_err(api)
+}
+
+/// A reply (or an internal note) with files; queued in the outbox.
+#[tauri::command]
+pub async fn reply(
+    state: State<'_, AppState>,
+    conversation_id: Uuid,
+    body: String,
+    note: bool,
+    files: Vec<PickedFile>,
+) -> Res<Uuid> {
+    let engine = state.engine().await;
+    let mut ids = Vec::with_capacity(files.len());
+    for f in files {
+        ids.push(
+            engine
+                .attach(conversation_id, &f.name, f.bytes)
+                .await
+                .map_err(api)?,
+        );
+    }
+    engine
+        .reply(conversation_id, &body, note, ids)
+        .await
+        .map_err(api)
+}
+
+/// Claim, assign, set pending or resolved (queued).
+#[tauri::command]
+pub async fn update_conversation(
+    state: State<'_, AppState>,
+    conversation_id: Uuid,
+    update: UpdateConversation,
+) -> Res<()> {
+    state
+        .engine()
+        .await
+        .update_conversation(conversation_id, update)
+        .await
+        .map_err(api)
+}
+
+/// Start, complete or miss a callback (queued).
+#[tauri::command]
+pub async fn record_outcome(
+    state: State<'_, AppState>,
+    callback_id: Uuid,
+    outcome: CallbackOutcome,
+) -> Res<()> {
+    state
+        .engine()
+        .await
+        .record_outcome(callback_id, outcome)
+        .await
+        .map_err(api)
+}
+
+/// Fetches `path` from the server and keeps a copy under `key`; offline,
+/// answers from the copy.
+async fn online_or_cached<T: serde::Serialize + serde::de::DeserializeOwned>(
+    state: &State<'_, AppState>,
+    path: &str,
+    key: &str,
+) -> Res<T> {
+    let engine = state.engine().await;
+    match engine.api().get::<T>(path).await {
+        Ok(v) => {
+            if let Ok(json) = serde_json::to_string(&v) {
+                let _ = engine.store().set_kv(key, &json).await;
+            }
+            Ok(v)
+        }
+        Err(err) => match engine.store().get_kv(key).await.ok().flatten() {
+            Some(json) => serde_json::from_str(&json).map_err(|_| api(err)),
+            None => Err(api(err)),
+        },
+    }
+}
+
+/// Saved replies (cached for offline use).
+#[tauri::command]
+pub async fn canned(state: State<'_, AppState>) -> Res<Vec<CannedResponse>> {
+    online_or_cached(&state, "/api/v1/canned", "canned").await
+}
+
+/// Admins: create (no id) or replace a saved reply.
+#[tauri::command]
+pub async fn put_canned(
+    state: State<'_, AppState>,
+    id: Option<Uuid>,
+    title: String,
+    body: String,
+) -> Res<CannedResponse> {
+    let id = id.unwrap_or_else(Uuid::new_v4);
+    state
+        .engine()
+        .await
+        .api()
+        .put(&format!("/api/v1/canned/{id}"), &PutCanned { title, body })
+        .await
+        .map_err(api)
+}
+
+#[tauri::command]
+pub async fn delete_canned(state: State<'_, AppState>, id: Uuid) -> Res<()> {
+    state
+        .engine()
+        .await
+        .api()
+        .delete(&format!("/api/v1/canned/{id}"))
+        .await
+        .map_err(api)
+}
+
+/// Support metrics, computed by the server now.
+#[tauri::command]
+pub async fn metrics(state: State<'_, AppState>) -> Res<Metrics> {
+    online_or_cached(&state, "/api/v1/metrics", "metrics").await
+}
+
+/// The support team, with who is available.
+#[tauri::command]
+pub async fn agents(state: State<'_, AppState>) -> Res<Vec<AgentInfo>> {
+    online_or_cached(&state, "/api/v1/agents", "agents").await
+}
+
+/// Staff: available or away.
+#[tauri::command]
+pub async fn set_presence(state: State<'_, AppState>, status: Presence) -> Res<()> {
+    state.engine().await.set_presence(status);
+    Ok(())
+}
+
+/// Whether an agent could take a new conversation now (`None` offline).
+#[tauri::command]
+pub async fn availability(state: State<'_, AppState>) -> Res<Option<Availability>> {
+    Ok(state
+        .engine()
+        .await
+        .api()
+        .get("/api/v1/support/availability")
+        .await
+        .ok())
 }
 
 async fn enqueue(state: &State<'_, AppState>, op: MutationOp) -> Res<()> {

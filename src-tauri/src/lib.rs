@@ -88,6 +88,20 @@ pub fn run() {
             commands::delete_address,
             commands::export_data,
             commands::delete_account,
+            commands::inbox,
+            commands::search,
+            commands::customer,
+            commands::callback_queue,
+            commands::reply,
+            commands::update_conversation,
+            commands::record_outcome,
+            commands::canned,
+            commands::put_canned,
+            commands::delete_canned,
+            commands::metrics,
+            commands::agents,
+            commands::set_presence,
+            commands::availability,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|err| {

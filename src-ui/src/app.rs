@@ -29,6 +29,12 @@ pub enum Route {
     },
     Profile,
     Privacy,
+    // Agent mode.
+    Inbox,
+    AgentChat(Uuid),
+    Queue,
+    Metrics,
+    Canned,
 }
 
 /// What every component can reach (`use_context`).
@@ -46,6 +52,8 @@ pub struct Ctx {
     pub typing: RwSignal<Option<(Uuid, String, f64)>>,
     /// A one-line notice at the top (session ended, saved…).
     pub notice: RwSignal<Option<String>>,
+    /// Staff working as agents (a customer never has it).
+    pub agent_mode: RwSignal<bool>,
 }
 
 impl Ctx {
@@ -105,6 +113,7 @@ pub fn App() -> impl IntoView {
         route: RwSignal::new(Route::Home),
         typing: RwSignal::new(None),
         notice: RwSignal::new(None),
+        agent_mode: RwSignal::new(false),
     };
     provide_context(ctx);
     set_language(&ctx, lang);
@@ -118,6 +127,10 @@ pub fn App() -> impl IntoView {
         match ipc::session().await {
             Ok(info) => {
                 if let Some(me) = &info.me {
+                    if me.role.is_staff() {
+                        ctx.agent_mode.set(true);
+                        ctx.route.set(Route::Inbox);
+                    }
                     // The account's language wins over the system's unless
                     // the user picked one on this device.
                     if stored_language().is_none() {
@@ -179,9 +192,29 @@ fn on_event(ctx: Ctx, event: AppEvent) {
     }
 }
 
+/// Where a signed-in user lands.
+pub fn landing(ctx: &Ctx, me: &Me) {
+    let agent = me.role.is_staff();
+    ctx.agent_mode.set(agent);
+    ctx.route
+        .set(if agent { Route::Inbox } else { Route::Home });
+}
+
 #[component]
 fn Frame(me: Me) -> impl IntoView {
     let ctx = ctx();
+    let staff = me.role.is_staff();
+    let agent_nav = [
+        (Route::Inbox, K::NavInbox, "nav-inbox", crate::icons::CHAT),
+        (Route::Queue, K::NavQueue, "nav-queue", crate::icons::PHONE),
+        (
+            Route::Metrics,
+            K::NavMetrics,
+            "nav-metrics",
+            crate::icons::CHART,
+        ),
+        (Route::Canned, K::NavCanned, "nav-canned", crate::icons::BOX),
+    ];
     let nav = [
         (Route::Home, K::NavHome, "nav-home", crate::icons::HOME),
         (Route::Orders, K::NavOrders, "nav-orders", crate::icons::BOX),
@@ -205,24 +238,28 @@ fn Frame(me: Me) -> impl IntoView {
         Route::Chats | Route::Chat(_) | Route::Ask(_) => Route::Chats,
         Route::Callbacks | Route::BookCall { .. } => Route::Callbacks,
         Route::Profile | Route::Privacy => Route::Profile,
+        Route::Inbox | Route::AgentChat(_) => Route::Inbox,
+        Route::Queue => Route::Queue,
+        Route::Metrics => Route::Metrics,
+        Route::Canned => Route::Canned,
     };
-    let links = nav
-        .into_iter()
-        .map(|(route, label, testid, icon)| {
-            view! {
-                <button
-                    type="button"
-                    class="nav-link"
-                    data-testid=testid
-                    aria-current=move || (section(ctx.route.get()) == route).then_some("page")
-                    on:click=move |_| ctx.go(route)
-                >
-                    <crate::icons::Icon path=icon/>
-                    <span>{ctx.t(label)}</span>
-                </button>
-            }
-        })
-        .collect_view();
+    let link = move |(route, label, testid, icon): (Route, K, &'static str, &'static str)| {
+        view! {
+            <button
+                type="button"
+                class="nav-link"
+                data-testid=testid
+                aria-current=move || (section(ctx.route.get()) == route).then_some("page")
+                on:click=move |_| ctx.go(route)
+            >
+                <crate::icons::Icon path=icon/>
+                <span>{ctx.t(label)}</span>
+            </button>
+        }
+    };
+    let agent_links = agent_nav.into_iter().map(link).collect_view();
+    let links = nav.into_iter().map(link).collect_view();
+    let me_for_pages = me.clone();
 
     view! {
         <div class="frame">
@@ -233,11 +270,15 @@ fn Frame(me: Me) -> impl IntoView {
                 </div>
                 <span class="spacer"></span>
                 <SyncIndicator/>
+                {staff.then(|| view! { <AgentSwitch/> })}
                 <LanguagePicker/>
             </header>
             <OfflineBanner/>
             <Notice/>
-            <nav class="nav" aria-label=ctx.t(K::AppName)>{links}</nav>
+            <nav class="nav" aria-label=ctx.t(K::AppName)>
+                <div class="nav-group" class:hidden=move || ctx.agent_mode.get()>{links}</div>
+                <div class="nav-group" class:hidden=move || !ctx.agent_mode.get()>{agent_links}</div>
+            </nav>
             <main class="content" id="content">
                 {move || match ctx.route.get() {
                     Route::Home => view! { <pages::home::HomePage name=me.display_name.clone()/> }.into_any(),
@@ -250,9 +291,44 @@ fn Frame(me: Me) -> impl IntoView {
                     Route::BookCall { order, reschedule } => view! { <pages::callbacks::BookPage order=order reschedule=reschedule/> }.into_any(),
                     Route::Profile => view! { <pages::profile::ProfilePage/> }.into_any(),
                     Route::Privacy => view! { <pages::profile::PrivacyPage/> }.into_any(),
+                    Route::Inbox => view! { <pages::agent::InboxPage me=me_for_pages.clone()/> }.into_any(),
+                    Route::AgentChat(id) => view! { <pages::agent::AgentThreadPage id=id me=me_for_pages.clone()/> }.into_any(),
+                    Route::Queue => view! { <pages::agent::QueuePage/> }.into_any(),
+                    Route::Metrics => view! { <pages::agent::MetricsPage/> }.into_any(),
+                    Route::Canned => view! { <pages::agent::CannedPage me=me_for_pages.clone()/> }.into_any(),
                 }}
             </main>
         </div>
+    }
+}
+
+/// Staff: agent mode on or off, and available or away while on.
+#[component]
+fn AgentSwitch() -> impl IntoView {
+    use mostrador_core::live::Presence;
+    let ctx = ctx();
+    let presence = RwSignal::new(Presence::Available);
+    view! {
+        <Show when=move || ctx.agent_mode.get()>
+            <select class="presence" data-testid="presence" aria-label=ctx.t(K::Available)
+                on:change=move |ev| {
+                    let status = if event_target_value(&ev) == "away" { Presence::Away } else { Presence::Available };
+                    presence.set(status);
+                    spawn_local(async move { let _ = ipc::set_presence(status).await; });
+                }>
+                <option value="available" selected=move || presence.get() == Presence::Available>{ctx.t(K::Available)}</option>
+                <option value="away" selected=move || presence.get() == Presence::Away>{ctx.t(K::Away)}</option>
+            </select>
+        </Show>
+        <button type="button" class="mode-switch" data-testid="agent-mode-toggle"
+            aria-pressed=move || ctx.agent_mode.get().to_string()
+            on:click=move |_| {
+                let on = !ctx.agent_mode.get_untracked();
+                ctx.agent_mode.set(on);
+                ctx.go(if on { Route::Inbox } else { Route::Home });
+            }>
+            {move || if ctx.agent_mode.get() { ctx.t(K::ShopperMode) } else { ctx.t(K::AgentMode) }}
+        </button>
     }
 }
 

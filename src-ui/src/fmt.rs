@@ -67,6 +67,11 @@ pub fn day(lang: Lang, t: Timestamp, tz: Option<&str>) -> String {
     )
 }
 
+/// "23 Nov"
+pub fn short_day(lang: Lang, t: Timestamp, tz: Option<&str>) -> String {
+    format_date(lang, ms(t), &[("day", "numeric"), ("month", "short")], tz)
+}
+
 /// A calendar-day key ("2026-11-23") in the time zone, for grouping.
 pub fn day_key(t: Timestamp, tz: Option<&str>) -> String {
     // en-CA formats dates as YYYY-MM-DD.

@@ -5,12 +5,16 @@
 //! [`ApiError`]. Nothing else in the UI may reach `window.__TAURI__`.
 //! Tauri matches argument names in camelCase, hence `rename_all` below.
 
+use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics};
 use mostrador_core::app::{
-    AppEvent, CallbackLine, ConversationSummary, HomeView, OutboxCount, PickedFile, SavedFile,
-    SessionInfo, SyncState, ThreadView, EVENT,
+    AppEvent, CallbackLine, ConversationSummary, CustomerView, HomeView, InboxRow, OutboxCount,
+    PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadView, EVENT,
 };
 use mostrador_core::auth::Me;
+use mostrador_core::callbacks::CallbackOutcome;
 use mostrador_core::callbacks::{RequestCallback, Slot, TimeWindow};
+use mostrador_core::chat::UpdateConversation;
+use mostrador_core::live::Presence;
 use mostrador_core::orders::Order;
 use mostrador_core::profile::{Address, Profile, ProfileUpdate};
 use mostrador_core::{ApiError, BackendStatus, ErrorCode};
@@ -332,4 +336,136 @@ pub async fn export_data() -> Result<SavedFile, ApiError> {
 
 pub async fn delete_account() -> Result<(), ApiError> {
     call("delete_account", &NoArgs {}).await
+}
+
+// ---- agent mode ----
+
+pub async fn inbox() -> Result<Vec<InboxRow>, ApiError> {
+    call("inbox", &NoArgs {}).await
+}
+
+pub async fn search(query: String) -> Result<Vec<Uuid>, ApiError> {
+    #[derive(Serialize)]
+    struct A {
+        query: String,
+    }
+    call("search", &A { query }).await
+}
+
+pub async fn customer(customer_id: Uuid) -> Result<CustomerView, ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        customer_id: Uuid,
+    }
+    call("customer", &A { customer_id }).await
+}
+
+pub async fn callback_queue() -> Result<Vec<QueueRow>, ApiError> {
+    call("callback_queue", &NoArgs {}).await
+}
+
+pub async fn reply(
+    conversation_id: Uuid,
+    body: String,
+    note: bool,
+    files: Vec<PickedFile>,
+) -> Result<Uuid, ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        conversation_id: Uuid,
+        body: String,
+        note: bool,
+        files: Vec<PickedFile>,
+    }
+    call(
+        "reply",
+        &A {
+            conversation_id,
+            body,
+            note,
+            files,
+        },
+    )
+    .await
+}
+
+pub async fn update_conversation(
+    conversation_id: Uuid,
+    update: UpdateConversation,
+) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        conversation_id: Uuid,
+        update: UpdateConversation,
+    }
+    call(
+        "update_conversation",
+        &A {
+            conversation_id,
+            update,
+        },
+    )
+    .await
+}
+
+pub async fn record_outcome(callback_id: Uuid, outcome: CallbackOutcome) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        callback_id: Uuid,
+        outcome: CallbackOutcome,
+    }
+    call(
+        "record_outcome",
+        &A {
+            callback_id,
+            outcome,
+        },
+    )
+    .await
+}
+
+pub async fn canned() -> Result<Vec<CannedResponse>, ApiError> {
+    call("canned", &NoArgs {}).await
+}
+
+pub async fn put_canned(
+    id: Option<Uuid>,
+    title: String,
+    body: String,
+) -> Result<CannedResponse, ApiError> {
+    #[derive(Serialize)]
+    struct A {
+        id: Option<Uuid>,
+        title: String,
+        body: String,
+    }
+    call("put_canned", &A { id, title, body }).await
+}
+
+pub async fn delete_canned(id: Uuid) -> Result<(), ApiError> {
+    call("delete_canned", &Id { id }).await
+}
+
+pub async fn metrics() -> Result<Metrics, ApiError> {
+    call("metrics", &NoArgs {}).await
+}
+
+pub async fn agents() -> Result<Vec<AgentInfo>, ApiError> {
+    call("agents", &NoArgs {}).await
+}
+
+pub async fn set_presence(status: Presence) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    struct A {
+        status: Presence,
+    }
+    call("set_presence", &A { status }).await
+}
+
+pub async fn availability() -> Result<Option<Availability>, ApiError> {
+    call("availability", &NoArgs {}).await
 }

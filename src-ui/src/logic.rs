@@ -180,3 +180,89 @@ pub fn filter_orders<'a>(
         })
         .collect()
 }
+
+/// The inbox's groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxGroup {
+    Unassigned,
+    Mine,
+    All,
+}
+
+/// What the inbox shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxFilter {
+    pub group: InboxGroup,
+    pub status: Option<mostrador_core::chat::ConversationStatus>,
+    pub has_order: bool,
+    /// Only customers waiting over an hour.
+    pub waiting_long: bool,
+    /// Conversations matching a message search (`None`: no search).
+    pub matches: Option<Vec<uuid::Uuid>>,
+}
+
+/// The rows to show: unassigned and mine leave out resolved ones; the
+/// longest-waiting customer first, then the most recently active.
+pub fn filter_inbox<'a>(
+    rows: &'a [mostrador_core::app::InboxRow],
+    me: uuid::Uuid,
+    f: &InboxFilter,
+    now: Timestamp,
+) -> Vec<&'a mostrador_core::app::InboxRow> {
+    use mostrador_core::chat::ConversationStatus;
+    let hour_ago = now - jiff::SignedDuration::from_hours(1);
+    let mut out: Vec<&mostrador_core::app::InboxRow> = rows
+        .iter()
+        .filter(|r| {
+            let Some(c) = &r.summary.conversation else {
+                return false;
+            };
+            let group = match f.group {
+                InboxGroup::Unassigned => {
+                    c.assigned_agent_id.is_none() && c.status != ConversationStatus::Resolved
+                }
+                InboxGroup::Mine => {
+                    c.assigned_agent_id == Some(me) && c.status != ConversationStatus::Resolved
+                }
+                InboxGroup::All => true,
+            };
+            group
+                && f.status.is_none_or(|s| c.status == s)
+                && (!f.has_order || r.summary.order_id.is_some())
+                && (!f.waiting_long || r.waiting_since.is_some_and(|w| w <= hour_ago))
+                && f.matches.as_ref().is_none_or(|m| m.contains(&r.summary.id))
+        })
+        .collect();
+    out.sort_by(|a, b| match (a.waiting_since, b.waiting_since) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => b.summary.last_at.cmp(&a.summary.last_at),
+    });
+    out
+}
+
+/// "45 s", "12 min", "2 h 05 min", "3 d 4 h".
+pub fn waited(since: Timestamp, now: Timestamp) -> String {
+    let s = (now.as_second() - since.as_second()).max(0);
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86400 => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+        _ => format!("{} d {} h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+/// A callback whose slot has ended while it is still to be done.
+pub fn is_overdue(c: &mostrador_core::callbacks::Callback, now: Timestamp) -> bool {
+    c.status.is_pending() && c.slot_end.is_some_and(|e| e < now)
+}
+
+/// Heights (0–100) of bars for `values`, scaled to the largest.
+pub fn bar_heights(values: &[i64]) -> Vec<u32> {
+    let max = values.iter().copied().max().unwrap_or(0).max(1);
+    values
+        .iter()
+        .map(|v| ((v.max(&0) * 100) / max) as u32)
+        .collect()
+}

@@ -287,3 +287,124 @@ fn orders_filter_by_text_and_status() {
     );
     assert!(logic::filter_orders(&all, "lamp", None).is_empty());
 }
+
+#[wasm_bindgen_test]
+fn the_inbox_puts_the_longest_waiting_first_and_filters_by_group() {
+    use mostrador_core::app::{ConversationSummary, InboxRow};
+    use mostrador_core::chat::{Conversation, ConversationStatus};
+    let me = Uuid::from_u128(1);
+    let row =
+        |n: u128, assigned: Option<Uuid>, status, waiting: Option<&str>, order: bool| InboxRow {
+            summary: ConversationSummary {
+                id: Uuid::from_u128(100 + n),
+                subject: format!("c{n}"),
+                order_id: order.then(|| Uuid::from_u128(7)),
+                conversation: Some(Conversation {
+                    id: Uuid::from_u128(100 + n),
+                    customer_id: Uuid::from_u128(50),
+                    order_id: None,
+                    subject: format!("c{n}"),
+                    status,
+                    assigned_agent_id: assigned,
+                    rating: None,
+                    created_at: ts("2026-11-23T08:00:00Z"),
+                    updated_at: ts("2026-11-23T08:00:00Z"),
+                    last_message_at: None,
+                }),
+                unread: 0,
+                last_body: None,
+                last_at: Some(ts(&format!("2026-11-23T09:0{n}:00Z"))),
+                delivery: Delivery::Sent,
+            },
+            customer_id: Uuid::from_u128(50),
+            customer_name: "Ana".into(),
+            waiting_since: waiting.map(ts),
+            order_number: None,
+        };
+    let rows = vec![
+        row(
+            1,
+            None,
+            ConversationStatus::Open,
+            Some("2026-11-23T11:30:00Z"),
+            false,
+        ),
+        row(
+            2,
+            None,
+            ConversationStatus::Open,
+            Some("2026-11-23T09:00:00Z"),
+            true,
+        ),
+        row(3, Some(me), ConversationStatus::Open, None, false),
+        row(4, None, ConversationStatus::Resolved, None, false),
+        row(
+            5,
+            Some(Uuid::from_u128(2)),
+            ConversationStatus::Pending,
+            None,
+            true,
+        ),
+    ];
+    let now = ts("2026-11-23T12:00:00Z");
+    let f = |group| logic::InboxFilter {
+        group,
+        status: None,
+        has_order: false,
+        waiting_long: false,
+        matches: None,
+    };
+    let subjects = |v: Vec<&InboxRow>| {
+        v.iter()
+            .map(|r| r.summary.subject.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        subjects(logic::filter_inbox(
+            &rows,
+            me,
+            &f(logic::InboxGroup::Unassigned),
+            now
+        )),
+        ["c2", "c1"],
+        "longest waiting first; resolved ones left out"
+    );
+    assert_eq!(
+        subjects(logic::filter_inbox(
+            &rows,
+            me,
+            &f(logic::InboxGroup::Mine),
+            now
+        )),
+        ["c3"]
+    );
+    assert_eq!(
+        logic::filter_inbox(&rows, me, &f(logic::InboxGroup::All), now).len(),
+        5
+    );
+    let long = logic::InboxFilter {
+        waiting_long: true,
+        ..f(logic::InboxGroup::All)
+    };
+    assert_eq!(subjects(logic::filter_inbox(&rows, me, &long, now)), ["c2"]);
+    let ordered = logic::InboxFilter {
+        has_order: true,
+        ..f(logic::InboxGroup::All)
+    };
+    assert_eq!(
+        subjects(logic::filter_inbox(&rows, me, &ordered, now)),
+        ["c2", "c5"]
+    );
+    let found = logic::InboxFilter {
+        matches: Some(vec![Uuid::from_u128(104)]),
+        ..f(logic::InboxGroup::All)
+    };
+    assert_eq!(
+        subjects(logic::filter_inbox(&rows, me, &found, now)),
+        ["c4"]
+    );
+    assert_eq!(logic::waited(ts("2026-11-23T09:55:00Z"), now), "2 h 05 min");
+    assert_eq!(logic::waited(ts("2026-11-23T11:59:30Z"), now), "30 s");
+    assert_eq!(logic::bar_heights(&[0, 5, 10]), vec![0, 50, 100]);
+    assert_eq!(logic::bar_heights(&[0, 0]), vec![0, 0]);
+}

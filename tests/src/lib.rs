@@ -355,7 +355,7 @@ impl AppSession {
                 return Ok(n);
             }
             if Instant::now() >= deadline {
-                let shot = self.screenshot("failure").await.ok();
+                let shot = self.screenshot(&failure_name()).await.ok();
                 let source = self.client.source().await.unwrap_or_default();
                 let body: String = source
                     .split_once("<body")
@@ -406,7 +406,7 @@ impl AppSession {
                 }
             }
             if Instant::now() >= deadline {
-                let shot = self.screenshot("failure").await.ok();
+                let shot = self.screenshot(&failure_name()).await.ok();
                 let source = self.client.source().await.unwrap_or_default();
                 let head: String = source.chars().take(2000).collect();
                 bail!(
@@ -465,6 +465,14 @@ impl Drop for AppSession {
     fn drop(&mut self) {
         self.kill_driver();
     }
+}
+
+/// A fresh name for a failure screenshot (several may fail in one run).
+fn failure_name() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("failure-{ms}")
 }
 
 async fn wait_until_ready(url: &str, timeout: Duration) -> anyhow::Result<()> {

@@ -12,6 +12,10 @@ const DELAYED_ORDER: &str = "MS-10001";
 /// time out.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// One of my messages the server has (sent, delivered or read: the other
+/// side may read it before we look).
+const STORED_MINE: &str =
+    "[data-testid=message][data-mine=true]:not([data-state=pending]):not([data-state=failed])";
 const WAIT: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,8 +111,7 @@ async fn shopper_tracks_an_order_chats_with_an_agent_and_books_a_call() -> anyho
         t.contains(DELAYED_ORDER)
     })
     .await?;
-    app.wait_for("[data-testid=message][data-mine=true][data-state=sent]")
-        .await?;
+    app.wait_for(STORED_MINE).await?;
 
     // An agent answers through the API; the reply shows up live.
     let agent = server.login(DEMO_AGENT).await?;

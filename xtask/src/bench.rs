@@ -13,7 +13,8 @@ pub fn run(what: &[String]) -> anyhow::Result<()> {
         Some("server") => server(&what[1..]),
         Some("client") => client(),
         Some("app") => app(),
-        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S] | cargo xtask bench client | cargo xtask bench app"),
+        Some("agent") => agent(),
+        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S] | cargo xtask bench client | cargo xtask bench app | cargo xtask bench agent"),
     }
 }
 
@@ -114,35 +115,57 @@ fn client() -> anyhow::Result<()> {
     record("client", &section)
 }
 
-fn app() -> anyhow::Result<()> {
-    crate::setup::all()?;
-    crate::tasks::build_ui()?;
-    crate::tasks::bundle()?;
-    crate::util::run(cargo().args([
-        "test",
-        "--workspace",
-        "--exclude",
-        "mostrador-ui",
-        "--no-run",
-    ]))?;
+/// Runs a `mostrador-e2e` example (built by `cargo test --no-run`) under
+/// Xvfb with a throwaway keyring; returns its table rows.
+fn display_example(name: &str) -> anyhow::Result<Vec<String>> {
     let target = crate::util::target_dir();
     let keyring = target.join("bench-keyring");
     let _ = std::fs::remove_dir_all(&keyring);
     std::fs::create_dir_all(&keyring)?;
-    let mut cmd = crate::tasks::under_display(&keyring, target.join("debug/examples/app_bench"));
+    let mut cmd = crate::tasks::under_display(&keyring, target.join("debug/examples").join(name));
     cmd.stdout(Stdio::piped());
     eprintln!("xtask: $ {}", crate::util::display(&cmd));
     let out = cmd.spawn()?.wait_with_output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     print!("{text}");
     if !out.status.success() {
-        bail!("the app benchmark failed");
+        bail!("the {name} benchmark failed");
     }
-    let mut rows: Vec<String> = text
+    Ok(text
         .lines()
         .filter(|l| l.starts_with("| "))
         .map(str::to_owned)
-        .collect();
+        .collect())
+}
+
+fn build_for_display() -> anyhow::Result<()> {
+    crate::setup::all()?;
+    crate::tasks::build_ui()?;
+    crate::util::run(cargo().args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "mostrador-ui",
+        "--no-run",
+    ]))
+}
+
+fn agent() -> anyhow::Result<()> {
+    build_for_display()?;
+    let rows = display_example("agent_bench")?;
+    let section = format!(
+        "<!-- bench:agent -->\n## Agent mode (`cargo xtask bench agent`)\n\nMachine: {}. Two debug-build apps (agent and shopper) in WebKitGTK under Xvfb, driven through tauri-driver, and the server, all on this machine. Inbox open time is measured inside the page (`performance.now()` from the click to the first row in the DOM); reply latency from the agent's Send click to the text appearing in the shopper's thread (`Date.now()` in both pages, one clock).\n\n| what | figure |\n|---|---|\n{}\n<!-- /bench:agent -->",
+        machine(),
+        rows.join("\n")
+    );
+    record("agent", &section)
+}
+
+fn app() -> anyhow::Result<()> {
+    crate::tasks::bundle()?;
+    build_for_display()?;
+    let target = crate::util::target_dir();
+    let mut rows = display_example("app_bench")?;
     let wasm = root().join("src-ui/dist/mostrador_ui_bg.wasm");
     let raw = std::fs::metadata(&wasm)?.len();
     let gz = Command::new("gzip")

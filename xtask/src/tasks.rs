@@ -51,14 +51,18 @@ pub fn build_ui() -> anyhow::Result<()> {
         std::fs::copy(ui.join(file), staging.join(file))?;
     }
     util::copy_dir(&root().join("assets"), &staging.join("assets"))?;
-    sync_dir(&staging, &ui.join("dist"))?;
+    if sync_dir(&staging, &ui.join("dist"))? {
+        forget_embedded_assets()?;
+    }
     let size = std::fs::metadata(ui.join("dist/mostrador_ui_bg.wasm"))?.len();
     eprintln!("xtask: UI built into src-ui/dist (wasm {} KB)", size / 1024);
     Ok(())
 }
 
 /// Makes `to` hold exactly the files of `from`, touching only changed ones.
-fn sync_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+/// Makes `to` equal to `from`; returns whether anything changed.
+fn sync_dir(from: &Path, to: &Path) -> anyhow::Result<bool> {
+    let mut changed = false;
     std::fs::create_dir_all(to)?;
     let mut keep = std::collections::HashSet::new();
     for entry in std::fs::read_dir(from)? {
@@ -67,12 +71,13 @@ fn sync_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         let dest = to.join(&name);
         keep.insert(name);
         if entry.file_type()?.is_dir() {
-            sync_dir(&entry.path(), &dest)?;
+            changed |= sync_dir(&entry.path(), &dest)?;
             continue;
         }
         let bytes = std::fs::read(entry.path())?;
         if std::fs::read(&dest).ok().as_deref() != Some(&bytes[..]) {
             std::fs::write(&dest, bytes)?;
+            changed = true;
         }
     }
     for entry in std::fs::read_dir(to)? {
@@ -83,6 +88,33 @@ fn sync_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
                 std::fs::remove_dir_all(p)?;
             } else {
                 std::fs::remove_file(p)?;
+            }
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// Tauri's codegen keeps each embedded asset compressed in the app's
+/// `OUT_DIR`, named by content hash, and reuses a file that exists even if
+/// an interrupted build left it half-written: the app then cannot load its
+/// wasm. After the UI changed, drop those caches (recompressing takes
+/// seconds).
+fn forget_embedded_assets() -> anyhow::Result<()> {
+    for profile in ["debug", "release"] {
+        let build = target_dir().join(profile).join("build");
+        let Ok(entries) = std::fs::read_dir(&build) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with("mostrador-app-")
+            {
+                let cache = e.path().join("out/tauri-codegen-assets");
+                if cache.exists() {
+                    std::fs::remove_dir_all(&cache)?;
+                }
             }
         }
     }

@@ -86,6 +86,15 @@ pub fn CallbacksPage() -> impl IntoView {
     }
 }
 
+/// Where booking returns to: the agent's queue, or the shopper's calls.
+fn back_to(ctx: &crate::app::Ctx) -> Route {
+    if ctx.agent_mode.get_untracked() {
+        Route::Queue
+    } else {
+        Route::Callbacks
+    }
+}
+
 #[component]
 pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView {
     let ctx = ctx();
@@ -125,7 +134,7 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
             busy.set(true);
             spawn_local(async move {
                 match ipc::reschedule_callback(id, window).await {
-                    Ok(()) => ctx.go(Route::Callbacks),
+                    Ok(()) => ctx.go(back_to(&ctx)),
                     Err(e) => error.set(Some(ctx.error(&e))),
                 }
                 busy.set(false);
@@ -163,7 +172,7 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
         };
         spawn_local(async move {
             match ipc::request_callback(request).await {
-                Ok(_) => ctx.go(Route::Callbacks),
+                Ok(_) => ctx.go(back_to(&ctx)),
                 Err(e) => error.set(Some(ctx.error(&e))),
             }
             busy.set(false);
@@ -208,7 +217,7 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
 
     view! {
         <div class="page">
-            <button type="button" class="link back" data-testid="back" on:click=move |_| ctx.go(Route::Callbacks)>
+            <button type="button" class="link back" data-testid="back" on:click=move |_| ctx.go(back_to(&ctx))>
                 "← " {ctx.t(K::Back)}
             </button>
             <form class="card book" on:submit=submit data-testid="book-form">

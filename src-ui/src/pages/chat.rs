@@ -133,6 +133,15 @@ pub fn ThreadPage(id: Uuid) -> impl IntoView {
         ctx.rev.track();
         ipc::thread(id)
     });
+    let rating_state = Memo::new(move |_| match data.get() {
+        Some(Ok(Some(t))) => t.summary.conversation.as_ref().map_or((false, None), |c| {
+            (
+                c.status == ConversationStatus::Resolved,
+                c.rating.as_ref().map(|r| r.score),
+            )
+        }),
+        _ => (false, None),
+    });
     // Reading the thread marks the other side's messages read.
     Effect::new(move |_| {
         if let Some(Ok(Some(t))) = data.get() {
@@ -154,6 +163,11 @@ pub fn ThreadPage(id: Uuid) -> impl IntoView {
                 Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
                 Some(Ok(Some(t))) => view! { <Thread thread=t/> }.into_any(),
             }}
+            // Outside the thread's redraws, so a live change never resets it.
+            {move || {
+                let (resolved, existing) = rating_state.get();
+                resolved.then(|| view! { <Rate id=id existing=existing/> })
+            }}
             <Composer id=id/>
         </div>
     }
@@ -164,12 +178,12 @@ fn Thread(thread: ThreadView) -> impl IntoView {
     let ctx = ctx();
     let id = thread.summary.id;
     let status = thread.summary.conversation.as_ref().map(|c| c.status);
-    let rating = thread
-        .summary
-        .conversation
-        .as_ref()
-        .and_then(|c| c.rating.clone());
     let order_id = thread.summary.order_id;
+    // Nobody has taken it yet: say whether anyone can, and offer a call.
+    let unattended =
+        thread.summary.conversation.as_ref().is_some_and(|c| {
+            c.assigned_agent_id.is_none() && c.status != ConversationStatus::Resolved
+        });
     let lines = thread
         .lines
         .into_iter()
@@ -192,9 +206,31 @@ fn Thread(thread: ThreadView) -> impl IntoView {
                 <button type="button" class="link" on:click=move |_| ctx.go(Route::Order(o))>{ctx.t(K::NavOrders)}</button>
             })}
         </div>
+        {unattended.then(|| view! { <NoAgentBanner order=order_id/> })}
         <ol class="thread" data-testid="thread" aria-live="polite">{lines}</ol>
         {typing}
-        {(status == Some(ConversationStatus::Resolved)).then(|| view! { <Rate id=id existing=rating.map(|r| r.score)/> })}
+    }
+}
+
+#[component]
+fn NoAgentBanner(order: Option<Uuid>) -> impl IntoView {
+    let ctx = ctx();
+    let availability = LocalResource::new(move || {
+        ctx.rev.track();
+        ipc::availability()
+    });
+    view! {
+        {move || {
+            let none = matches!(availability.get(), Some(Ok(Some(a))) if a.agents_available == 0);
+            none.then(|| view! {
+                <div class="card no-agent" role="status" data-testid="no-agent-banner">
+                    <strong>{ctx.t(K::NoAgentTitle)}</strong>
+                    <p class="muted">{ctx.t(K::NoAgentBody)}</p>
+                    <button type="button" class="primary" data-testid="no-agent-book"
+                        on:click=move |_| ctx.go(Route::BookCall { order, reschedule: None })>{ctx.t(K::BookCall)}</button>
+                </div>
+            })
+        }}
     }
 }
 

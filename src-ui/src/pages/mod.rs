@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod agent;
 pub mod callbacks;
 pub mod chat;
 pub mod home;

@@ -15,10 +15,8 @@ use crate::logic::PhoneCheck;
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let ctx = ctx();
-    let data = LocalResource::new(move || {
-        ctx.rev.track();
-        ipc::profile()
-    });
+    // Loaded once: live changes must not wipe what the user is typing.
+    let data = LocalResource::new(ipc::profile);
     view! {
         <div class="page">
             <div class="page-head">
@@ -30,7 +28,7 @@ pub fn ProfilePage() -> impl IntoView {
             {move || match data.get() {
                 None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
-                Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
+                Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::OnlineOnly)}</p> }.into_any(),
                 Some(Ok(Some(p))) => view! { <ProfileForms profile=p/> }.into_any(),
             }}
             <SignOutButton/>
@@ -75,30 +73,38 @@ fn ProfileForms(profile: Profile) -> impl IntoView {
     let toggle = move |f: fn(&mut ContactPreferences) -> &mut bool| {
         move |_| contact.update(|c| *f(c) = !*f(c))
     };
-    let addresses = profile
-        .addresses
-        .into_iter()
-        .map(|a| {
-            let id = a.id;
-            let kind = match a.kind {
-                AddressKind::Shipping => ctx.t(K::Shipping),
-                AddressKind::Billing => ctx.t(K::Billing),
-            };
-            let p = a.postal;
-            view! {
-                <div class="row static" data-testid="address">
-                    <div class="row-main">
-                        <strong>{kind}</strong>
-                        <span class="muted">{format!("{}, {} {}, {}", p.line1, p.postal_code, p.city, p.country)}</span>
-                    </div>
-                    <button type="button" class="danger" data-testid="address-remove"
-                        on:click=move |_| spawn_local(async move { let _ = ipc::delete_address(id).await; })>
-                        {ctx.t(K::Remove)}
-                    </button>
+    let live = LocalResource::new(move || {
+        ctx.rev.track();
+        ipc::profile()
+    });
+    let address_row = move |a: Address| {
+        let id = a.id;
+        let kind = match a.kind {
+            AddressKind::Shipping => ctx.t(K::Shipping),
+            AddressKind::Billing => ctx.t(K::Billing),
+        };
+        let p = a.postal;
+        view! {
+            <div class="row static" data-testid="address">
+                <div class="row-main">
+                    <strong>{kind}</strong>
+                    <span class="muted">{format!("{}, {} {}, {}", p.line1, p.postal_code, p.city, p.country)}</span>
                 </div>
-            }
-        })
-        .collect_view();
+                <button type="button" class="danger" data-testid="address-remove"
+                    on:click=move |_| spawn_local(async move { let _ = ipc::delete_address(id).await; })>
+                    {ctx.t(K::Remove)}
+                </button>
+            </div>
+        }
+    };
+    let first_addresses = profile.addresses.clone();
+    let addresses = move || {
+        let list = match live.get() {
+            Some(Ok(Some(p))) => p.addresses,
+            _ => first_addresses.clone(),
+        };
+        list.into_iter().map(address_row).collect_view()
+    };
     view! {
         <div class="cards two">
             <form class="card" on:submit=save data-testid="profile-form">

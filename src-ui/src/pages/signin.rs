@@ -41,6 +41,7 @@ pub fn SignInPage() -> impl IntoView {
             match result {
                 Ok(me) => {
                     ctx.notice.set(None);
+                    crate::app::landing(&ctx, &me);
                     ctx.session.set(Some(Some(me)));
                 }
                 Err(err) => error.set(Some(ctx.error(&err))),

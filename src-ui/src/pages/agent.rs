@@ -1,0 +1,769 @@
+//! Agent mode: the inbox, a conversation with the customer at a glance
+//! beside it, the callback queue, live metrics and saved replies.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use mostrador_core::agent::{expand_canned, CannedContext, Metrics};
+use mostrador_core::app::{CustomerView, InboxRow, ThreadLine, ThreadView};
+use mostrador_core::auth::{Me, Role};
+use mostrador_core::callbacks::{CallbackOutcome, CallbackStatus};
+use mostrador_core::chat::{ConversationStatus, MessageKind, UpdateConversation};
+use uuid::Uuid;
+
+use super::orders::StatusPill;
+use crate::app::{ctx, Route};
+use crate::i18n::{self, fill, K};
+use crate::logic::{self, InboxFilter, InboxGroup};
+use crate::{fmt, ipc};
+
+fn status_option(s: ConversationStatus) -> impl IntoView {
+    let ctx = ctx();
+    view! { <option value=s.as_str()>{ctx.t(i18n::conversation_status(s))}</option> }
+}
+
+#[component]
+pub fn InboxPage(me: Me) -> impl IntoView {
+    let ctx = ctx();
+    let rows = LocalResource::new(move || {
+        ctx.rev.track();
+        ipc::inbox()
+    });
+    let group = RwSignal::new(InboxGroup::Unassigned);
+    let status = RwSignal::new(None::<ConversationStatus>);
+    let has_order = RwSignal::new(false);
+    let waiting_long = RwSignal::new(false);
+    let query = RwSignal::new(String::new());
+    let matches = LocalResource::new(move || {
+        let q = query.get();
+        ctx.rev.track();
+        async move {
+            if q.trim().is_empty() {
+                None
+            } else {
+                ipc::search(q).await.ok()
+            }
+        }
+    });
+    // Tick every 30 s so waiting times stay true.
+    let now = RwSignal::new(fmt::now());
+    if let Ok(h) = set_interval_with_handle(
+        move || now.set(fmt::now()),
+        std::time::Duration::from_secs(30),
+    ) {
+        on_cleanup(move || h.clear());
+    }
+    let tab = move |g: InboxGroup, k: K, testid: &'static str| {
+        view! {
+            <button type="button" role="tab" class="tab" data-testid=testid
+                aria-selected=move || (group.get() == g).to_string()
+                on:click=move |_| group.set(g)>{ctx.t(k)}</button>
+        }
+    };
+    let me_id = me.id;
+    // Rows drawn at once; "show more" adds a page.
+    let shown_max = RwSignal::new(PAGE);
+    view! {
+        <div class="page inbox">
+            <div class="page-head"><h1>{ctx.t(K::NavInbox)}</h1></div>
+            <div class="tabs" role="tablist">
+                {tab(InboxGroup::Unassigned, K::Unassigned, "inbox-tab-unassigned")}
+                {tab(InboxGroup::Mine, K::Mine, "inbox-tab-mine")}
+                {tab(InboxGroup::All, K::All, "inbox-tab-all")}
+            </div>
+            <div class="filters inbox-filters">
+                <input type="search" data-testid="inbox-search" placeholder=ctx.t(K::SearchMessages)
+                    aria-label=ctx.t(K::SearchMessages)
+                    on:input=move |ev| query.set(event_target_value(&ev))/>
+                <select data-testid="inbox-status" aria-label=ctx.t(K::AnyStatus)
+                    on:change=move |ev| status.set(ConversationStatus::parse(&event_target_value(&ev)))>
+                    <option value="">{ctx.t(K::AnyStatus)}</option>
+                    {status_option(ConversationStatus::Open)}
+                    {status_option(ConversationStatus::Pending)}
+                    {status_option(ConversationStatus::Resolved)}
+                </select>
+                <label class="check"><input type="checkbox" data-testid="inbox-has-order"
+                    on:change=move |_| has_order.update(|v| *v = !*v)/>{ctx.t(K::HasOrder)}</label>
+                <label class="check"><input type="checkbox" data-testid="inbox-waiting-long"
+                    on:change=move |_| waiting_long.update(|v| *v = !*v)/>{ctx.t(K::WaitingLonger)}</label>
+            </div>
+            {move || match rows.get() {
+                None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
+                Some(Ok(all)) => {
+                    let filter = InboxFilter {
+                        group: group.get(),
+                        status: status.get(),
+                        has_order: has_order.get(),
+                        waiting_long: waiting_long.get(),
+                        matches: matches.get().flatten(),
+                    };
+                    let matching = logic::filter_inbox(&all, me_id, &filter, now.get());
+                    let total = matching.len();
+                    let shown: Vec<InboxRow> = matching
+                        .into_iter()
+                        .take(shown_max.get())
+                        .cloned()
+                        .collect();
+                    let more = total > shown.len();
+                    if shown.is_empty() {
+                        view! { <p class="muted" data-testid="inbox-empty">{ctx.t(K::InboxEmpty)}</p> }.into_any()
+                    } else {
+                        view! {
+                            <div class="card rows" data-testid="inbox-list" data-total=total.to_string()>
+                                {shown.into_iter().map(|r| view! { <InboxLine row=r now=now.get_untracked()/> }).collect_view()}
+                            </div>
+                            {more.then(|| view! {
+                                <button type="button" class="wide" data-testid="inbox-more"
+                                    on:click=move |_| shown_max.update(|n| *n += PAGE)>
+                                    {fill(ctx.t(K::ShowMore), &[("n", &fmt::number(ctx.lang(), (total - shown_max.get_untracked()) as i64))])}
+                                </button>
+                            })}
+                        }.into_any()
+                    }
+                }
+            }}
+        </div>
+    }
+}
+
+/// Inbox rows drawn per page.
+const PAGE: usize = 100;
+
+#[component]
+fn InboxLine(row: InboxRow, now: jiff::Timestamp) -> impl IntoView {
+    let ctx = ctx();
+    let id = row.summary.id;
+    let status = row.summary.conversation.as_ref().map(|c| c.status);
+    let waiting = row
+        .waiting_since
+        .map(|w| fill(ctx.t(K::WaitingFor), &[("time", &logic::waited(w, now))]));
+    let is_waiting = waiting.is_some().to_string();
+    view! {
+        <button type="button" class="row" data-testid="inbox-row" data-waiting=is_waiting
+            on:click=move |_| ctx.go(Route::AgentChat(id))>
+            <div class="row-main">
+                <strong class="ellipsis">{row.customer_name.clone()} " · " {row.summary.subject.clone()}</strong>
+                <span class="muted ellipsis">{row.summary.last_body.clone().unwrap_or_default()}</span>
+            </div>
+            <div class="row-side">
+                {waiting.map(|w| view! { <span class="pill warn" data-testid="inbox-waiting">{w}</span> })}
+                {row.order_number.clone().map(|n| view! { <small class="muted">{n}</small> })}
+                {status.map(|s| view! { <small class="muted">{ctx.t(i18n::conversation_status(s))}</small> })}
+            </div>
+        </button>
+    }
+}
+
+#[component]
+pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
+    let ctx = ctx();
+    let data = LocalResource::new(move || {
+        ctx.rev.track();
+        ipc::thread(id)
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(Some(t))) = data.get() {
+            if t.summary.unread > 0 {
+                spawn_local(async move {
+                    let _ = ipc::mark_read(id).await;
+                });
+            }
+        }
+    });
+    let customer_id = Memo::new(move |_| match data.get() {
+        Some(Ok(Some(t))) => t.summary.conversation.map(|c| c.customer_id),
+        _ => None,
+    });
+    let glance = LocalResource::new(move || {
+        let customer = customer_id.get();
+        ctx.rev.track();
+        async move {
+            match customer {
+                Some(c) => Some(ipc::customer(c).await),
+                None => None,
+            }
+        }
+    });
+    let typing = move || {
+        ctx.typing
+            .get()
+            .filter(|(c, _, _)| *c == id)
+            .map(|(_, name, _)| view! { <p class="typing" data-testid="typing-indicator">{fill(ctx.t(K::Typing), &[("name", &name)])}</p> })
+    };
+    let me_id = me.id;
+    view! {
+        <div class="agent-layout">
+            <section class="agent-main">
+                <button type="button" class="link back" data-testid="back" on:click=move |_| ctx.go(Route::Inbox)>
+                    "← " {ctx.t(K::NavInbox)}
+                </button>
+                {move || match data.get() {
+                    None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
+                    Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
+                    Some(Ok(Some(t))) => view! { <AgentThread thread=t me=me_id/> }.into_any(),
+                }}
+                {typing}
+                // Outside the thread's redraws: live changes never reset a draft.
+                <AgentComposer id=id glance=glance agent_name=me.display_name.clone()/>
+            </section>
+            <aside class="customer-panel card" data-testid="customer-panel" aria-label=ctx.t(K::Customer)>
+                {move || match glance.get().flatten() {
+                    None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="error">{ctx.error(&e)}</p> }.into_any(),
+                    Some(Ok(g)) => view! { <CustomerPanel glance=g current=id/> }.into_any(),
+                }}
+            </aside>
+        </div>
+    }
+}
+
+#[component]
+fn AgentThread(thread: ThreadView, me: Uuid) -> impl IntoView {
+    let ctx = ctx();
+    let Some(conv) = thread.summary.conversation.clone() else {
+        return view! { <p class="muted">{ctx.t(K::StatePending)}</p> }.into_any();
+    };
+    let id = conv.id;
+    let agents = LocalResource::new(ipc::agents);
+    let update = move |u: UpdateConversation| {
+        spawn_local(async move {
+            let _ = ipc::update_conversation(id, u).await;
+        });
+    };
+    let status = conv.status;
+    let mine = conv.assigned_agent_id == Some(me);
+    let lines = thread
+        .lines
+        .into_iter()
+        .map(|l| view! { <AgentLine line=l/> })
+        .collect_view();
+    view! {
+        <div class="thread-head">
+            <h1 class="subject" data-testid="thread-subject">{thread.summary.subject.clone()}</h1>
+            <span class="pill" data-testid="thread-status" data-status=status.as_str()>{ctx.t(i18n::conversation_status(status))}</span>
+        </div>
+        <div class="actions conv-actions">
+            {(!mine).then(|| view! {
+                <button type="button" data-testid="claim" on:click=move |_| update(UpdateConversation {
+                    status: None, assigned_agent_id: Some(Some(me)) })>{ctx.t(K::Claim)}</button>
+            })}
+            <select data-testid="assign" aria-label=ctx.t(K::AssignTo)
+                on:change=move |ev| {
+                    if let Ok(agent) = event_target_value(&ev).parse::<Uuid>() {
+                        update(UpdateConversation { status: None, assigned_agent_id: Some(Some(agent)) });
+                    }
+                }>
+                <option value="">{ctx.t(K::AssignTo)}</option>
+                {move || agents.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|a| {
+                    let label = format!("{} · {}", a.name, if a.available { ctx.t(K::Available) } else { ctx.t(K::Away) });
+                    view! { <option value=a.id.to_string()>{label}</option> }
+                }).collect_view()}
+            </select>
+            {(status != ConversationStatus::Pending && status != ConversationStatus::Resolved).then(|| view! {
+                <button type="button" data-testid="set-pending" on:click=move |_| update(UpdateConversation {
+                    status: Some(ConversationStatus::Pending), assigned_agent_id: None })>{ctx.t(K::SetPending)}</button>
+            })}
+            {if status == ConversationStatus::Resolved {
+                view! { <button type="button" data-testid="reopen" on:click=move |_| update(UpdateConversation {
+                    status: Some(ConversationStatus::Open), assigned_agent_id: None })>{ctx.t(K::Reopen)}</button> }.into_any()
+            } else {
+                view! { <button type="button" class="primary" data-testid="resolve" on:click=move |_| update(UpdateConversation {
+                    status: Some(ConversationStatus::Resolved), assigned_agent_id: None })>{ctx.t(K::Resolve)}</button> }.into_any()
+            }}
+        </div>
+        <ol class="thread" data-testid="thread" aria-live="polite">{lines}</ol>
+    }
+    .into_any()
+}
+
+#[component]
+fn AgentLine(line: ThreadLine) -> impl IntoView {
+    let ctx = ctx();
+    let lang = ctx.lang();
+    let note = line.kind == MessageKind::Note;
+    let label = logic::delivery_label(&line.delivery, lang);
+    let class = match (note, line.mine) {
+        (true, _) => "msg note",
+        (false, true) => "msg mine",
+        (false, false) => "msg theirs",
+    };
+    let who = if line.mine {
+        ctx.t(K::You).to_owned()
+    } else {
+        line.author_name.clone().unwrap_or_default()
+    };
+    view! {
+        <li class=class data-testid="message" data-kind=if note { "note" } else { "text" }
+            data-mine=line.mine.to_string() data-state=label.state>
+            <div class="bubble">
+                <small class="who">
+                    {who}
+                    {note.then(|| view! { <span class="note-tag">{ctx.t(K::NoteLabel)}</span> })}
+                </small>
+                <p class="body" data-testid="message-body">{line.body.clone()}</p>
+                <small class="meta">
+                    {fmt::time(lang, line.created_at, None)}
+                    {line.mine.then(|| view! { <span class="delivery" data-testid="message-state">{label.text.clone()}</span> })}
+                </small>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn AgentComposer(
+    id: Uuid,
+    glance: LocalResource<Option<Result<CustomerView, mostrador_core::ApiError>>>,
+    agent_name: String,
+) -> impl IntoView {
+    let ctx = ctx();
+    let body = RwSignal::new(String::new());
+    let note = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let canned = LocalResource::new(ipc::canned);
+    let last_typing = StoredValue::new(0.0f64);
+    let send = move || {
+        let text = body.get_untracked();
+        if text.trim().is_empty() {
+            return;
+        }
+        let is_note = note.get_untracked();
+        spawn_local(async move {
+            match ipc::reply(id, text, is_note, Vec::new()).await {
+                Ok(_) => {
+                    body.set(String::new());
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(ctx.error(&e))),
+            }
+        });
+    };
+    let agent_name = StoredValue::new(agent_name);
+    let insert = move |canned_id: String| {
+        let Some(c) = canned
+            .get_untracked()
+            .and_then(Result::ok)
+            .and_then(|l| l.into_iter().find(|c| c.id.to_string() == canned_id))
+        else {
+            return;
+        };
+        let g = glance.get_untracked().flatten().and_then(Result::ok);
+        let conv_order = g.as_ref().and_then(|g| {
+            g.conversations
+                .iter()
+                .find(|s| s.id == id)
+                .and_then(|s| s.order_id)
+                .and_then(|o| g.orders.iter().find(|x| x.id == o))
+                .map(|o| o.number.clone())
+        });
+        let filled = expand_canned(
+            &c.body,
+            &CannedContext {
+                first_name: g
+                    .as_ref()
+                    .and_then(|g| g.name.split_whitespace().next().map(str::to_owned)),
+                order_number: conv_order,
+                agent_name: Some(agent_name.get_value()),
+            },
+        );
+        body.update(|b| {
+            if !b.is_empty() && !b.ends_with(' ') {
+                b.push(' ');
+            }
+            b.push_str(&filled);
+        });
+    };
+    view! {
+        <form class="composer" class:noting=move || note.get() on:submit=move |ev| { ev.prevent_default(); send(); }>
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
+            <div class="composer-tools">
+                <label class="check"><input type="checkbox" data-testid="note-toggle"
+                    prop:checked=move || note.get() on:change=move |_| note.update(|n| *n = !*n)/>{ctx.t(K::NoteToggle)}</label>
+                <select data-testid="canned-picker" aria-label=ctx.t(K::InsertCanned)
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        insert(v);
+                        if let Some(t) = ev.target() {
+                            use wasm_bindgen::JsCast;
+                            if let Ok(s) = t.dyn_into::<web_sys::HtmlSelectElement>() { s.set_value(""); }
+                        }
+                    }>
+                    <option value="">{ctx.t(K::InsertCanned)}</option>
+                    {move || canned.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|c| {
+                        view! { <option value=c.id.to_string()>{c.title}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="composer-row">
+                <textarea rows="2" data-testid="composer-input"
+                    placeholder=move || if note.get() { ctx.t(K::NotePlaceholder) } else { ctx.t(K::MessagePlaceholder) }
+                    aria-label=ctx.t(K::MessagePlaceholder)
+                    prop:value=move || body.get()
+                    on:input=move |ev| {
+                        body.set(event_target_value(&ev));
+                        let now = js_sys::Date::now();
+                        if !note.get_untracked() && now - last_typing.get_value() > 2000.0 {
+                            last_typing.set_value(now);
+                            spawn_local(async move { let _ = ipc::typing(id).await; });
+                        }
+                    }
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" && !ev.shift_key() {
+                            ev.prevent_default();
+                            send();
+                        }
+                    }></textarea>
+                <button type="submit" class="primary" data-testid="composer-send">{ctx.t(K::Send)}</button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn CustomerPanel(glance: CustomerView, current: Uuid) -> impl IntoView {
+    let ctx = ctx();
+    let lang = ctx.lang();
+    let now = fmt::now();
+    let contact = glance.profile.as_ref().map(|p| {
+        let prefs: Vec<&str> = [
+            (p.contact.email, K::ByEmail),
+            (p.contact.sms, K::BySms),
+            (p.contact.push, K::ByPush),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, k)| ctx.t(k))
+        .collect();
+        view! {
+            <p class="muted">{p.email.clone()}</p>
+            {p.phone.clone().map(|ph| view! { <p class="muted">{ph}</p> })}
+            <p class="muted">{ctx.t(K::Contact)} ": " {prefs.join(", ")}</p>
+        }
+    });
+    let orders = glance
+        .orders
+        .iter()
+        .map(|o| {
+            let late = logic::is_late(o, now);
+            let oid = o.id;
+            let last = logic::timeline(o).into_iter().next();
+            view! {
+                <button type="button" class="row" data-testid="panel-order" data-number=o.number.clone()
+                    on:click=move |_| ctx.go(Route::Order(oid))>
+                    <div class="row-main">
+                        <strong>{o.number.clone()}</strong>
+                        {last.map(|e| view! { <small class="muted">{fmt::date_time(lang, e.at, None)} {e.place.map(|p| format!(" · {p}"))}</small> })}
+                    </div>
+                    <StatusPill status=o.status late=late/>
+                </button>
+            }
+        })
+        .collect_view();
+    let conversations = glance
+        .conversations
+        .iter()
+        .filter(|c| c.id != current)
+        .map(|c| {
+            let cid = c.id;
+            let status = c.conversation.as_ref().map(|x| x.status);
+            let rating = c.conversation.as_ref().and_then(|x| x.rating.clone());
+            view! {
+                <button type="button" class="row" data-testid="panel-conversation"
+                    on:click=move |_| ctx.go(Route::AgentChat(cid))>
+                    <div class="row-main"><span class="ellipsis">{c.subject.clone()}</span></div>
+                    <div class="row-side">
+                        {status.map(|s| view! { <small class="muted">{ctx.t(i18n::conversation_status(s))}</small> })}
+                        {rating.map(|r| view! { <small class="muted">{fill(ctx.t(K::Rated), &[("n", &r.score.to_string())])}</small> })}
+                    </div>
+                </button>
+            }
+        })
+        .collect_view();
+    let callbacks = glance
+        .callbacks
+        .iter()
+        .map(|c| {
+            view! {
+                <div class="row static" data-testid="panel-callback" data-status=c.status.as_str()>
+                    <span>{ctx.t(i18n::channel(c.channel))} " · " {c.slot_start.map(|s| fmt::date_time(lang, s, None)).unwrap_or_default()}</span>
+                    <small class="muted">{ctx.t(i18n::callback_status(c.status))}</small>
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 data-testid="panel-name">{glance.name.clone()}</h2>
+        {contact}
+        <h3>{ctx.t(K::NavOrders)}</h3>
+        <div class="rows">{orders}</div>
+        <h3>{ctx.t(K::PreviousChats)}</h3>
+        <div class="rows">{conversations}</div>
+        <h3>{ctx.t(K::CallbacksLabel)}</h3>
+        <div class="rows">{callbacks}</div>
+    }
+}
+
+#[component]
+pub fn QueuePage() -> impl IntoView {
+    let ctx = ctx();
+    let data = LocalResource::new(move || {
+        ctx.rev.track();
+        ipc::callback_queue()
+    });
+    view! {
+        <div class="page">
+            <div class="page-head"><h1>{ctx.t(K::QueueTitle)}</h1></div>
+            {move || match data.get() {
+                None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
+                Some(Ok(rows)) if rows.is_empty() => view! { <p class="muted">{ctx.t(K::QueueEmpty)}</p> }.into_any(),
+                Some(Ok(rows)) => {
+                    let lang = ctx.lang();
+                    let now = fmt::now();
+                    view! {
+                        <div class="card rows" data-testid="queue">
+                            {rows.into_iter().filter(|r| r.line.callback.status != CallbackStatus::Cancelled).map(|r| {
+                                let c = r.line.callback.clone();
+                                let id = c.id;
+                                let overdue = logic::is_overdue(&c, now);
+                                let note = RwSignal::new(String::new());
+                                let outcome = move |status: CallbackStatus| {
+                                    let n = note.get_untracked();
+                                    spawn_local(async move {
+                                        let _ = ipc::record_outcome(id, CallbackOutcome {
+                                            status,
+                                            note: Some(n).filter(|n| !n.trim().is_empty()),
+                                        }).await;
+                                    });
+                                };
+                                let theirs = c.slot_start.map(|s| fill(ctx.t(K::CustomerTime), &[("time", &fmt::time(lang, s, Some(&c.time_zone)))]));
+                                let channel = match (&c.phone, c.channel) {
+                                    (Some(p), mostrador_core::callbacks::CallbackChannel::Voice) => format!("{} · {p}", ctx.t(K::Voice)),
+                                    _ => ctx.t(i18n::channel(c.channel)).to_owned(),
+                                };
+                                let pending = c.status.is_pending() || c.status == CallbackStatus::InProgress;
+                                view! {
+                                    <div class="row static queue-row" class:overdue=overdue data-testid="queue-row"
+                                        data-status=c.status.as_str() data-overdue=overdue.to_string()>
+                                        <div class="row-main">
+                                            <strong>{c.slot_start.map(|s| fmt::date_time(lang, s, None)).unwrap_or_default()}
+                                                {overdue.then(|| view! { <span class="pill warn">{ctx.t(K::Overdue)}</span> })}</strong>
+                                            <span>{r.customer_name.clone()} " · " {channel}</span>
+                                            <span class="muted">{c.topic.clone()} {r.order_number.clone().map(|n| format!(" · {n}"))}</span>
+                                            {theirs.map(|t| view! { <small class="muted">{t}</small> })}
+                                        </div>
+                                        <div class="row-side">
+                                            <span class="pill" data-testid="queue-status">{ctx.t(i18n::callback_status(c.status))}</span>
+                                            {pending.then(|| view! {
+                                                <input type="text" class="outcome-note" data-testid="outcome-note" placeholder=ctx.t(K::OutcomeNote)
+                                                    aria-label=ctx.t(K::OutcomeNote) on:input=move |ev| note.set(event_target_value(&ev))/>
+                                                <div class="actions">
+                                                    {(c.status == CallbackStatus::Scheduled).then(|| view! {
+                                                        <button type="button" data-testid="call-start" on:click=move |_| outcome(CallbackStatus::InProgress)>{ctx.t(K::StartCall)}</button>
+                                                    })}
+                                                    {(c.status == CallbackStatus::Scheduled).then(|| view! {
+                                                        <button type="button" data-testid="call-reschedule"
+                                                            on:click=move |_| ctx.go(Route::BookCall { order: None, reschedule: Some(id) })>{ctx.t(K::Reschedule)}</button>
+                                                    })}
+                                                    <button type="button" class="primary" data-testid="call-complete" on:click=move |_| outcome(CallbackStatus::Completed)>{ctx.t(K::Complete)}</button>
+                                                    <button type="button" class="danger" data-testid="call-missed" on:click=move |_| outcome(CallbackStatus::Missed)>{ctx.t(K::MarkMissed)}</button>
+                                                </div>
+                                            })}
+                                        </div>
+                                    </div>
+                                }
+                            }).collect_view()}
+                        </div>
+                    }.into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+fn minutes(ms: Option<i64>, lang: crate::i18n::Lang) -> String {
+    match ms {
+        Some(ms) => logic::waited(
+            jiff::Timestamp::UNIX_EPOCH,
+            jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        ),
+        None => K::NoData.text(lang).to_owned(),
+    }
+}
+
+/// A small bar chart: one bar per value, labelled below.
+#[component]
+fn Bars(
+    values: Vec<i64>,
+    labels: Vec<String>,
+    testid: &'static str,
+    title: String,
+) -> impl IntoView {
+    let heights = logic::bar_heights(&values);
+    let n = values.len().max(1) as u32;
+    let w = 280u32;
+    let bw = w / n;
+    let bars = heights
+        .into_iter()
+        .zip(values)
+        .zip(labels)
+        .enumerate()
+        .map(|(i, ((h, v), label))| {
+            let x = i as u32 * bw + 4;
+            let y = 110 - h;
+            view! {
+                <g>
+                    <rect x=x y=y width=bw - 8 height=h rx="3" class="bar"></rect>
+                    <text x=x + (bw - 8) / 2 y=y.saturating_sub(4).max(10) text-anchor="middle" class="bar-value">{v.to_string()}</text>
+                    <text x=x + (bw - 8) / 2 y="126" text-anchor="middle" class="bar-label">{label}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <svg class="chart" data-testid=testid viewBox="0 0 280 130" role="img" aria-label=title>
+            <line x1="0" y1="110" x2="280" y2="110" class="axis"></line>
+            {bars}
+        </svg>
+    }
+}
+
+#[component]
+pub fn MetricsPage() -> impl IntoView {
+    let ctx = ctx();
+    let data = LocalResource::new(move || {
+        ctx.rev.track();
+        ipc::metrics()
+    });
+    view! {
+        <div class="page">
+            <div class="page-head"><h1>{ctx.t(K::MetricsTitle)}</h1></div>
+            {move || match data.get() {
+                None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
+                Some(Err(_)) => view! { <p class="muted">{ctx.t(K::OnlineOnly)}</p> }.into_any(),
+                Some(Ok(m)) => view! { <MetricsView m=m/> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn MetricsView(m: Metrics) -> impl IntoView {
+    let ctx = ctx();
+    let lang = ctx.lang();
+    let stat = |k: K, v: String, testid: &'static str| {
+        view! { <div class="stat"><span class="muted">{ctx.t(k)}</span><strong data-testid=testid>{v}</strong></div> }
+    };
+    let days: Vec<String> = (0..7)
+        .map(|i| {
+            let t = fmt::now() - jiff::SignedDuration::from_hours(24 * (6 - i));
+            fmt::short_day(lang, t, None)
+        })
+        .collect();
+    let avg = m.satisfaction_avg.map_or_else(
+        || K::NoData.text(lang).to_owned(),
+        |a| format!("{a:.1} / 5"),
+    );
+    view! {
+        <div class="stats">
+            {stat(K::OpenCount, fmt::number(lang, m.open), "metric-open")}
+            {stat(K::WaitingCount, fmt::number(lang, m.waiting), "metric-waiting")}
+            {stat(K::UnassignedCount, fmt::number(lang, m.unassigned), "metric-unassigned")}
+            {stat(K::Satisfaction, avg, "metric-satisfaction")}
+        </div>
+        <div class="cards">
+            <section class="card">
+                <h2>{ctx.t(K::FirstResponse)}</h2>
+                <p>{ctx.t(K::Today)} ": " <strong data-testid="metric-first-response-today">{minutes(m.today.first_response_ms, lang)}</strong></p>
+                <p>{ctx.t(K::Last7Days)} ": " <strong>{minutes(m.last_7_days.first_response_ms, lang)}</strong></p>
+                <h2>{ctx.t(K::Resolution)}</h2>
+                <p>{ctx.t(K::Today)} ": " <strong data-testid="metric-resolution-today">{minutes(m.today.resolution_ms, lang)}</strong></p>
+                <p>{ctx.t(K::Last7Days)} ": " <strong>{minutes(m.last_7_days.resolution_ms, lang)}</strong></p>
+            </section>
+            <section class="card">
+                <h2>{ctx.t(K::Satisfaction)}</h2>
+                <Bars values=m.satisfaction.to_vec() labels=(1..=5).map(|n| format!("{n}★")).collect()
+                    testid="satisfaction-chart" title=ctx.t(K::Satisfaction).to_owned()/>
+            </section>
+            <section class="card">
+                <h2>{ctx.t(K::OpenedPerDay)}</h2>
+                <Bars values=m.opened_per_day.clone() labels=days testid="opened-chart" title=ctx.t(K::OpenedPerDay).to_owned()/>
+            </section>
+            <section class="card">
+                <h2>{ctx.t(K::CallsDoneMissed)}</h2>
+                <Bars values=vec![m.callbacks_completed, m.callbacks_missed]
+                    labels=vec![ctx.t(K::Complete).to_owned(), ctx.t(K::MarkMissed).to_owned()]
+                    testid="callbacks-chart" title=ctx.t(K::CallsDoneMissed).to_owned()/>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+pub fn CannedPage(me: Me) -> impl IntoView {
+    let ctx = ctx();
+    let data = LocalResource::new(move || {
+        ctx.rev.track();
+        ipc::canned()
+    });
+    let admin = me.role == Role::Admin;
+    let title = RwSignal::new(String::new());
+    let body = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (t, b) = (title.get_untracked(), body.get_untracked());
+        spawn_local(async move {
+            match ipc::put_canned(None, t, b).await {
+                Ok(_) => {
+                    title.set(String::new());
+                    body.set(String::new());
+                    error.set(None);
+                    ctx.rev.update(|r| *r += 1);
+                }
+                Err(e) => error.set(Some(ctx.error(&e))),
+            }
+        });
+    };
+    view! {
+        <div class="page">
+            <div class="page-head"><h1>{ctx.t(K::CannedTitle)}</h1></div>
+            <p class="hint">{ctx.t(K::CannedHint)}</p>
+            {move || match data.get() {
+                None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error">{ctx.error(&e)}</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <div class="card rows" data-testid="canned-list">
+                        {list.into_iter().map(|c| {
+                            let id = c.id;
+                            view! {
+                                <div class="row static" data-testid="canned-row">
+                                    <div class="row-main"><strong>{c.title}</strong><span class="muted">{c.body}</span></div>
+                                    {admin.then(|| view! {
+                                        <button type="button" class="danger" data-testid="canned-delete" on:click=move |_| spawn_local(async move {
+                                            if ipc::delete_canned(id).await.is_ok() { ctx.rev.update(|r| *r += 1); }
+                                        })>{ctx.t(K::Remove)}</button>
+                                    })}
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                }.into_any(),
+            }}
+            {admin.then(|| view! {
+                <form class="card" on:submit=add>
+                    <h2>{ctx.t(K::AddCanned)}</h2>
+                    <label class="field"><span>{ctx.t(K::Title)}</span>
+                        <input type="text" data-testid="canned-title" prop:value=move || title.get()
+                            on:input=move |ev| title.set(event_target_value(&ev))/></label>
+                    <label class="field"><span>{ctx.t(K::Text)}</span>
+                        <textarea rows="3" data-testid="canned-body" prop:value=move || body.get()
+                            on:input=move |ev| body.set(event_target_value(&ev))></textarea></label>
+                    {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    <button type="submit" class="primary" data-testid="canned-add">{ctx.t(K::AddCanned)}</button>
+                </form>
+            })}
+        </div>
+    }
+}
