@@ -6,9 +6,14 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use mostrador_core::app::{CustomerView, InboxRow, QueueRow};
+use mostrador_core::app::{
+    filter_inbox, ConversationSummary, CustomerView, Delivery, InboxFilter, InboxPage, InboxRow,
+    QueueRow,
+};
 use mostrador_core::callbacks::{Callback, CallbackOutcome, CallbackStatus};
-use mostrador_core::chat::{MessageKind, SendMessage, UpdateConversation};
+use mostrador_core::chat::{
+    Conversation, ConversationStatus, Message, MessageKind, SendMessage, UpdateConversation,
+};
 use mostrador_core::orders::{Order, TrackingStatus};
 use mostrador_core::profile::Profile;
 use mostrador_core::sync::MutationOp;
@@ -27,9 +32,9 @@ impl Engine {
     async fn customer_names(&self) -> Result<HashMap<Uuid, String>, ClientError> {
         let mut names = HashMap::new();
         let rows = sqlx::query(
-            "SELECT json_extract(json, '$.author_id') AS id, json_extract(json, '$.author_name') AS name
-             FROM entities WHERE kind = 'message' AND json_extract(json, '$.author_role') = 'customer'
-             GROUP BY json_extract(json, '$.author_id')",
+            "SELECT json_extract(e.json, '$.customer_id') AS id, a.customer_name AS name
+             FROM conversation_activity a JOIN entities e ON e.kind = 'conversation' AND e.id = a.conversation_id
+             WHERE a.customer_name IS NOT NULL",
         )
         .fetch_all(self.store().pool())
         .await
@@ -49,62 +54,128 @@ impl Engine {
         Ok(names)
     }
 
-    /// Every conversation with its customer, waiting time and order.
-    pub async fn inbox(&self) -> Result<Vec<InboxRow>, ClientError> {
-        let names = self.customer_names().await?;
-        // Per conversation: the customer's last message and staff's last reply.
-        let rows = sqlx::query(
-            "SELECT parent_id,
-                MAX(CASE WHEN json_extract(json, '$.author_role') = 'customer' THEN sort_key END) AS customer_at,
-                MAX(CASE WHEN json_extract(json, '$.author_role') <> 'customer'
-                          AND json_extract(json, '$.kind') = 'text' THEN sort_key END) AS staff_at
-             FROM entities WHERE kind = 'message' GROUP BY parent_id",
+    /// A conversation as a list line, with its last text message.
+    async fn summary_of(&self, c: Conversation) -> Result<ConversationSummary, ClientError> {
+        let last: Option<String> = sqlx::query_scalar(
+            "SELECT json FROM entities WHERE kind = 'message' AND parent_id = ?
+             AND json_extract(json, '$.kind') = 'text' ORDER BY sort_key DESC LIMIT 1",
+        )
+        .bind(c.id.to_string())
+        .fetch_optional(self.store().pool())
+        .await
+        .map_err(db_err)?;
+        let last = last.and_then(|j| serde_json::from_str::<Message>(&j).ok());
+        Ok(ConversationSummary {
+            id: c.id,
+            subject: c.subject.clone(),
+            order_id: c.order_id,
+            unread: 0,
+            last_body: last.as_ref().map(|m| m.body.clone()),
+            last_at: last
+                .map(|m| m.created_at)
+                .or(c.last_message_at)
+                .or(Some(c.updated_at)),
+            delivery: Delivery::Sent,
+            conversation: Some(c),
+        })
+    }
+
+    /// One page of the inbox: every conversation (with its customer,
+    /// waiting time and order) filtered and sorted by `filter`, then `limit`
+    /// rows. Only the rows shown get their last message and order number
+    /// loaded, so it stays fast with thousands of conversations.
+    pub async fn inbox(
+        &self,
+        filter: &InboxFilter,
+        search: Option<&str>,
+        limit: usize,
+    ) -> Result<InboxPage, ClientError> {
+        let me = self.me().await?.map(|m| m.id).unwrap_or_default();
+        let mut activity: HashMap<String, (Option<i64>, Option<i64>, Option<String>)> =
+            HashMap::new();
+        for r in sqlx::query(
+            "SELECT conversation_id, customer_at, staff_at, customer_name FROM conversation_activity",
         )
         .fetch_all(self.store().pool())
         .await
-        .map_err(db_err)?;
-        let mut waiting: HashMap<String, Option<i64>> = HashMap::new();
-        for r in rows {
-            let parent: String = r.try_get("parent_id").map_err(db_err)?;
-            let customer_at: Option<i64> = r.try_get("customer_at").map_err(db_err)?;
-            let staff_at: Option<i64> = r.try_get("staff_at").map_err(db_err)?;
-            let since = match (customer_at, staff_at) {
-                (Some(c), Some(s)) if c > s => Some(c),
-                (Some(c), None) => Some(c),
-                _ => None,
-            };
-            waiting.insert(parent, since);
+        .map_err(db_err)?
+        {
+            activity.insert(
+                r.try_get("conversation_id").map_err(db_err)?,
+                (
+                    r.try_get("customer_at").map_err(db_err)?,
+                    r.try_get("staff_at").map_err(db_err)?,
+                    r.try_get("customer_name").map_err(db_err)?,
+                ),
+            );
         }
-        let numbers: HashMap<Uuid, String> = self
-            .store()
-            .list::<Order>("order", None)
-            .await?
+        let conversations: Vec<Conversation> = self.store().list("conversation", None).await?;
+        let rows: Vec<InboxRow> = conversations
             .into_iter()
-            .map(|o| (o.id, o.number))
+            .map(|c| {
+                let (customer_at, staff_at, name) =
+                    activity.get(&c.id.to_string()).cloned().unwrap_or_default();
+                let waiting = match (customer_at, staff_at) {
+                    (Some(a), Some(b)) if a > b => Some(a),
+                    (Some(a), None) => Some(a),
+                    _ => None,
+                }
+                .filter(|_| c.status != ConversationStatus::Resolved)
+                .and_then(|ms| Timestamp::from_millisecond(ms).ok());
+                InboxRow {
+                    summary: ConversationSummary {
+                        id: c.id,
+                        subject: c.subject.clone(),
+                        order_id: c.order_id,
+                        unread: 0,
+                        last_body: None,
+                        last_at: c.last_message_at.or(Some(c.updated_at)),
+                        delivery: Delivery::Sent,
+                        conversation: Some(c.clone()),
+                    },
+                    customer_id: c.customer_id,
+                    customer_name: name.unwrap_or_default(),
+                    waiting_since: waiting,
+                    order_number: None,
+                }
+            })
             .collect();
-        let mut out = Vec::new();
-        for summary in self.conversation_summaries().await? {
-            let Some(conv) = &summary.conversation else {
-                continue;
-            };
-            let customer_id = conv.customer_id;
-            out.push(InboxRow {
-                customer_name: names
-                    .get(&customer_id)
-                    .cloned()
-                    .unwrap_or_else(|| customer_id.to_string()[..8].to_owned()),
-                waiting_since: waiting
-                    .get(&summary.id.to_string())
-                    .copied()
-                    .flatten()
-                    .and_then(|ms| Timestamp::from_millisecond(ms).ok())
-                    .filter(|_| conv.status != mostrador_core::chat::ConversationStatus::Resolved),
-                order_number: summary.order_id.and_then(|o| numbers.get(&o).cloned()),
-                customer_id,
-                summary,
-            });
+        let mut filter = filter.clone();
+        if let Some(q) = search.filter(|q| !q.trim().is_empty()) {
+            filter.matches = Some(self.search_messages(q).await?);
         }
-        Ok(out)
+        let matching = filter_inbox(&rows, me, &filter, Timestamp::now());
+        let total = matching.len();
+        let mut page: Vec<InboxRow> = matching.into_iter().take(limit).cloned().collect();
+        let profiles: HashMap<Uuid, String> = if page.iter().any(|r| r.customer_name.is_empty()) {
+            self.store()
+                .list::<Profile>("profile", None)
+                .await?
+                .into_iter()
+                .map(|p| (p.user_id, p.display_name))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        for row in &mut page {
+            if row.customer_name.is_empty() {
+                row.customer_name = profiles
+                    .get(&row.customer_id)
+                    .cloned()
+                    .unwrap_or_else(|| row.customer_id.to_string()[..8].to_owned());
+            }
+            if let Some(c) = row.summary.conversation.clone() {
+                row.summary = self.summary_of(c).await?;
+            }
+            if let Some(order) = row.summary.order_id {
+                row.order_number = self
+                    .store()
+                    .get::<Order>("order", order)
+                    .await?
+                    .map(|o| o.number);
+            }
+        }
+        Ok(InboxPage { rows: page, total })
     }
 
     /// Conversations whose messages contain `query` (case-insensitive).
@@ -150,16 +221,17 @@ impl Engine {
                 std::cmp::Reverse(o.placed_at),
             )
         });
-        let conversations = self
-            .conversation_summaries()
+        let mut conversations = Vec::new();
+        for c in self
+            .store()
+            .list::<Conversation>("conversation", None)
             .await?
             .into_iter()
-            .filter(|s| {
-                s.conversation
-                    .as_ref()
-                    .is_some_and(|c| c.customer_id == customer_id)
-            })
-            .collect();
+            .rev()
+            .filter(|c| c.customer_id == customer_id)
+        {
+            conversations.push(self.summary_of(c).await?);
+        }
         let callbacks: Vec<Callback> = self
             .store()
             .list::<Callback>("callback", None)

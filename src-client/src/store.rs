@@ -166,6 +166,27 @@ impl Store {
         }
         let mut progress = Vec::new();
         for item in &page.items {
+            if let SyncItem::Message(m) = item {
+                if m.kind == mostrador_core::chat::MessageKind::Text {
+                    let at = m.created_at.as_millisecond();
+                    let customer = m.author_role == mostrador_core::auth::Role::Customer;
+                    sqlx::query(
+                        "INSERT INTO conversation_activity (conversation_id, customer_at, staff_at, customer_name)
+                         VALUES (?1, CASE WHEN ?2 THEN ?3 END, CASE WHEN ?2 THEN NULL ELSE ?3 END, CASE WHEN ?2 THEN ?4 END)
+                         ON CONFLICT (conversation_id) DO UPDATE SET
+                           customer_at = CASE WHEN ?2 THEN MAX(COALESCE(customer_at, 0), ?3) ELSE customer_at END,
+                           staff_at = CASE WHEN ?2 THEN staff_at ELSE MAX(COALESCE(staff_at, 0), ?3) END,
+                           customer_name = CASE WHEN ?2 THEN ?4 ELSE customer_name END",
+                    )
+                    .bind(m.conversation_id.to_string())
+                    .bind(customer)
+                    .bind(at)
+                    .bind(&m.author_name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+            }
             if let SyncItem::Order(new) = item {
                 let old: Option<String> =
                     sqlx::query_scalar("SELECT json FROM entities WHERE kind = 'order' AND id = ?")
@@ -244,6 +265,10 @@ impl Store {
     /// full resync). The outbox is kept: unsent writes are never dropped.
     pub async fn reset_cache(&self) -> Result<(), ClientError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("DELETE FROM conversation_activity")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         sqlx::query("DELETE FROM entities")
             .execute(&mut *tx)
             .await
@@ -265,6 +290,7 @@ impl Store {
             "outbox",
             "pending_uploads",
             "attachment_cache",
+            "conversation_activity",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)

@@ -1,6 +1,8 @@
 //! What the screens show, read from the local store and the outbox: the
 //! shell returns these to the UI as they are. Everything here works offline.
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 use mostrador_core::app::{
     CallbackLine, ConversationSummary, Delivery, HomeView, ThreadLine, ThreadView,
@@ -71,28 +73,38 @@ impl Engine {
     /// Conversations, most recently active first, with unread counts and
     /// the last message; those still in the outbox included.
     pub async fn conversation_summaries(&self) -> Result<Vec<ConversationSummary>, ClientError> {
+        self.summaries(None).await
+    }
+
+    /// Summaries of every conversation, or of `only` one.
+    async fn summaries(&self, only: Option<Uuid>) -> Result<Vec<ConversationSummary>, ClientError> {
         let me = self.my_id().await?.to_string();
-        let unread: Vec<(String, i64)> = sqlx::query(
+        let only_key = only.map(|o| o.to_string());
+        let unread: HashMap<String, i64> = sqlx::query(
             "SELECT parent_id, COUNT(*) AS n FROM entities
-             WHERE kind = 'message' AND json_extract(json, '$.author_id') != ?
+             WHERE kind = 'message' AND (?2 IS NULL OR parent_id = ?2)
+               AND json_extract(json, '$.author_id') != ?1
                AND json_extract(json, '$.state') != 'read'
                AND json_extract(json, '$.kind') = 'text'
              GROUP BY parent_id",
         )
         .bind(&me)
+        .bind(&only_key)
         .fetch_all(self.store().pool())
         .await
         .map_err(db_err)?
         .iter()
         .map(|r| (r.get::<String, _>("parent_id"), r.get::<i64, _>("n")))
         .collect();
-        let last: Vec<(String, String)> = sqlx::query(
+        let last: HashMap<String, String> = sqlx::query(
             "SELECT m.parent_id, m.json FROM entities m
-             WHERE m.kind = 'message' AND json_extract(m.json, '$.kind') = 'text' AND m.sort_key = (
+             WHERE m.kind = 'message' AND (?1 IS NULL OR m.parent_id = ?1)
+               AND json_extract(m.json, '$.kind') = 'text' AND m.sort_key = (
                 SELECT MAX(sort_key) FROM entities x
                 WHERE x.kind = 'message' AND x.parent_id = m.parent_id
                   AND json_extract(x.json, '$.kind') = 'text')",
         )
+        .bind(&only_key)
         .fetch_all(self.store().pool())
         .await
         .map_err(db_err)?
@@ -103,20 +115,16 @@ impl Engine {
             .conversations()
             .await?
             .into_iter()
+            .filter(|line| only.is_none_or(|o| o == line.id))
             .map(|line| {
                 let key = line.id.to_string();
-                let last_msg: Option<Message> = last
-                    .iter()
-                    .find(|(p, _)| *p == key)
-                    .and_then(|(_, j)| serde_json::from_str(j).ok());
+                let last_msg: Option<Message> =
+                    last.get(&key).and_then(|j| serde_json::from_str(j).ok());
                 ConversationSummary {
                     id: line.id,
                     subject: line.subject,
                     order_id: line.order_id,
-                    unread: unread
-                        .iter()
-                        .find(|(p, _)| *p == key)
-                        .map_or(0, |(_, n)| *n),
+                    unread: unread.get(&key).copied().unwrap_or(0),
                     last_body: last_msg.as_ref().map(|m| m.body.clone()),
                     last_at: last_msg
                         .as_ref()
@@ -145,10 +153,10 @@ impl Engine {
     ) -> Result<Option<ThreadView>, ClientError> {
         let me = self.my_id().await?;
         let Some(summary) = self
-            .conversation_summaries()
+            .summaries(Some(conversation_id))
             .await?
             .into_iter()
-            .find(|s| s.id == conversation_id)
+            .next()
         else {
             return Ok(None);
         };

@@ -793,7 +793,14 @@ async fn an_agent_device_sees_the_inbox_with_waiting_times_and_answers_through_i
         .await
         .unwrap();
     agent.pull().await.unwrap();
-    let inbox = agent.inbox().await.unwrap();
+    let all = mostrador_core::app::InboxFilter {
+        group: mostrador_core::app::InboxGroup::All,
+        status: None,
+        has_order: false,
+        waiting_long: false,
+        matches: None,
+    };
+    let inbox = agent.inbox(&all, None, 100).await.unwrap().rows;
     let row = inbox
         .iter()
         .find(|r| r.summary.id == conv)
@@ -832,10 +839,10 @@ async fn an_agent_device_sees_the_inbox_with_waiting_times_and_answers_through_i
     let report = agent.push_pending().await.unwrap();
     assert_eq!((report.applied, report.rejected), (3, 0));
     agent.pull().await.unwrap();
-    let row = agent
-        .inbox()
-        .await
-        .unwrap()
+    let found = agent.inbox(&all, Some("ORDER ms-1"), 100).await.unwrap();
+    assert_eq!(found.total, 1, "search narrows the inbox");
+    let row = found
+        .rows
         .into_iter()
         .find(|r| r.summary.id == conv)
         .unwrap();

@@ -213,3 +213,72 @@ pub struct QueueRow {
     pub customer_name: String,
     pub order_number: Option<String>,
 }
+
+/// The inbox's groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxGroup {
+    Unassigned,
+    Mine,
+    All,
+}
+
+/// What the inbox shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxFilter {
+    pub group: InboxGroup,
+    pub status: Option<crate::chat::ConversationStatus>,
+    pub has_order: bool,
+    /// Only customers waiting over an hour.
+    pub waiting_long: bool,
+    /// Conversations matching a message search (`None`: no search).
+    pub matches: Option<Vec<uuid::Uuid>>,
+}
+
+/// One page of the inbox and how many rows match in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxPage {
+    pub rows: Vec<InboxRow>,
+    pub total: usize,
+}
+
+/// The rows to show: unassigned and mine leave out resolved ones; the
+/// longest-waiting customer first, then the most recently active.
+pub fn filter_inbox<'a>(
+    rows: &'a [InboxRow],
+    me: uuid::Uuid,
+    f: &InboxFilter,
+    now: Timestamp,
+) -> Vec<&'a InboxRow> {
+    use crate::chat::ConversationStatus;
+    let hour_ago = now - jiff::SignedDuration::from_hours(1);
+    let mut out: Vec<&InboxRow> = rows
+        .iter()
+        .filter(|r| {
+            let Some(c) = &r.summary.conversation else {
+                return false;
+            };
+            let group = match f.group {
+                InboxGroup::Unassigned => {
+                    c.assigned_agent_id.is_none() && c.status != ConversationStatus::Resolved
+                }
+                InboxGroup::Mine => {
+                    c.assigned_agent_id == Some(me) && c.status != ConversationStatus::Resolved
+                }
+                InboxGroup::All => true,
+            };
+            group
+                && f.status.is_none_or(|s| c.status == s)
+                && (!f.has_order || r.summary.order_id.is_some())
+                && (!f.waiting_long || r.waiting_since.is_some_and(|w| w <= hour_ago))
+                && f.matches.as_ref().is_none_or(|m| m.contains(&r.summary.id))
+        })
+        .collect();
+    out.sort_by(|a, b| match (a.waiting_since, b.waiting_since) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => b.summary.last_at.cmp(&a.summary.last_at),
+    });
+    out
+}

@@ -11,8 +11,8 @@
 use mostrador_client::ClientError;
 use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics, PutCanned};
 use mostrador_core::app::{
-    CallbackLine, ConversationSummary, CustomerView, HomeView, InboxRow, OutboxCount, PickedFile,
-    QueueRow, SavedFile, SessionInfo, SyncState, ThreadView,
+    CallbackLine, ConversationSummary, CustomerView, HomeView, InboxFilter, InboxPage, OutboxCount,
+    PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadView,
 };
 use mostrador_core::auth::{LoginRequest, Me, RegisterRequest};
 use mostrador_core::callbacks::CallbackOutcome;
@@ -388,10 +388,20 @@ pub async fn delete_account(state: State<'_, AppState>) -> Res<()> {
 
 // ---- agent mode ----
 
-/// The agent's inbox (every conversation, from the local store).
+/// A page of the agent's inbox, filtered and sorted (local store).
 #[tauri::command]
-pub async fn inbox(state: State<'_, AppState>) -> Res<Vec<InboxRow>> {
-    state.engine().await.inbox().await.map_err(api)
+pub async fn inbox(
+    state: State<'_, AppState>,
+    filter: InboxFilter,
+    search: Option<String>,
+    limit: usize,
+) -> Res<InboxPage> {
+    state
+        .engine()
+        .await
+        .inbox(&filter, search.as_deref(), limit)
+        .await
+        .map_err(api)
 }
 
 /// Conversations whose messages contain `query`.

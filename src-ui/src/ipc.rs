@@ -7,8 +7,8 @@
 
 use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics};
 use mostrador_core::app::{
-    AppEvent, CallbackLine, ConversationSummary, CustomerView, HomeView, InboxRow, OutboxCount,
-    PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadView, EVENT,
+    AppEvent, CallbackLine, ConversationSummary, CustomerView, HomeView, InboxFilter, InboxPage,
+    OutboxCount, PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadView, EVENT,
 };
 use mostrador_core::auth::Me;
 use mostrador_core::callbacks::CallbackOutcome;
@@ -340,8 +340,26 @@ pub async fn delete_account() -> Result<(), ApiError> {
 
 // ---- agent mode ----
 
-pub async fn inbox() -> Result<Vec<InboxRow>, ApiError> {
-    call("inbox", &NoArgs {}).await
+pub async fn inbox(
+    filter: InboxFilter,
+    search: Option<String>,
+    limit: usize,
+) -> Result<InboxPage, ApiError> {
+    #[derive(Serialize)]
+    struct A {
+        filter: InboxFilter,
+        search: Option<String>,
+        limit: usize,
+    }
+    call(
+        "inbox",
+        &A {
+            filter,
+            search,
+            limit,
+        },
+    )
+    .await
 }
 
 pub async fn search(query: String) -> Result<Vec<Uuid>, ApiError> {

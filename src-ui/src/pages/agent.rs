@@ -24,25 +24,26 @@ fn status_option(s: ConversationStatus) -> impl IntoView {
 #[component]
 pub fn InboxPage(me: Me) -> impl IntoView {
     let ctx = ctx();
-    let rows = LocalResource::new(move || {
-        ctx.rev.track();
-        ipc::inbox()
-    });
     let group = RwSignal::new(InboxGroup::Unassigned);
     let status = RwSignal::new(None::<ConversationStatus>);
     let has_order = RwSignal::new(false);
     let waiting_long = RwSignal::new(false);
     let query = RwSignal::new(String::new());
-    let matches = LocalResource::new(move || {
-        let q = query.get();
+    // Rows drawn at once; "show more" adds a page.
+    let shown_max = RwSignal::new(PAGE);
+    // Filtered, sorted and cut to a page by the shell: only drawn rows cross.
+    let rows = LocalResource::new(move || {
         ctx.rev.track();
-        async move {
-            if q.trim().is_empty() {
-                None
-            } else {
-                ipc::search(q).await.ok()
-            }
-        }
+        let filter = InboxFilter {
+            group: group.get(),
+            status: status.get(),
+            has_order: has_order.get(),
+            waiting_long: waiting_long.get(),
+            matches: None,
+        };
+        let search = Some(query.get()).filter(|q| !q.trim().is_empty());
+        let limit = shown_max.get();
+        ipc::inbox(filter, search, limit)
     });
     // Tick every 30 s so waiting times stay true.
     let now = RwSignal::new(fmt::now());
@@ -59,9 +60,7 @@ pub fn InboxPage(me: Me) -> impl IntoView {
                 on:click=move |_| group.set(g)>{ctx.t(k)}</button>
         }
     };
-    let me_id = me.id;
-    // Rows drawn at once; "show more" adds a page.
-    let shown_max = RwSignal::new(PAGE);
+    let _ = me;
     view! {
         <div class="page inbox">
             <div class="page-head"><h1>{ctx.t(K::NavInbox)}</h1></div>
@@ -89,28 +88,16 @@ pub fn InboxPage(me: Me) -> impl IntoView {
             {move || match rows.get() {
                 None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
-                Some(Ok(all)) => {
-                    let filter = InboxFilter {
-                        group: group.get(),
-                        status: status.get(),
-                        has_order: has_order.get(),
-                        waiting_long: waiting_long.get(),
-                        matches: matches.get().flatten(),
-                    };
-                    let matching = logic::filter_inbox(&all, me_id, &filter, now.get());
-                    let total = matching.len();
-                    let shown: Vec<InboxRow> = matching
-                        .into_iter()
-                        .take(shown_max.get())
-                        .cloned()
-                        .collect();
+                Some(Ok(page)) => {
+                    let total = page.total;
+                    let shown: Vec<InboxRow> = page.rows;
                     let more = total > shown.len();
                     if shown.is_empty() {
                         view! { <p class="muted" data-testid="inbox-empty">{ctx.t(K::InboxEmpty)}</p> }.into_any()
                     } else {
                         view! {
                             <div class="card rows" data-testid="inbox-list" data-total=total.to_string()>
-                                {shown.into_iter().map(|r| view! { <InboxLine row=r now=now.get_untracked()/> }).collect_view()}
+                                {shown.into_iter().map(|r| view! { <InboxLine row=r now=now.get()/> }).collect_view()}
                             </div>
                             {more.then(|| view! {
                                 <button type="button" class="wide" data-testid="inbox-more"
