@@ -358,6 +358,45 @@ impl Engine {
         Ok(id)
     }
 
+    /// Tells the other side their fresh messages reached this device: per
+    /// conversation, marks the newest message from someone else written
+    /// after `since` (and still only `sent`) as delivered. Older history
+    /// arriving with a first sync is left alone. Returns the marks queued.
+    pub async fn acknowledge_delivery(
+        &self,
+        items: &[mostrador_core::sync::SyncItem],
+        since: Timestamp,
+    ) -> Result<usize, ClientError> {
+        let me = self.my_id().await?;
+        let mut newest: HashMap<Uuid, &Message> = HashMap::new();
+        for item in items {
+            if let mostrador_core::sync::SyncItem::Message(m) = item {
+                let fresh = m.author_id != me
+                    && m.kind == mostrador_core::chat::MessageKind::Text
+                    && m.state == MessageState::Sent
+                    && m.created_at >= since;
+                if fresh
+                    && newest
+                        .get(&m.conversation_id)
+                        .is_none_or(|n| n.created_at <= m.created_at)
+                {
+                    newest.insert(m.conversation_id, m);
+                }
+            }
+        }
+        for (conversation_id, m) in &newest {
+            self.enqueue(MutationOp::MarkMessages {
+                conversation_id: *conversation_id,
+                mark: MarkMessages {
+                    up_to: m.id,
+                    state: MessageState::Delivered,
+                },
+            })
+            .await?;
+        }
+        Ok(newest.len())
+    }
+
     /// Marks the other side's messages in a conversation as read, if any
     /// are not yet; returns whether a mark was queued.
     pub async fn mark_read(&self, conversation_id: Uuid) -> Result<bool, ClientError> {

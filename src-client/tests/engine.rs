@@ -851,10 +851,41 @@ async fn an_agent_device_sees_the_inbox_with_waiting_times_and_answers_through_i
     assert_eq!(glance.name, "Ana");
     assert_eq!(glance.conversations.len(), 1);
 
-    // The shopper sees the reply, never the note.
+    // The shopper sees the reply, never the note, and acknowledges it.
+    let mut events = shopper.subscribe();
     shopper.pull().await.unwrap();
     let lines = shopper.thread(conv).await.unwrap();
     let bodies: Vec<&str> = lines.iter().map(|l| l.body.as_str()).collect();
     assert_eq!(bodies, ["it's late\nOrder MS-1", "Hi Ana, on its way"]);
+    let mut items = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let EngineEvent::Changed(page) = e {
+            items.extend(page);
+        }
+    }
+    let since = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(5);
+    assert_eq!(
+        shopper.acknowledge_delivery(&items, since).await.unwrap(),
+        1
+    );
+    shopper.push_pending().await.unwrap();
+    let reply = thread(&server, conv)
+        .await
+        .messages
+        .into_iter()
+        .find(|m| m.body == "Hi Ana, on its way")
+        .unwrap();
+    assert_eq!(reply.state, mostrador_core::chat::MessageState::Delivered);
+    // History older than `since` is not acknowledged again.
+    assert_eq!(
+        shopper
+            .acknowledge_delivery(
+                &items,
+                jiff::Timestamp::now() + jiff::SignedDuration::from_mins(1)
+            )
+            .await
+            .unwrap(),
+        0
+    );
     server.stop().await;
 }

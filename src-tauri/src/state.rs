@@ -204,6 +204,11 @@ async fn forward(
                     }
                 }
                 emit(&app, AppEvent::Changed { kinds });
+                // Fresh messages from the other side: tell them they arrived.
+                let since = started - Duration::from_secs(60);
+                if let Err(err) = engine.acknowledge_delivery(&items, since).await {
+                    tracing::info!(error = %err, "could not queue delivery receipts");
+                }
                 if !window_focused(&app) {
                     for item in &items {
                         if let SyncItem::Message(m) = item {
