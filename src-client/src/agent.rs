@@ -271,7 +271,7 @@ impl Engine {
                 customer_name: names
                     .get(&line.callback.customer_id)
                     .cloned()
-                    .unwrap_or_default(),
+                    .unwrap_or_else(|| format!("#{}", &line.callback.customer_id.to_string()[..8])),
                 order_number: line
                     .callback
                     .order_id

@@ -277,8 +277,8 @@ texts! {
     CustomerTime => "{time} their time", "{time} hora del cliente", "{time} по времени клиента";
     Overdue => "Overdue", "Atrasada", "Просрочен";
     StartCall => "Start", "Empezar", "Начать";
-    Complete => "Completed", "Completada", "Состоялся";
-    MarkMissed => "Missed", "Perdida", "Не дозвонились";
+    Complete => "Mark done", "Marcar realizada", "Отметить: состоялся";
+    MarkMissed => "Mark missed", "Marcar perdida", "Отметить: не дозвонились";
     OutcomeNote => "Note (optional)", "Nota (opcional)", "Заметка (необязательно)";
     MetricsTitle => "Support metrics", "Métricas de soporte", "Метрики поддержки";
     OpenCount => "Open", "Abiertas", "Открыто";

@@ -680,7 +680,7 @@ fn MetricsView(m: Metrics) -> impl IntoView {
             <section class="card">
                 <h2>{ctx.t(K::CallsDoneMissed)}</h2>
                 <Bars values=vec![m.callbacks_completed, m.callbacks_missed]
-                    labels=vec![ctx.t(K::Complete).to_owned(), ctx.t(K::MarkMissed).to_owned()]
+                    labels=vec![ctx.t(K::CallCompleted).to_owned(), ctx.t(K::CallMissed).to_owned()]
                     testid="callbacks-chart" title=ctx.t(K::CallsDoneMissed).to_owned()/>
             </section>
         </div>
