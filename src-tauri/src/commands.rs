@@ -177,6 +177,16 @@ pub async fn say(
     files: Vec<PickedFile>,
 ) -> Res<Uuid> {
     let engine = state.engine().await;
+    let ids = attach_all(&engine, conversation_id, files).await?;
+    engine.say(conversation_id, &body, ids).await.map_err(api)
+}
+
+/// Keeps each picked file for the conversation; their attachment ids.
+async fn attach_all(
+    engine: &mostrador_client::Engine,
+    conversation_id: Uuid,
+    files: Vec<PickedFile>,
+) -> Res<Vec<Uuid>> {
     let mut ids = Vec::with_capacity(files.len());
     for f in files {
         ids.push(
@@ -186,7 +196,7 @@ pub async fn say(
                 .map_err(api)?,
         );
     }
-    engine.say(conversation_id, &body, ids).await.map_err(api)
+    Ok(ids)
 }
 
 #[tauri::command]
@@ -404,17 +414,6 @@ pub async fn inbox(
         .map_err(api)
 }
 
-/// Conversations whose messages contain `query`.
-#[tauri::command]
-pub async fn search(state: State<'_, AppState>, query: String) -> Res<Vec<Uuid>> {
-    state
-        .engine()
-        .await
-        .search_messages(&query)
-        .await
-        .map_err(api)
-}
-
 /// One customer at a glance.
 #[tauri::command]
 pub async fn customer(state: State<'_, AppState>, customer_id: Uuid) -> Res<CustomerView> {
@@ -441,15 +440,7 @@ pub async fn reply(
     files: Vec<PickedFile>,
 ) -> Res<Uuid> {
     let engine = state.engine().await;
-    let mut ids = Vec::with_capacity(files.len());
-    for f in files {
-        ids.push(
-            engine
-                .attach(conversation_id, &f.name, f.bytes)
-                .await
-                .map_err(api)?,
-        );
-    }
+    let ids = attach_all(&engine, conversation_id, files).await?;
     engine
         .reply(conversation_id, &body, note, ids)
         .await
@@ -497,7 +488,9 @@ async fn online_or_cached<T: serde::Serialize + serde::de::DeserializeOwned>(
     match engine.api().get::<T>(path).await {
         Ok(v) => {
             if let Ok(json) = serde_json::to_string(&v) {
-                let _ = engine.store().set_kv(key, &json).await;
+                if let Err(err) = engine.store().set_kv(key, &json).await {
+                    tracing::warn!(error = %err, key, "could not keep an offline copy");
+                }
             }
             Ok(v)
         }

@@ -89,7 +89,6 @@ pub fn run() {
             commands::export_data,
             commands::delete_account,
             commands::inbox,
-            commands::search,
             commands::customer,
             commands::callback_queue,
             commands::reply,

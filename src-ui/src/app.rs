@@ -73,6 +73,20 @@ impl Ctx {
     pub fn error(&self, err: &mostrador_core::ApiError) -> String {
         crate::i18n::error_text(self.lang(), err)
     }
+
+    /// Runs a user's write; if it cannot even be queued, says so at the top
+    /// of the window (never silently).
+    pub fn write<T: 'static>(
+        &self,
+        write: impl std::future::Future<Output = Result<T, mostrador_core::ApiError>> + 'static,
+    ) {
+        let ctx = *self;
+        spawn_local(async move {
+            if let Err(e) = write.await {
+                ctx.notice.set(Some(ctx.error(&e)));
+            }
+        });
+    }
 }
 
 pub fn ctx() -> Ctx {
@@ -119,7 +133,10 @@ pub fn App() -> impl IntoView {
     set_language(&ctx, lang);
 
     spawn_local(async move {
-        let _ = ipc::on_event(move |event| on_event(ctx, event)).await;
+        if let Err(e) = ipc::on_event(move |event| on_event(ctx, event)).await {
+            // Without events the screens would not update live: say so.
+            ctx.notice.set(Some(ctx.error(&e)));
+        }
         if let Ok((sync, outbox)) = ipc::sync_state().await {
             ctx.sync.set(sync);
             ctx.outbox.set(outbox);
@@ -291,7 +308,7 @@ fn Frame(me: Me) -> impl IntoView {
                     Route::BookCall { order, reschedule } => view! { <pages::callbacks::BookPage order=order reschedule=reschedule/> }.into_any(),
                     Route::Profile => view! { <pages::profile::ProfilePage/> }.into_any(),
                     Route::Privacy => view! { <pages::profile::PrivacyPage/> }.into_any(),
-                    Route::Inbox => view! { <pages::agent::InboxPage me=me_for_pages.clone()/> }.into_any(),
+                    Route::Inbox => view! { <pages::agent::InboxPage/> }.into_any(),
                     Route::AgentChat(id) => view! { <pages::agent::AgentThreadPage id=id me=me_for_pages.clone()/> }.into_any(),
                     Route::Queue => view! { <pages::agent::QueuePage/> }.into_any(),
                     Route::Metrics => view! { <pages::agent::MetricsPage/> }.into_any(),

@@ -362,14 +362,6 @@ pub async fn inbox(
     .await
 }
 
-pub async fn search(query: String) -> Result<Vec<Uuid>, ApiError> {
-    #[derive(Serialize)]
-    struct A {
-        query: String,
-    }
-    call("search", &A { query }).await
-}
-
 pub async fn customer(customer_id: Uuid) -> Result<CustomerView, ApiError> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]

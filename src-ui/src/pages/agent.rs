@@ -22,7 +22,7 @@ fn status_option(s: ConversationStatus) -> impl IntoView {
 }
 
 #[component]
-pub fn InboxPage(me: Me) -> impl IntoView {
+pub fn InboxPage() -> impl IntoView {
     let ctx = ctx();
     let group = RwSignal::new(InboxGroup::Unassigned);
     let status = RwSignal::new(None::<ConversationStatus>);
@@ -60,7 +60,6 @@ pub fn InboxPage(me: Me) -> impl IntoView {
                 on:click=move |_| group.set(g)>{ctx.t(k)}</button>
         }
     };
-    let _ = me;
     view! {
         <div class="page inbox">
             <div class="page-head"><h1>{ctx.t(K::NavInbox)}</h1></div>
@@ -178,6 +177,8 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
             .map(|(_, name, _)| view! { <p class="typing" data-testid="typing-indicator">{fill(ctx.t(K::Typing), &[("name", &name)])}</p> })
     };
     let me_id = me.id;
+    // The team list, once per page (not on every redraw of the thread).
+    let agents = LocalResource::new(ipc::agents);
     view! {
         <div class="agent-layout">
             <section class="agent-main">
@@ -188,7 +189,7 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
                     None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
                     Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
                     Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
-                    Some(Ok(Some(t))) => view! { <AgentThread thread=t me=me_id/> }.into_any(),
+                    Some(Ok(Some(t))) => view! { <AgentThread thread=t me=me_id agents=agents/> }.into_any(),
                 }}
                 {typing}
                 // Outside the thread's redraws: live changes never reset a draft.
@@ -206,18 +207,17 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
 }
 
 #[component]
-fn AgentThread(thread: ThreadView, me: Uuid) -> impl IntoView {
+fn AgentThread(
+    thread: ThreadView,
+    me: Uuid,
+    agents: LocalResource<Result<Vec<mostrador_core::agent::AgentInfo>, mostrador_core::ApiError>>,
+) -> impl IntoView {
     let ctx = ctx();
     let Some(conv) = thread.summary.conversation.clone() else {
         return view! { <p class="muted">{ctx.t(K::StatePending)}</p> }.into_any();
     };
     let id = conv.id;
-    let agents = LocalResource::new(ipc::agents);
-    let update = move |u: UpdateConversation| {
-        spawn_local(async move {
-            let _ = ipc::update_conversation(id, u).await;
-        });
-    };
+    let update = move |u: UpdateConversation| ctx.write(ipc::update_conversation(id, u));
     let status = conv.status;
     let mine = conv.assigned_agent_id == Some(me);
     let lines = thread
@@ -389,10 +389,8 @@ fn AgentComposer(
                     prop:value=move || body.get()
                     on:input=move |ev| {
                         body.set(event_target_value(&ev));
-                        let now = js_sys::Date::now();
-                        if !note.get_untracked() && now - last_typing.get_value() > 2000.0 {
-                            last_typing.set_value(now);
-                            spawn_local(async move { let _ = ipc::typing(id).await; });
+                        if !note.get_untracked() {
+                            super::chat::say_typing(id, last_typing);
                         }
                     }
                     on:keydown=move |ev| {
@@ -517,12 +515,10 @@ pub fn QueuePage() -> impl IntoView {
                                 let note = RwSignal::new(String::new());
                                 let outcome = move |status: CallbackStatus| {
                                     let n = note.get_untracked();
-                                    spawn_local(async move {
-                                        let _ = ipc::record_outcome(id, CallbackOutcome {
-                                            status,
-                                            note: Some(n).filter(|n| !n.trim().is_empty()),
-                                        }).await;
-                                    });
+                                    ctx.write(ipc::record_outcome(id, CallbackOutcome {
+                                        status,
+                                        note: Some(n).filter(|n| !n.trim().is_empty()),
+                                    }));
                                 };
                                 let theirs = c.slot_start.map(|s| fill(ctx.t(K::CustomerTime), &[("time", &fmt::time(lang, s, Some(&c.time_zone)))]));
                                 let channel = match (&c.phone, c.channel) {

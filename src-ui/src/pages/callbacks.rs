@@ -43,7 +43,7 @@ pub fn CallbackRow(line: CallbackLine) -> impl IntoView {
                             {ctx.t(K::Reschedule)}
                         </button>
                         <button type="button" class="danger" data-testid="callback-cancel"
-                            on:click=move |_| spawn_local(async move { let _ = ipc::cancel_callback(id).await; })>
+                            on:click=move |_| ctx.write(ipc::cancel_callback(id))>
                             {ctx.t(K::CancelCall)}
                         </button>
                     </div>

@@ -289,16 +289,24 @@ fn Line(line: ThreadLine) -> impl IntoView {
                 </small>
                 {failed_id.map(|cid| view! {
                     <div class="actions">
-                        <button type="button" data-testid="message-retry" on:click=move |_| {
-                            spawn_local(async move { let _ = ipc::retry(cid).await; });
-                        }>{ctx.t(K::Retry)}</button>
-                        <button type="button" class="danger" data-testid="message-discard" on:click=move |_| {
-                            spawn_local(async move { let _ = ipc::discard(cid).await; });
-                        }>{ctx.t(K::Discard)}</button>
+                        <button type="button" data-testid="message-retry" on:click=move |_| ctx.write(ipc::retry(cid))>{ctx.t(K::Retry)}</button>
+                        <button type="button" class="danger" data-testid="message-discard" on:click=move |_| ctx.write(ipc::discard(cid))>{ctx.t(K::Discard)}</button>
                     </div>
                 })}
             </div>
         </li>
+    }
+}
+
+/// Tells the other side "typing…", at most every 2 s (best effort: a
+/// lost typing hint costs nothing).
+pub fn say_typing(conversation_id: Uuid, last: StoredValue<f64>) {
+    let now = js_sys::Date::now();
+    if now - last.get_value() > 2000.0 {
+        last.set_value(now);
+        spawn_local(async move {
+            let _ = ipc::typing(conversation_id).await;
+        });
     }
 }
 
@@ -378,11 +386,7 @@ fn Composer(id: Uuid) -> impl IntoView {
                     prop:value=move || body.get()
                     on:input=move |ev| {
                         body.set(event_target_value(&ev));
-                        let now = js_sys::Date::now();
-                        if now - last_typing.get_value() > 2000.0 {
-                            last_typing.set_value(now);
-                            spawn_local(async move { let _ = ipc::typing(id).await; });
-                        }
+                        say_typing(id, last_typing);
                     }
                     on:keydown=move |ev| {
                         if ev.key() == "Enter" && !ev.shift_key() {

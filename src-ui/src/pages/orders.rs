@@ -9,18 +9,6 @@ use crate::app::{ctx, Route};
 use crate::i18n::{fill, tracking_status, K};
 use crate::{fmt, ipc, logic};
 
-const STATUSES: [TrackingStatus; 9] = [
-    TrackingStatus::Placed,
-    TrackingStatus::Paid,
-    TrackingStatus::Packed,
-    TrackingStatus::Shipped,
-    TrackingStatus::InTransit,
-    TrackingStatus::OutForDelivery,
-    TrackingStatus::Delivered,
-    TrackingStatus::Delayed,
-    TrackingStatus::Returned,
-];
-
 /// A status pill; delays in warning colours.
 #[component]
 pub fn StatusPill(status: TrackingStatus, late: bool) -> impl IntoView {
@@ -76,7 +64,7 @@ pub fn OrdersPage() -> impl IntoView {
     });
     let query = RwSignal::new(String::new());
     let status = RwSignal::new(None::<TrackingStatus>);
-    let options = STATUSES
+    let options = TrackingStatus::ALL
         .into_iter()
         .map(|s| view! { <option value=s.as_str()>{tracking_status(ctx.lang(), s)}</option> })
         .collect_view();

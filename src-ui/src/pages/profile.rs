@@ -91,7 +91,7 @@ fn ProfileForms(profile: Profile) -> impl IntoView {
                     <span class="muted">{format!("{}, {} {}, {}", p.line1, p.postal_code, p.city, p.country)}</span>
                 </div>
                 <button type="button" class="danger" data-testid="address-remove"
-                    on:click=move |_| spawn_local(async move { let _ = ipc::delete_address(id).await; })>
+                    on:click=move |_| ctx.write(ipc::delete_address(id))>
                     {ctx.t(K::Remove)}
                 </button>
             </div>
