@@ -138,7 +138,9 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
     let pg = crate::postgres::start()?;
     // A private D-Bus session with an unlocked GNOME Keyring (the Secret
     // Service the keychain tests use), then Xvfb for the app, then the tests.
-    let keyring_dir = target_dir().join("test-keyring");
+    // One keyring per run, so two test runs at once never share (or delete)
+    // each other's.
+    let keyring_dir = target_dir().join(format!("test-keyring-{}", std::process::id()));
     if keyring_dir.exists() {
         std::fs::remove_dir_all(&keyring_dir)?;
     }
@@ -173,6 +175,7 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
     }
     let status = child.wait()?;
     drop(pg);
+    let _ = std::fs::remove_dir_all(&keyring_dir);
     // The UI's component logic, compiled to wasm and run under Node.js.
     let ui_ok = if extra.is_empty() {
         let mut cmd = cargo();
