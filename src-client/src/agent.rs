@@ -263,7 +263,7 @@ impl Engine {
             .map(|o| (o.id, o.number))
             .collect();
         Ok(self
-            .callback_lines()
+            .all_callback_lines()
             .await?
             .into_iter()
             .filter(|l| l.callback.status != CallbackStatus::Cancelled)

@@ -70,13 +70,18 @@ impl Engine {
         self.me().await?.map(|m| m.id).ok_or(ClientError::SignedOut)
     }
 
-    /// Conversations, most recently active first, with unread counts and
-    /// the last message; those still in the outbox included.
+    /// The signed-in user's own conversations, most recently active first,
+    /// with unread counts and the last message; those still in the outbox
+    /// included. A staff device caches every customer's conversations; its
+    /// shopper view shows only the staff member's own.
     pub async fn conversation_summaries(&self) -> Result<Vec<ConversationSummary>, ClientError> {
-        self.summaries(None).await
+        let me = self.my_id().await?;
+        let mut out = self.summaries(None).await?;
+        out.retain(|s| s.conversation.as_ref().is_none_or(|c| c.customer_id == me));
+        Ok(out)
     }
 
-    /// Summaries of every conversation, or of `only` one.
+    /// Summaries of every cached conversation, or of `only` one.
     async fn summaries(&self, only: Option<Uuid>) -> Result<Vec<ConversationSummary>, ClientError> {
         let me = self.my_id().await?.to_string();
         let only_key = only.map(|o| o.to_string());
@@ -178,9 +183,12 @@ impl Engine {
         Ok(Some(ThreadView { summary, lines }))
     }
 
-    /// Orders, most recently placed first.
+    /// The signed-in user's own orders, most recently placed first (a staff
+    /// device caches every customer's; its shopper view shows only its own).
     pub async fn orders(&self) -> Result<Vec<Order>, ClientError> {
+        let me = self.my_id().await?;
         let mut orders: Vec<Order> = self.store().list("order", None).await?;
+        orders.retain(|o| o.customer_id == Some(me));
         orders.reverse();
         Ok(orders)
     }
@@ -209,9 +217,19 @@ impl Engine {
         }
     }
 
-    /// Callbacks, soonest slot first, with the requests, cancellations and
-    /// changes still in the outbox applied on top.
+    /// The signed-in user's own callbacks, soonest slot first, with the
+    /// requests, cancellations and changes still in the outbox applied on
+    /// top (a staff device caches every customer's; this shows its own).
     pub async fn callback_lines(&self) -> Result<Vec<CallbackLine>, ClientError> {
+        let me = self.my_id().await?;
+        let mut lines = self.all_callback_lines().await?;
+        lines.retain(|l| l.callback.customer_id == me);
+        Ok(lines)
+    }
+
+    /// Every cached callback (staff: every customer's), as
+    /// [`Engine::callback_lines`] shows them.
+    pub(crate) async fn all_callback_lines(&self) -> Result<Vec<CallbackLine>, ClientError> {
         let me = self.my_id().await?;
         let mut lines: Vec<CallbackLine> = self
             .store()

@@ -889,3 +889,109 @@ async fn an_agent_device_sees_the_inbox_with_waiting_times_and_answers_through_i
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_accounts_shopper_views_show_only_its_own_data() {
+    use mostrador_core::callbacks::{CallbackChannel, RequestCallback, Slot, TimeWindow};
+    use mostrador_core::orders::{IngestEvent, IngestKind};
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(dir.path(), port).await;
+    let agent_id = server.agent_account().await;
+    let ingest = |number: &str, email: &str| {
+        let state = server.state.clone();
+        let event = IngestEvent {
+            event_id: format!("e-{number}"),
+            occurred_at: jiff::Timestamp::now(),
+            order_number: number.into(),
+            kind: IngestKind::OrderUpserted {
+                customer_email: email.into(),
+                placed_at: jiff::Timestamp::now(),
+                total_minor: 1000,
+                currency: "EUR".into(),
+                items: vec![],
+                shipping_address: None,
+            },
+        };
+        async move {
+            let mut tx = state.db.begin_write().await.unwrap();
+            mostrador_server::routes::orders::apply_ingest(&mut tx, &event)
+                .await
+                .unwrap();
+            mostrador_server::feed::commit(&state, tx).await.unwrap();
+        }
+    };
+
+    // Nora, a customer: an order, a conversation and a callback.
+    let nora = engine(port, &dir.path().join("nora.sqlite3")).await;
+    nora.register(&register("nora@example.com")).await.unwrap();
+    ingest("MS-NORA", "nora@example.com").await;
+    ingest("MS-STAFF", "agent@shop.test").await;
+    nora.ask(None, "where is my parcel?").await.unwrap();
+    let slots: Vec<Slot> = nora.api().get("/api/v1/callbacks/slots").await.unwrap();
+    let slot = slots.iter().find(|s| s.free > 0).expect("a free slot");
+    nora.enqueue(MutationOp::RequestCallback(RequestCallback {
+        id: Uuid::new_v4(),
+        channel: CallbackChannel::Voice,
+        phone: Some("+34911234567".into()),
+        topic: "my parcel".into(),
+        order_id: None,
+        time_zone: "Europe/Madrid".into(),
+        windows: vec![TimeWindow {
+            start: slot.start,
+            end: slot.end,
+        }],
+    }))
+    .await
+    .unwrap();
+    let report = nora.push_pending().await.unwrap();
+    assert_eq!((report.applied, report.rejected), (2, 0));
+
+    // The agent's device caches every customer's support data.
+    let agent = engine(port, &dir.path().join("agent.sqlite3")).await;
+    agent
+        .login(&LoginRequest {
+            email: "agent@shop.test".into(),
+            password: "agent password 1".into(),
+            device_name: None,
+        })
+        .await
+        .unwrap();
+    agent.pull().await.unwrap();
+    assert_eq!(
+        agent.callback_queue().await.unwrap().len(),
+        1,
+        "agent mode still sees Nora's callback"
+    );
+
+    // Its shopper view shows only what is the agent's own.
+    let orders: Vec<String> = agent
+        .orders()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.number)
+        .collect();
+    assert!(!orders.contains(&"MS-NORA".to_string()), "{orders:?}");
+    assert!(
+        agent
+            .orders()
+            .await
+            .unwrap()
+            .iter()
+            .all(|o| o.customer_id == Some(agent_id)),
+        "{orders:?}"
+    );
+    assert!(agent.conversation_summaries().await.unwrap().is_empty());
+    assert!(agent.callback_lines().await.unwrap().is_empty());
+    let home = agent.home().await.unwrap();
+    assert!(home.active_orders.iter().all(|o| o.number != "MS-NORA"));
+    assert!(home.open_conversations.is_empty() && home.upcoming_callbacks.is_empty());
+
+    // Nora's own views are unchanged.
+    nora.pull().await.unwrap();
+    assert_eq!(nora.orders().await.unwrap().len(), 1);
+    assert_eq!(nora.conversation_summaries().await.unwrap().len(), 1);
+    assert_eq!(nora.callback_lines().await.unwrap().len(), 1);
+    server.stop().await;
+}
