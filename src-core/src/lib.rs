@@ -18,6 +18,7 @@ pub mod orders;
 pub mod phone;
 pub mod profile;
 pub mod sync;
+pub mod text;
 
 pub use error::{ApiError, ErrorCode};
 pub use health::{BackendStatus, Health};

@@ -58,7 +58,13 @@ impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
         let (code, message) = match &rejection {
             JsonRejection::JsonDataError(e) => (ErrorCode::ValidationFailed, e.body_text()),
-            JsonRejection::JsonSyntaxError(e) => (ErrorCode::BadRequest, e.body_text()),
+            JsonRejection::JsonSyntaxError(e) => {
+                let text = e.body_text();
+                if let Some(field) = unusable_text_field(&text) {
+                    return invalid(field, mostrador_core::text::INVALID_CHARACTERS);
+                }
+                (ErrorCode::BadRequest, text)
+            }
             JsonRejection::MissingJsonContentType(_) => (
                 ErrorCode::BadRequest,
                 "expected a JSON body with Content-Type: application/json".to_owned(),
@@ -73,6 +79,25 @@ impl From<JsonRejection> for AppError {
     }
 }
 
+/// The field whose JSON string cannot become text (an unpaired UTF-16
+/// surrogate escape such as `"\ud800"`, an invalid escape, a raw control
+/// character), from the parser's message `…JSON: <path>: <problem> at …`;
+/// `None` for other syntax errors or when no field is named.
+fn unusable_text_field(text: &str) -> Option<&str> {
+    let detail = text.split_once("JSON: ")?.1;
+    let (path, problem) = detail.split_once(": ")?;
+    let about_text = [
+        "surrogate",
+        "hex escape",
+        "invalid escape",
+        "unicode code point",
+        "control character",
+    ]
+    .iter()
+    .any(|p| problem.contains(p));
+    (about_text && !path.is_empty() && !path.contains(' ')).then_some(path)
+}
+
 impl From<PathRejection> for AppError {
     fn from(rejection: PathRejection) -> Self {
         AppError::Api(ApiError::new(ErrorCode::BadRequest, rejection.body_text()))
@@ -85,10 +110,17 @@ impl From<QueryRejection> for AppError {
     }
 }
 
+/// Refuses free text holding control characters other than tab and line
+/// breaks (`mostrador_core::text`), naming the field.
+pub fn check_text(field: &str, text: &str) -> Result<(), AppError> {
+    if mostrador_core::text::is_clean(text) {
+        Ok(())
+    } else {
+        Err(invalid(field, mostrador_core::text::INVALID_CHARACTERS))
+    }
+}
+
 /// A validation failure naming one field.
 pub fn invalid(field: &str, problem: &str) -> AppError {
-    AppError::Api(
-        ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {problem}"))
-            .with_details(serde_json::json!({ "fields": { field: problem } })),
-    )
+    AppError::Api(ApiError::invalid_field(field, problem))
 }

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::auth::{self, Actor};
 use crate::db::{now_ms, ts, uuid, Tx};
 use crate::error::{AppError, AppResult};
-use crate::extract::{invalid, Json, Path};
+use crate::extract::{check_text, invalid, Json, Path};
 use crate::feed::{self, Change, Entity};
 use crate::state::AppState;
 
@@ -54,6 +54,7 @@ fn validate_name(name: &str) -> AppResult<String> {
     if name.chars().count() > 100 {
         return Err(invalid("display_name", "too_long"));
     }
+    check_text("display_name", name)?;
     Ok(name.to_owned())
 }
 
@@ -108,7 +109,16 @@ pub async fn create_session(
     let id = Uuid::now_v7();
     let now = now_ms();
     let expires = now + i64::try_from(state.config.token_ttl.as_millis()).unwrap_or(i64::MAX / 2);
-    let device = device_name.map(|d| d.trim().chars().take(100).collect::<String>());
+    // A label the app chose, not typed text: control characters are dropped.
+    let device = device_name.map(|d| {
+        d.chars()
+            .filter(|c| !c.is_control())
+            .collect::<String>()
+            .trim()
+            .chars()
+            .take(100)
+            .collect::<String>()
+    });
     sqlx::query(
         "INSERT INTO sessions (id, user_id, token_hash, device_name, created_at, last_seen_at, expires_at, revoked_at)
          VALUES ($1, $2, $3, $4, $5, $5, $6, NULL)",

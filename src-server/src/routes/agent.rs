@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::db::{now_ms, uuid};
 use crate::error::AppResult;
-use crate::extract::{invalid, Json, Path};
+use crate::extract::{check_text, invalid, Json, Path};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -101,6 +101,8 @@ pub async fn put_canned(
     if body.chars().count() > MAX_BODY {
         return Err(invalid("body", "too_long"));
     }
+    check_text("title", title)?;
+    check_text("body", body)?;
     let mut tx = state.db.begin_write().await?;
     sqlx::query(
         "INSERT INTO canned_responses (id, title, body, updated_at) VALUES ($1, $2, $3, $4)

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::db::{now_ms, opt_uuid, ts, uuid, Tx};
 use crate::error::{AppError, AppResult};
-use crate::extract::{invalid, Json, Path, Query};
+use crate::extract::{check_text, invalid, Json, Path, Query};
 use crate::feed::{self, Change, Entity};
 use crate::hours::BusinessHours;
 use crate::state::AppState;
@@ -209,6 +209,7 @@ pub async fn request(
     if topic.chars().count() > 500 {
         return Err(invalid("topic", "too_long"));
     }
+    check_text("topic", topic)?;
     let phone = match (
         req.channel,
         req.phone
@@ -486,6 +487,7 @@ pub async fn outcome_in(
     if note.is_some_and(|n| n.chars().count() > 2000) {
         return Err(invalid("note", "too_long"));
     }
+    check_text("note", note.unwrap_or_default())?;
     let cb = visible_callback(tx, actor, id).await?;
     use CallbackStatus::*;
     let allowed = matches!(

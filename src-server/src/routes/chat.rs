@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::db::{now_ms, opt_uuid, ts, uuid, Tx};
 use crate::error::{AppError, AppResult};
-use crate::extract::{invalid, Json, Path, Query};
+use crate::extract::{check_text, invalid, Json, Path, Query};
 use crate::feed::{self, Change, Entity};
 use crate::routes::attachments;
 use crate::state::AppState;
@@ -165,6 +165,7 @@ fn check_body(body: &str) -> AppResult<String> {
     if body.chars().count() > MAX_MESSAGE_CHARS {
         return Err(invalid("body", "too_long"));
     }
+    check_text("body", body)?;
     Ok(body.to_owned())
 }
 
@@ -233,6 +234,7 @@ pub async fn open(
     if subject.chars().count() > MAX_SUBJECT_CHARS {
         return Err(invalid("subject", "too_long"));
     }
+    check_text("subject", subject)?;
     let body = check_body(&req.body)?;
     if let Some(existing) = load_conversation(tx, req.id).await? {
         // The same request again (e.g. resent after a lost answer).
@@ -359,6 +361,7 @@ pub async fn send(
     } else if req.body.chars().count() > MAX_MESSAGE_CHARS {
         return Err(invalid("body", "too_long"));
     } else {
+        check_text("body", &req.body)?;
         req.body.trim().to_owned()
     };
     if let Some(existing) = load_message(tx, req.id).await? {
@@ -674,6 +677,7 @@ pub async fn rate(tx: &mut Tx, actor: &Actor, id: Uuid, rating: &Rating) -> AppR
     if comment.is_some_and(|c| c.chars().count() > 2000) {
         return Err(invalid("comment", "too_long"));
     }
+    check_text("comment", comment.unwrap_or_default())?;
     let conv = visible_conversation(tx, actor, id).await?;
     if conv.customer_id != actor.user_id {
         return Err(AppError::new(

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::db::{now_ms, opt_uuid, ts, uuid, Tx};
 use crate::error::{AppError, AppResult};
-use crate::extract::{invalid, Json, Path, Query, RawBody};
+use crate::extract::{check_text, invalid, Json, Path, Query, RawBody};
 use crate::feed::{self, Change, Entity};
 use crate::state::AppState;
 
@@ -242,6 +242,7 @@ pub async fn apply_ingest(tx: &mut Tx, event: &IngestEvent) -> AppResult<IngestR
     if event.order_number.trim().is_empty() || event.order_number.len() > 100 {
         return Err(invalid("order_number", "invalid"));
     }
+    check_ingest_text(event)?;
     let seen: Option<String> =
         sqlx::query_scalar("SELECT order_id FROM ingest_events WHERE event_id = $1")
             .bind(&event.event_id)
@@ -401,6 +402,28 @@ fn validate_order(
     if let Some(a) = addr {
         if a.country.len() != 2 {
             return Err(invalid("shipping_address.country", "not_iso_3166"));
+        }
+    }
+    Ok(())
+}
+
+/// The shop's text fields that are stored as text columns hold no control
+/// characters (PostgreSQL cannot store NUL); the rest travel as JSON.
+fn check_ingest_text(event: &IngestEvent) -> AppResult<()> {
+    check_text("event_id", &event.event_id)?;
+    check_text("order_number", &event.order_number)?;
+    if let IngestKind::Tracking {
+        place,
+        description,
+        shipment,
+        ..
+    } = &event.kind
+    {
+        check_text("place", place.as_deref().unwrap_or_default())?;
+        check_text("description", description.as_deref().unwrap_or_default())?;
+        if let Some(s) = shipment {
+            check_text("shipment.carrier", &s.carrier)?;
+            check_text("shipment.tracking_number", &s.tracking_number)?;
         }
     }
     Ok(())

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::db::{now_ms, ts, uuid, Tx};
 use crate::error::{AppError, AppResult};
-use crate::extract::{invalid, Json, Path};
+use crate::extract::{check_text, invalid, Json, Path};
 use crate::feed::{self, Change, Entity};
 use crate::routes::accounts::audit;
 use crate::state::AppState;
@@ -119,7 +119,10 @@ pub async fn update(tx: &mut Tx, actor: &Actor, u: &ProfileUpdate) -> AppResult<
     let name = match u.display_name.as_deref().map(str::trim) {
         Some("") => return Err(invalid("display_name", "required")),
         Some(n) if n.chars().count() > 100 => return Err(invalid("display_name", "too_long")),
-        Some(n) => n.to_owned(),
+        Some(n) => {
+            check_text("display_name", n)?;
+            n.to_owned()
+        }
         None => current.display_name,
     };
     let phone = match u.phone.as_deref().map(str::trim) {
@@ -179,6 +182,18 @@ pub async fn put_address_in(tx: &mut Tx, actor: &Actor, a: &Address) -> AppResul
         if value.chars().count() > max {
             return Err(invalid(field, "too_long"));
         }
+        check_text(field, value)?;
+    }
+    for (field, value, max) in [
+        ("label", &a.label, 100),
+        ("line2", &p.line2, 200),
+        ("region", &p.region, 100),
+    ] {
+        let value = value.as_deref().unwrap_or_default();
+        if value.trim().chars().count() > max {
+            return Err(invalid(field, "too_long"));
+        }
+        check_text(field, value)?;
     }
     if p.country.len() != 2 || !p.country.chars().all(|c| c.is_ascii_alphabetic()) {
         return Err(invalid("country", "not_iso_3166"));

@@ -8,6 +8,19 @@
 //! `POST /api/v1/sync/push` applies each mutation in its own transaction
 //! together with its idempotency record, so a resent mutation returns its
 //! first result and changes nothing.
+//!
+//! Each mutation gets its own result, and one bad item never holds back the
+//! others: a refusal (validation, authorization, a conflict, or data the
+//! database itself refuses, such as a constraint or text it cannot encode)
+//! is that item's `rejected` result, remembered like an application; a fault
+//! on our side that is not worth retrying is a `rejected` `internal` result
+//! that is not remembered, so the same item can be tried again later. Only
+//! failures that are worth retrying as they are (the database busy, locked
+//! or unreachable; see `error::classify_db_error`) stop the batch with 503:
+//! the client resends it, and what was applied is not applied twice.
+//! Each mutation checks, inside its write transaction, that its account
+//! still exists and its session is still open, so nothing after a
+//! `delete_account` (in the same batch or a concurrent one) is applied.
 
 use axum::extract::State;
 use mostrador_core::sync::{
@@ -20,9 +33,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use mostrador_core::{ApiError, ErrorCode};
+
 use crate::auth::Actor;
-use crate::db::{now_ms, uuid};
-use crate::error::{AppError, AppResult};
+use crate::db::{now_ms, uuid, Tx};
+use crate::error::{classify_db_error, AppError, AppResult, DbFailure};
 use crate::extract::{invalid, Json, Query};
 use crate::feed;
 use crate::routes::{callbacks, chat, orders, profile};
@@ -169,11 +184,13 @@ pub async fn pull(
 }
 
 /// Applies a batch of client mutations in order, each idempotent by its
-/// `client_id`; each gets its own result. A transient failure (5xx) aborts
-/// the rest of the batch: the client resends it, and what was applied is
-/// not applied twice.
+/// `client_id`; each gets its own result, and a refused item does not stop
+/// the ones after it. Only a transient failure (503) aborts the rest of the
+/// batch: the client resends it, and what was applied is not applied twice.
+/// Items after an account deletion are refused (`unauthorized`).
 #[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", security(("bearer" = [])), request_body = PushRequest,
-    responses((status = 200, body = PushResponse), (status = 413, body = mostrador_core::ApiError)))]
+    responses((status = 200, body = PushResponse), (status = 401, body = mostrador_core::ApiError),
+              (status = 413, body = mostrador_core::ApiError), (status = 503, body = mostrador_core::ApiError)))]
 #[tracing::instrument(skip_all, fields(user.id = %actor.user_id, n = req.mutations.len()))]
 pub async fn push(
     State(state): State<AppState>,
@@ -193,6 +210,41 @@ pub async fn push(
     Ok(Json(PushResponse { results }))
 }
 
+/// Whether the caller may still write: `Err` (not an item's result) when
+/// the session ended, a refusal for the item when the account is gone.
+async fn still_signed_in(tx: &mut Tx, actor: &Actor) -> AppResult<Option<ApiError>> {
+    let row = sqlx::query(
+        "SELECT u.deleted_at, u.disabled, s.revoked_at FROM users u
+         LEFT JOIN sessions s ON s.id = $2 AND s.user_id = u.id WHERE u.id = $1",
+    )
+    .bind(actor.user_id.to_string())
+    .bind(actor.session_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(Some(account_gone()));
+    };
+    if row.try_get::<Option<i64>, _>("deleted_at")?.is_some() {
+        return Ok(Some(account_gone()));
+    }
+    if row.try_get::<i64, _>("disabled")? != 0
+        || row.try_get::<Option<i64>, _>("revoked_at")?.is_some()
+    {
+        return Err(AppError::new(
+            ErrorCode::Unauthorized,
+            "the session has ended",
+        ));
+    }
+    Ok(None)
+}
+
+fn account_gone() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unauthorized,
+        "the account was deleted; nothing more is applied for it",
+    )
+}
+
 async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<MutationResult> {
     let mut tx = state.db.begin_write().await?;
     let first: Option<String> = sqlx::query_scalar(
@@ -206,65 +258,30 @@ async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<M
         tx.rollback().await?;
         return Ok(serde_json::from_str(&json).map_err(anyhow::Error::from)?);
     }
-    let applied = match &m.op {
-        MutationOp::OpenConversation(req) => {
-            chat::open(&mut tx, actor, req, &chat::Assignment::now(state)).await
-        }
-        MutationOp::SendMessage {
-            conversation_id,
-            message,
-        } => chat::send(&mut tx, actor, *conversation_id, message).await,
-        MutationOp::MarkMessages {
-            conversation_id,
-            mark,
-        } => chat::mark(&mut tx, actor, *conversation_id, mark).await,
-        MutationOp::RequestCallback(req) => {
-            callbacks::request(&mut tx, &state.config.hours, actor, req).await
-        }
-        MutationOp::CancelCallback { callback_id } => {
-            callbacks::cancel(&mut tx, actor, *callback_id).await
-        }
-        MutationOp::RescheduleCallback {
-            callback_id,
-            reschedule,
-        } => {
-            callbacks::reschedule(
-                &mut tx,
-                &state.config.hours,
-                actor,
-                *callback_id,
-                reschedule,
-            )
-            .await
-        }
-        MutationOp::RateConversation {
-            conversation_id,
-            rating,
-        } => chat::rate(&mut tx, actor, *conversation_id, rating).await,
-        MutationOp::UpdateProfile(update) => profile::update(&mut tx, actor, update).await,
-        MutationOp::PutAddress(address) => profile::put_address_in(&mut tx, actor, address).await,
-        MutationOp::DeleteAddress { address_id } => {
-            profile::remove_address(&mut tx, actor, *address_id).await
-        }
-        MutationOp::DeleteAccount => profile::delete_in(&mut tx, actor).await,
-        MutationOp::UpdateConversation {
-            conversation_id,
-            update,
-        } => chat::update_in(&mut tx, actor, *conversation_id, update).await,
-        MutationOp::RecordOutcome {
-            callback_id,
-            outcome,
-        } => callbacks::outcome_in(&mut tx, actor, *callback_id, outcome).await,
+    let rejected = |error| MutationResult {
+        client_id: m.client_id,
+        outcome: MutationOutcome::Rejected { error },
     };
+    if let Some(error) = still_signed_in(&mut tx, actor).await? {
+        tx.rollback().await?;
+        return Ok(rejected(error));
+    }
+    let applied = apply_op(&mut tx, state, actor, &m.op).await;
     let outcome = match applied {
         Ok(ids) => MutationOutcome::Applied { ids },
-        Err(AppError::Api(error)) if !error.code.is_transient() => {
-            // Undo any partial work, then remember the refusal.
-            tx.rollback().await?;
-            tx = state.db.begin_write().await?;
-            MutationOutcome::Rejected { error }
-        }
-        Err(other) => return Err(other),
+        Err(err) => match refusal(err)? {
+            Refusal::Lasting(error) => {
+                // Undo any partial work, then remember the refusal.
+                tx.rollback().await?;
+                tx = state.db.begin_write().await?;
+                MutationOutcome::Rejected { error }
+            }
+            Refusal::ForNow(error) => {
+                // Not remembered: the same item may be tried again later.
+                tx.rollback().await?;
+                return Ok(rejected(error));
+            }
+        },
     };
     let result = MutationResult {
         client_id: m.client_id,
@@ -282,4 +299,89 @@ async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<M
         crate::routes::attachments::sweep_orphans(state).await;
     }
     Ok(result)
+}
+
+/// How a failed mutation is answered.
+enum Refusal {
+    /// Resending will not help: the item's result, remembered.
+    Lasting(ApiError),
+    /// A fault on our side: the item's result, not remembered.
+    ForNow(ApiError),
+}
+
+/// Sorts a mutation's failure: a transient one stays an error (it stops
+/// the batch with 503), everything else becomes the item's refusal.
+fn refusal(err: AppError) -> AppResult<Refusal> {
+    match err {
+        AppError::Api(error) if !error.code.is_transient() => Ok(Refusal::Lasting(error)),
+        AppError::Api(error) => Err(AppError::Api(error)),
+        AppError::Database(db) => match classify_db_error(&db) {
+            DbFailure::Transient => Err(AppError::Database(db)),
+            DbFailure::Refused(error) => {
+                tracing::info!(error = %db, "a pushed item was refused by the database");
+                Ok(Refusal::Lasting(error))
+            }
+            DbFailure::Other => {
+                tracing::error!(error = %db, "a pushed item failed");
+                Ok(Refusal::ForNow(internal()))
+            }
+        },
+        AppError::Internal(e) => {
+            tracing::error!(error = %format!("{e:#}"), "a pushed item failed");
+            Ok(Refusal::ForNow(internal()))
+        }
+    }
+}
+
+fn internal() -> ApiError {
+    ApiError::new(ErrorCode::Internal, "internal error")
+}
+
+async fn apply_op(
+    tx: &mut Tx,
+    state: &AppState,
+    actor: &Actor,
+    op: &MutationOp,
+) -> AppResult<Vec<Uuid>> {
+    match op {
+        MutationOp::OpenConversation(req) => {
+            chat::open(tx, actor, req, &chat::Assignment::now(state)).await
+        }
+        MutationOp::SendMessage {
+            conversation_id,
+            message,
+        } => chat::send(tx, actor, *conversation_id, message).await,
+        MutationOp::MarkMessages {
+            conversation_id,
+            mark,
+        } => chat::mark(tx, actor, *conversation_id, mark).await,
+        MutationOp::RequestCallback(req) => {
+            callbacks::request(tx, &state.config.hours, actor, req).await
+        }
+        MutationOp::CancelCallback { callback_id } => {
+            callbacks::cancel(tx, actor, *callback_id).await
+        }
+        MutationOp::RescheduleCallback {
+            callback_id,
+            reschedule,
+        } => callbacks::reschedule(tx, &state.config.hours, actor, *callback_id, reschedule).await,
+        MutationOp::RateConversation {
+            conversation_id,
+            rating,
+        } => chat::rate(tx, actor, *conversation_id, rating).await,
+        MutationOp::UpdateProfile(update) => profile::update(tx, actor, update).await,
+        MutationOp::PutAddress(address) => profile::put_address_in(tx, actor, address).await,
+        MutationOp::DeleteAddress { address_id } => {
+            profile::remove_address(tx, actor, *address_id).await
+        }
+        MutationOp::DeleteAccount => profile::delete_in(tx, actor).await,
+        MutationOp::UpdateConversation {
+            conversation_id,
+            update,
+        } => chat::update_in(tx, actor, *conversation_id, update).await,
+        MutationOp::RecordOutcome {
+            callback_id,
+            outcome,
+        } => callbacks::outcome_in(tx, actor, *callback_id, outcome).await,
+    }
 }
