@@ -102,6 +102,11 @@ pub struct Metrics {
     pub opened_per_day: Vec<i64>,
 }
 
+/// Longest title of a saved reply, in characters.
+pub const MAX_CANNED_TITLE_CHARS: usize = 80;
+/// Longest text of a saved reply, in characters.
+pub const MAX_CANNED_BODY_CHARS: usize = 4000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,10 @@ impl Role {
 
 /// Shortest password accepted at registration.
 pub const MIN_PASSWORD_LEN: usize = 10;
+/// Longest password accepted, in characters.
+pub const MAX_PASSWORD_LEN: usize = 1024;
+/// Longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
 
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

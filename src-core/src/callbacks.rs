@@ -133,3 +133,7 @@ pub struct Callback {
 
 /// Most windows one request may carry.
 pub const MAX_WINDOWS: usize = 10;
+/// Longest topic of a callback, in characters.
+pub const MAX_TOPIC_CHARS: usize = 500;
+/// Longest note with a call's outcome, in characters.
+pub const MAX_OUTCOME_NOTE_CHARS: usize = 2000;

@@ -131,6 +131,18 @@ pub fn sniff_attachment(bytes: &[u8]) -> Option<&'static str> {
 pub const MAX_MESSAGE_CHARS: usize = 10_000;
 /// Longest conversation subject, in characters.
 pub const MAX_SUBJECT_CHARS: usize = 200;
+/// Longest comment with a rating, in characters.
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+/// The server's length check of a message body, for the app to run before
+/// queueing: `body` / `too_long` over [`MAX_MESSAGE_CHARS`].
+pub fn check_message_length(body: &str) -> Result<(), crate::ApiError> {
+    if body.chars().count() > MAX_MESSAGE_CHARS {
+        Err(crate::ApiError::invalid_field("body", "too_long"))
+    } else {
+        Ok(())
+    }
+}
 
 /// `POST /api/v1/conversations`: the first message comes with it, so a
 /// question is never an empty conversation.

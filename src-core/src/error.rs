@@ -95,6 +95,22 @@ impl ApiError {
         self.details = Some(details);
         self
     }
+
+    /// A validation failure naming one field and what is wrong with it
+    /// (`{"fields": {field: problem}}`, e.g. `password` / `too_short`).
+    pub fn invalid_field(field: &str, problem: &str) -> Self {
+        Self::new(ErrorCode::ValidationFailed, format!("{field}: {problem}"))
+            .with_details(serde_json::json!({ "fields": { field: problem } }))
+    }
+
+    /// The first field named in `details.fields` and its problem.
+    pub fn field_problem(&self) -> Option<(&str, &str)> {
+        let fields = self.details.as_ref()?.get("fields")?.as_object()?;
+        fields
+            .iter()
+            .next()
+            .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("invalid")))
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +142,17 @@ mod tests {
         let parsed: ApiError =
             serde_json::from_str(r#"{"code":"brand_new_code","message":"x"}"#).unwrap();
         assert_eq!(parsed.code, ErrorCode::Unknown);
+    }
+
+    #[test]
+    fn a_field_failure_names_its_field_and_problem() {
+        let err = ApiError::invalid_field("password", "too_short");
+        assert_eq!(err.code, ErrorCode::ValidationFailed);
+        assert_eq!(err.field_problem(), Some(("password", "too_short")));
+        assert_eq!(
+            ApiError::new(ErrorCode::NotFound, "x").field_problem(),
+            None
+        );
     }
 
     #[test]

@@ -198,6 +198,13 @@ pub async fn seed(db: &Db, hours: &BusinessHours) -> anyhow::Result<bool> {
         let id =
             accounts::insert_user(&mut tx, &email, &customer_hash, &name, Role::Customer, lang)
                 .await?;
+        // As at registration: the profile is in the feed, so staff devices
+        // know every customer by name (the call queue, the customer panel).
+        crate::feed::record(
+            &mut tx,
+            crate::feed::Change::upsert(crate::feed::Entity::Profile, id, Some(id)),
+        )
+        .await?;
         customers.push((
             Actor {
                 user_id: id,

@@ -40,7 +40,7 @@ fn validate_password(password: &str) -> AppResult<()> {
     if n < MIN_PASSWORD_LEN {
         return Err(invalid("password", "too_short"));
     }
-    if n > 1024 {
+    if n > mostrador_core::auth::MAX_PASSWORD_LEN {
         return Err(invalid("password", "too_long"));
     }
     Ok(())
@@ -51,7 +51,7 @@ fn validate_name(name: &str) -> AppResult<String> {
     if name.is_empty() {
         return Err(invalid("display_name", "required"));
     }
-    if name.chars().count() > 100 {
+    if name.chars().count() > mostrador_core::auth::MAX_NAME_CHARS {
         return Err(invalid("display_name", "too_long"));
     }
     check_text("display_name", name)?;

@@ -51,8 +51,8 @@ pub async fn agents(
     Ok(Json(out))
 }
 
-const MAX_TITLE: usize = 80;
-const MAX_BODY: usize = 4000;
+const MAX_TITLE: usize = mostrador_core::agent::MAX_CANNED_TITLE_CHARS;
+const MAX_BODY: usize = mostrador_core::agent::MAX_CANNED_BODY_CHARS;
 
 /// Saved replies, by title.
 #[utoipa::path(get, path = "/api/v1/canned", tag = "agent", security(("bearer" = [])),

@@ -206,7 +206,7 @@ pub async fn request(
     if topic.is_empty() {
         return Err(invalid("topic", "required"));
     }
-    if topic.chars().count() > 500 {
+    if topic.chars().count() > mostrador_core::callbacks::MAX_TOPIC_CHARS {
         return Err(invalid("topic", "too_long"));
     }
     check_text("topic", topic)?;
@@ -484,7 +484,7 @@ pub async fn outcome_in(
 ) -> AppResult<Vec<Uuid>> {
     actor.require_staff()?;
     let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > 2000) {
+    if note.is_some_and(|n| n.chars().count() > mostrador_core::callbacks::MAX_OUTCOME_NOTE_CHARS) {
         return Err(invalid("note", "too_long"));
     }
     check_text("note", note.unwrap_or_default())?;

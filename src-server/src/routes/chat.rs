@@ -674,7 +674,7 @@ pub async fn rate(tx: &mut Tx, actor: &Actor, id: Uuid, rating: &Rating) -> AppR
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty());
-    if comment.is_some_and(|c| c.chars().count() > 2000) {
+    if comment.is_some_and(|c| c.chars().count() > mostrador_core::chat::MAX_COMMENT_CHARS) {
         return Err(invalid("comment", "too_long"));
     }
     check_text("comment", comment.unwrap_or_default())?;

@@ -118,7 +118,9 @@ pub async fn update(tx: &mut Tx, actor: &Actor, u: &ProfileUpdate) -> AppResult<
     let current = own_profile(tx, actor).await?;
     let name = match u.display_name.as_deref().map(str::trim) {
         Some("") => return Err(invalid("display_name", "required")),
-        Some(n) if n.chars().count() > 100 => return Err(invalid("display_name", "too_long")),
+        Some(n) if n.chars().count() > mostrador_core::auth::MAX_NAME_CHARS => {
+            return Err(invalid("display_name", "too_long"))
+        }
         Some(n) => {
             check_text("display_name", n)?;
             n.to_owned()
