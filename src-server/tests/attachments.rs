@@ -164,4 +164,107 @@ async fn attachments_are_checked_stored_and_served_to_the_allowed(backend: Backe
     s.finish().await;
 }
 
-on_both_backends!(attachments_are_checked_stored_and_served_to_the_allowed);
+/// Account deletions sweep files no row refers to; uploads by other
+/// people in flight at that moment must keep theirs. Several accounts
+/// upload many files at once while other accounts are deleted; afterwards
+/// every upload that was answered 201 downloads with its bytes.
+async fn uploads_survive_concurrent_account_deletions(backend: Backend) {
+    const UPLOADERS: usize = 6;
+    const UPLOADS_EACH: usize = 50;
+    const IN_FLIGHT_EACH: usize = 4;
+    const DELETIONS: usize = 16;
+    let s = std::sync::Arc::new(TestServer::start(backend).await);
+    let mut uploaders = Vec::new();
+    for i in 0..UPLOADERS {
+        let (token, _) = s.customer(&format!("up{i}@example.com")).await;
+        let conv = Uuid::new_v4().to_string();
+        let (st, v) = s
+            .post(
+                "/api/v1/conversations",
+                Some(&token),
+                json!({"id": conv, "subject": "Photos", "message_id": Uuid::new_v4(), "body": "see"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        uploaders.push((token, conv));
+    }
+    let mut doomed = Vec::new();
+    for i in 0..DELETIONS {
+        let (token, _) = s.customer(&format!("gone{i}@example.com")).await;
+        doomed.push(token);
+    }
+
+    let mut tasks = Vec::new();
+    for (u, (token, conv)) in uploaders.iter().enumerate() {
+        for lane in 0..IN_FLIGHT_EACH {
+            let (s, token, conv) = (s.clone(), token.clone(), conv.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut done = Vec::new();
+                for n in (lane..UPLOADS_EACH).step_by(IN_FLIGHT_EACH) {
+                    let id = Uuid::new_v4();
+                    let mut bytes = PNG.to_vec();
+                    bytes.extend_from_slice(format!("{u}/{n}/{id}").as_bytes());
+                    let (st, v) = put(&s, &token, &conv, id, "p.png", bytes.clone()).await;
+                    assert_eq!(st, StatusCode::CREATED, "{v}");
+                    done.push((token.clone(), conv.clone(), id, bytes));
+                }
+                done
+            }));
+        }
+    }
+    let deleter = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            for token in doomed {
+                tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+                let (st, v) = s
+                    .call(reqwest::Method::DELETE, "/api/v1/me", Some(&token), None)
+                    .await;
+                assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
+            }
+        })
+    };
+    let mut uploaded = Vec::new();
+    for t in tasks {
+        uploaded.extend(t.await.unwrap());
+    }
+    deleter.await.unwrap();
+    assert_eq!(uploaded.len(), UPLOADERS * UPLOADS_EACH);
+
+    let mut lost = Vec::new();
+    for (token, _, id, bytes) in &uploaded {
+        let (st, got, _) = fetch(&s, token, *id).await;
+        if st != StatusCode::OK || &got != bytes {
+            lost.push((*id, st));
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "{} of {} uploads lost their file: {:?}",
+        lost.len(),
+        uploaded.len(),
+        &lost[..lost.len().min(5)]
+    );
+    // No temporary file is left behind, and resending an upload whose file
+    // went missing puts it back.
+    let dir = &s.state.config.upload_dir;
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".part")), "{names:?}");
+    let (token, conv, id, bytes) = &uploaded[0];
+    std::fs::remove_file(dir.join(id.to_string())).unwrap();
+    let (st, _) = put(&s, token, conv, *id, "p.png", bytes.clone()).await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert_eq!(&fetch(&s, token, *id).await.1, bytes);
+    match std::sync::Arc::try_unwrap(s) {
+        Ok(s) => s.finish().await,
+        Err(_) => panic!("server still shared"),
+    }
+}
+
+on_both_backends!(
+    attachments_are_checked_stored_and_served_to_the_allowed,
+    uploads_survive_concurrent_account_deletions,
+);

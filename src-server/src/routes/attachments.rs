@@ -2,8 +2,21 @@
 //! in the upload directory, served only to those who may see them.
 //!
 //! Upload is an idempotent `PUT` with a client-chosen id, so an app can
-//! resend it from its outbox. The file is written (to a temporary name, then
-//! renamed) before its row is committed; a failed commit removes it.
+//! resend it from its outbox.
+//!
+//! Files and rows, and the orphan sweep: an upload writes its bytes to a
+//! temporary name (`<id>.<random>.part`) before its transaction, commits the
+//! row, and only then renames the file to its final name (`<id>`). So a
+//! file under a final name always has a committed row (or had one that was
+//! deleted since). `sweep_orphans` (run after an account deletion commits)
+//! first lists the directory, then reads the attachment ids: every final
+//! name it listed was renamed after its row committed, so that read sees the
+//! row, and a file still being uploaded is never a candidate (it has a
+//! `.part` name). It removes listed final names without a row, and `.part`
+//! files older than [`STALE_PART`] (left by a crash; no upload takes that
+//! long). A failed rename after the commit leaves a row without a file: the
+//! upload answers 500, and the client's retry (same id) finds the row and
+//! puts the file in place. Every file the sweep cannot remove is logged.
 
 use std::collections::HashMap;
 
@@ -33,6 +46,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 const COLUMNS: &str = "id, conversation_id, filename, content_type, size, message_id, uploader_id";
+
+/// How old a temporary upload file must be before the sweep removes it.
+pub const STALE_PART: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 fn from_row(r: &sqlx::any::AnyRow) -> AppResult<Attachment> {
     Ok(Attachment {
@@ -137,56 +153,51 @@ pub async fn upload(
     }
     let content_type =
         sniff_attachment(&body).ok_or_else(|| invalid("file", "not_an_image_or_pdf"))?;
-    let mut tx = state.db.begin_write().await?;
-    visible_conversation(&mut tx, &actor, conversation_id).await?;
-    let existing = sqlx::query(&format!("SELECT {COLUMNS} FROM attachments WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-    if let Some(row) = existing {
-        let same = row.try_get::<String, _>("uploader_id")? == actor.user_id.to_string()
-            && row.try_get::<i64, _>("size")? == body.len() as i64;
-        let att = from_row(&row)?;
-        if same && att.conversation_id == conversation_id {
-            return Ok((StatusCode::CREATED, Json(att)));
-        }
-        return Err(AppError::new(
-            ErrorCode::Conflict,
-            "attachment id already in use",
-        ));
-    }
+    // The bytes go to a temporary name first, outside the write lock.
     let dir = &state.config.upload_dir;
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(anyhow::Error::from)?;
     let final_path = dir.join(id.to_string());
-    let tmp_path = dir.join(format!("{id}.part"));
+    let tmp_path = dir.join(format!("{id}.{}.part", Uuid::new_v4().simple()));
     tokio::fs::write(&tmp_path, &body)
         .await
         .map_err(anyhow::Error::from)?;
-    tokio::fs::rename(&tmp_path, &final_path)
-        .await
-        .map_err(anyhow::Error::from)?;
-    let inserted = sqlx::query(
-        "INSERT INTO attachments (id, conversation_id, uploader_id, message_id, filename, content_type, size, created_at)
-         VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)",
+    let stored = match store_row(
+        &state,
+        &actor,
+        conversation_id,
+        id,
+        &filename,
+        content_type,
+        &body,
     )
-    .bind(id.to_string())
-    .bind(conversation_id.to_string())
-    .bind(actor.user_id.to_string())
-    .bind(&filename)
-    .bind(content_type)
-    .bind(body.len() as i64)
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await;
-    let committed = match inserted {
-        Ok(_) => tx.commit().await.map_err(AppError::from),
-        Err(e) => Err(e.into()),
+    .await
+    {
+        Ok(stored) => stored,
+        Err(err) => {
+            remove_quietly(&tmp_path).await;
+            return Err(err);
+        }
     };
-    if let Err(err) = committed {
-        let _ = tokio::fs::remove_file(&final_path).await;
-        return Err(err);
+    // Committed now, or committed earlier by the same upload (a resend):
+    // the file goes in place unless it is there already.
+    let missing = match &stored {
+        Stored::New => true,
+        Stored::Again(_) => !tokio::fs::try_exists(&final_path).await.unwrap_or(false),
+    };
+    if missing {
+        if let Err(err) = tokio::fs::rename(&tmp_path, &final_path).await {
+            remove_quietly(&tmp_path).await;
+            return Err(
+                anyhow::anyhow!("attachment {id}: moving the file into place: {err}").into(),
+            );
+        }
+    } else {
+        remove_quietly(&tmp_path).await;
+    }
+    if let Stored::Again(att) = stored {
+        return Ok((StatusCode::CREATED, Json(att)));
     }
     Ok((
         StatusCode::CREATED,
@@ -198,6 +209,67 @@ pub async fn upload(
             size: body.len() as i64,
         }),
     ))
+}
+
+/// What `store_row` found.
+enum Stored {
+    /// The row was committed now.
+    New,
+    /// The same upload was stored before.
+    Again(Attachment),
+}
+
+/// Checks the caller may upload here and commits the attachment's row.
+async fn store_row(
+    state: &AppState,
+    actor: &Actor,
+    conversation_id: Uuid,
+    id: Uuid,
+    filename: &str,
+    content_type: &str,
+    body: &[u8],
+) -> AppResult<Stored> {
+    let mut tx = state.db.begin_write().await?;
+    visible_conversation(&mut tx, actor, conversation_id).await?;
+    let existing = sqlx::query(&format!("SELECT {COLUMNS} FROM attachments WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(row) = existing {
+        let same = row.try_get::<String, _>("uploader_id")? == actor.user_id.to_string()
+            && row.try_get::<i64, _>("size")? == body.len() as i64;
+        let att = from_row(&row)?;
+        if same && att.conversation_id == conversation_id {
+            return Ok(Stored::Again(att));
+        }
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "attachment id already in use",
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO attachments (id, conversation_id, uploader_id, message_id, filename, content_type, size, created_at)
+         VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)",
+    )
+    .bind(id.to_string())
+    .bind(conversation_id.to_string())
+    .bind(actor.user_id.to_string())
+    .bind(filename)
+    .bind(content_type)
+    .bind(body.len() as i64)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Stored::New)
+}
+
+async fn remove_quietly(path: &std::path::Path) {
+    if let Err(err) = tokio::fs::remove_file(path).await {
+        if err.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(error = %err, file = %path.display(), "could not remove a temporary upload");
+        }
+    }
 }
 
 /// The bytes of an attachment, to those who may see its message (uploads
@@ -251,28 +323,69 @@ pub async fn download(
 }
 
 /// Removes files in the upload directory that no attachment row refers to
-/// (after an account deletion committed). Best effort; never fails a request.
+/// (after an account deletion committed), and temporary files older than
+/// [`STALE_PART`]. Safe against uploads in flight (see the module doc):
+/// the directory is listed before the rows are read. Best effort; never
+/// fails a request; every file it cannot remove is logged.
 pub async fn sweep_orphans(state: &AppState) {
-    let known: Vec<String> = match sqlx::query_scalar("SELECT id FROM attachments")
-        .fetch_all(state.db.pool())
-        .await
-    {
-        Ok(ids) => ids,
+    let dir = &state.config.upload_dir;
+    let mut listed: Vec<(String, std::path::PathBuf)> = Vec::new();
+    let mut entries = match tokio::fs::read_dir(dir).await {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return,
         Err(err) => {
-            tracing::warn!(error = %err, "upload sweep: could not list attachments");
+            tracing::warn!(error = %err, "upload sweep: could not list the upload directory");
             return;
         }
     };
-    let known: std::collections::HashSet<String> = known.into_iter().collect();
-    let Ok(mut dir) = tokio::fs::read_dir(&state.config.upload_dir).await else {
-        return;
-    };
-    while let Ok(Some(entry)) = dir.next_entry().await {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if Uuid::parse_str(&name).is_ok() && !known.contains(&name) {
-            if let Err(err) = tokio::fs::remove_file(entry.path()).await {
-                tracing::warn!(error = %err, "upload sweep: could not remove a file");
+    loop {
+        match entries.next_entry().await {
+            Ok(Some(entry)) => listed.push((
+                entry.file_name().to_string_lossy().into_owned(),
+                entry.path(),
+            )),
+            Ok(None) => break,
+            Err(err) => {
+                tracing::warn!(error = %err, "upload sweep: could not list the upload directory");
+                return;
             }
         }
     }
+    // Read after listing: every final name listed had its row committed.
+    let known: std::collections::HashSet<String> =
+        match sqlx::query_scalar("SELECT id FROM attachments")
+            .fetch_all(state.db.pool())
+            .await
+        {
+            Ok(ids) => ids.into_iter().collect(),
+            Err(err) => {
+                tracing::warn!(error = %err, "upload sweep: could not list attachments");
+                return;
+            }
+        };
+    for (name, path) in listed {
+        let orphan = if Uuid::parse_str(&name).is_ok() {
+            !known.contains(&name)
+        } else if name.ends_with(".part") {
+            stale(&path).await
+        } else {
+            false
+        };
+        if orphan {
+            if let Err(err) = tokio::fs::remove_file(&path).await {
+                if err.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(error = %err, file = %name, "upload sweep: could not remove a file");
+                }
+            }
+        }
+    }
+}
+
+/// Whether a temporary upload file is older than [`STALE_PART`].
+async fn stale(path: &std::path::Path) -> bool {
+    let modified = match tokio::fs::metadata(path).await.and_then(|m| m.modified()) {
+        Ok(t) => t,
+        Err(_) => return false,
+    };
+    modified.elapsed().is_ok_and(|age| age > STALE_PART)
 }
