@@ -71,12 +71,18 @@ impl ApiClient {
         self.post("/api/v1/auth/login", req).await
     }
 
+    /// Revokes this client's session.
     pub async fn logout(&self) -> Result<(), ClientError> {
+        let token = self.token().ok_or(ClientError::SignedOut)?;
+        self.logout_token(&token).await
+    }
+
+    /// Revokes `token` (this client's, or one it was refused to use).
+    pub async fn logout_token(&self, token: &Token) -> Result<(), ClientError> {
         let res = self
-            .authed(
-                self.http
-                    .post(format!("{}/api/v1/auth/logout", self.base_url)),
-            )?
+            .http
+            .post(format!("{}/api/v1/auth/logout", self.base_url))
+            .bearer_auth(token.expose())
             .send()
             .await?;
         if res.status().is_success() {
@@ -100,14 +106,28 @@ impl ApiClient {
             .await
     }
 
-    /// `PUT /api/v1/conversations/{conv}/attachments/{id}` (idempotent).
+    /// `PUT /api/v1/conversations/{conv}/attachments/{id}` (idempotent),
+    /// within `timeout` (not the client's shorter default), calling
+    /// `progress(sent, total)` as the body is handed to the connection.
     pub async fn upload(
         &self,
         conversation_id: &str,
         id: &str,
         filename: &str,
         bytes: Vec<u8>,
+        timeout: std::time::Duration,
+        progress: std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>,
     ) -> Result<(), ClientError> {
+        let total = bytes.len() as u64;
+        // About twenty steps per file, at least 64 KiB each.
+        let step = (bytes.len() / 20).max(64 * 1024);
+        let chunks: Vec<Vec<u8>> = bytes.chunks(step).map(<[u8]>::to_vec).collect();
+        let mut sent = 0u64;
+        let body = futures_util::stream::iter(chunks.into_iter().map(move |c| {
+            sent += c.len() as u64;
+            progress(sent, total);
+            Ok::<_, std::io::Error>(c)
+        }));
         let req = self
             .http
             .put(format!(
@@ -116,7 +136,9 @@ impl ApiClient {
             ))
             .query(&[("filename", filename)])
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .body(bytes);
+            .header(reqwest::header::CONTENT_LENGTH, total)
+            .timeout(timeout)
+            .body(reqwest::Body::wrap_stream(body));
         let res = self.authed(req)?.send().await?;
         if res.status().is_success() {
             Ok(())

@@ -9,6 +9,12 @@ pub struct ClientConfig {
     pub server_url: String,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// The live connection's reconnect backoff: the first step (doubling
+    /// after each failure) and the cap, both with jitter (see
+    /// `retry::reconnect_delay`). The cap keeps recovery after an outage to
+    /// a few seconds.
+    pub reconnect_base: Duration,
+    pub reconnect_cap: Duration,
 }
 
 /// The backend `cargo xtask demo` starts.
@@ -20,6 +26,8 @@ impl ClientConfig {
             server_url: server_url.into().trim_end_matches('/').to_owned(),
             connect_timeout: Duration::from_secs(3),
             request_timeout: Duration::from_secs(10),
+            reconnect_base: Duration::from_millis(500),
+            reconnect_cap: crate::retry::RECONNECT_CAP,
         }
     }
 }

@@ -4,24 +4,46 @@
 //!
 //! 1. `enqueue` writes the mutation (with its client-generated `client_id`,
 //!    the server's idempotency key) to the `outbox` table before anything
-//!    else; the UI shows it at once as pending (local echo).
-//! 2. `push_pending` sends due, unwedged items in order, in batches. Each
-//!    result is handled on its own: `applied` removes the row; `rejected`
-//!    keeps it, *wedged*, with the server's reason, until the user retries
-//!    (`retry`) or discards (`discard`) it.
-//! 3. A failure without an answer, a 429 or a 5xx keeps every item of the
-//!    batch and schedules the next attempt with jittered exponential
-//!    backoff (at least the server's `Retry-After`). `retry_now` (called when
-//!    the connection comes back) makes them due at once.
-//! 4. After a crash the rows are still there; they are sent again, and the
+//!    else; the UI shows it at once as pending (local echo). A file is kept
+//!    in `pending_uploads` by `attach` (see `files.rs`), with the write it
+//!    waits for: the opening of its conversation, if that is still unsent.
+//! 2. `push_ready` sends due, unwedged items in order, in batches, except a
+//!    message naming a file that has not gone up yet: only that message
+//!    waits (a file refused for good wedges it with the file's reason).
+//!    Each result is handled on its own: `applied` removes the row;
+//!    `rejected` keeps it, *wedged*, with the server's reason, until the
+//!    user retries (`retry`, which also retries its refused files) or
+//!    discards it (`discard`, which drops its files too).
+//! 3. Files go up on their own (`upload_pending`; the sync service runs it
+//!    in a task of its own, so a slow or stuck upload never holds back
+//!    text), each once what it waits for is applied, with a time budget
+//!    that grows with its size and progress events; the messages that
+//!    waited for them go next. `push_pending` is push, upload, push.
+//! 4. A failure without an answer, a 429 or a 5xx keeps every item of the
+//!    batch (or the file) and schedules the next attempt with jittered
+//!    exponential backoff (at least the server's `Retry-After`). `retry_now`
+//!    (called when the connection comes back) and `reconnect_now` make them
+//!    due at once.
+//! 5. After a crash the rows are still there; they are sent again, and the
 //!    server answers a resent `client_id` with its first result, so nothing
 //!    is applied twice and nothing is lost.
+//! 6. A session the server ends (401: expired, revoked, signed out
+//!    elsewhere) keeps unsent writes and files with who wrote them
+//!    (`end_session`) and forgets the rest. The same user signing in again
+//!    sends them; another user's sign-in is refused with a summary
+//!    ([`ClientError::UnsentWritesOfAnotherUser`]) until they confirm
+//!    (`SignInOptions::discard_unsent_of_previous_user`), which discards
+//!    them with everything else of the previous user.
 //!
 //! Nothing is ever removed from the outbox except by an `applied` answer or
-//! the user's discard.
+//! the user's discard: the user's own sign-out (`sign_out`, after the UI
+//! warned about unsent writes), confirming another account's sign-in, and
+//! account deletion count as discards.
 
 use std::path::Path;
+use std::time::Duration;
 
+use mostrador_core::app::{UnsentKind, UnsentWrite, UnsentWrites};
 use mostrador_core::auth::{AuthResponse, LoginRequest, Me, RegisterRequest};
 use mostrador_core::sync::{Mutation, MutationOp, MutationOutcome, MAX_PUSH};
 use mostrador_core::ApiError;
@@ -30,6 +52,7 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, watch, Notify};
 use uuid::Uuid;
 
+use crate::files::{needs, Needs};
 use crate::retry::{backoff, classify, jitter, RetryKind};
 use crate::session::KeychainSession;
 use crate::store::{now_ms, OutboxItem, Store};
@@ -43,7 +66,8 @@ pub enum EngineEvent {
     Status(crate::live::SyncStatus),
     /// Something live for the UI (typing).
     Live(mostrador_core::live::LiveServerMessage),
-    /// The server refused the session: the user must sign in again.
+    /// The server refused the session: the user must sign in again. Unsent
+    /// writes were kept (`Engine::end_session`).
     SignedOut,
     /// The account was deleted on the server; call `sign_out` to wipe this
     /// device.
@@ -60,6 +84,15 @@ pub enum EngineEvent {
     Changed(Vec<mostrador_core::sync::SyncItem>),
     /// An order's status changed or its timeline grew.
     OrderProgress(crate::store::OrderProgress),
+    /// A file is going up: `sent` of `total` bytes handed to the
+    /// connection (0 when it starts, `total` when all is sent); the message
+    /// that waits for it, if it is already queued.
+    UploadProgress {
+        attachment_id: Uuid,
+        message_id: Option<Uuid>,
+        sent: u64,
+        total: u64,
+    },
 }
 
 /// What one push did.
@@ -67,6 +100,14 @@ pub enum EngineEvent {
 pub struct PushReport {
     pub applied: usize,
     pub rejected: usize,
+}
+
+/// How a sign-in treats what a previous account left on this device.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SignInOptions {
+    /// Another account's unsent writes are here: discard them (the user
+    /// confirmed after seeing [`ClientError::UnsentWritesOfAnotherUser`]).
+    pub discard_unsent_of_previous_user: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +120,13 @@ pub struct Engine {
     pull_lock: Arc<tokio::sync::Mutex<()>>,
     events: broadcast::Sender<EngineEvent>,
     outbox_changed: Arc<Notify>,
+    /// Wakes the upload task (a file was attached, a dependency applied).
+    uploads_changed: Arc<Notify>,
+    upload_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Wakes the sync service for an immediate reconnect.
+    reconnect: Arc<Notify>,
+    /// The live reconnect backoff: first step and cap.
+    reconnect_backoff: (Duration, Duration),
     typing: Arc<watch::Sender<Option<Uuid>>>,
     /// Staff: the availability to announce (again after each reconnect).
     presence: Arc<watch::Sender<Option<mostrador_core::live::Presence>>>,
@@ -97,6 +145,10 @@ impl Engine {
             pull_lock: Arc::new(tokio::sync::Mutex::new(())),
             events: broadcast::channel(256).0,
             outbox_changed: Arc::new(Notify::new()),
+            uploads_changed: Arc::new(Notify::new()),
+            upload_lock: Arc::new(tokio::sync::Mutex::new(())),
+            reconnect: Arc::new(Notify::new()),
+            reconnect_backoff: (config.reconnect_base, config.reconnect_cap),
             typing: Arc::new(watch::channel(None).0),
             presence: Arc::new(watch::channel(None).0),
         })
@@ -131,8 +183,28 @@ impl Engine {
         let _ = self.events.send(event);
     }
 
+    pub(crate) fn events_tx(&self) -> &broadcast::Sender<EngineEvent> {
+        &self.events
+    }
+
     pub(crate) fn outbox_changed(&self) -> &Notify {
         &self.outbox_changed
+    }
+
+    pub(crate) fn uploads_changed(&self) -> &Notify {
+        &self.uploads_changed
+    }
+
+    pub(crate) fn upload_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.upload_lock
+    }
+
+    pub(crate) fn reconnect_requested(&self) -> &Notify {
+        &self.reconnect
+    }
+
+    pub(crate) fn reconnect_backoff(&self) -> (Duration, Duration) {
+        self.reconnect_backoff
     }
 
     pub(crate) fn presence_tx(&self) -> &watch::Sender<Option<mostrador_core::live::Presence>> {
@@ -143,35 +215,110 @@ impl Engine {
         &self.typing
     }
 
-    async fn signed_in(&self, auth: AuthResponse) -> Result<Me, ClientError> {
+    /// The account whose data (or unsent writes) this device holds: the
+    /// signed-in user, or the author of writes kept after a session ended.
+    async fn previous_user(&self) -> Result<Option<Me>, ClientError> {
+        let me = match self.store.get_kv("me").await? {
+            Some(me) => Some(me),
+            None => self.store.unsent_owner().await?,
+        };
+        Ok(me.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    async fn signed_in(
+        &self,
+        auth: AuthResponse,
+        options: SignInOptions,
+    ) -> Result<Me, ClientError> {
+        // Another account used this device before (its session ended
+        // without a sign-out): none of its data may show or be sent, and
+        // its unsent writes go only when the user said so.
+        if let Some(previous) = self.previous_user().await? {
+            if previous.id != auth.user.id {
+                let unsent = self.unsent_writes(&previous).await?;
+                if !unsent.writes.is_empty() && !options.discard_unsent_of_previous_user {
+                    if let Err(err) = self.api.logout_token(&auth.token).await {
+                        tracing::info!(error = %err, "could not revoke the refused session");
+                    }
+                    return Err(ClientError::UnsentWritesOfAnotherUser(unsent));
+                }
+                self.store.forget_everything().await?;
+            }
+        }
         if let Some(k) = &self.keychain {
             k.save(&auth.token).await?;
         }
         self.api.set_token(Some(auth.token));
-        // Another account used this device before (its session was lost
-        // without a sign-out): none of its data may show or be sent.
-        let previous: Option<Me> = self
-            .store
-            .get_kv("me")
-            .await?
-            .and_then(|j| serde_json::from_str(&j).ok());
-        if previous.is_some_and(|p| p.id != auth.user.id) {
-            self.store.forget_everything().await?;
-        }
         let me =
             serde_json::to_string(&auth.user).map_err(|e| ClientError::Store(e.to_string()))?;
         self.store.set_kv("me", &me).await?;
+        // Writes kept from an ended session are this user's: they go now.
+        self.store.clear_unsent_owner().await?;
+        self.outbox_changed.notify_one();
+        self.uploads_changed.notify_one();
         Ok(auth.user)
     }
 
+    /// What `owner` left unsent here, oldest first, as the sign-in page
+    /// lists it.
+    async fn unsent_writes(&self, owner: &Me) -> Result<UnsentWrites, ClientError> {
+        let writes = self
+            .store
+            .outbox()
+            .await?
+            .iter()
+            .map(|item| UnsentWrite {
+                kind: unsent_kind(&item.mutation.op),
+                at: jiff::Timestamp::from_millisecond(item.created_at)
+                    .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+                files: crate::files::attachment_ids(&item.mutation.op).len(),
+            })
+            .collect();
+        Ok(UnsentWrites {
+            name: owner.display_name.clone(),
+            writes,
+        })
+    }
+
     pub async fn login(&self, req: &LoginRequest) -> Result<Me, ClientError> {
+        self.login_with(req, SignInOptions::default()).await
+    }
+
+    /// Signs in; refused with [`ClientError::UnsentWritesOfAnotherUser`]
+    /// when another account's unsent writes are here and `options` does not
+    /// discard them.
+    pub async fn login_with(
+        &self,
+        req: &LoginRequest,
+        options: SignInOptions,
+    ) -> Result<Me, ClientError> {
         let auth = self.api.login(req).await?;
-        self.signed_in(auth).await
+        self.signed_in(auth, options).await
     }
 
     pub async fn register(&self, req: &RegisterRequest) -> Result<Me, ClientError> {
+        self.register_with(req, SignInOptions::default()).await
+    }
+
+    /// Creates an account and signs in (as [`Engine::login_with`]).
+    pub async fn register_with(
+        &self,
+        req: &RegisterRequest,
+        options: SignInOptions,
+    ) -> Result<Me, ClientError> {
+        let unsent = match self.previous_user().await? {
+            Some(previous) => self.unsent_writes(&previous).await?,
+            None => UnsentWrites {
+                name: String::new(),
+                writes: vec![],
+            },
+        };
+        // A new account is always someone else: ask before creating it.
+        if !unsent.writes.is_empty() && !options.discard_unsent_of_previous_user {
+            return Err(ClientError::UnsentWritesOfAnotherUser(unsent));
+        }
         let auth = self.api.register(req).await?;
-        self.signed_in(auth).await
+        self.signed_in(auth, options).await
     }
 
     /// Signs out: revokes the session if the server can be reached and
@@ -188,6 +335,25 @@ impl Engine {
             k.clear().await?;
         }
         self.store.wipe().await
+    }
+
+    /// The server no longer accepts the session (expired, revoked, signed
+    /// out elsewhere): forgets the token and the cached data, keeps unsent
+    /// writes and files, with who wrote them, for that user's next sign-in.
+    /// Returns whether writes were kept.
+    pub async fn end_session(&self) -> Result<bool, ClientError> {
+        self.api.set_token(None);
+        if let Some(k) = &self.keychain {
+            k.clear().await?;
+        }
+        let owner = self.store.get_kv("me").await?;
+        let owner = match owner {
+            Some(me) => Some(me),
+            None => self.store.unsent_owner().await?,
+        };
+        let kept = self.store.forget_session(owner.as_deref()).await?;
+        self.emit_outbox().await?;
+        Ok(kept)
     }
 
     async fn emit_outbox(&self) -> Result<(), ClientError> {
@@ -207,6 +373,7 @@ impl Engine {
         self.emit_outbox().await?;
         // Wake the sync service (if running) to send it now.
         self.outbox_changed.notify_one();
+        self.uploads_changed.notify_one();
         Ok(client_id)
     }
 
@@ -214,41 +381,90 @@ impl Engine {
         self.store.outbox().await
     }
 
-    /// Makes every unwedged item due now (the connection came back).
+    /// Makes every unwedged item and every unrefused file due now (the
+    /// connection came back).
     pub async fn retry_now(&self) -> Result<(), ClientError> {
-        sqlx::query("UPDATE outbox SET next_attempt_at = 0 WHERE wedged IS NULL")
-            .execute(self.store.pool())
-            .await
-            .map_err(|e| ClientError::Store(e.to_string()))?;
+        self.store.make_due_now().await?;
+        self.uploads_changed.notify_one();
         Ok(())
     }
 
-    /// The user asks to send a wedged item again.
+    /// Try the server now: an immediate reconnect of the sync service (if
+    /// it is waiting to), with every waiting write and file due now (the
+    /// window came back to the front, the network changed, "Try now").
+    pub async fn reconnect_now(&self) -> Result<(), ClientError> {
+        self.retry_now().await?;
+        self.reconnect.notify_one();
+        self.outbox_changed.notify_one();
+        Ok(())
+    }
+
+    /// The user asks to send a wedged item again (and its refused files).
     pub async fn retry(&self, client_id: Uuid) -> Result<bool, ClientError> {
+        if let Some(item) = self.find_outbox(client_id).await? {
+            self.retry_uploads_of(&item).await?;
+        }
         let done = self.store.unwedge(client_id).await?;
         self.emit_outbox().await?;
         self.outbox_changed.notify_one();
         Ok(done)
     }
 
-    /// The user gives up on an item.
+    /// The user gives up on an item (and on the files only it needed).
     pub async fn discard(&self, client_id: Uuid) -> Result<(), ClientError> {
+        if let Some(item) = self.find_outbox(client_id).await? {
+            self.drop_uploads_of(&item).await?;
+        }
         self.store.remove_outbox(client_id).await?;
         self.emit_outbox().await
     }
 
-    /// Sends due, unwedged outbox items in order.
-    pub async fn push_pending(&self) -> Result<PushReport, ClientError> {
-        // Files first, so no message reaches the server before its attachment.
-        self.upload_pending().await?;
-        let now = now_ms();
-        let due: Vec<OutboxItem> = self
+    async fn find_outbox(&self, client_id: Uuid) -> Result<Option<OutboxItem>, ClientError> {
+        Ok(self
             .store
             .outbox()
             .await?
             .into_iter()
-            .filter(|i| i.wedged.is_none() && i.next_attempt_at <= now)
-            .collect();
+            .find(|i| i.mutation.client_id == client_id))
+    }
+
+    /// Sends what can go now, then the files that can go, then the messages
+    /// that waited for them. An error means something waits for a retry
+    /// (what could go went).
+    pub async fn push_pending(&self) -> Result<PushReport, ClientError> {
+        let mut report = self.push_ready().await?;
+        let uploads = self.upload_pending().await?;
+        if uploads.uploaded > 0 || uploads.refused > 0 {
+            let more = self.push_ready().await?;
+            report.applied += more.applied;
+            report.rejected += more.rejected;
+        }
+        match uploads.deferred {
+            Some(err) => Err(err),
+            None => Ok(report),
+        }
+    }
+
+    /// Sends due, unwedged outbox items in order, in batches, except the
+    /// messages that still wait for a file.
+    pub async fn push_ready(&self) -> Result<PushReport, ClientError> {
+        let now = now_ms();
+        let waiting_files = self.store.pending_uploads().await?;
+        let mut due: Vec<OutboxItem> = Vec::new();
+        let mut wedged_now = false;
+        for item in self.store.outbox().await? {
+            if item.wedged.is_some() || item.next_attempt_at > now {
+                continue;
+            }
+            match needs(&item, &waiting_files) {
+                Needs::Nothing => due.push(item),
+                Needs::Upload => {}
+                Needs::Refused(reason) => {
+                    self.store.wedge(item.mutation.client_id, &reason).await?;
+                    wedged_now = true;
+                }
+            }
+        }
         let mut report = PushReport::default();
         for chunk in due.chunks(MAX_PUSH) {
             let mutations: Vec<Mutation> = chunk.iter().map(|i| i.mutation.clone()).collect();
@@ -297,7 +513,11 @@ impl Engine {
                 }
             }
         }
-        if report != PushReport::default() {
+        if report.applied > 0 {
+            // Files waiting for a conversation to open may go now.
+            self.uploads_changed.notify_one();
+        }
+        if report != PushReport::default() || wedged_now {
             self.emit_outbox().await?;
         }
         Ok(report)
@@ -378,4 +598,27 @@ impl Engine {
 
 fn is_auth(e: &ApiError) -> bool {
     e.code == mostrador_core::ErrorCode::Unauthorized
+}
+
+/// What a queued write is, for the summary of another account's writes.
+fn unsent_kind(op: &MutationOp) -> UnsentKind {
+    use mostrador_core::chat::MessageKind;
+    match op {
+        MutationOp::OpenConversation(_) => UnsentKind::Question,
+        MutationOp::SendMessage { message, .. } if message.kind == MessageKind::Note => {
+            UnsentKind::Note
+        }
+        MutationOp::SendMessage { .. } => UnsentKind::Message,
+        MutationOp::MarkMessages { .. } => UnsentKind::Receipt,
+        MutationOp::RequestCallback(_) => UnsentKind::CallbackRequest,
+        MutationOp::CancelCallback { .. } => UnsentKind::CallbackCancel,
+        MutationOp::RescheduleCallback { .. } => UnsentKind::CallbackChange,
+        MutationOp::RateConversation { .. } => UnsentKind::Rating,
+        MutationOp::UpdateProfile(_) => UnsentKind::Profile,
+        MutationOp::PutAddress(_) => UnsentKind::Address,
+        MutationOp::DeleteAddress { .. } => UnsentKind::AddressRemoval,
+        MutationOp::DeleteAccount => UnsentKind::AccountDeletion,
+        MutationOp::UpdateConversation { .. } => UnsentKind::ConversationUpdate,
+        MutationOp::RecordOutcome { .. } => UnsentKind::CallbackOutcome,
+    }
 }

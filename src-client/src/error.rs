@@ -25,6 +25,10 @@ pub enum ClientError {
     /// An action that needs a signed-in user.
     #[error("not signed in")]
     SignedOut,
+    /// Signing in as another account would discard the previous account's
+    /// unsent writes: the user must confirm first (see `Engine::login_with`).
+    #[error("{} unsent changes of another account are on this device", .0.writes.len())]
+    UnsentWritesOfAnotherUser(mostrador_core::app::UnsentWrites),
 }
 
 impl ClientError {
@@ -39,6 +43,7 @@ impl ClientError {
             | ClientError::Store(m)
             | ClientError::Keychain(m) => ApiError::new(ErrorCode::Internal, m.clone()),
             ClientError::SignedOut => ApiError::new(ErrorCode::Unauthorized, "sign in first"),
+            ClientError::UnsentWritesOfAnotherUser(unsent) => unsent.to_error(),
         }
     }
 }

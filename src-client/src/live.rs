@@ -1,6 +1,11 @@
 //! The background sync service: keeps a live WebSocket to the server, pulls
-//! when poked, pushes when the outbox changes, and reconnects with jittered
-//! exponential backoff. It reports its state as [`SyncStatus`] events.
+//! when poked, pushes when the outbox changes, uploads files in a task of
+//! its own (so a slow upload never holds back text), and reconnects with
+//! jittered exponential backoff capped at a few seconds
+//! ([`crate::retry::reconnect_delay`]); [`Engine::reconnect_now`] cuts a
+//! pending wait short. A session the server refuses ends here
+//! ([`Engine::end_session`], keeping unsent writes). It reports its state
+//! as [`SyncStatus`] events.
 
 use std::time::Duration;
 
@@ -12,7 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
 use crate::engine::{Engine, EngineEvent};
-use crate::retry::{backoff, jitter};
+use crate::retry::{jitter, reconnect_delay};
 use crate::sync::{on_live, OnLive};
 use crate::ClientError;
 
@@ -98,6 +103,57 @@ impl Engine {
     /// Runs until `stop` turns true or the session is refused (then it emits
     /// `EngineEvent::SignedOut` and returns).
     pub async fn run(&self, mut stop: watch::Receiver<bool>) {
+        // Files go up on their own, stopped with the service.
+        let uploads = AbortOnDrop(tokio::spawn({
+            let engine = self.clone();
+            let stop = stop.clone();
+            async move { engine.run_uploads(stop).await }
+        }));
+        self.run_live(&mut stop).await;
+        drop(uploads);
+    }
+
+    /// Uploads due files whenever there may be work, until `stop`.
+    async fn run_uploads(&self, mut stop: watch::Receiver<bool>) {
+        loop {
+            let next_due = match self.upload_pending().await {
+                Ok(report) => {
+                    if report.uploaded > 0 || report.refused > 0 {
+                        // The messages that waited for them can go.
+                        self.outbox_changed().notify_one();
+                    }
+                    report.next_due
+                }
+                Err(err) => {
+                    tracing::info!(error = %err, "uploads stopped for now");
+                    None
+                }
+            };
+            let wait = next_due.map_or(SAFETY_TICK, |at| {
+                Duration::from_millis(u64::try_from(at - crate::store::now_ms()).unwrap_or(0))
+            });
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.uploads_changed().notified() => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    }
+
+    /// Forgets the session the server refused (keeping unsent writes) and
+    /// says so.
+    async fn session_refused(&self) {
+        match self.end_session().await {
+            Ok(kept) => tracing::info!(kept, "the server ended the session"),
+            Err(err) => tracing::warn!(error = %err, "could not end the session cleanly"),
+        }
+        self.emit(EngineEvent::SignedOut);
+    }
+
+    async fn run_live(&self, stop: &mut watch::Receiver<bool>) {
         let mut attempt: u32 = 0;
         let mut typing = self.typing_tx().subscribe();
         let mut presence = self.presence_tx().subscribe();
@@ -109,11 +165,12 @@ impl Engine {
             let mut ws = match self.connect_live().await {
                 Ok(ws) => ws,
                 Err(ClientError::Api(e)) if e.code == mostrador_core::ErrorCode::Unauthorized => {
-                    self.emit(EngineEvent::SignedOut);
+                    self.session_refused().await;
                     return;
                 }
                 Err(err) => {
-                    let wait = backoff(attempt, jitter(), None);
+                    let (base, cap) = self.reconnect_backoff();
+                    let wait = reconnect_delay(attempt, jitter(), base, cap);
                     attempt = attempt.saturating_add(1);
                     self.emit(EngineEvent::Status(SyncStatus::Offline {
                         retry_in: wait,
@@ -121,6 +178,7 @@ impl Engine {
                     }));
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => continue,
+                        _ = self.reconnect_requested().notified() => continue,
                         _ = stop.changed() => return,
                     }
                 }
@@ -139,7 +197,9 @@ impl Engine {
             if let Err(err) = self.retry_now().await {
                 tracing::warn!(error = %err, "could not reschedule the outbox; items wait for their backoff");
             }
-            self.sync_round().await;
+            if self.sync_round().await == Round::SignedOut {
+                return;
+            }
             let mut tick = tokio::time::interval(SAFETY_TICK);
             tick.tick().await;
             loop {
@@ -148,17 +208,25 @@ impl Engine {
                         Some(Ok(Message::Text(text))) => {
                             let Ok(msg) = serde_json::from_str::<LiveServerMessage>(&text) else { continue };
                             let cursor = self.store().cursor().await.unwrap_or(0);
-                            match on_live(cursor, &msg) {
+                            let round = match on_live(cursor, &msg) {
                                 OnLive::Pull => self.sync_round().await,
-                                OnLive::Forward => self.emit(EngineEvent::Live(msg)),
-                                OnLive::Nothing => {}
-                            }
+                                OnLive::Forward => { self.emit(EngineEvent::Live(msg)); Round::Done }
+                                OnLive::Nothing => Round::Done,
+                            };
+                            if round == Round::SignedOut { return; }
                         }
                         Some(Ok(_)) => {}
                         Some(Err(_)) | None => break,
                     },
-                    _ = self.outbox_changed().notified() => self.sync_round().await,
-                    _ = tick.tick() => self.sync_round().await,
+                    _ = self.outbox_changed().notified() => {
+                        if self.sync_round().await == Round::SignedOut { return; }
+                    }
+                    _ = self.reconnect_requested().notified() => {
+                        if self.sync_round().await == Round::SignedOut { return; }
+                    }
+                    _ = tick.tick() => {
+                        if self.sync_round().await == Round::SignedOut { return; }
+                    }
                     changed = typing.changed() => {
                         if changed.is_err() { break; }
                         let conv = *typing.borrow_and_update();
@@ -184,19 +252,42 @@ impl Engine {
         }
     }
 
-    /// Push, then pull; report the result as a status.
-    async fn sync_round(&self) {
-        let pushed = self.push_pending().await;
+    /// Push, then pull; report the result as a status. Files go up in
+    /// their own task (`run_uploads`), so text never waits for them.
+    async fn sync_round(&self) -> Round {
+        let pushed = self.push_ready().await;
         let pulled = self.pull().await;
         match (pushed, pulled) {
-            (Ok(_), Ok(_)) => self.emit(EngineEvent::Status(SyncStatus::UpToDate)),
+            (Ok(_), Ok(_)) => {
+                self.emit(EngineEvent::Status(SyncStatus::UpToDate));
+                Round::Done
+            }
             (Err(e), _) | (_, Err(e)) => {
                 tracing::info!(error = %e, "sync round failed");
                 if matches!(&e, ClientError::Api(a) if a.code == mostrador_core::ErrorCode::Unauthorized)
                 {
-                    self.emit(EngineEvent::SignedOut);
+                    self.session_refused().await;
+                    return Round::SignedOut;
                 }
+                Round::Done
             }
         }
+    }
+}
+
+/// How a sync round ended.
+#[derive(Debug, PartialEq)]
+enum Round {
+    Done,
+    /// The server refused the session: the service stops.
+    SignedOut,
+}
+
+/// Aborts a task when dropped (the service's upload task ends with it).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -39,7 +39,9 @@ pub fn classify(err: &ClientError) -> RetryKind {
         ClientError::Decode(_) | ClientError::Store(_) | ClientError::Keychain(_) => {
             RetryKind::Transient { retry_after: None }
         }
-        ClientError::SignedOut => RetryKind::Permanent(err.to_api_error()),
+        ClientError::SignedOut | ClientError::UnsentWritesOfAnotherUser(_) => {
+            RetryKind::Permanent(err.to_api_error())
+        }
     }
 }
 
@@ -53,6 +55,19 @@ pub fn backoff(attempt: u32, jitter: f64, retry_after: Option<Duration>) -> Dura
         .min(Duration::from_secs(60));
     let jittered = step.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0));
     retry_after.map_or(jittered, |r| jittered.max(r))
+}
+
+/// The longest the live connection waits between reconnect attempts: a
+/// server that comes back is seen within a few seconds.
+pub const RECONNECT_CAP: Duration = Duration::from_secs(3);
+
+/// The wait before live reconnect attempt `attempt`: `base` doubling per
+/// failure, capped at `cap`, with jitter (`[0, 1)` picks a point between
+/// half and all of the step, so clients coming back do not retry in
+/// lockstep). Never more than `cap`.
+pub fn reconnect_delay(attempt: u32, jitter: f64, base: Duration, cap: Duration) -> Duration {
+    let step = base.saturating_mul(1u32 << attempt.min(16)).min(cap);
+    step.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
 }
 
 /// A jitter value in `[0, 1)` from the clock (good enough to spread retries).
@@ -104,6 +119,32 @@ mod tests {
                 retry_after: Some(Duration::from_secs(7))
             }
         );
+    }
+
+    #[test]
+    fn the_reconnect_delay_never_exceeds_its_cap() {
+        let base = Duration::from_millis(500);
+        for attempt in [0, 1, 2, 3, 4, 5, 8, 16, 17, 31, 32, 1000, u32::MAX] {
+            for jitter in [0.0, 0.25, 0.5, 0.999, 1.0, 7.0, -1.0] {
+                let d = reconnect_delay(attempt, jitter, base, RECONNECT_CAP);
+                assert!(
+                    d <= RECONNECT_CAP,
+                    "attempt {attempt}, jitter {jitter}: {d:?}"
+                );
+                assert!(d >= base / 2, "attempt {attempt}, jitter {jitter}: {d:?}");
+            }
+        }
+        // It grows from the base, then stays at the cap (jitter below it).
+        let full = |a| reconnect_delay(a, 1.0, base, RECONNECT_CAP);
+        assert_eq!(
+            [0, 1, 2, 3, 10].map(full),
+            [500, 1000, 2000, 3000, 3000].map(Duration::from_millis)
+        );
+        assert_eq!(
+            reconnect_delay(10, 0.0, base, RECONNECT_CAP),
+            Duration::from_millis(1500)
+        );
+        assert!(RECONNECT_CAP <= Duration::from_secs(5), "a few seconds");
     }
 
     #[test]

@@ -77,6 +77,68 @@ pub enum AppEvent {
     },
 }
 
+/// What kind of write one of a previous user's unsent writes is (the
+/// sign-in page names each in the user's language).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnsentKind {
+    Question,
+    Message,
+    Note,
+    Receipt,
+    Rating,
+    CallbackRequest,
+    CallbackCancel,
+    CallbackChange,
+    Profile,
+    Address,
+    AddressRemoval,
+    AccountDeletion,
+    ConversationUpdate,
+    CallbackOutcome,
+    #[serde(other)]
+    Other,
+}
+
+/// One unsent write: what it is, when it was made, how many files it carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnsentWrite {
+    pub kind: UnsentKind,
+    pub at: Timestamp,
+    #[serde(default)]
+    pub files: usize,
+}
+
+/// Writes another account left unsent on this device (its session ended
+/// before they went out). Signing in as someone else discards them, so the
+/// engine refuses until the user confirms; the refusal travels as a
+/// `conflict` [`ApiError`] carrying this under `details.unsent_writes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnsentWrites {
+    /// The display name of the account that made them.
+    pub name: String,
+    pub writes: Vec<UnsentWrite>,
+}
+
+impl UnsentWrites {
+    const DETAILS_KEY: &'static str = "unsent_writes";
+
+    /// The refusal as the one error shape.
+    pub fn to_error(&self) -> ApiError {
+        ApiError::new(
+            crate::ErrorCode::Conflict,
+            "another account's unsent changes are on this device",
+        )
+        .with_details(serde_json::json!({ Self::DETAILS_KEY: self }))
+    }
+
+    /// The summary carried by such a refusal, if `err` is one.
+    pub fn from_error(err: &ApiError) -> Option<Self> {
+        let v = err.details.as_ref()?.get(Self::DETAILS_KEY)?;
+        serde_json::from_value(v.clone()).ok()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignOutReason {

@@ -20,6 +20,10 @@ pub enum Mode {
     Swallow = 1,
     /// A random fault on some connections (see `Proxy::start`).
     Chaos = 2,
+    /// File uploads (`PUT …/attachments/…`) hang on the way to the server
+    /// until the mode changes, then their connection is closed; all other
+    /// traffic passes.
+    StallUploads = 3,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +74,12 @@ impl Dice {
     }
 }
 
+/// Whether a request chunk starts a file upload.
+fn is_upload(chunk: &[u8]) -> bool {
+    let head = &chunk[..chunk.len().min(512)];
+    head.starts_with(b"PUT ") && head.windows(13).any(|w| w == b"/attachments/")
+}
+
 /// Copies both ways. The mode is read for every chunk, so pooled
 /// connections opened before a fault window are hit too. In chaos, each
 /// request chunk may be dropped with its connection (5 %), each response
@@ -93,6 +103,13 @@ async fn handle(
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
+            let stall = mode.load(Ordering::Relaxed) == Mode::StallUploads as u8;
+            if stall && is_upload(&buf[..n]) {
+                while mode.load(Ordering::Relaxed) == Mode::StallUploads as u8 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                return true; // never reached the server
+            }
             if chaos(&mode) && up_dice.roll() < 5 {
                 faults.fetch_add(1, Ordering::Relaxed);
                 return true; // dropped before reaching the server
