@@ -70,12 +70,22 @@ pub enum AppEvent {
         conversation_id: Uuid,
         name: String,
     },
-    /// The session ended (expired, revoked or the account was deleted);
-    /// the device's data is wiped.
+    /// The session ended (expired, revoked or the account was deleted).
+    /// A deleted account's data is wiped; an expired session's unsent
+    /// writes are kept for the same user's next sign-in.
     SignedOut {
         reason: SignOutReason,
     },
+    /// A file is going up: `sent` of `total` bytes; `message_id` is the
+    /// pending message that waits for it.
+    Upload {
+        attachment_id: Uuid,
+        message_id: Option<Uuid>,
+        sent: u64,
+        total: u64,
+    },
 }
+
 
 /// What kind of write one of a previous user's unsent writes is (the
 /// sign-in page names each in the user's language).

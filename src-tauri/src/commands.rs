@@ -69,26 +69,35 @@ pub async fn session(state: State<'_, AppState>) -> Res<SessionInfo> {
     })
 }
 
+/// Signs in. Another account's unsent writes on this device make it fail
+/// with a `conflict` carrying `UnsentWrites` (the UI asks, then calls again
+/// with `discard_unsent_of_previous_user`).
 #[tauri::command]
 pub async fn sign_in(
     app: AppHandle,
     state: State<'_, AppState>,
     email: String,
     password: String,
+    discard_unsent_of_previous_user: Option<bool>,
 ) -> Res<Me> {
     let engine = state.engine().await;
     let me = engine
-        .login(&LoginRequest {
-            email,
-            password,
-            device_name: Some(device_name()),
-        })
+        .login_with(
+            &LoginRequest {
+                email,
+                password,
+                device_name: Some(device_name()),
+            },
+            sign_in_options(discard_unsent_of_previous_user),
+        )
         .await
         .map_err(api)?;
     state.start_service(&app).await;
     Ok(me)
 }
 
+/// Creates an account and signs in (refused like `sign_in` while another
+/// account's unsent writes are here).
 #[tauri::command]
 pub async fn sign_up(
     app: AppHandle,
@@ -97,20 +106,37 @@ pub async fn sign_up(
     password: String,
     display_name: String,
     language: String,
+    discard_unsent_of_previous_user: Option<bool>,
 ) -> Res<Me> {
     let engine = state.engine().await;
     let me = engine
-        .register(&RegisterRequest {
-            email,
-            password,
-            display_name,
-            language: Some(language),
-            device_name: Some(device_name()),
-        })
+        .register_with(
+            &RegisterRequest {
+                email,
+                password,
+                display_name,
+                language: Some(language),
+                device_name: Some(device_name()),
+            },
+            sign_in_options(discard_unsent_of_previous_user),
+        )
         .await
         .map_err(api)?;
     state.start_service(&app).await;
     Ok(me)
+}
+
+fn sign_in_options(discard: Option<bool>) -> mostrador_client::engine::SignInOptions {
+    mostrador_client::engine::SignInOptions {
+        discard_unsent_of_previous_user: discard.unwrap_or(false),
+    }
+}
+
+/// Try the server now (the offline banner's "Try now", the network came
+/// back): reconnects at once and makes waiting writes due.
+#[tauri::command]
+pub async fn reconnect_now(state: State<'_, AppState>) -> Res<()> {
+    state.engine().await.reconnect_now().await.map_err(api)
 }
 
 /// Signs out and wipes this device's copy of the account.

@@ -56,12 +56,28 @@ pub fn run() {
             }
             Ok(())
         })
+        // Back to the front: try the server at once instead of waiting
+        // out a reconnect backoff.
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Focused(true) = event {
+                let app = window.app_handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    let state = app.state::<AppState>();
+                    if state.signed_in().await {
+                        if let Err(err) = state.engine().await.reconnect_now().await {
+                            tracing::info!(error = %err, "could not retry on focus");
+                        }
+                    }
+                });
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::backend_status,
             commands::session,
             commands::sign_in,
             commands::sign_up,
             commands::sign_out,
+            commands::reconnect_now,
             commands::sync_state,
             commands::set_language,
             commands::home,

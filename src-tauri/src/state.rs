@@ -1,6 +1,11 @@
 //! The shell's state: one [`Engine`] over the store in the app's data
 //! directory, its background sync service while someone is signed in, and
 //! the forwarding of engine events to the UI (and to native notifications).
+//!
+//! When the server ends the session the engine has already kept the unsent
+//! writes (`Engine::end_session`); the shell only stops the service and
+//! tells the UI. The user's own sign-out and a deleted account wipe the
+//! device (`AppState::sign_out`).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -91,6 +96,20 @@ impl AppState {
         {
             let _ = stop.send(true);
         }
+    }
+
+    /// The server ended the session (the engine kept unsent writes): the
+    /// service stops, so the next sign-in starts it again.
+    pub async fn session_ended(&self) {
+        self.stop_service();
+        let pending = match self.engine().await.outbox().await {
+            Ok(items) => OutboxCount {
+                pending: items.len(),
+                wedged: items.iter().filter(|i| i.wedged.is_some()).count(),
+            },
+            Err(_) => OutboxCount::default(),
+        };
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = (SyncState::Connecting, pending);
     }
 
     /// Stops syncing, revokes the session, wipes this device's data and
@@ -244,18 +263,45 @@ async fn forward(
                     name,
                 },
             ),
-            EngineEvent::SignedOut | EngineEvent::AccountDeleted => {
-                let reason = if matches!(event, EngineEvent::AccountDeleted) {
-                    SignOutReason::AccountDeleted
-                } else {
-                    SignOutReason::Expired
-                };
-                if let Err(err) = state.sign_out().await {
-                    tracing::warn!(error = %err, "wiping the device after the session ended");
-                }
-                emit(&app, AppEvent::SignedOut { reason });
+            // The engine ended the session and kept unsent writes for the
+            // same user's next sign-in: stop the service, tell the UI.
+            EngineEvent::SignedOut => {
+                state.session_ended().await;
+                emit(
+                    &app,
+                    AppEvent::SignedOut {
+                        reason: SignOutReason::Expired,
+                    },
+                );
                 return;
             }
+            // The account is gone: nothing of it stays on the device.
+            EngineEvent::AccountDeleted => {
+                if let Err(err) = state.sign_out().await {
+                    tracing::warn!(error = %err, "wiping the device after the account was deleted");
+                }
+                emit(
+                    &app,
+                    AppEvent::SignedOut {
+                        reason: SignOutReason::AccountDeleted,
+                    },
+                );
+                return;
+            }
+            EngineEvent::UploadProgress {
+                attachment_id,
+                message_id,
+                sent,
+                total,
+            } => emit(
+                &app,
+                AppEvent::Upload {
+                    attachment_id,
+                    message_id,
+                    sent,
+                    total,
+                },
+            ),
             _ => {}
         }
     }

@@ -54,6 +54,9 @@ pub struct Ctx {
     pub notice: RwSignal<Option<String>>,
     /// Staff working as agents (a customer never has it).
     pub agent_mode: RwSignal<bool>,
+    /// Files going up, by the pending message that waits for them:
+    /// (bytes sent, total).
+    pub uploads: RwSignal<std::collections::HashMap<Uuid, (u64, u64)>>,
 }
 
 impl Ctx {
@@ -128,6 +131,7 @@ pub fn App() -> impl IntoView {
         typing: RwSignal::new(None),
         notice: RwSignal::new(None),
         agent_mode: RwSignal::new(false),
+        uploads: RwSignal::new(std::collections::HashMap::new()),
     };
     provide_context(ctx);
     set_language(&ctx, lang);
@@ -197,6 +201,15 @@ fn on_event(ctx: Ctx, event: AppEvent) {
                 std::time::Duration::from_millis(4100),
             );
         }
+        AppEvent::Upload {
+            message_id: Some(message_id),
+            sent,
+            total,
+            ..
+        } => ctx.uploads.update(|u| {
+            u.insert(message_id, (sent, total));
+        }),
+        AppEvent::Upload { .. } => {}
         AppEvent::SignedOut { reason } => {
             let k = match reason {
                 SignOutReason::Expired => K::SessionEnded,
@@ -421,10 +434,24 @@ pub fn LanguagePicker() -> impl IntoView {
 #[component]
 fn OfflineBanner() -> impl IntoView {
     let ctx = ctx();
+    // The network is back: try the server at once.
+    let online = window_event_listener(leptos::ev::online, move |_| {
+        if ctx.session.get_untracked().flatten().is_some() {
+            ctx.write(ipc::reconnect_now());
+        }
+    });
+    on_cleanup(move || online.remove());
     view! {
         <Show when=move || matches!(ctx.sync.get(), SyncState::Offline { .. })>
             <div class="banner offline" role="alert" data-testid="offline-banner">
-                {ctx.t(K::OfflineBanner)}
+                <span>{ctx.t(K::OfflineBanner)}</span>
+                <button type="button" data-testid="try-now"
+                    on:click=move |_| {
+                        ctx.sync.set(SyncState::Connecting);
+                        ctx.write(ipc::reconnect_now());
+                    }>
+                    {ctx.t(K::TryNow)}
+                </button>
             </div>
         </Show>
     }

@@ -93,6 +93,27 @@ texts! {
     AccountDeletedNote => "Your account was deleted and this device was wiped.", "Tu cuenta se ha eliminado y se han borrado los datos de este dispositivo.", "Ваш аккаунт удалён, данные на этом устройстве стёрты.";
 
     Offline => "Offline", "Sin conexión", "Нет сети";
+    TryNow => "Try now", "Reintentar ahora", "Повторить сейчас";
+    UnsentDiscard => "Discard them and sign in", "Descartarlos e iniciar sesión", "Удалить их и войти";
+    UnsentKeep => "Cancel", "Cancelar", "Отмена";
+    UnsentKeepHint => "To send them, {name} signs in again on this device.", "Para enviarlos, {name} debe volver a iniciar sesión en este dispositivo.", "Чтобы отправить их, войдите снова как {name} на этом устройстве.";
+    UnsentWithFiles => "with files", "con archivos", "с файлами";
+    UnsentQuestion => "A new question", "Una pregunta nueva", "Новый вопрос";
+    UnsentMessage => "A message", "Un mensaje", "Сообщение";
+    UnsentNote => "An internal note", "Una nota interna", "Внутренняя заметка";
+    UnsentReceipt => "A read receipt", "Una confirmación de lectura", "Отметка о прочтении";
+    UnsentRating => "A rating", "Una valoración", "Оценка";
+    UnsentCallbackRequest => "A call booking", "Una reserva de llamada", "Заказ звонка";
+    UnsentCallbackCancel => "A call cancellation", "Una cancelación de llamada", "Отмена звонка";
+    UnsentCallbackChange => "A new time for a call", "Una nueva hora para una llamada", "Перенос звонка";
+    UnsentProfile => "A profile change", "Un cambio en el perfil", "Изменение профиля";
+    UnsentAddress => "An address", "Una dirección", "Адрес";
+    UnsentAddressRemoval => "An address removal", "La eliminación de una dirección", "Удаление адреса";
+    UnsentAccountDeletion => "An account deletion", "La eliminación de la cuenta", "Удаление аккаунта";
+    UnsentConversationUpdate => "A conversation update", "Un cambio en una conversación", "Изменение обращения";
+    UnsentCallbackOutcome => "A call outcome", "El resultado de una llamada", "Итог звонка";
+    UnsentOther => "Another change", "Otro cambio", "Другое изменение";
+    UploadProgress => "Sending file: {percent}", "Enviando archivo: {percent}", "Отправка файла: {percent}";
     ServerChecking => "Checking the support server…", "Comprobando el servidor de soporte…", "Проверяем сервер поддержки…";
     ServerOnline => "Online · server {version}", "En línea · servidor {version}", "В сети · сервер {version}";
     ServerConnected => "Connected to {url}", "Conectado a {url}", "Подключено к {url}";

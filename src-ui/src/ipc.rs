@@ -118,12 +118,33 @@ pub async fn session() -> Result<SessionInfo, ApiError> {
 }
 
 pub async fn sign_in(email: String, password: String) -> Result<Me, ApiError> {
+    sign_in_with(email, password, false).await
+}
+
+/// Signs in; `discard_unsent_of_previous_user` once the user confirmed
+/// that another account's unsent writes on this device may go
+/// (`UnsentWrites::from_error` reads the refusal that asks).
+pub async fn sign_in_with(
+    email: String,
+    password: String,
+    discard_unsent_of_previous_user: bool,
+) -> Result<Me, ApiError> {
     #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
     struct A {
         email: String,
         password: String,
+        discard_unsent_of_previous_user: bool,
     }
-    call("sign_in", &A { email, password }).await
+    call(
+        "sign_in",
+        &A {
+            email,
+            password,
+            discard_unsent_of_previous_user,
+        },
+    )
+    .await
 }
 
 pub async fn sign_up(
@@ -132,6 +153,17 @@ pub async fn sign_up(
     display_name: String,
     language: String,
 ) -> Result<Me, ApiError> {
+    sign_up_with(email, password, display_name, language, false).await
+}
+
+/// Creates an account (asks like [`sign_in_with`]).
+pub async fn sign_up_with(
+    email: String,
+    password: String,
+    display_name: String,
+    language: String,
+    discard_unsent_of_previous_user: bool,
+) -> Result<Me, ApiError> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct A {
@@ -139,6 +171,7 @@ pub async fn sign_up(
         password: String,
         display_name: String,
         language: String,
+        discard_unsent_of_previous_user: bool,
     }
     call(
         "sign_up",
@@ -147,6 +180,7 @@ pub async fn sign_up(
             password,
             display_name,
             language,
+            discard_unsent_of_previous_user,
         },
     )
     .await
@@ -154,6 +188,11 @@ pub async fn sign_up(
 
 pub async fn sign_out() -> Result<(), ApiError> {
     call("sign_out", &NoArgs {}).await
+}
+
+/// Try the server now (reconnect at once, send what waits).
+pub async fn reconnect_now() -> Result<(), ApiError> {
+    call("reconnect_now", &NoArgs {}).await
 }
 
 pub async fn sync_state() -> Result<(SyncState, OutboxCount), ApiError> {

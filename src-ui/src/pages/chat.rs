@@ -279,6 +279,7 @@ fn Line(line: ThreadLine) -> impl IntoView {
                 <small class="who">{who}</small>
                 <p class="body" data-testid="message-body">{line.body.clone()}</p>
                 {files}
+                {(line.delivery == Delivery::Pending).then(|| view! { <UploadProgress message=line.id/> })}
                 <small class="meta">
                     {fmt::time(lang, line.created_at, None)}
                     {line.mine.then(|| view! {
@@ -295,6 +296,24 @@ fn Line(line: ThreadLine) -> impl IntoView {
                 })}
             </div>
         </li>
+    }
+}
+
+/// A pending message's file going up: a progress bar with its percentage
+/// (shown once the engine reports the upload).
+#[component]
+pub fn UploadProgress(message: Uuid) -> impl IntoView {
+    let ctx = ctx();
+    move || {
+        let (sent, total) = ctx.uploads.with(|u| u.get(&message).copied())?;
+        let percent = (sent.min(total) * 100).checked_div(total).unwrap_or(100);
+        let text = fill(ctx.t(K::UploadProgress), &[("percent", &format!("{percent} %"))]);
+        Some(view! {
+            <div class="upload-progress" data-testid="upload-progress">
+                <progress max="100" value=percent.to_string() aria-label=text.clone()></progress>
+                <small>{text}</small>
+            </div>
+        })
     }
 }
 
