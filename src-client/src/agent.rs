@@ -271,7 +271,8 @@ impl Engine {
                 customer_name: names
                     .get(&line.callback.customer_id)
                     .cloned()
-                    .unwrap_or_else(|| format!("#{}", &line.callback.customer_id.to_string()[..8])),
+                    // Unknown to this device: the UI says "Customer", never an id.
+                    .unwrap_or_default(),
                 order_number: line
                     .callback
                     .order_id
@@ -299,6 +300,7 @@ impl Engine {
                 "write the note first",
             )));
         }
+        mostrador_core::chat::check_message_length(body).map_err(ClientError::Api)?;
         let id = Uuid::new_v4();
         self.enqueue(MutationOp::SendMessage {
             conversation_id,

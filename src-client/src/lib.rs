@@ -9,6 +9,7 @@
 pub mod agent;
 pub mod api;
 pub mod config;
+mod drafts;
 pub mod echo;
 pub mod engine;
 pub mod error;

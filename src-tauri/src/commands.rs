@@ -235,6 +235,32 @@ pub async fn mark_read(state: State<'_, AppState>, conversation_id: Uuid) -> Res
         .map_err(api)
 }
 
+/// What the user left typed in a conversation's composer.
+#[tauri::command]
+pub async fn draft(state: State<'_, AppState>, conversation_id: Uuid) -> Res<Option<String>> {
+    state
+        .engine()
+        .await
+        .draft(conversation_id)
+        .await
+        .map_err(api)
+}
+
+/// Keeps what the user is typing (blank forgets it).
+#[tauri::command]
+pub async fn save_draft(
+    state: State<'_, AppState>,
+    conversation_id: Uuid,
+    body: String,
+) -> Res<()> {
+    state
+        .engine()
+        .await
+        .save_draft(conversation_id, &body)
+        .await
+        .map_err(api)
+}
+
 #[tauri::command]
 pub async fn typing(state: State<'_, AppState>, conversation_id: Uuid) -> Res<()> {
     state.engine().await.typing(conversation_id);
@@ -261,10 +287,7 @@ pub async fn rate(
     comment: Option<String>,
 ) -> Res<()> {
     if !(1..=5).contains(&score) {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "the score is 1 to 5",
-        ));
+        return Err(ApiError::invalid_field("score", "out_of_range"));
     }
     let comment = comment.filter(|c| !c.trim().is_empty());
     enqueue(
@@ -316,7 +339,7 @@ pub async fn slots(state: State<'_, AppState>) -> Res<Vec<Slot>> {
 pub async fn request_callback(state: State<'_, AppState>, request: RequestCallback) -> Res<Uuid> {
     if let Some(phone) = &request.phone {
         mostrador_core::phone::E164::parse(phone)
-            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, e.to_string()))?;
+            .map_err(|_| ApiError::invalid_field("phone", "not_e164"))?;
     }
     let id = Uuid::new_v4();
     enqueue(
@@ -359,7 +382,7 @@ pub async fn profile(state: State<'_, AppState>) -> Res<Option<Profile>> {
 pub async fn update_profile(state: State<'_, AppState>, update: ProfileUpdate) -> Res<()> {
     if let Some(phone) = update.phone.as_deref().filter(|p| !p.is_empty()) {
         mostrador_core::phone::E164::parse(phone)
-            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, e.to_string()))?;
+            .map_err(|_| ApiError::invalid_field("phone", "not_e164"))?;
     }
     enqueue(&state, MutationOp::UpdateProfile(update)).await
 }

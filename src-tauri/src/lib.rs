@@ -88,6 +88,8 @@ pub fn run() {
             commands::ask,
             commands::say,
             commands::mark_read,
+            commands::draft,
+            commands::save_draft,
             commands::typing,
             commands::retry,
             commands::discard,

@@ -1,5 +1,7 @@
 //! Native notifications (Tauri's notification plugin), in the UI's
-//! language: agent replies, order status changes, callback reminders.
+//! language and worded for who reads them: a shopper hears of replies, their
+//! orders and their calls; staff of customers' messages and calls they are
+//! due to make (never "your order": the shop's orders are not theirs).
 
 use mostrador_core::callbacks::CallbackChannel;
 use mostrador_core::orders::TrackingStatus;
@@ -26,6 +28,25 @@ impl Lang {
     }
 }
 
+/// Who reads the notifications on this device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Shopper,
+    Staff,
+}
+
+impl Audience {
+    /// Staff (agents and admins) or a shopper; nobody signed in reads as a
+    /// shopper.
+    pub fn of(role: Option<mostrador_core::auth::Role>) -> Self {
+        if role.is_some_and(|r| r.is_staff()) {
+            Audience::Staff
+        } else {
+            Audience::Shopper
+        }
+    }
+}
+
 /// A notification's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
@@ -36,15 +57,20 @@ pub struct Note {
 /// Longest preview of a message.
 const PREVIEW: usize = 120;
 
-pub fn reply(lang: Lang, author: &str, body: &str) -> Note {
+/// A message from the other side: a reply for a shopper, a customer's
+/// message for staff.
+pub fn reply(lang: Lang, audience: Audience, author: &str, body: &str) -> Note {
     let mut preview: String = body.chars().take(PREVIEW).collect();
     if body.chars().count() > PREVIEW {
         preview.push('…');
     }
-    let title = match lang {
-        Lang::En => format!("{author} replied"),
-        Lang::Es => format!("{author} ha respondido"),
-        Lang::Ru => format!("{author} ответил(а)"),
+    let title = match (audience, lang) {
+        (Audience::Shopper, Lang::En) => format!("{author} replied"),
+        (Audience::Shopper, Lang::Es) => format!("{author} ha respondido"),
+        (Audience::Shopper, Lang::Ru) => format!("{author} ответил(а)"),
+        (Audience::Staff, Lang::En) => format!("New message from {author}"),
+        (Audience::Staff, Lang::Es) => format!("Nuevo mensaje de {author}"),
+        (Audience::Staff, Lang::Ru) => format!("Пишет {author}"),
     };
     Note {
         title,
@@ -85,18 +111,32 @@ fn status_name(lang: Lang, s: TrackingStatus) -> &'static str {
     }
 }
 
-pub fn order(lang: Lang, number: &str, status: TrackingStatus) -> Note {
+/// A shopper's order moved on; staff are not told of every order in the
+/// shop (`None`).
+pub fn order(lang: Lang, audience: Audience, number: &str, status: TrackingStatus) -> Option<Note> {
+    if audience == Audience::Staff {
+        return None;
+    }
     let s = status_name(lang, status);
     let (title, body) = match lang {
         Lang::En => (format!("Order {number}"), format!("Your order is {s}.")),
         Lang::Es => (format!("Pedido {number}"), format!("Tu pedido está {s}.")),
         Lang::Ru => (format!("Заказ {number}"), format!("Ваш заказ {s}.")),
     };
-    Note { title, body }
+    Some(Note { title, body })
 }
 
-pub fn reminder(lang: Lang, channel: CallbackChannel, minutes: i64) -> Note {
+/// A booked call is near: the shopper will be called; staff are due to
+/// call `customer`.
+pub fn reminder(
+    lang: Lang,
+    audience: Audience,
+    channel: CallbackChannel,
+    minutes: i64,
+    customer: &str,
+) -> Note {
     let video = channel == CallbackChannel::Video;
+    let staff = audience == Audience::Staff;
     let (title, body) = match lang {
         Lang::En => (
             if video {
@@ -104,7 +144,11 @@ pub fn reminder(lang: Lang, channel: CallbackChannel, minutes: i64) -> Note {
             } else {
                 "Phone call soon"
             },
-            format!("Support will call you in {minutes} min."),
+            if staff {
+                format!("Call {customer} in {minutes} min.")
+            } else {
+                format!("Support will call you in {minutes} min.")
+            },
         ),
         Lang::Es => (
             if video {
@@ -112,7 +156,11 @@ pub fn reminder(lang: Lang, channel: CallbackChannel, minutes: i64) -> Note {
             } else {
                 "Llamada en breve"
             },
-            format!("Soporte te llamará en {minutes} min."),
+            if staff {
+                format!("Llama a {customer} en {minutes} min.")
+            } else {
+                format!("Soporte te llamará en {minutes} min.")
+            },
         ),
         Lang::Ru => (
             if video {
@@ -120,7 +168,11 @@ pub fn reminder(lang: Lang, channel: CallbackChannel, minutes: i64) -> Note {
             } else {
                 "Скоро звонок"
             },
-            format!("Поддержка позвонит вам через {minutes} мин."),
+            if staff {
+                format!("{customer} ждёт звонка через {minutes} мин.")
+            } else {
+                format!("Поддержка позвонит вам через {minutes} мин.")
+            },
         ),
     };
     Note {
@@ -149,16 +201,41 @@ mod tests {
 
     #[test]
     fn notifications_speak_the_users_language() {
-        let n = order(Lang::Es, "MS-1", TrackingStatus::Delayed);
+        let n = order(Lang::Es, Audience::Shopper, "MS-1", TrackingStatus::Delayed).unwrap();
         assert_eq!(n.title, "Pedido MS-1");
         assert!(n.body.contains("retrasado"));
-        let n = reminder(Lang::Ru, CallbackChannel::Video, 10);
+        let n = reminder(Lang::Ru, Audience::Shopper, CallbackChannel::Video, 10, "");
         assert!(n.title.contains("видеозвонок") && n.body.contains("10"));
         let long = "x".repeat(500);
-        let n = reply(Lang::En, "Lucía", &long);
+        let n = reply(Lang::En, Audience::Shopper, "Lucía", &long);
         assert_eq!(n.title, "Lucía replied");
         assert_eq!(n.body.chars().count(), PREVIEW + 1);
         assert_eq!(Lang::parse("ru-RU"), Lang::Ru);
         assert_eq!(Lang::parse("de"), Lang::En);
+    }
+
+    #[test]
+    fn staff_are_told_of_customers_never_of_their_own_orders() {
+        use mostrador_core::auth::Role;
+        assert_eq!(Audience::of(Some(Role::Agent)), Audience::Staff);
+        assert_eq!(Audience::of(Some(Role::Customer)), Audience::Shopper);
+        assert_eq!(Audience::of(None), Audience::Shopper);
+        for lang in [Lang::En, Lang::Es, Lang::Ru] {
+            let n = reply(lang, Audience::Staff, "Nora", "where is it?");
+            assert!(n.title.contains("Nora"), "{n:?}");
+            assert_ne!(n.title, reply(lang, Audience::Shopper, "Nora", "x").title);
+            assert_eq!(
+                order(lang, Audience::Staff, "MS-1", TrackingStatus::Delayed),
+                None
+            );
+            let shopper = reminder(lang, Audience::Shopper, CallbackChannel::Voice, 10, "Nora");
+            let staff = reminder(lang, Audience::Staff, CallbackChannel::Voice, 10, "Nora");
+            assert!(
+                staff.body.contains("Nora") && staff.body.contains("10"),
+                "{staff:?}"
+            );
+            assert!(!shopper.body.contains("Nora"));
+            assert_ne!(staff.body, shopper.body);
+        }
     }
 }

@@ -173,7 +173,9 @@ async fn forward(
     mut stop: watch::Receiver<bool>,
 ) {
     let started = jiff::Timestamp::now();
-    let me = engine.me().await.ok().flatten().map(|m| m.id);
+    let signed_in = engine.me().await.ok().flatten();
+    let me = signed_in.as_ref().map(|m| m.id);
+    let audience = notify::Audience::of(signed_in.map(|m| m.role));
     loop {
         let event = tokio::select! {
             e = events.recv() => e,
@@ -237,7 +239,10 @@ async fn forward(
                                 && m.kind == mostrador_core::chat::MessageKind::Text
                                 && m.state == mostrador_core::chat::MessageState::Sent
                             {
-                                notify::show(&app, &notify::reply(lang, &m.author_name, &m.body));
+                                notify::show(
+                                    &app,
+                                    &notify::reply(lang, audience, &m.author_name, &m.body),
+                                );
                             }
                         }
                     }
@@ -245,8 +250,11 @@ async fn forward(
             }
             EngineEvent::OrderProgress(p) => {
                 if !window_focused(&app) {
-                    if let Some(status) = p.status {
-                        notify::show(&app, &notify::order(lang, &p.number, status));
+                    if let Some(note) = p
+                        .status
+                        .and_then(|s| notify::order(lang, audience, &p.number, s))
+                    {
+                        notify::show(&app, &note);
                     }
                 }
             }
@@ -325,11 +333,23 @@ async fn reminders(app: AppHandle, engine: Engine, mut stop: watch::Receiver<boo
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let Ok(lines) = engine.callback_lines().await else {
-            continue;
+        let audience = notify::Audience::of(engine.me().await.ok().flatten().map(|m| m.role));
+        // Staff are due to call someone: by name (the queue has the names).
+        let lines: Vec<(mostrador_core::app::CallbackLine, String)> = match audience {
+            notify::Audience::Staff => match engine.callback_queue().await {
+                Ok(rows) => rows
+                    .into_iter()
+                    .map(|r| (r.line, r.customer_name))
+                    .collect(),
+                Err(_) => continue,
+            },
+            notify::Audience::Shopper => match engine.callback_lines().await {
+                Ok(lines) => lines.into_iter().map(|l| (l, String::new())).collect(),
+                Err(_) => continue,
+            },
         };
         let now = jiff::Timestamp::now();
-        for line in lines {
+        for (line, customer) in lines {
             let c = &line.callback;
             let Some(start) = c.slot_start else { continue };
             let soon = start > now && start <= now + REMIND_BEFORE;
@@ -340,7 +360,10 @@ async fn reminders(app: AppHandle, engine: Engine, mut stop: watch::Receiver<boo
                     .lock()
                     .unwrap_or_else(|e| e.into_inner());
                 let minutes = (start.as_second() - now.as_second()).max(60) / 60;
-                notify::show(&app, &notify::reminder(lang, c.channel, minutes));
+                notify::show(
+                    &app,
+                    &notify::reminder(lang, audience, c.channel, minutes, &customer),
+                );
             }
         }
     }
