@@ -1,15 +1,28 @@
 //! `mostrador-server seed-demo`: a realistic, deterministic demo data set.
 //!
 //! A shop with 50 customers, 500 orders with items, shipments and carrier
-//! timelines in every state (delayed and returned included), open and
-//! resolved conversations with ratings, 3 agents and 1 admin. Orders go
-//! through the same ingest code as the shop's webhook. Seeding a database
-//! that already has the demo admin does nothing.
+//! timelines in every state (delayed and returned included), 3 agents and
+//! 1 admin, and two weeks of support history: 40 conversations spread over
+//! the last 14 days (more of them recent), answered minutes to hours after
+//! they were opened, most older ones resolved hours to a day later and
+//! rated, some pending or still open, a few waiting for a first answer;
+//! callbacks booked for the coming week and some completed (one missed) in
+//! the past one. So the metrics show real medians, a satisfaction spread
+//! and conversations per day. Orders go through the same ingest code as the
+//! shop's webhook, conversations through the chat code, then their times
+//! are moved to when they happened. The random choices come from a fixed
+//! seed, and times are relative to the moment of seeding. Seeding a
+//! database that already has the demo admin does nothing.
 
 use jiff::{Timestamp, ToSpan};
 use mostrador_core::auth::Role;
-use mostrador_core::callbacks::{CallbackChannel, RequestCallback, TimeWindow};
-use mostrador_core::chat::{MessageKind, OpenConversation, SendMessage};
+use mostrador_core::callbacks::{
+    CallbackChannel, CallbackOutcome, CallbackStatus, RequestCallback, TimeWindow,
+};
+use mostrador_core::chat::{
+    ConversationStatus, MarkMessages, MessageKind, MessageState, OpenConversation, Rating,
+    SendMessage, UpdateConversation,
+};
 use mostrador_core::orders::{
     IngestEvent, IngestKind, OrderItem, PostalAddress, Shipment, TrackingStatus,
 };
@@ -18,7 +31,7 @@ use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
 use crate::auth::{hash_password, Actor};
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::hours::BusinessHours;
 use crate::routes::{accounts, callbacks, chat, orders};
 
@@ -107,6 +120,230 @@ const PLACES: [&str; 8] = [
 ];
 const CARRIERS: [&str; 4] = ["Correos", "SEUR", "Russian Post", "DHL"];
 
+const MINUTE: i64 = 60_000;
+const DAY: i64 = 24 * 60 * MINUTE;
+
+/// The app language of demo customer `i`, by their city.
+fn customer_lang(i: usize) -> &'static str {
+    match CITIES[i % CITIES.len()].2 {
+        "ES" => "es",
+        "RU" => "ru",
+        _ => "en",
+    }
+}
+
+/// What a customer asks and how the conversation goes on.
+struct Ask {
+    subject: &'static str,
+    subject_es: &'static str,
+    body: &'static str,
+    /// The agent's first answer; `{name}` is the customer's first name.
+    reply: &'static str,
+    note: &'static str,
+    follow_up: &'static str,
+    answer: &'static str,
+}
+
+const ASKS: [Ask; 5] = [
+    Ask {
+        subject: "Where is my parcel?",
+        subject_es: "¿Dónde está mi pedido?",
+        body: "My order hasn't moved for days, it's late.",
+        reply: "Hi {name}, thanks for writing. I've checked with the carrier: your parcel is on its way and should arrive within two days.",
+        note: "Carrier confirmed the new delivery date.",
+        follow_up: "Thanks! Will I get a new tracking link?",
+        answer: "The tracking link stays the same; it shows the new date already.",
+    },
+    Ask {
+        subject: "Wrong size",
+        subject_es: "Talla equivocada",
+        body: "I received the wrong size, can I exchange it?",
+        reply: "Hi {name}, sorry about that. Yes: I've sent you a free return label by email, and the right size goes out as soon as we scan the return.",
+        note: "Exchange approved, label sent.",
+        follow_up: "Do I need the original box?",
+        answer: "Any sturdy box will do.",
+    },
+    Ask {
+        subject: "Return label",
+        subject_es: "Etiqueta de devolución",
+        body: "How do I get a return label?",
+        reply: "Hi {name}, you'll find it under Orders, then Return. I've also attached one to your order so you can print it now.",
+        note: "Return within 30 days, no questions.",
+        follow_up: "Printed it, thank you. When do I get my money back?",
+        answer: "Within 5 working days of the return reaching us.",
+    },
+    Ask {
+        subject: "Damaged item",
+        subject_es: "Artículo dañado",
+        body: "The mug arrived broken. Could you send a new one?",
+        reply: "Hi {name}, I'm sorry it arrived like that. A replacement is on its way today; no need to send the broken one back.",
+        note: "Replacement shipped, carrier damage claim opened.",
+        follow_up: "Great, can I have the tracking number?",
+        answer: "It's in your order now, under the new shipment.",
+    },
+    Ask {
+        subject: "Change delivery address",
+        subject_es: "Cambiar la dirección de entrega",
+        body: "I moved last week. Can you deliver to my new address?",
+        reply: "Hi {name}, if it hasn't left the warehouse yet I can change it. Please add the new address in your profile and tell me when it's there.",
+        note: "Address change requested before dispatch.",
+        follow_up: "Done, it's the one marked as default.",
+        answer: "Changed. The parcel will go to the new address.",
+    },
+];
+
+/// The agents' first replies, minutes after a conversation was opened.
+const FIRST_REPLY_MINUTES: [i64; 12] = [3, 6, 9, 14, 20, 27, 38, 52, 75, 110, 170, 260];
+
+/// Scores and comments of the ratings, drawn at random.
+const RATINGS: [(i64, &str); 12] = [
+    (5, "Quick and friendly"),
+    (5, "Solved in minutes, thank you"),
+    (4, "Good help, a bit slow"),
+    (4, "Friendly, the parcel came a day late"),
+    (5, "Great service"),
+    (3, "OK in the end"),
+    (4, "Helpful"),
+    (2, "Took too long to get an answer"),
+    (5, "Perfect"),
+    (4, "Fine"),
+    (1, "Still waiting for my refund"),
+    (3, "Had to ask twice"),
+];
+
+/// How a demo conversation ends up (times in unix ms).
+enum End {
+    Open,
+    Pending(i64),
+    /// When, and the customer's rating if they gave one.
+    Resolved(i64, Option<(i64, &'static str)>),
+}
+
+/// One demo conversation: whose, about which of their orders, handled by
+/// which agent, and when each step happened (unix ms).
+struct Plan {
+    customer: usize,
+    order: usize,
+    agent: usize,
+    created: i64,
+    first_reply: Option<i64>,
+    note: bool,
+    /// The customer writes again, and when (if) the agent answers.
+    follow_up: Option<(i64, Option<i64>)>,
+    /// Assigned before anyone answered.
+    assigned: bool,
+    end: End,
+}
+
+/// The support history of the last 14 days, newest first. Lucía (agent 0)
+/// keeps at most two conversations that are not resolved, and in each she
+/// spoke last, so she can always take a new one and a new one leads her
+/// inbox.
+fn history(rng: &mut StdRng, now: i64) -> Vec<Plan> {
+    // Ana's open question: 40 minutes old, nobody has answered yet.
+    let mut out = vec![Plan {
+        customer: 0,
+        order: 3,
+        agent: 0,
+        created: now - 40 * MINUTE,
+        first_reply: None,
+        note: false,
+        follow_up: None,
+        assigned: false,
+        end: End::Open,
+    }];
+    let askers: Vec<usize> = (1..50).filter(|c| c % 5 != 4).collect();
+    let n = askers.len() as i64 + 1;
+    let mut lucia_open = 0;
+    for (k, &customer) in askers.iter().enumerate() {
+        // Denser towards now: the k-th newest is (k+1)²/n² of 14 days old.
+        let k = k as i64;
+        let age = 14 * DAY * (k + 1) * (k + 1) / (n * n) + rng.gen_range(0..90) * MINUTE;
+        let created = now - age;
+        let order = rng.gen_range(0..10);
+        let mut agent = rng.gen_range(0..3);
+        let first =
+            created + FIRST_REPLY_MINUTES[rng.gen_range(0..FIRST_REPLY_MINUTES.len())] * MINUTE;
+        let note = rng.gen_range(0..10) < 3;
+        let asks_again = rng.gen_range(0..10) < 4;
+        let asked = first + rng.gen_range(10..240) * MINUTE;
+        let answered = asked + rng.gen_range(5..90) * MINUTE;
+        let closes = rng.gen_range(0..4);
+        let after = rng.gen_range(20..1440) * MINUTE;
+        let rating = (rng.gen_range(0..2) == 0).then(|| RATINGS[rng.gen_range(0..RATINGS.len())]);
+        if k < 2 || first > now - 5 * MINUTE {
+            // Not answered yet; the second newest already has an agent.
+            out.push(Plan {
+                customer,
+                order,
+                agent: 1,
+                created,
+                first_reply: None,
+                note: false,
+                follow_up: None,
+                assigned: k == 1,
+                end: End::Open,
+            });
+            continue;
+        }
+        let follow_up = (asks_again && asked < now - 2 * MINUTE)
+            .then(|| (asked, (answered < now - MINUTE).then_some(answered)));
+        let last = match follow_up {
+            Some((asked, answered)) => answered.unwrap_or(asked),
+            None => first,
+        };
+        let done = last + after;
+        let end = if done >= now {
+            End::Open
+        } else if age > 3 * DAY || (age > DAY && closes < 2) {
+            End::Resolved(done, rating)
+        } else if closes == 3 {
+            End::Pending(last + after.min(60 * MINUTE))
+        } else {
+            End::Open
+        };
+        let customer_last = matches!(follow_up, Some((_, None)));
+        if agent == 0 && !matches!(end, End::Resolved(..)) {
+            if lucia_open >= 2 || customer_last {
+                agent = 1 + (k as usize) % 2;
+            } else {
+                lucia_open += 1;
+            }
+        }
+        out.push(Plan {
+            customer,
+            order,
+            agent,
+            created,
+            first_reply: Some(first),
+            note,
+            follow_up,
+            assigned: false,
+            end,
+        });
+    }
+    out
+}
+
+/// Adds a message or note as `actor`; its id.
+async fn say(
+    tx: &mut Tx,
+    actor: &Actor,
+    conversation: Uuid,
+    body: &str,
+    kind: MessageKind,
+) -> anyhow::Result<Uuid> {
+    let id = Uuid::new_v4();
+    let message = SendMessage {
+        id,
+        body: body.into(),
+        kind,
+        attachment_ids: Vec::new(),
+    };
+    chat::send(tx, actor, conversation, &message).await?;
+    Ok(id)
+}
+
 /// The final state of each demo order, by share.
 fn final_status(rng: &mut StdRng) -> TrackingStatus {
     match rng.gen_range(0..100) {
@@ -189,11 +426,7 @@ pub async fn seed(db: &Db, hours: &BusinessHours) -> anyhow::Result<bool> {
         } else {
             format!("customer{i:02}@mostrador.demo")
         };
-        let lang = match CITIES[i % CITIES.len()].2 {
-            "ES" => "es",
-            "RU" => "ru",
-            _ => "en",
-        };
+        let lang = customer_lang(i);
         let name = format!("{first} {last}");
         let id =
             accounts::insert_user(&mut tx, &email, &customer_hash, &name, Role::Customer, lang)
@@ -329,35 +562,23 @@ pub async fn seed(db: &Db, hours: &BusinessHours) -> anyhow::Result<bool> {
         order_ids.push(mine);
     }
 
-    // Conversations: every third customer asked about an order.
-    let questions = [
-        (
-            "Where is my parcel?",
-            "My order hasn't moved for days, it's late.",
-            "¿Dónde está mi pedido?",
-        ),
-        (
-            "Wrong size",
-            "I received the wrong size, can I exchange it?",
-            "Talla equivocada",
-        ),
-        (
-            "Return label",
-            "How do I get a return label?",
-            "Etiqueta de devolución",
-        ),
-    ];
-    for (idx, (customer, _, _, i)) in customers.iter().enumerate().filter(|(idx, _)| idx % 3 == 0) {
-        let (order_id, status) = order_ids[idx][rng.gen_range(0..10)];
-        let (subject, body, subject_es) = questions[i % questions.len()];
-        let conv = Uuid::new_v4();
+    // The support history: conversations over the last two weeks.
+    let history = history(&mut rng, now.as_millisecond());
+    for plan in &history {
+        let (customer, _, _, i) = &customers[plan.customer];
+        let ask = &ASKS[(plan.customer + i) % ASKS.len()];
+        let (order_id, status) = order_ids[plan.customer][plan.order];
         let subject = if matches!(status, TrackingStatus::Delayed) {
             "Order delayed"
-        } else if i % 2 == 0 {
-            subject_es
+        } else if customer_lang(*i) == "es" {
+            ask.subject_es
         } else {
-            subject
+            ask.subject
         };
+        let agent = &agents[plan.agent];
+        let conv = Uuid::new_v4();
+        let mut times = Vec::new();
+        let question = Uuid::new_v4();
         chat::open(
             &mut tx,
             customer,
@@ -365,52 +586,115 @@ pub async fn seed(db: &Db, hours: &BusinessHours) -> anyhow::Result<bool> {
                 id: conv,
                 order_id: Some(order_id),
                 subject: subject.into(),
-                message_id: Uuid::new_v4(),
-                body: body.into(),
+                message_id: question,
+                body: ask.body.into(),
             },
             &chat::Assignment::default(),
         )
         .await?;
-        if i % 2 == 1 || idx == 0 {
-            continue; // left open, waiting for an agent
+        times.push((question, plan.created));
+        let mut last_customer = question;
+        let mut last_agent = None;
+        if let Some(at) = plan.first_reply {
+            let first_name = customer.display_name.split(' ').next().unwrap_or("");
+            let reply = say(
+                &mut tx,
+                agent,
+                conv,
+                &ask.reply.replace("{name}", first_name),
+                MessageKind::Text,
+            )
+            .await?;
+            times.push((reply, at));
+            last_agent = Some(reply);
+            if plan.note {
+                let note = say(&mut tx, agent, conv, ask.note, MessageKind::Note).await?;
+                times.push((note, at + MINUTE));
+            }
         }
-        let agent = &agents[idx % agents.len()];
-        let reply = format!(
-            "Hi {}, thanks for writing. I've checked your order and I'm on it.",
-            customer.display_name.split(' ').next().unwrap_or("")
-        );
-        chat::send(
-            &mut tx,
-            agent,
-            conv,
-            &SendMessage {
-                id: Uuid::new_v4(),
-                body: reply,
-                kind: MessageKind::Text,
-                attachment_ids: Vec::new(),
-            },
-        )
-        .await?;
-        chat::send(
-            &mut tx,
-            agent,
-            conv,
-            &SendMessage {
-                id: Uuid::new_v4(),
-                body: "Carrier confirmed the new delivery date.".into(),
-                kind: MessageKind::Note,
-                attachment_ids: Vec::new(),
-            },
-        )
-        .await?;
-        if idx % 4 == 0 {
-            sqlx::query("UPDATE conversations SET status = 'resolved', rating_score = $1, rating_comment = $2 WHERE id = $3")
-                .bind(rng.gen_range(3..6i64))
-                .bind("Quick and friendly")
-                .bind(conv.to_string())
+        if let Some((asked, answered)) = plan.follow_up {
+            let m = say(&mut tx, customer, conv, ask.follow_up, MessageKind::Text).await?;
+            times.push((m, asked));
+            last_customer = m;
+            if let Some(at) = answered {
+                let m = say(&mut tx, agent, conv, ask.answer, MessageKind::Text).await?;
+                times.push((m, at));
+                last_agent = Some(m);
+            }
+        }
+        if plan.assigned && plan.first_reply.is_none() {
+            chat::update_in(
+                &mut tx,
+                agent,
+                conv,
+                &UpdateConversation {
+                    status: None,
+                    assigned_agent_id: Some(Some(agent.user_id)),
+                },
+            )
+            .await?;
+        }
+        if last_agent.is_some() {
+            let read = MarkMessages {
+                up_to: last_customer,
+                state: MessageState::Read,
+            };
+            chat::mark(&mut tx, agent, conv, &read).await?;
+        }
+        let end = match plan.end {
+            End::Open => None,
+            End::Pending(at) => Some((ConversationStatus::Pending, at)),
+            End::Resolved(at, _) => Some((ConversationStatus::Resolved, at)),
+        };
+        if let Some((status, _)) = end {
+            chat::update_in(
+                &mut tx,
+                agent,
+                conv,
+                &UpdateConversation {
+                    status: Some(status),
+                    assigned_agent_id: None,
+                },
+            )
+            .await?;
+        }
+        if let (End::Resolved(_, Some((score, comment))), Some(up_to)) = (&plan.end, last_agent) {
+            let read = MarkMessages {
+                up_to,
+                state: MessageState::Read,
+            };
+            chat::mark(&mut tx, customer, conv, &read).await?;
+            let rating = Rating {
+                score: *score,
+                comment: Some((*comment).into()),
+            };
+            chat::rate(&mut tx, customer, conv, &rating).await?;
+        }
+        // Written just now; moved to when they happened.
+        for (id, at) in &times {
+            sqlx::query("UPDATE messages SET created_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(id.to_string())
                 .execute(&mut *tx)
                 .await?;
         }
+        let last_message = times
+            .iter()
+            .map(|(_, at)| *at)
+            .max()
+            .unwrap_or(plan.created);
+        let updated = end.map_or(last_message, |(_, at)| at.max(last_message));
+        sqlx::query(
+            "UPDATE conversations SET created_at = $1, last_message_at = $2, updated_at = $3,
+                resolved_at = CASE WHEN resolved_at IS NULL THEN NULL ELSE $3 END
+             WHERE id = $4",
+        )
+        .bind(plan.created)
+        .bind(last_message)
+        .bind(updated)
+        .bind(conv.to_string())
+        .execute(&mut *tx)
+        .await?;
     }
     // A few callbacks booked in the coming week.
     for (idx, (customer, _, _, i)) in customers
@@ -436,6 +720,62 @@ pub async fn seed(db: &Db, hours: &BusinessHours) -> anyhow::Result<bool> {
             }],
         };
         callbacks::request(&mut tx, hours, customer, &req).await?;
+    }
+    // Calls of the past week: booked, then completed (one missed).
+    for (n, (idx, (customer, _, _, _))) in customers
+        .iter()
+        .enumerate()
+        .filter(|(idx, _)| idx % 10 == 6)
+        .enumerate()
+    {
+        let start = now + 24.hours();
+        let req = RequestCallback {
+            id: Uuid::new_v4(),
+            channel: CallbackChannel::Voice,
+            phone: Some(format!("+3493{:07}", 2_000_000 + idx)),
+            topic: ["Delivery address change", "Refund status", "Damaged item"][n % 3].into(),
+            order_id: Some(order_ids[idx][1].0),
+            time_zone: "Europe/Madrid".into(),
+            windows: vec![TimeWindow {
+                start,
+                end: start + (7 * 24).hours(),
+            }],
+        };
+        callbacks::request(&mut tx, hours, customer, &req).await?;
+        let missed = n == 2;
+        let outcome = CallbackOutcome {
+            status: if missed {
+                CallbackStatus::Missed
+            } else {
+                CallbackStatus::Completed
+            },
+            note: Some(
+                if missed {
+                    "No answer, voicemail left"
+                } else {
+                    "Sorted out on the phone"
+                }
+                .into(),
+            ),
+        };
+        callbacks::outcome_in(&mut tx, &agents[n % agents.len()], req.id, &outcome).await?;
+        // Moved back to a slot 2 to 6 days ago, at the same time of day.
+        let slot: i64 = sqlx::query_scalar("SELECT slot_start FROM callbacks WHERE id = $1")
+            .bind(req.id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        let days_back = (slot - now.as_millisecond()).div_euclid(DAY) + 2 + n as i64;
+        let shift = days_back * DAY;
+        sqlx::query(
+            "UPDATE callbacks SET slot_start = slot_start - $1, slot_end = slot_end - $1,
+                created_at = slot_start - $1 - $2, updated_at = slot_end - $1 + $3 WHERE id = $4",
+        )
+        .bind(shift)
+        .bind(2 * DAY)
+        .bind(10 * MINUTE)
+        .bind(req.id.to_string())
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(true)
