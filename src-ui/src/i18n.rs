@@ -321,6 +321,45 @@ texts! {
     ShowMore => "Show more ({n} left)", "Mostrar más (quedan {n})", "Показать ещё (осталось {n})";
     OnlineOnly => "This needs a connection.", "Esto necesita conexión.", "Для этого нужна связь.";
 
+    AddNote => "Add note", "Añadir nota", "Добавить заметку";
+    NoteModeOn => "Internal note: only your team will see this.", "Nota interna: solo la verá tu equipo.", "Внутренняя заметка: её увидит только ваша команда.";
+    ComposerEmpty => "Write a message or attach a file to send.", "Escribe un mensaje o adjunta un archivo para enviarlo.", "Напишите сообщение или прикрепите файл, чтобы отправить.";
+    NoteEmpty => "Write the note to add it.", "Escribe la nota para añadirla.", "Напишите заметку, чтобы добавить её.";
+    CharCount => "{count} of {max} characters", "{count} de {max} caracteres", "Символов: {count} из {max}";
+    PanelContactBy => "Prefers {list}.", "Prefiere {list}.", "Предпочитает: {list}.";
+    PanelNoContact => "Has turned off every way of contact.", "Ha desactivado todas las formas de contacto.", "Отключил(а) все способы связи.";
+    ContactEmailLower => "email", "correo", "эл. почта";
+    ContactSmsLower => "SMS", "SMS", "СМС";
+    ContactPushLower => "app notifications", "notificaciones de la app", "уведомления в приложении";
+    ListAnd => " and ", " y ", " и ";
+    PanelNoOrders => "No orders.", "Sin pedidos.", "Заказов нет.";
+    PanelNoOtherChats => "No other conversations.", "No hay otras conversaciones.", "Других обращений нет.";
+    PanelNoCalls => "No calls booked.", "No hay llamadas reservadas.", "Звонков не было.";
+    FieldMessage => "Message", "Mensaje", "Сообщение";
+    FieldSubject => "Subject", "Asunto", "Тема";
+    FieldTopic => "Topic", "Tema", "Тема звонка";
+    FieldComment => "Comment", "Comentario", "Комментарий";
+    FieldNote => "Note", "Nota", "Заметка";
+    FieldCountry => "Country", "País", "Страна";
+    FieldTime => "Time", "Hora", "Время";
+    FieldTimeZone => "Time zone", "Zona horaria", "Часовой пояс";
+    FieldFile => "File", "Archivo", "Файл";
+    FieldRating => "Rating", "Valoración", "Оценка";
+    FieldAgent => "Agent", "Agente", "Сотрудник";
+    FieldAddressName => "Name on the address", "Nombre en la dirección", "Имя получателя";
+    ErrFieldRequired => "{field} is required.", "El campo «{field}» es obligatorio.", "Поле «{field}» обязательно для заполнения.";
+    ErrFieldTooShort => "{field} is too short: use at least {n} characters.", "El campo «{field}» es demasiado corto: usa al menos {n} caracteres.", "Поле «{field}» слишком короткое: нужно не менее {n} символов.";
+    ErrFieldTooLong => "{field} is too long: at most {n} characters.", "El campo «{field}» es demasiado largo: como máximo {n} caracteres.", "Поле «{field}» слишком длинное: не более {n} символов.";
+    ErrFieldTooLongNoLimit => "{field} is too long. Please shorten it.", "El campo «{field}» es demasiado largo. Acórtalo, por favor.", "Поле «{field}» слишком длинное. Сократите его.";
+    ErrFieldInvalid => "{field} isn't valid. Check it and try again.", "El campo «{field}» no es válido. Revísalo e inténtalo de nuevo.", "Поле «{field}» заполнено неверно. Проверьте и попробуйте снова.";
+    ErrFieldCharacters => "{field} contains characters that can't be sent. Remove them and try again.", "El campo «{field}» contiene caracteres que no se pueden enviar. Quítalos e inténtalo de nuevo.", "Поле «{field}» содержит символы, которые нельзя отправить. Удалите их и попробуйте снова.";
+    ErrPhoneFormat => "Enter the phone number with + and the country code, e.g. +34 911 23 45 67.", "Escribe el número de teléfono con + y el prefijo del país, p. ej. +34 911 23 45 67.", "Введите номер телефона с + и кодом страны, напр. +7 912 345-67-89.";
+    ErrEmailFormat => "Enter a valid email address, e.g. name@example.com.", "Escribe un correo electrónico válido, p. ej. nombre@ejemplo.com.", "Введите правильный адрес эл. почты, напр. name@example.com.";
+    ErrCountryFormat => "Enter the country as two letters, e.g. ES.", "Escribe el país con dos letras, p. ej. ES.", "Укажите страну двумя латинскими буквами, напр. RU.";
+    ErrTimeGone => "That time can't be booked any more. Please pick another.", "Esa hora ya no se puede reservar. Elige otra.", "Это время больше нельзя выбрать. Выберите другое.";
+    ErrFileLost => "A file could not be attached. Please attach it again.", "No se pudo adjuntar un archivo. Vuelve a adjuntarlo.", "Не удалось прикрепить файл. Прикрепите его снова.";
+    ErrAgentUnavailable => "That person can't take conversations.", "Esa persona no puede atender conversaciones.", "Этот сотрудник не может вести обращения.";
+    ErrSignInAgain => "Your session has ended. Please sign in again.", "Tu sesión ha terminado. Vuelve a iniciar sesión.", "Сеанс завершён. Войдите снова.";
     ErrNetwork => "Can't reach the support server. Check your connection and try again.",
         "No se puede contactar con el servidor de soporte. Comprueba tu conexión e inténtalo de nuevo.",
         "Не удаётся связаться с сервером поддержки. Проверьте подключение и повторите попытку.";
@@ -329,7 +368,7 @@ texts! {
     ErrConflict => "That's already taken.", "Eso ya está ocupado.", "Это уже занято.";
     ErrEmailTaken => "An account with that email already exists.", "Ya existe una cuenta con ese correo.", "Аккаунт с такой почтой уже существует.";
     ErrSlotTaken => "That time was just taken. Please pick another.", "Esa hora se acaba de ocupar. Elige otra.", "Это время только что заняли. Выберите другое.";
-    ErrInvalid => "Something in the form isn't right: {detail}", "Algo del formulario no es correcto: {detail}", "В форме есть ошибка: {detail}";
+    ErrInvalid => "Something in the form isn't right. Check it and try again.", "Algo del formulario no es correcto. Revísalo e inténtalo de nuevo.", "В форме есть ошибка. Проверьте и попробуйте снова.";
     ErrTooLarge => "That file is too big (10 MB at most).", "El archivo es demasiado grande (máximo 10 MB).", "Файл слишком большой (не более 10 МБ).";
     ErrFileType => "Only photos (PNG, JPEG, GIF, WebP) and PDF files can be attached.", "Solo se pueden adjuntar fotos (PNG, JPEG, GIF, WebP) y PDF.", "Можно прикреплять только фото (PNG, JPEG, GIF, WebP) и PDF.";
     ErrForbidden => "You're not allowed to do that.", "No tienes permiso para hacer eso.", "У вас нет прав на это действие.";
@@ -346,10 +385,23 @@ pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
     out
 }
 
-/// A human sentence for an error, in the user's language.
+/// A human sentence for an error, in the user's language: never the raw
+/// code; a refused field is named, with its limit when it has one.
 pub fn error_text(lang: Lang, err: &ApiError) -> String {
+    if matches!(
+        err.code,
+        ErrorCode::ValidationFailed | ErrorCode::BadRequest | ErrorCode::Conflict
+    ) {
+        if let Some((field, problem)) = err.field_problem() {
+            if let Some(text) = field_text(lang, field, problem) {
+                return text;
+            }
+        }
+    }
     let k = match err.code {
         ErrorCode::Unavailable => K::ErrNetwork,
+        // Signing in: wrong credentials; anything else: the session ended.
+        ErrorCode::Unauthorized if err.message.contains("sign in first") => K::ErrSignInAgain,
         ErrorCode::Unauthorized => K::ErrCredentials,
         ErrorCode::RateLimited => K::ErrRateLimited,
         ErrorCode::Conflict if err.message.contains("email") => K::ErrEmailTaken,
@@ -364,14 +416,97 @@ pub fn error_text(lang: Lang, err: &ApiError) -> String {
         ErrorCode::Conflict => K::ErrConflict,
         ErrorCode::PayloadTooLarge => K::ErrTooLarge,
         ErrorCode::ValidationFailed if err.message.contains("PDF") => K::ErrFileType,
-        ErrorCode::ValidationFailed | ErrorCode::BadRequest => {
-            return fill(K::ErrInvalid.text(lang), &[("detail", &err.message)]);
-        }
+        ErrorCode::ValidationFailed | ErrorCode::BadRequest => K::ErrInvalid,
         ErrorCode::Forbidden => K::ErrForbidden,
         ErrorCode::NotFound => K::ErrNotFound,
         _ => K::ErrGeneric,
     };
     k.text(lang).to_owned()
+}
+
+/// "a, b and c" in the user's language.
+pub fn and_list(lang: Lang, items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{}{}{last}", init.join(", "), K::ListAnd.text(lang)),
+    }
+}
+
+/// The label of a field named by the server (`details.fields`), `None`
+/// for a field no form shows.
+pub fn field_label(field: &str) -> Option<K> {
+    Some(match field {
+        "password" => K::Password,
+        "email" | "customer_email" => K::Email,
+        "display_name" => K::DisplayName,
+        "name" => K::FieldAddressName,
+        "body" => K::FieldMessage,
+        "subject" => K::FieldSubject,
+        "phone" => K::Phone,
+        "topic" => K::FieldTopic,
+        "comment" => K::FieldComment,
+        "note" => K::FieldNote,
+        "title" => K::Title,
+        "line1" => K::Street,
+        "city" => K::City,
+        "postal_code" => K::PostalCode,
+        "country" | "shipping_address.country" => K::FieldCountry,
+        "language" => K::Language,
+        "windows" => K::FieldTime,
+        "time_zone" => K::FieldTimeZone,
+        "file" | "filename" | "attachment_ids" => K::FieldFile,
+        "score" => K::FieldRating,
+        "assigned_agent_id" => K::FieldAgent,
+        _ => return None,
+    })
+}
+
+/// The limit behind a `too_short` / `too_long` refusal of `field`.
+pub fn field_limit(field: &str, problem: &str) -> Option<usize> {
+    use mostrador_core::{auth, callbacks, chat};
+    Some(match (field, problem) {
+        ("password", "too_short") => auth::MIN_PASSWORD_LEN,
+        ("password", _) => auth::MAX_PASSWORD_LEN,
+        ("display_name", _) => auth::MAX_NAME_CHARS,
+        ("body", _) => chat::MAX_MESSAGE_CHARS,
+        ("subject", _) => chat::MAX_SUBJECT_CHARS,
+        ("comment", _) => chat::MAX_COMMENT_CHARS,
+        ("topic", _) => callbacks::MAX_TOPIC_CHARS,
+        ("note", _) => callbacks::MAX_OUTCOME_NOTE_CHARS,
+        ("title", _) => mostrador_core::agent::MAX_CANNED_TITLE_CHARS,
+        _ => return None,
+    })
+}
+
+/// A sentence naming `field` and what is wrong with it (`problem` as the
+/// server spells it); `None` when the field is one no form shows.
+pub fn field_text(lang: Lang, field: &str, problem: &str) -> Option<String> {
+    let label = field_label(field)?.text(lang);
+    let n = field_limit(field, problem).map(|n| crate::fmt::number(lang, n as i64));
+    let k = match (field, problem) {
+        ("email", "taken") => K::ErrEmailTaken,
+        ("email" | "customer_email", _) => K::ErrEmailFormat,
+        ("phone", "required") => K::ErrFieldRequired,
+        ("phone", _) => K::ErrPhoneFormat,
+        ("country" | "shipping_address.country", _) => K::ErrCountryFormat,
+        ("windows", "required") => K::ErrFieldRequired,
+        ("windows", _) => K::ErrTimeGone,
+        ("file", _) => K::ErrFileType,
+        ("filename", _) => K::ErrFieldRequired,
+        ("attachment_ids", _) => K::ErrFileLost,
+        ("assigned_agent_id", _) => K::ErrAgentUnavailable,
+        (_, "required") => K::ErrFieldRequired,
+        (_, "too_short") if n.is_some() => K::ErrFieldTooShort,
+        (_, "too_long") if n.is_some() => K::ErrFieldTooLong,
+        (_, "too_long") => K::ErrFieldTooLongNoLimit,
+        (_, "invalid_characters") => K::ErrFieldCharacters,
+        _ => K::ErrFieldInvalid,
+    };
+    Some(fill(
+        k.text(lang),
+        &[("field", label), ("n", n.as_deref().unwrap_or_default())],
+    ))
 }
 
 pub fn tracking_status(lang: Lang, s: TrackingStatus) -> &'static str {

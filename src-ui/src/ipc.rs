@@ -264,6 +264,22 @@ pub async fn mark_read(conversation_id: Uuid) -> Result<bool, ApiError> {
     call("mark_read", &ConversationId { conversation_id }).await
 }
 
+/// What the user left typed in the conversation's composer.
+pub async fn draft(conversation_id: Uuid) -> Result<Option<String>, ApiError> {
+    call("draft", &ConversationId { conversation_id }).await
+}
+
+/// Keeps what the user is typing (blank forgets it).
+pub async fn save_draft(conversation_id: Uuid, body: String) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        conversation_id: Uuid,
+        body: String,
+    }
+    call("save_draft", &A { conversation_id, body }).await
+}
+
 pub async fn typing(conversation_id: Uuid) -> Result<(), ApiError> {
     call("typing", &ConversationId { conversation_id }).await
 }

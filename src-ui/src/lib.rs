@@ -6,6 +6,7 @@
 //! one module that talks to the shell; components never call a raw `invoke`.
 
 pub mod app;
+pub mod drafts;
 pub mod fmt;
 pub mod i18n;
 pub mod icons;
