@@ -113,9 +113,7 @@ pub fn set_language(ctx: &Ctx, lang: Lang) {
         }
     }
     ctx.lang.set(lang);
-    spawn_local(async move {
-        let _ = ipc::set_language(lang.code()).await;
-    });
+    ctx.write(ipc::set_language(lang.code()));
 }
 
 #[component]
@@ -216,6 +214,8 @@ fn on_event(ctx: Ctx, event: AppEvent) {
                 SignOutReason::AccountDeleted => K::AccountDeletedNote,
             };
             ctx.notice.set(Some(ctx.t(k).to_owned()));
+            // What was typed belonged to that session.
+            crate::drafts::clear_all();
             ctx.route.set(Route::Home);
             ctx.session.set(Some(None));
         }
@@ -344,7 +344,7 @@ fn AgentSwitch() -> impl IntoView {
                 on:change=move |ev| {
                     let status = if event_target_value(&ev) == "away" { Presence::Away } else { Presence::Available };
                     presence.set(status);
-                    spawn_local(async move { let _ = ipc::set_presence(status).await; });
+                    ctx.write(ipc::set_presence(status));
                 }>
                 <option value="available" selected=move || presence.get() == Presence::Available>{ctx.t(K::Available)}</option>
                 <option value="away" selected=move || presence.get() == Presence::Away>{ctx.t(K::Away)}</option>

@@ -254,6 +254,129 @@ fn errors_are_sentences_in_the_users_language() {
     );
 }
 
+/// Every refusal the server gives today, as `(field, problem)`.
+const SERVER_REFUSALS: &[(&str, &str)] = &[
+    ("display_name", "required"),
+    ("display_name", "too_long"),
+    ("phone", "not_e164"),
+    ("phone", "required"),
+    ("language", "unsupported"),
+    ("time_zone", "unknown"),
+    ("country", "not_iso_3166"),
+    ("name", "required"),
+    ("line1", "required"),
+    ("line1", "too_long"),
+    ("city", "required"),
+    ("postal_code", "too_long"),
+    ("title", "required"),
+    ("title", "too_long"),
+    ("body", "required"),
+    ("body", "too_long"),
+    ("body", "invalid_characters"),
+    ("subject", "required"),
+    ("subject", "too_long"),
+    ("attachment_ids", "unknown_or_already_sent"),
+    ("filename", "required"),
+    ("file", "not_an_image_or_pdf"),
+    ("assigned_agent_id", "not_an_active_agent"),
+    ("score", "out_of_range"),
+    ("comment", "too_long"),
+    ("windows", "required"),
+    ("windows", "too_many"),
+    ("windows", "end_before_start"),
+    ("windows", "in_the_past"),
+    ("windows", "too_far_ahead"),
+    ("topic", "required"),
+    ("topic", "too_long"),
+    ("note", "too_long"),
+    ("password", "too_short"),
+    ("password", "too_long"),
+    ("email", "invalid"),
+    ("email", "taken"),
+];
+
+const CODES: &[ErrorCode] = &[
+    ErrorCode::BadRequest,
+    ErrorCode::ValidationFailed,
+    ErrorCode::Unauthorized,
+    ErrorCode::Forbidden,
+    ErrorCode::NotFound,
+    ErrorCode::Conflict,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::RateLimited,
+    ErrorCode::ResyncRequired,
+    ErrorCode::Unavailable,
+    ErrorCode::Internal,
+    ErrorCode::Unknown,
+];
+
+/// A raw code (`too_short`, `password: too_short`) a user must never read.
+fn looks_raw(text: &str, field: &str) -> bool {
+    text.contains('_') || text.contains(&format!("{field}: "))
+}
+
+#[wasm_bindgen_test]
+fn every_error_code_is_a_sentence_in_every_language() {
+    for &code in CODES {
+        let spelled = serde_json::to_value(code).unwrap();
+        let spelled = spelled.as_str().unwrap_or("unknown");
+        for lang in Lang::ALL {
+            let err = ApiError::new(code, "password: too_short");
+            let text = error_text(lang, &err);
+            assert!(!text.trim().is_empty(), "{code:?} {lang:?}");
+            assert!(
+                !looks_raw(&text, "password") && !text.to_lowercase().contains(spelled),
+                "{code:?} {lang:?}: {text}"
+            );
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn every_server_refusal_names_its_field_in_the_users_language() {
+    for &(field, problem) in SERVER_REFUSALS {
+        for lang in Lang::ALL {
+            let err = ApiError::invalid_field(field, problem);
+            let text = error_text(lang, &err);
+            assert!(
+                !looks_raw(&text, field),
+                "{field}/{problem} {lang:?}: {text}"
+            );
+            assert!(text.ends_with('.'), "a sentence: {text}");
+            let label = mostrador_ui::i18n::field_label(field).expect("every field has a label");
+            let named = text.to_lowercase().contains(&label.text(lang).to_lowercase())
+                // These name the field in their own words.
+                || matches!(field, "phone" | "email" | "country" | "windows" | "file" | "attachment_ids" | "assigned_agent_id");
+            assert!(named, "{field}/{problem} {lang:?} names the field: {text}");
+        }
+    }
+    // Limits come from the one place they live.
+    let es = error_text(Lang::Es, &ApiError::invalid_field("password", "too_short"));
+    assert_eq!(
+        es,
+        "El campo «Contraseña» es demasiado corto: usa al menos 10 caracteres."
+    );
+    let ru = error_text(Lang::Ru, &ApiError::invalid_field("body", "too_long"));
+    assert!(ru.contains("Сообщение") && ru.contains("10"), "{ru}");
+    // A field no form shows still gets a sentence, not a code.
+    let odd = error_text(Lang::En, &ApiError::invalid_field("since", "negative"));
+    assert!(
+        !looks_raw(&odd, "since") && !odd.contains("negative"),
+        "{odd}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn lists_read_as_sentences() {
+    use mostrador_ui::i18n::and_list;
+    assert_eq!(
+        and_list(Lang::En, &["email", "SMS", "app notifications"]),
+        "email, SMS and app notifications"
+    );
+    assert_eq!(and_list(Lang::Es, &["correo", "SMS"]), "correo y SMS");
+    assert_eq!(and_list(Lang::Ru, &["СМС"]), "СМС");
+}
+
 #[wasm_bindgen_test]
 fn money_dates_and_languages_follow_the_locale() {
     assert_eq!(fmt::money(Lang::En, 123450, "EUR"), "€1,234.50");

@@ -13,8 +13,11 @@ use uuid::Uuid;
 use super::orders::StatusPill;
 use crate::app::{ctx, Route};
 use crate::i18n::{self, fill, K};
+use super::chat::{composer_problem, AttachButton, ComposerHint, PickedFiles};
 use crate::logic::{self, InboxFilter, InboxGroup};
-use crate::{fmt, ipc};
+use crate::{drafts, fmt, ipc};
+use mostrador_core::app::PickedFile;
+use mostrador_core::chat::MAX_MESSAGE_CHARS;
 
 fn status_option(s: ConversationStatus) -> impl IntoView {
     let ctx = ctx();
@@ -150,9 +153,7 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(Some(t))) = data.get() {
             if t.summary.unread > 0 {
-                spawn_local(async move {
-                    let _ = ipc::mark_read(id).await;
-                });
+                ctx.write(ipc::mark_read(id));
             }
         }
     });
@@ -305,22 +306,40 @@ fn AgentComposer(
     agent_name: String,
 ) -> impl IntoView {
     let ctx = ctx();
-    let body = RwSignal::new(String::new());
+    let body = drafts::conversation(id);
     let note = RwSignal::new(false);
+    let files = RwSignal::new(Vec::<PickedFile>::new());
     let error = RwSignal::new(None::<String>);
+    // Set when the agent tried to send what cannot go: the hint then shows.
+    let tried = RwSignal::new(false);
     let canned = LocalResource::new(ipc::canned);
     let last_typing = StoredValue::new(0.0f64);
+    let problem = Memo::new(move |_| {
+        composer_problem(
+            ctx.lang(),
+            &body.get(),
+            !files.with(Vec::is_empty),
+            note.get(),
+        )
+    });
     let send = move || {
-        let text = body.get_untracked();
-        if text.trim().is_empty() {
+        if problem.get_untracked().is_some() {
+            tried.set(true);
             return;
         }
+        let text = body.get_untracked();
         let is_note = note.get_untracked();
+        let picked = files.get_untracked();
         spawn_local(async move {
-            match ipc::reply(id, text, is_note, Vec::new()).await {
+            match ipc::reply(id, text, is_note, picked).await {
                 Ok(_) => {
                     body.set(String::new());
+                    drafts::sent(ctx, id);
+                    files.set(Vec::new());
+                    // A note is one message: the next one is a reply again.
+                    note.set(false);
                     error.set(None);
+                    tried.set(false);
                 }
                 Err(e) => error.set(Some(ctx.error(&e))),
             }
@@ -362,8 +381,13 @@ fn AgentComposer(
         });
     };
     view! {
-        <form class="composer" class:noting=move || note.get() on:submit=move |ev| { ev.prevent_default(); send(); }>
+        <form class="composer" class:noting=move || note.get() data-testid="composer"
+            data-mode=move || if note.get() { "note" } else { "reply" }
+            on:submit=move |ev| { ev.prevent_default(); send(); }>
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
+            <p class="note-mode" role="status" data-testid="note-mode-label" class:hidden=move || !note.get()>
+                {move || note.get().then(|| ctx.t(K::NoteModeOn))}
+            </p>
             <div class="composer-tools">
                 <label class="check"><input type="checkbox" data-testid="note-toggle"
                     prop:checked=move || note.get() on:change=move |_| note.update(|n| *n = !*n)/>{ctx.t(K::NoteToggle)}</label>
@@ -382,10 +406,15 @@ fn AgentComposer(
                     }).collect_view()}
                 </select>
             </div>
+            <PickedFiles files=files/>
             <div class="composer-row">
+                <AttachButton files=files/>
                 <textarea rows="2" data-testid="composer-input"
                     placeholder=move || if note.get() { ctx.t(K::NotePlaceholder) } else { ctx.t(K::MessagePlaceholder) }
-                    aria-label=ctx.t(K::MessagePlaceholder)
+                    aria-label=move || if note.get() { ctx.t(K::NotePlaceholder) } else { ctx.t(K::MessagePlaceholder) }
+                    maxlength=MAX_MESSAGE_CHARS.to_string()
+                    aria-describedby="composer-hint composer-count"
+                    aria-invalid=move || body.with(|t| t.chars().count() > MAX_MESSAGE_CHARS).to_string()
                     prop:value=move || body.get()
                     on:input=move |ev| {
                         body.set(event_target_value(&ev));
@@ -399,8 +428,12 @@ fn AgentComposer(
                             send();
                         }
                     }></textarea>
-                <button type="submit" class="primary" data-testid="composer-send">{ctx.t(K::Send)}</button>
+                <button type="submit" class="primary" data-testid="composer-send"
+                    aria-describedby="composer-hint" disabled=move || problem.get().is_some()>
+                    {move || if note.get() { ctx.t(K::AddNote) } else { ctx.t(K::Send) }}
+                </button>
             </div>
+            <ComposerHint body=body problem=problem tried=tried/>
         </form>
     }
 }
@@ -412,20 +445,31 @@ fn CustomerPanel(glance: CustomerView, current: Uuid) -> impl IntoView {
     let now = fmt::now();
     let contact = glance.profile.as_ref().map(|p| {
         let prefs: Vec<&str> = [
-            (p.contact.email, K::ByEmail),
-            (p.contact.sms, K::BySms),
-            (p.contact.push, K::ByPush),
+            (p.contact.email, K::ContactEmailLower),
+            (p.contact.sms, K::ContactSmsLower),
+            (p.contact.push, K::ContactPushLower),
         ]
         .into_iter()
         .filter(|(on, _)| *on)
         .map(|(_, k)| ctx.t(k))
         .collect();
+        let how = if prefs.is_empty() {
+            ctx.t(K::PanelNoContact).to_owned()
+        } else {
+            fill(ctx.t(K::PanelContactBy), &[("list", &i18n::and_list(lang, &prefs))])
+        };
         view! {
             <p class="muted">{p.email.clone()}</p>
             {p.phone.clone().map(|ph| view! { <p class="muted">{ph}</p> })}
-            <p class="muted">{ctx.t(K::Contact)} ": " {prefs.join(", ")}</p>
+            <p class="muted" data-testid="panel-contact">{how}</p>
         }
     });
+    let none = |k: K| view! { <p class="muted">{ctx.t(k)}</p> };
+    let (no_orders, no_chats, no_calls) = (
+        glance.orders.is_empty(),
+        !glance.conversations.iter().any(|c| c.id != current),
+        glance.callbacks.is_empty(),
+    );
     let orders = glance
         .orders
         .iter()
@@ -471,7 +515,7 @@ fn CustomerPanel(glance: CustomerView, current: Uuid) -> impl IntoView {
         .map(|c| {
             view! {
                 <div class="row static" data-testid="panel-callback" data-status=c.status.as_str()>
-                    <span>{ctx.t(i18n::channel(c.channel))} " · " {c.slot_start.map(|s| fmt::date_time(lang, s, None)).unwrap_or_default()}</span>
+                    <span>{ctx.t(i18n::channel(c.channel))} {c.slot_start.map(|s| format!(" · {}", fmt::date_time(lang, s, None)))}</span>
                     <small class="muted">{ctx.t(i18n::callback_status(c.status))}</small>
                 </div>
             }
@@ -481,11 +525,11 @@ fn CustomerPanel(glance: CustomerView, current: Uuid) -> impl IntoView {
         <h2 data-testid="panel-name">{glance.name.clone()}</h2>
         {contact}
         <h3>{ctx.t(K::NavOrders)}</h3>
-        <div class="rows">{orders}</div>
+        {if no_orders { none(K::PanelNoOrders).into_any() } else { view! { <div class="rows">{orders}</div> }.into_any() }}
         <h3>{ctx.t(K::PreviousChats)}</h3>
-        <div class="rows">{conversations}</div>
+        {if no_chats { none(K::PanelNoOtherChats).into_any() } else { view! { <div class="rows">{conversations}</div> }.into_any() }}
         <h3>{ctx.t(K::CallbacksLabel)}</h3>
-        <div class="rows">{callbacks}</div>
+        {if no_calls { none(K::PanelNoCalls).into_any() } else { view! { <div class="rows">{callbacks}</div> }.into_any() }}
     }
 }
 
@@ -532,8 +576,10 @@ pub fn QueuePage() -> impl IntoView {
                                         <div class="row-main">
                                             <strong>{c.slot_start.map(|s| fmt::date_time(lang, s, None)).unwrap_or_default()}
                                                 {overdue.then(|| view! { <span class="pill warn">{ctx.t(K::Overdue)}</span> })}</strong>
-                                            <span>{r.customer_name.clone()} " · " {channel}</span>
-                                            <span class="muted">{c.topic.clone()} {r.order_number.clone().map(|n| format!(" · {n}"))}</span>
+                                            <span><span data-testid="queue-customer">{
+                                                if r.customer_name.trim().is_empty() { ctx.t(K::Customer).to_owned() } else { r.customer_name.clone() }
+                                            }</span> " · " {channel}</span>
+                                            <span class="muted">{c.topic.clone()} {r.order_number.clone().map(|n| view! { " · " <span class="order-number">{n}</span> })}</span>
                                             {theirs.map(|t| view! { <small class="muted">{t}</small> })}
                                         </div>
                                         <div class="row-side">
@@ -725,7 +771,10 @@ pub fn CannedPage(me: Me) -> impl IntoView {
                                     <div class="row-main"><strong>{c.title}</strong><span class="muted">{c.body}</span></div>
                                     {admin.then(|| view! {
                                         <button type="button" class="danger" data-testid="canned-delete" on:click=move |_| spawn_local(async move {
-                                            if ipc::delete_canned(id).await.is_ok() { ctx.rev.update(|r| *r += 1); }
+                                            match ipc::delete_canned(id).await {
+                                                Ok(()) => ctx.rev.update(|r| *r += 1),
+                                                Err(e) => error.set(Some(ctx.error(&e))),
+                                            }
                                         })>{ctx.t(K::Remove)}</button>
                                     })}
                                 </div>
@@ -738,10 +787,10 @@ pub fn CannedPage(me: Me) -> impl IntoView {
                 <form class="card" on:submit=add>
                     <h2>{ctx.t(K::AddCanned)}</h2>
                     <label class="field"><span>{ctx.t(K::Title)}</span>
-                        <input type="text" data-testid="canned-title" prop:value=move || title.get()
+                        <input type="text" data-testid="canned-title" maxlength=mostrador_core::agent::MAX_CANNED_TITLE_CHARS.to_string() prop:value=move || title.get()
                             on:input=move |ev| title.set(event_target_value(&ev))/></label>
                     <label class="field"><span>{ctx.t(K::Text)}</span>
-                        <textarea rows="3" data-testid="canned-body" prop:value=move || body.get()
+                        <textarea rows="3" data-testid="canned-body" maxlength=mostrador_core::agent::MAX_CANNED_BODY_CHARS.to_string() prop:value=move || body.get()
                             on:input=move |ev| body.set(event_target_value(&ev))></textarea></label>
                     {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     <button type="submit" class="primary" data-testid="canned-add">{ctx.t(K::AddCanned)}</button>

@@ -10,7 +10,8 @@ use uuid::Uuid;
 use crate::app::{ctx, Route};
 use crate::i18n::{self, K};
 use crate::logic::{self, PhoneCheck};
-use crate::{fmt, ipc};
+use crate::{drafts, fmt, ipc};
+use mostrador_core::callbacks::MAX_TOPIC_CHARS;
 
 #[component]
 pub fn CallbackRow(line: CallbackLine) -> impl IntoView {
@@ -100,8 +101,9 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
     let ctx = ctx();
     let moving = reschedule;
     let channel = RwSignal::new(CallbackChannel::Voice);
-    let phone = RwSignal::new(String::new());
-    let topic = RwSignal::new(String::new());
+    // Kept across a language switch and leaving the screen.
+    let phone = drafts::field("book:phone");
+    let topic = drafts::field("book:topic");
     let order_id = RwSignal::new(order);
     let picked = RwSignal::new(None::<Slot>);
     let error = RwSignal::new(None::<String>);
@@ -145,19 +147,16 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
         let number = match check.get_untracked() {
             PhoneCheck::Valid(n) => Some(n),
             _ if voice => {
-                error.set(Some(
-                    check
-                        .get_untracked()
-                        .hint(ctx.lang())
-                        .unwrap_or_else(|| ctx.t(K::FieldRequired).to_owned()),
-                ));
+                error.set(Some(check.get_untracked().hint(ctx.lang()).unwrap_or_else(|| {
+                    i18n::field_text(ctx.lang(), "phone", "required").unwrap_or_default()
+                })));
                 return;
             }
             _ => None,
         };
         let topic_text = topic.get_untracked();
         if topic_text.trim().is_empty() {
-            error.set(Some(ctx.t(K::FieldRequired).to_owned()));
+            error.set(i18n::field_text(ctx.lang(), "topic", "required"));
             return;
         }
         busy.set(true);
@@ -172,7 +171,10 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
         };
         spawn_local(async move {
             match ipc::request_callback(request).await {
-                Ok(_) => ctx.go(back_to(&ctx)),
+                Ok(_) => {
+                    topic.set(String::new());
+                    ctx.go(back_to(&ctx));
+                }
                 Err(e) => error.set(Some(ctx.error(&e))),
             }
             busy.set(false);
@@ -194,7 +196,7 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
                 .take(7)
                 .map(|d| view! {
                     <div class="slot-day">
-                        <h3>{d.label}</h3>
+                        <h2>{d.label}</h2>
                         <div class="slots">
                             {d.slots.into_iter().map(|(s, label)| {
                                 let start = s.start;

@@ -12,7 +12,8 @@ use wasm_bindgen::JsCast;
 use crate::app::{ctx, Route};
 use crate::i18n::{self, fill, K};
 use crate::icons::{Icon, CLIP};
-use crate::{fmt, ipc, logic};
+use crate::{drafts, fmt, ipc, logic};
+use mostrador_core::chat::MAX_MESSAGE_CHARS;
 
 #[component]
 pub fn ChatRow(summary: ConversationSummary) -> impl IntoView {
@@ -80,7 +81,8 @@ pub fn ChatsPage() -> impl IntoView {
 #[component]
 pub fn AskPage(order: Option<Uuid>) -> impl IntoView {
     let ctx = ctx();
-    let body = RwSignal::new(String::new());
+    let key = format!("ask:{}", order.map(|o| o.to_string()).unwrap_or_default());
+    let body = drafts::field(key.clone());
     let error = RwSignal::new(None::<String>);
     let order_number = LocalResource::new(move || async move {
         match order {
@@ -91,13 +93,17 @@ pub fn AskPage(order: Option<Uuid>) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = body.get_untracked();
-        if text.trim().is_empty() {
-            error.set(Some(ctx.t(K::FieldRequired).to_owned()));
+        if let Some(problem) = composer_problem(ctx.lang(), &text, false, false) {
+            error.set(Some(problem));
             return;
         }
+        let key = key.clone();
         spawn_local(async move {
             match ipc::ask(order, text).await {
-                Ok(id) => ctx.go(Route::Chat(id)),
+                Ok(id) => {
+                    drafts::set(&key, "");
+                    ctx.go(Route::Chat(id));
+                }
                 Err(e) => error.set(Some(ctx.error(&e))),
             }
         });
@@ -115,11 +121,14 @@ pub fn AskPage(order: Option<Uuid>) -> impl IntoView {
                 <label class="field">
                     <span class="sr-only">{ctx.t(K::AskPlaceholder)}</span>
                     <textarea rows="5" data-testid="ask-body" placeholder=ctx.t(K::AskPlaceholder)
-                        aria-label=ctx.t(K::AskPlaceholder)
+                        aria-label=ctx.t(K::AskPlaceholder) maxlength=MAX_MESSAGE_CHARS.to_string()
+                        aria-invalid=move || error.get().is_some().to_string()
+                        aria-describedby="ask-error ask-count"
                         prop:value=move || body.get()
-                        on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                        on:input=move |ev| { body.set(event_target_value(&ev)); error.set(None); }></textarea>
                 </label>
-                {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
+                <CharCount text=body id="ask-count"/>
+                {move || error.get().map(|e| view! { <p class="error" role="alert" id="ask-error" data-testid="form-error">{e}</p> })}
                 <button type="submit" class="primary" data-testid="ask-send">{ctx.t(K::Send)}</button>
             </form>
         </div>
@@ -146,9 +155,7 @@ pub fn ThreadPage(id: Uuid) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(Some(t))) = data.get() {
             if t.summary.unread > 0 {
-                spawn_local(async move {
-                    let _ = ipc::mark_read(id).await;
-                });
+                ctx.write(ipc::mark_read(id));
             }
         }
     });
@@ -329,6 +336,84 @@ pub fn say_typing(conversation_id: Uuid, last: StoredValue<f64>) {
     }
 }
 
+/// Why a composer will not send `text` now (in the user's language), or
+/// `None` when it will: blank without a file, or over the server's limit.
+pub fn composer_problem(
+    lang: i18n::Lang,
+    text: &str,
+    has_files: bool,
+    note: bool,
+) -> Option<String> {
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return i18n::field_text(lang, "body", "too_long");
+    }
+    if text.trim().is_empty() && (note || !has_files) {
+        let k = if note { K::NoteEmpty } else { K::ComposerEmpty };
+        return Some(k.text(lang).to_owned());
+    }
+    None
+}
+
+/// Characters used of the server's limit, shown once the text nears it.
+#[component]
+pub fn CharCount(text: RwSignal<String>, id: &'static str) -> impl IntoView {
+    let ctx = ctx();
+    let count = Memo::new(move |_| text.with(|t| t.chars().count()));
+    view! {
+        <Show when=move || { count.get() * 10 >= MAX_MESSAGE_CHARS * 9 }>
+            <small class="hint char-count" class:bad=move || { count.get() > MAX_MESSAGE_CHARS }
+                id=id data-testid="composer-count" aria-live="polite">
+                {move || fill(ctx.t(K::CharCount), &[
+                    ("count", &fmt::number(ctx.lang(), count.get() as i64)),
+                    ("max", &fmt::number(ctx.lang(), MAX_MESSAGE_CHARS as i64)),
+                ])}
+            </small>
+        </Show>
+    }
+}
+
+/// The files picked for the next message, each removable.
+#[component]
+pub fn PickedFiles(files: RwSignal<Vec<PickedFile>>) -> impl IntoView {
+    let ctx = ctx();
+    view! {
+        <div class="picked">
+            {move || files.get().into_iter().enumerate().map(|(i, f)| {
+                let label = fill(ctx.t(K::RemoveFile), &[("name", &f.name)]);
+                view! {
+                    <span class="file-chip" data-testid="picked-file">
+                        {f.name.clone()}
+                        <button type="button" class="link" aria-label=label
+                            on:click=move |_| files.update(|v| { if i < v.len() { v.remove(i); } })>"×"</button>
+                    </span>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// The paper clip: picks images and PDFs into `files` (both composers).
+#[component]
+pub fn AttachButton(files: RwSignal<Vec<PickedFile>>) -> impl IntoView {
+    let ctx = ctx();
+    view! {
+        <label class="attach" title=ctx.t(K::Attach)>
+            <Icon path=CLIP/>
+            <span class="sr-only">{ctx.t(K::Attach)}</span>
+            <input type="file" accept="image/png,image/jpeg,image/gif,image/webp,application/pdf" multiple
+                data-testid="composer-attach"
+                on:change=move |ev| {
+                    let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+                    spawn_local(async move {
+                        let picked = read_files(&input).await;
+                        input.set_value("");
+                        files.update(|v| v.extend(picked));
+                    });
+                }/>
+        </label>
+    }
+}
+
 async fn read_files(input: &web_sys::HtmlInputElement) -> Vec<PickedFile> {
     let mut out = Vec::new();
     let Some(list) = input.files() else {
@@ -349,59 +434,45 @@ async fn read_files(input: &web_sys::HtmlInputElement) -> Vec<PickedFile> {
 #[component]
 fn Composer(id: Uuid) -> impl IntoView {
     let ctx = ctx();
-    let body = RwSignal::new(String::new());
+    let body = drafts::conversation(id);
     let files = RwSignal::new(Vec::<PickedFile>::new());
     let error = RwSignal::new(None::<String>);
+    // Set when the user tried to send what cannot go: the hint then shows.
+    let tried = RwSignal::new(false);
     let last_typing = StoredValue::new(0.0f64);
+    let problem = Memo::new(move |_| {
+        composer_problem(ctx.lang(), &body.get(), !files.with(Vec::is_empty), false)
+    });
     let send = move || {
-        let text = body.get_untracked();
-        let picked = files.get_untracked();
-        if text.trim().is_empty() && picked.is_empty() {
+        if problem.get_untracked().is_some() {
+            tried.set(true);
             return;
         }
+        let text = body.get_untracked();
+        let picked = files.get_untracked();
         spawn_local(async move {
             match ipc::say(id, text, picked).await {
                 Ok(_) => {
                     body.set(String::new());
+                    drafts::sent(ctx, id);
                     files.set(Vec::new());
                     error.set(None);
+                    tried.set(false);
                 }
                 Err(e) => error.set(Some(ctx.error(&e))),
             }
         });
     };
     view! {
-        <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
+        <form class="composer" data-testid="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
-            <div class="picked">
-                {move || files.get().into_iter().enumerate().map(|(i, f)| {
-                    let label = fill(ctx.t(K::RemoveFile), &[("name", &f.name)]);
-                    view! {
-                        <span class="file-chip" data-testid="picked-file">
-                            {f.name.clone()}
-                            <button type="button" class="link" aria-label=label
-                                on:click=move |_| files.update(|v| { if i < v.len() { v.remove(i); } })>"×"</button>
-                        </span>
-                    }
-                }).collect_view()}
-            </div>
+            <PickedFiles files=files/>
             <div class="composer-row">
-                <label class="attach" title=ctx.t(K::Attach)>
-                    <Icon path=CLIP/>
-                    <span class="sr-only">{ctx.t(K::Attach)}</span>
-                    <input type="file" accept="image/png,image/jpeg,image/gif,image/webp,application/pdf" multiple
-                        data-testid="composer-attach"
-                        on:change=move |ev| {
-                            let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-                            spawn_local(async move {
-                                let picked = read_files(&input).await;
-                                input.set_value("");
-                                files.update(|v| v.extend(picked));
-                            });
-                        }/>
-                </label>
+                <AttachButton files=files/>
                 <textarea rows="1" data-testid="composer-input" placeholder=ctx.t(K::MessagePlaceholder)
-                    aria-label=ctx.t(K::MessagePlaceholder)
+                    aria-label=ctx.t(K::MessagePlaceholder) maxlength=MAX_MESSAGE_CHARS.to_string()
+                    aria-describedby="composer-hint composer-count"
+                    aria-invalid=move || body.with(|t| t.chars().count() > MAX_MESSAGE_CHARS).to_string()
                     prop:value=move || body.get()
                     on:input=move |ev| {
                         body.set(event_target_value(&ev));
@@ -413,9 +484,36 @@ fn Composer(id: Uuid) -> impl IntoView {
                             send();
                         }
                     }></textarea>
-                <button type="submit" class="primary" data-testid="composer-send">{ctx.t(K::Send)}</button>
+                <button type="submit" class="primary" data-testid="composer-send"
+                    aria-describedby="composer-hint" disabled=move || problem.get().is_some()>{ctx.t(K::Send)}</button>
             </div>
+            <ComposerHint body=body problem=problem tried=tried/>
         </form>
+    }
+}
+
+/// Why Send is off, said under the box: once the text is over the limit,
+/// is only blanks, or the user tried to send nothing.
+#[component]
+pub fn ComposerHint(
+    body: RwSignal<String>,
+    problem: Memo<Option<String>>,
+    tried: RwSignal<bool>,
+) -> impl IntoView {
+    let shown = move || {
+        let p = problem.get()?;
+        let typed = body.with(|t| !t.is_empty());
+        (typed || tried.get()).then_some(p)
+    };
+    view! {
+        <div class="composer-foot">
+            <small class="hint" id="composer-hint" data-testid="composer-hint" aria-live="polite"
+                class:bad=move || body.with(|t| t.chars().count() > MAX_MESSAGE_CHARS)
+                class:hidden=move || shown().is_none()>
+                {shown}
+            </small>
+            <CharCount text=body id="composer-count"/>
+        </div>
     }
 }
 
@@ -425,6 +523,7 @@ fn Rate(id: Uuid, existing: Option<i64>) -> impl IntoView {
     let score = RwSignal::new(existing.unwrap_or(0));
     let comment = RwSignal::new(String::new());
     let sent = RwSignal::new(existing);
+    let error = RwSignal::new(None::<String>);
     let stars = move || {
         (1..=5)
             .map(|n| {
@@ -450,13 +549,16 @@ fn Rate(id: Uuid, existing: Option<i64>) -> impl IntoView {
                     <div class="stars" role="group" aria-label=ctx.t(K::RateTitle)>{stars()}</div>
                     <input type="text" data-testid="rate-comment" placeholder=ctx.t(K::RateComment)
                         aria-label=ctx.t(K::RateComment)
+                        maxlength=mostrador_core::chat::MAX_COMMENT_CHARS.to_string()
                         on:input=move |ev| comment.set(event_target_value(&ev))/>
+                    {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
                     <button type="button" class="primary" data-testid="rate-send" disabled=move || score.get() == 0
                         on:click=move |_| {
                             let (s, c) = (score.get_untracked(), comment.get_untracked());
                             spawn_local(async move {
-                                if ipc::rate(id, s, Some(c)).await.is_ok() {
-                                    sent.set(Some(s));
+                                match ipc::rate(id, s, Some(c)).await {
+                                    Ok(()) => sent.set(Some(s)),
+                                    Err(e) => error.set(Some(ctx.error(&e))),
                                 }
                             });
                         }>{ctx.t(K::RateSend)}</button>

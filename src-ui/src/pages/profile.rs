@@ -8,8 +8,8 @@ use mostrador_core::profile::{Address, AddressKind, ContactPreferences, Profile,
 use uuid::Uuid;
 
 use crate::app::{ctx, Route};
-use crate::i18n::{fill, K};
-use crate::ipc;
+use crate::i18n::{self, fill, K};
+use crate::{drafts, ipc};
 use crate::logic::PhoneCheck;
 
 #[component]
@@ -158,11 +158,16 @@ fn AddressForm(name: String) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let fields = [line1, city, postal, country].map(|s| s.get_untracked().trim().to_owned());
-        if fields.iter().any(String::is_empty) {
-            error.set(Some(ctx.t(K::FieldRequired).to_owned()));
+        let names = ["line1", "city", "postal_code", "country"];
+        if let Some(i) = fields.iter().position(String::is_empty) {
+            error.set(i18n::field_text(ctx.lang(), names[i], "required"));
             return;
         }
         let [l1, c, pc, co] = fields;
+        if co.chars().count() != 2 || !co.chars().all(|ch| ch.is_ascii_alphabetic()) {
+            error.set(i18n::field_text(ctx.lang(), "country", "not_iso_3166"));
+            return;
+        }
         let address = Address {
             id: Uuid::nil(),
             kind: kind.get_untracked(),
@@ -224,16 +229,22 @@ fn AddressForm(name: String) -> impl IntoView {
 fn SignOutButton() -> impl IntoView {
     let ctx = ctx();
     let confirm = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
     let go = move || {
         spawn_local(async move {
-            if ipc::sign_out().await.is_ok() {
-                ctx.route.set(Route::Home);
-                ctx.session.set(Some(None));
+            match ipc::sign_out().await {
+                Ok(()) => {
+                    drafts::clear_all();
+                    ctx.route.set(Route::Home);
+                    ctx.session.set(Some(None));
+                }
+                Err(e) => error.set(Some(ctx.error(&e))),
             }
         });
     };
     view! {
         <div class="signout">
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
             {move || {
                 let pending = ctx.outbox.get().pending;
                 if confirm.get() && pending > 0 {
@@ -280,6 +291,7 @@ pub fn PrivacyPage() -> impl IntoView {
     let deleting = RwSignal::new(false);
     let typed = RwSignal::new(String::new());
     let queued = RwSignal::new(false);
+    let delete_error = RwSignal::new(None::<String>);
     view! {
         <div class="page">
             <button type="button" class="link back" data-testid="back" on:click=move |_| ctx.go(Route::Profile)>
@@ -309,10 +321,14 @@ pub fn PrivacyPage() -> impl IntoView {
                             <button type="button" class="danger" data-testid="delete-confirm-button"
                                 disabled=move || typed.get().trim() != "DELETE"
                                 on:click=move |_| spawn_local(async move {
-                                    if ipc::delete_account().await.is_ok() { queued.set(true); }
+                                    match ipc::delete_account().await {
+                                        Ok(()) => queued.set(true),
+                                        Err(e) => delete_error.set(Some(ctx.error(&e))),
+                                    }
                                 })>{ctx.t(K::DeleteAccount)}</button>
                             <button type="button" on:click=move |_| deleting.set(false)>{ctx.t(K::Cancel)}</button>
                         </div>
+                        {move || delete_error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
                     }.into_any()
                 } else {
                     view! {
