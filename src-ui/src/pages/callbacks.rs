@@ -260,6 +260,7 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
                     <label class="field">
                         <span>{ctx.t(K::Topic)}</span>
                         <input type="text" data-testid="callback-topic"
+                            maxlength=MAX_TOPIC_CHARS.to_string()
                             prop:value=move || topic.get()
                             on:input=move |ev| topic.set(event_target_value(&ev))/>
                     </label>
