@@ -264,7 +264,65 @@ async fn uploads_survive_concurrent_account_deletions(backend: Backend) {
     }
 }
 
+/// A log sink for one future: what `tracing` wrote while it ran.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The sweep removes temporary files left behind long ago (and keeps
+/// fresh ones: an upload may be writing them), and names in the log every
+/// file it could not remove.
+async fn the_sweep_clears_stale_parts_and_logs_what_it_cannot_remove(backend: Backend) {
+    use tracing::instrument::WithSubscriber;
+    let s = TestServer::start(backend).await;
+    let dir = s.state.config.upload_dir.clone();
+    std::fs::create_dir_all(&dir).unwrap();
+    let stale = dir.join(format!("{}.0123.part", Uuid::new_v4()));
+    let fresh = dir.join(format!("{}.4567.part", Uuid::new_v4()));
+    for p in [&stale, &fresh] {
+        std::fs::write(p, PNG).unwrap();
+    }
+    let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(two_days_ago)
+        .unwrap();
+    // An orphan that cannot be removed as a file.
+    let stuck = Uuid::new_v4();
+    std::fs::create_dir(dir.join(stuck.to_string())).unwrap();
+
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    mostrador_server::routes::attachments::sweep_orphans(&s.state)
+        .with_subscriber(subscriber)
+        .await;
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(!stale.exists(), "a stale temporary file is removed");
+    assert!(fresh.exists(), "a fresh temporary file is kept");
+    assert!(
+        log.contains("WARN") && log.contains(&stuck.to_string()),
+        "the file it could not remove is named: {log:?}"
+    );
+    s.finish().await;
+}
+
 on_both_backends!(
     attachments_are_checked_stored_and_served_to_the_allowed,
     uploads_survive_concurrent_account_deletions,
+    the_sweep_clears_stale_parts_and_logs_what_it_cannot_remove,
 );
