@@ -343,15 +343,18 @@ impl Engine {
     /// Returns whether writes were kept.
     pub async fn end_session(&self) -> Result<bool, ClientError> {
         self.api.set_token(None);
-        if let Some(k) = &self.keychain {
-            k.clear().await?;
-        }
-        let owner = self.store.get_kv("me").await?;
-        let owner = match owner {
+        let owner = match self.store.get_kv("me").await? {
             Some(me) => Some(me),
             None => self.store.unsent_owner().await?,
         };
         let kept = self.store.forget_session(owner.as_deref()).await?;
+        if let Some(k) = &self.keychain {
+            // The server refuses it anyway; a token left behind is only
+            // offered again and refused again.
+            if let Err(err) = k.clear().await {
+                tracing::warn!(error = %err, "could not remove the ended session from the keychain");
+            }
+        }
         self.emit_outbox().await?;
         Ok(kept)
     }
