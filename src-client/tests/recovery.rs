@@ -365,3 +365,45 @@ async fn reconnect_now_skips_the_pending_backoff() {
     service.await.unwrap();
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_refused_for_good_fails_only_its_message() {
+    use mostrador_core::ErrorCode;
+
+    let server_dir = tempfile::tempdir().unwrap();
+    let app_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let app = engine(port, &app_dir.path().join("store.sqlite3")).await;
+    app.register(&register("ora@example.com")).await.unwrap();
+    let conv = app.ask(None, "two parcels").await.unwrap();
+    assert_eq!(app.push_pending().await.unwrap().applied, 1);
+
+    // A file for a conversation the server does not know: refused (404).
+    let nowhere = Uuid::new_v4();
+    let lost = app.attach(nowhere, "x.png", PNG.to_vec()).await.unwrap();
+    let doomed = app.say(nowhere, "with a file", vec![lost]).await.unwrap();
+    app.say(conv, "the second one is fine", vec![])
+        .await
+        .unwrap();
+    let report = app.push_pending().await.unwrap();
+    assert_eq!(report.applied, 1, "the text went");
+    let outbox = app.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    match &outbox[0].mutation.op {
+        mostrador_core::sync::MutationOp::SendMessage { message, .. } => {
+            assert_eq!(message.id, doomed)
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(
+        outbox[0].wedged.as_ref().map(|e| e.code),
+        Some(ErrorCode::NotFound),
+        "the message carries its file's refusal"
+    );
+    // Discarding the message drops its file too.
+    app.discard(outbox[0].mutation.client_id).await.unwrap();
+    assert!(app.store().pending_uploads().await.unwrap().is_empty());
+    assert_eq!(server_messages(&server, conv).await.len(), 2);
+    server.stop().await;
+}
