@@ -292,6 +292,37 @@ async fn database_refusals_are_client_errors(backend: Backend) {
     s.finish().await;
 }
 
+/// A database that stays locked (SQLite's busy timeout runs out while
+/// another writer holds the lock) is "try again": the batch stops with 503
+/// and `Retry-After`, and once the lock is gone the same batch applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_database_is_503_with_retry_after_and_the_batch_applies_later() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let (cust, _) = s.customer("busy@example.com").await;
+    let conv = open(&s, &cust).await;
+    let batch = json!({"mutations": [
+        {"client_id": id(), "op": "send_message", "args": {"conversation_id": conv, "id": id(), "body": "hello?"}},
+    ]});
+    let lock = s.state.db.begin_write().await.unwrap();
+    let res = s
+        .http
+        .post(format!("{}/api/v1/sync/push", s.base))
+        .bearer_auth(&cust)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["code"], "unavailable", "{v}");
+    lock.rollback().await.unwrap();
+    let (st, v) = s.post("/api/v1/sync/push", Some(&cust), batch).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(outcomes(&v), ["applied"]);
+    s.finish().await;
+}
+
 on_both_backends!(
     push_applies_the_good_items_around_a_bad_one,
     rest_refuses_control_characters_naming_the_field,
