@@ -46,6 +46,10 @@ fn ProfileForms(profile: Profile) -> impl IntoView {
     let check = Memo::new(move |_| PhoneCheck::of(&phone.get()));
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if name.get_untracked().trim().is_empty() {
+            saved.set(i18n::field_text(ctx.lang(), "display_name", "required"));
+            return;
+        }
         if matches!(
             check.get_untracked(),
             PhoneCheck::Invalid(_) | PhoneCheck::Incomplete
@@ -111,6 +115,7 @@ fn ProfileForms(profile: Profile) -> impl IntoView {
                 <label class="field">
                     <span>{ctx.t(K::DisplayName)}</span>
                     <input type="text" data-testid="profile-name" prop:value=move || name.get()
+                        maxlength=mostrador_core::auth::MAX_NAME_CHARS.to_string()
                         on:input=move |ev| name.set(event_target_value(&ev))/>
                 </label>
                 <label class="field">
