@@ -429,14 +429,7 @@ impl AppSession {
     /// Saves a PNG of the window as `<screenshot_dir>/<name>.png`, prints
     /// and returns its path.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
-        // Let the latest DOM change reach the screen: two animation frames.
-        self.client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];\
-                 requestAnimationFrame(() => requestAnimationFrame(() => done()));",
-                vec![],
-            )
-            .await?;
+        self.settle().await?;
         let png = self.client.screenshot().await?;
         anyhow::ensure!(png.starts_with(b"\x89PNG"), "screenshot is not a PNG");
         let path = screenshot_dir().join(format!("{name}.png"));
@@ -488,5 +481,160 @@ async fn wait_until_ready(url: &str, timeout: Duration) -> anyhow::Result<()> {
             bail!("{url} not ready after {timeout:?}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Where `cargo xtask setup` installs axe-core (from npm) for the
+/// accessibility audit.
+pub fn axe_js() -> PathBuf {
+    std::env::var_os("MOSTRADOR_AXE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("tools/axe-core/node_modules/axe-core/axe.min.js"))
+}
+
+/// The WCAG rule sets the audit runs: 2.0, 2.1 and 2.2, levels A and AA.
+pub const AXE_RULE_SETS: &str = "['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa']";
+/// Structure rules axe files under best practice, run too: one main
+/// landmark, headings that do not skip levels.
+pub const AXE_EXTRA_RULES: &str =
+    "{ 'landmark-one-main': { enabled: true }, 'heading-order': { enabled: true } }";
+
+/// Accessibility and keyboard helpers.
+impl AppSession {
+    /// Forces the light or dark theme (`<html data-theme>`, which the
+    /// style sheet honours over the system's preference).
+    pub async fn set_theme(&self, theme: &str) -> anyhow::Result<()> {
+        self.client
+            .execute(
+                "document.documentElement.dataset.theme = arguments[0];",
+                vec![serde_json::Value::from(theme)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Runs axe-core (injected on first use) over the whole document with
+    /// the WCAG 2.x A/AA rules; returns each violation as readable lines:
+    /// rule id, impact, help, and the target selectors with axe's summary.
+    pub async fn audit(&self) -> anyhow::Result<Vec<String>> {
+        let present = self
+            .client
+            .execute("return typeof window.axe === 'object';", vec![])
+            .await?;
+        if present != serde_json::Value::Bool(true) {
+            let js = std::fs::read_to_string(axe_js()).with_context(|| {
+                format!(
+                    "reading {} (installed by `cargo xtask setup`)",
+                    axe_js().display()
+                )
+            })?;
+            self.client.execute(&js, vec![]).await?;
+        }
+        // Let transitions and the latest DOM change settle.
+        self.settle().await?;
+        let script = format!(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document, {{ runOnly: {AXE_RULE_SETS}, rules: {AXE_EXTRA_RULES}, resultTypes: ['violations'] }})\
+               .then(r => done(r.violations.map(v => ({{\
+                  id: v.id, impact: v.impact, help: v.help,\
+                  nodes: v.nodes.map(n => ({{ target: n.target.join(' '), summary: n.failureSummary }}))\
+               }}))))\
+               .catch(e => done([{{ id: 'axe-error', impact: 'error', help: String(e), nodes: [] }}]));"
+        );
+        let v = self.client.execute_async(&script, vec![]).await?;
+        let mut out = Vec::new();
+        for violation in v.as_array().cloned().unwrap_or_default() {
+            let mut text = format!(
+                "{} ({}): {}",
+                violation["id"].as_str().unwrap_or("?"),
+                violation["impact"].as_str().unwrap_or("?"),
+                violation["help"].as_str().unwrap_or("")
+            );
+            for node in violation["nodes"].as_array().cloned().unwrap_or_default() {
+                let summary = node["summary"]
+                    .as_str()
+                    .unwrap_or("")
+                    .replace('\n', "\n        ");
+                text.push_str(&format!(
+                    "\n    at {}\n        {summary}",
+                    node["target"].as_str().unwrap_or("?")
+                ));
+            }
+            out.push(text);
+        }
+        Ok(out)
+    }
+
+    /// Waits two animation frames, so the latest DOM change is on screen.
+    pub async fn settle(&self) -> anyhow::Result<()> {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Presses one key (e.g. `fantoccini::key::Key::Tab`) where the focus is,
+    /// as a keyboard user would.
+    pub async fn press(&self, key: impl Into<char>) -> anyhow::Result<()> {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let value: char = key.into();
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value })
+            .then(KeyAction::Up { value });
+        self.client.perform_actions(keys).await?;
+        Ok(())
+    }
+
+    /// Types `text` where the focus is, key by key.
+    pub async fn type_keys(&self, text: &str) -> anyhow::Result<()> {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut keys = KeyActions::new("keyboard".into());
+        for value in text.chars() {
+            keys = keys
+                .then(KeyAction::Down { value })
+                .then(KeyAction::Up { value });
+        }
+        self.client.perform_actions(keys).await?;
+        Ok(())
+    }
+
+    /// Whether the focused element matches `css`.
+    pub async fn focused(&self, css: &str) -> anyhow::Result<bool> {
+        let v = self
+            .client
+            .execute(
+                "const a = document.activeElement; return !!a && a.matches(arguments[0]);",
+                vec![serde_json::Value::from(css)],
+            )
+            .await?;
+        Ok(v == serde_json::Value::Bool(true))
+    }
+
+    /// Presses Tab until the focus is on `css` (waiting for it to exist
+    /// first); fails if 80 presses do not get there.
+    pub async fn tab_to(&self, css: &str) -> anyhow::Result<()> {
+        self.wait_for(css).await?;
+        // WebKit shows focus only in the active window: make ours active.
+        let window = self.client.window().await?;
+        self.client.switch_to_window(window).await?;
+        for _ in 0..80 {
+            if self.focused(css).await? {
+                return Ok(());
+            }
+            self.press(fantoccini::key::Key::Tab).await?;
+        }
+        let on = self
+            .client
+            .execute(
+                "const a = document.activeElement; return a ? a.outerHTML.slice(0, 200) : null;",
+                vec![],
+            )
+            .await?;
+        let shot = self.screenshot(&failure_name()).await.ok();
+        bail!("Tab never reached {css} (focus on {on}); screenshot {shot:?}")
     }
 }

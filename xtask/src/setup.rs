@@ -1,6 +1,7 @@
 //! Installs what the project needs and is missing, printing each install:
 //! Debian packages, the wasm32 target, wasm-bindgen-cli (the exact version in
-//! Cargo.lock) and tauri-driver, from crates.io.
+//! Cargo.lock) and tauri-driver, from crates.io; axe-core (the end-to-end
+//! accessibility audit's engine) from npm.
 //!
 //! Nothing is downloaded from outside the package registries. Trunk is not
 //! needed: `cargo xtask ui` drives `cargo build --target wasm32-unknown-unknown`
@@ -42,6 +43,49 @@ pub fn all() -> anyhow::Result<()> {
     wasm_bindgen_cli()?;
     tauri_driver()?;
     node()?;
+    axe_core()?;
+    Ok(())
+}
+
+/// axe-core, the accessibility engine the end-to-end audit injects into
+/// the app (`tests/tests/a11y.rs`), from npm.
+pub const AXE_CORE_NPM: &str = "axe-core@4.14.1";
+
+/// Where `axe_core` installs it: `<target>/tools/axe-core`.
+pub fn axe_core_js() -> std::path::PathBuf {
+    util::target_dir().join("tools/axe-core/node_modules/axe-core/axe.min.js")
+}
+
+fn axe_core() -> anyhow::Result<()> {
+    let js = axe_core_js();
+    if js.exists() {
+        return Ok(());
+    }
+    if which("npm").is_none() {
+        debian_packages(&["npm"])?;
+    }
+    let prefix = util::target_dir().join("tools/axe-core");
+    eprintln!(
+        "xtask: installing {AXE_CORE_NPM} from npm into {}",
+        prefix.display()
+    );
+    std::fs::create_dir_all(&prefix)?;
+    run(Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+        ])
+        .arg(&prefix)
+        .arg(AXE_CORE_NPM))?;
+    if !js.exists() {
+        bail!(
+            "npm installed {AXE_CORE_NPM} but {} is missing",
+            js.display()
+        );
+    }
     Ok(())
 }
 

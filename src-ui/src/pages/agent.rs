@@ -128,7 +128,7 @@ fn InboxLine(row: InboxRow, now: jiff::Timestamp) -> impl IntoView {
         .map(|w| fill(ctx.t(K::WaitingFor), &[("time", &logic::waited(w, now))]));
     let is_waiting = waiting.is_some().to_string();
     view! {
-        <button type="button" class="row" data-testid="inbox-row" data-waiting=is_waiting
+        <button type="button" class="row" data-testid="inbox-row" data-id=id.to_string() data-waiting=is_waiting
             on:click=move |_| ctx.go(Route::AgentChat(id))>
             <div class="row-main">
                 <strong class="ellipsis">{row.customer_name.clone()} " · " {row.summary.subject.clone()}</strong>
@@ -290,6 +290,7 @@ fn AgentLine(line: ThreadLine) -> impl IntoView {
                     {note.then(|| view! { <span class="note-tag">{ctx.t(K::NoteLabel)}</span> })}
                 </small>
                 <p class="body" data-testid="message-body">{line.body.clone()}</p>
+                <super::attachments::Attachments files=line.attachments/>
                 <small class="meta">
                     {fmt::time(lang, line.created_at, None)}
                     {line.mine.then(|| view! { <span class="delivery" data-testid="message-state">{label.text.clone()}</span> })}

@@ -192,6 +192,9 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
             if days.is_empty() {
                 return view! { <p class="muted">{ctx.t(K::NoSlots)}</p> }.into_any();
             }
+            // One Tab stop for all the slots (the picked one, else the
+            // first); the arrow keys move between them, Space or Enter picks.
+            let first = days.first().and_then(|d| d.slots.first()).map(|(s, _)| s.start);
             days.into_iter()
                 .take(7)
                 .map(|d| view! {
@@ -201,8 +204,12 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
                             {d.slots.into_iter().map(|(s, label)| {
                                 let start = s.start;
                                 let s2 = s.clone();
+                                let tab_stop = move || {
+                                    picked.get().map_or(first == Some(start), |p| p.start == start)
+                                };
                                 view! {
                                     <button type="button" class="slot" data-testid="slot" data-start=start.to_string()
+                                        tabindex=move || if tab_stop() { "0" } else { "-1" }
                                         aria-pressed=move || picked.get().is_some_and(|p| p.start == start).to_string()
                                         on:click=move |_| picked.set(Some(s2.clone()))>
                                         {label}
@@ -276,7 +283,7 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
                         </select>
                     </label>
                 </Show>
-                <fieldset class="field">
+                <fieldset class="field" on:keydown=slot_arrows>
                     <legend>{ctx.t(K::PickSlot)}</legend>
                     {slot_picker}
                 </fieldset>
@@ -286,5 +293,42 @@ pub fn BookPage(order: Option<Uuid>, reschedule: Option<Uuid>) -> impl IntoView 
                 </button>
             </form>
         </div>
+    }
+}
+
+/// Arrow keys move the focus between the slots of a slot picker (one Tab
+/// stop for the whole list; Space or Enter picks the focused slot).
+fn slot_arrows(ev: leptos::ev::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    let forward = match ev.key().as_str() {
+        "ArrowRight" | "ArrowDown" => true,
+        "ArrowLeft" | "ArrowUp" => false,
+        _ => return,
+    };
+    let Some(at) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .filter(|a| a.get_attribute("data-testid").as_deref() == Some("slot"))
+    else {
+        return;
+    };
+    // The next (or previous) slot of the same day, else of the next (or
+    // previous) day.
+    let sibling = |e: &web_sys::Element| {
+        if forward {
+            e.next_element_sibling()
+        } else {
+            e.previous_element_sibling()
+        }
+    };
+    let next = sibling(&at).or_else(|| {
+        let day = at.parent_element()?.parent_element()?;
+        let other = sibling(&day)?;
+        let pick = if forward { ".slot:first-child" } else { ".slot:last-child" };
+        other.query_selector(pick).ok().flatten()
+    });
+    ev.prevent_default();
+    if let Some(el) = next.and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = el.focus();
     }
 }

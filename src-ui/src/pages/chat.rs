@@ -255,29 +255,7 @@ fn Line(line: ThreadLine) -> impl IntoView {
     } else {
         line.author_name.clone().unwrap_or_default()
     };
-    let files = line
-        .attachments
-        .into_iter()
-        .map(|a| {
-            let is_image = a.content_type.starts_with("image/");
-            let url = LocalResource::new(move || async move {
-                if is_image {
-                    ipc::attachment_url(a.id).await.ok()
-                } else {
-                    None
-                }
-            });
-            let name = a.filename.clone();
-            view! {
-                <div class="attachment" data-testid="attachment">
-                    {move || match url.get().flatten() {
-                        Some(src) => view! { <img src=src alt=name.clone() data-testid="attachment-preview"/> }.into_any(),
-                        None => view! { <span class="file-chip">{name.clone()}</span> }.into_any(),
-                    }}
-                </div>
-            }
-        })
-        .collect_view();
+    let files = view! { <super::attachments::Attachments files=line.attachments/> };
     let ticks = "✓".repeat(label.ticks as usize);
     view! {
         <li class=if line.mine { "msg mine" } else { "msg theirs" } data-testid="message"

@@ -1,6 +1,7 @@
 //! One module per screen.
 
 pub mod agent;
+pub mod attachments;
 pub mod callbacks;
 pub mod chat;
 pub mod home;

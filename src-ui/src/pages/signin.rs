@@ -50,7 +50,7 @@ pub fn SignInPage() -> impl IntoView {
     };
 
     view! {
-        <div class="signin">
+        <main class="signin">
             <div class="signin-top">
                 <div class="brand">
                     <span class="brand-mark" aria-hidden="true">"M"</span>
@@ -107,6 +107,6 @@ pub fn SignInPage() -> impl IntoView {
                     <super::profile::PrivacyText/>
                 </section>
             </Show>
-        </div>
+        </main>
     }
 }
