@@ -387,6 +387,21 @@ impl AppSession {
         self.wait_for("[data-testid=nav-home]").await
     }
 
+    /// Picks the UI language `code` (`en`, `es`, `ru`) in the language
+    /// select and waits until the page is redrawn in it.
+    pub async fn set_language(&self, code: &str) -> anyhow::Result<()> {
+        self.wait_for("[data-testid=language]").await?;
+        self.client
+            .execute(
+                "const s = document.querySelector('[data-testid=language]');\
+                 s.value = arguments[0];\
+                 s.dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![serde_json::Value::String(code.into())],
+            )
+            .await?;
+        self.wait_for(&format!("html[lang={code}]")).await
+    }
+
     /// Polls the text of `css` until `accept` is true; returns that text.
     pub async fn wait_for_text(
         &self,
