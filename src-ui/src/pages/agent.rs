@@ -13,7 +13,9 @@ use uuid::Uuid;
 use super::orders::StatusPill;
 use crate::app::{ctx, Route};
 use crate::i18n::{self, fill, K};
-use super::chat::{composer_problem, AttachButton, ComposerHint, PickedFiles};
+use super::chat::{
+    composer_problem, described_by, near_limit, AttachButton, ComposerHint, PickedFiles,
+};
 use crate::logic::{self, InboxFilter, InboxGroup};
 use crate::{drafts, fmt, ipc};
 use mostrador_core::app::PickedFile;
@@ -414,7 +416,10 @@ fn AgentComposer(
                     placeholder=move || if note.get() { ctx.t(K::NotePlaceholder) } else { ctx.t(K::MessagePlaceholder) }
                     aria-label=move || if note.get() { ctx.t(K::NotePlaceholder) } else { ctx.t(K::MessagePlaceholder) }
                     maxlength=MAX_MESSAGE_CHARS.to_string()
-                    aria-describedby="composer-hint composer-count"
+                    aria-describedby=move || described_by(&[
+                        ("composer-hint", true),
+                        ("composer-count", body.with(|t| near_limit(t))),
+                    ])
                     aria-invalid=move || body.with(|t| t.chars().count() > MAX_MESSAGE_CHARS).to_string()
                     prop:value=move || body.get()
                     on:input=move |ev| {

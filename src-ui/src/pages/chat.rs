@@ -123,7 +123,10 @@ pub fn AskPage(order: Option<Uuid>) -> impl IntoView {
                     <textarea rows="5" data-testid="ask-body" placeholder=ctx.t(K::AskPlaceholder)
                         aria-label=ctx.t(K::AskPlaceholder) maxlength=MAX_MESSAGE_CHARS.to_string()
                         aria-invalid=move || error.get().is_some().to_string()
-                        aria-describedby="ask-error ask-count"
+                        aria-describedby=move || described_by(&[
+                            ("ask-error", error.with(Option::is_some)),
+                            ("ask-count", body.with(|t| near_limit(t))),
+                        ])
                         prop:value=move || body.get()
                         on:input=move |ev| { body.set(event_target_value(&ev)); error.set(None); }></textarea>
                 </label>
@@ -332,13 +335,25 @@ pub fn composer_problem(
     None
 }
 
+/// Whether `text` is near the server's limit (its [`CharCount`] shows).
+pub fn near_limit(text: &str) -> bool {
+    text.chars().count() * 10 >= MAX_MESSAGE_CHARS * 9
+}
+
+/// `aria-describedby` ids that are on the page: each `(id, shown)` pair
+/// whose `shown` holds; `None` when there is none.
+pub fn described_by(ids: &[(&'static str, bool)]) -> Option<String> {
+    let on: Vec<&str> = ids.iter().filter(|(_, shown)| *shown).map(|(id, _)| *id).collect();
+    (!on.is_empty()).then(|| on.join(" "))
+}
+
 /// Characters used of the server's limit, shown once the text nears it.
 #[component]
 pub fn CharCount(text: RwSignal<String>, id: &'static str) -> impl IntoView {
     let ctx = ctx();
     let count = Memo::new(move |_| text.with(|t| t.chars().count()));
     view! {
-        <Show when=move || { count.get() * 10 >= MAX_MESSAGE_CHARS * 9 }>
+        <Show when=move || text.with(|t| near_limit(t))>
             <small class="hint char-count" class:bad=move || { count.get() > MAX_MESSAGE_CHARS }
                 id=id data-testid="composer-count" aria-live="polite">
                 {move || fill(ctx.t(K::CharCount), &[
@@ -449,7 +464,10 @@ fn Composer(id: Uuid) -> impl IntoView {
                 <AttachButton files=files/>
                 <textarea rows="1" data-testid="composer-input" placeholder=ctx.t(K::MessagePlaceholder)
                     aria-label=ctx.t(K::MessagePlaceholder) maxlength=MAX_MESSAGE_CHARS.to_string()
-                    aria-describedby="composer-hint composer-count"
+                    aria-describedby=move || described_by(&[
+                        ("composer-hint", true),
+                        ("composer-count", body.with(|t| near_limit(t))),
+                    ])
                     aria-invalid=move || body.with(|t| t.chars().count() > MAX_MESSAGE_CHARS).to_string()
                     prop:value=move || body.get()
                     on:input=move |ev| {
