@@ -390,14 +390,10 @@ fn SyncIndicator() -> impl IntoView {
         let o = ctx.outbox.get();
         let lang = ctx.lang();
         (o.pending > 0).then(|| {
-            let n = fmt::number(lang, o.pending as i64);
             if o.wedged > 0 {
-                fill(
-                    K::WedgedCount.text(lang),
-                    &[("n", &fmt::number(lang, o.wedged as i64))],
-                )
+                crate::i18n::count(lang, crate::i18n::N::NeedAttention, o.wedged as i64)
             } else {
-                fill(K::PendingCount.text(lang), &[("n", &n)])
+                crate::i18n::count(lang, crate::i18n::N::WaitingToSend, o.pending as i64)
             }
         })
     };

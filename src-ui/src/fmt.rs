@@ -1,9 +1,10 @@
-//! Dates, times, money and numbers for the user's language, through the
-//! platform's `Intl` (the system time zone unless one is given).
+//! Dates, times, money, numbers, country names and plural categories for
+//! the user's language, through the platform's `Intl` (the system time zone
+//! unless one is given).
 
 use jiff::Timestamp;
 use js_sys::{Array, Date, Function, Object, Reflect};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::i18n::Lang;
 
@@ -111,6 +112,66 @@ pub fn number(lang: Lang, n: i64) -> String {
         .ok()
         .and_then(|v| v.as_string())
         .unwrap_or_else(|| n.to_string())
+}
+
+/// Calls `Intl.<ctor>(locales, options).<method>(arg)` and returns the
+/// string it gives; `None` when the platform lacks it or refuses the
+/// argument (a malformed country code throws a `RangeError`: never a panic).
+fn intl_call(
+    ctor: &str,
+    lang: Lang,
+    opts: &[(&str, &str)],
+    method: &str,
+    arg: &JsValue,
+) -> Option<String> {
+    let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let class: Function = Reflect::get(&intl, &ctor.into()).ok()?.dyn_into().ok()?;
+    let args = Array::of2(&locales(lang), &options(opts));
+    let obj = Reflect::construct(&class, &args).ok()?;
+    let f: Function = Reflect::get(&obj, &method.into()).ok()?.dyn_into().ok()?;
+    f.call1(&obj, arg).ok()?.as_string()
+}
+
+/// A country's name from its ISO 3166 code ("ES" → "Spain", "España",
+/// "Испания"); the code itself when the platform has no name for it.
+pub fn country(lang: Lang, code: &str) -> String {
+    let code = code.trim();
+    let valid = code.len() == 2 && code.chars().all(|c| c.is_ascii_alphabetic());
+    valid
+        .then(|| {
+            intl_call(
+                "DisplayNames",
+                lang,
+                &[("type", "region")],
+                "of",
+                &code.to_ascii_uppercase().into(),
+            )
+        })
+        .flatten()
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// The CLDR plural category of `n` in `lang`: `one`, `few`, `many` or
+/// `other` (also `zero` and `two` in languages that have them).
+pub fn plural(lang: Lang, n: i64) -> &'static str {
+    let got = intl_call(
+        "PluralRules",
+        lang,
+        &[],
+        "select",
+        &JsValue::from_f64(n as f64),
+    );
+    match got.as_deref() {
+        Some("zero") => "zero",
+        Some("one") => "one",
+        Some("two") => "two",
+        Some("few") => "few",
+        Some("many") => "many",
+        Some(_) => "other",
+        // Without Intl.PluralRules, the English rule.
+        None if n == 1 => "one",
+        None => "other",
+    }
 }
 
 /// The system's IANA time zone, e.g. `Europe/Madrid`.

@@ -86,9 +86,6 @@ texts! {
     HaveAccount => "Already have an account? Sign in", "¿Ya tienes cuenta? Inicia sesión", "Уже есть аккаунт? Войдите";
     PrivacyLink => "How we use your data", "Cómo usamos tus datos", "Как мы используем ваши данные";
     SignOut => "Sign out", "Cerrar sesión", "Выйти";
-    SignOutUnsent => "{n} unsent changes will be lost if you sign out now. Sign out anyway?",
-        "Si cierras sesión ahora se perderán {n} cambios sin enviar. ¿Cerrar sesión igualmente?",
-        "Неотправленных изменений: {n}. При выходе они будут потеряны. Всё равно выйти?";
     SessionEnded => "Your session ended. Please sign in again.", "Tu sesión ha terminado. Vuelve a iniciar sesión.", "Сеанс завершён. Войдите снова.";
     AccountDeletedNote => "Your account was deleted and this device was wiped.", "Tu cuenta se ha eliminado y se han borrado los datos de este dispositivo.", "Ваш аккаунт удалён, данные на этом устройстве стёрты.";
 
@@ -124,8 +121,6 @@ texts! {
     Connecting => "Connecting…", "Conectando…", "Подключение…";
     Syncing => "Syncing {done} of {total}", "Sincronizando {done} de {total}", "Синхронизация {done} из {total}";
     UpToDate => "Up to date", "Al día", "Всё синхронизировано";
-    PendingCount => "{n} waiting to send", "{n} por enviar", "Ожидают отправки: {n}";
-    WedgedCount => "{n} need your attention", "{n} requieren tu atención", "Требуют внимания: {n}";
 
     Hello => "Hello, {name}", "Hola, {name}", "Здравствуйте, {name}";
     AskQuestion => "Ask a question", "Hacer una pregunta", "Задать вопрос";
@@ -173,8 +168,8 @@ texts! {
     Retry => "Retry", "Reintentar", "Повторить";
     Discard => "Discard", "Descartar", "Удалить";
     Typing => "{name} is typing…", "{name} está escribiendo…", "{name} печатает…";
+    NewMessagesBelow => "New messages", "Mensajes nuevos", "Новые сообщения";
     You => "You", "Tú", "Вы";
-    Unread => "{n} new", "{n} nuevos", "Новых: {n}";
     ChatOpen => "Open", "Abierta", "Открыто";
     ChatPending => "Waiting for you", "Esperando tu respuesta", "Ждёт вашего ответа";
     ChatResolved => "Resolved", "Resuelta", "Решено";
@@ -318,7 +313,6 @@ texts! {
     Title => "Title", "Título", "Название";
     Text => "Text", "Texto", "Текст";
     AddCanned => "Add saved reply", "Añadir respuesta", "Добавить шаблон";
-    ShowMore => "Show more ({n} left)", "Mostrar más (quedan {n})", "Показать ещё (осталось {n})";
     OnlineOnly => "This needs a connection.", "Esto necesita conexión.", "Для этого нужна связь.";
 
     AddNote => "Add note", "Añadir nota", "Добавить заметку";
@@ -374,6 +368,75 @@ texts! {
     ErrForbidden => "You're not allowed to do that.", "No tienes permiso para hacer eso.", "У вас нет прав на это действие.";
     ErrNotFound => "That no longer exists.", "Eso ya no existe.", "Этого больше не существует.";
     ErrGeneric => "Something went wrong on our side. Please try again.", "Algo ha fallado por nuestra parte. Inténtalo de nuevo.", "Что-то пошло не так на нашей стороне. Повторите попытку.";
+}
+
+/// Texts that count something, in each language's plural forms. English
+/// and Spanish tell `one` from `other`; Russian has `one`, `few` and `many`
+/// (fractions, `other`, take the `many` form). The category comes from the
+/// platform's `Intl.PluralRules` ([`crate::fmt::plural`]); `{n}` is the
+/// count, formatted for the language. See [`count`].
+macro_rules! counts {
+    ($($key:ident => en($en1:expr, $en:expr), es($es1:expr, $es:expr), ru($ru1:expr, $ru2:expr, $ru5:expr);)*) => {
+        /// A UI text with a count in it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum N { $($key),* }
+
+        impl N {
+            pub const ALL: &'static [N] = &[$(N::$key),*];
+
+            /// The form for a CLDR plural category (`one`, `few`, `many`, `other`).
+            pub fn form(self, lang: Lang, category: &str) -> &'static str {
+                match self {
+                    $(N::$key => match (lang, category) {
+                        (Lang::En, "one") => $en1,
+                        (Lang::En, _) => $en,
+                        (Lang::Es, "one") => $es1,
+                        (Lang::Es, _) => $es,
+                        (Lang::Ru, "one") => $ru1,
+                        (Lang::Ru, "few") => $ru2,
+                        (Lang::Ru, _) => $ru5,
+                    }),*
+                }
+            }
+        }
+    };
+}
+
+counts! {
+    UnsentChanges => en("{n} unsent change will be lost if you sign out now. Sign out anyway?",
+            "{n} unsent changes will be lost if you sign out now. Sign out anyway?"),
+        es("Si cierras sesión ahora se perderá {n} cambio sin enviar. ¿Cerrar sesión igualmente?",
+            "Si cierras sesión ahora se perderán {n} cambios sin enviar. ¿Cerrar sesión igualmente?"),
+        ru("{n} неотправленное изменение будет потеряно, если выйти сейчас. Всё равно выйти?",
+            "{n} неотправленных изменения будут потеряны, если выйти сейчас. Всё равно выйти?",
+            "{n} неотправленных изменений будут потеряны, если выйти сейчас. Всё равно выйти?");
+    WaitingToSend => en("{n} change waiting to send", "{n} changes waiting to send"),
+        es("{n} cambio por enviar", "{n} cambios por enviar"),
+        ru("{n} изменение ждёт отправки", "{n} изменения ждут отправки", "{n} изменений ждут отправки");
+    NeedAttention => en("{n} change needs your attention", "{n} changes need your attention"),
+        es("{n} cambio requiere tu atención", "{n} cambios requieren tu atención"),
+        ru("{n} изменение требует внимания", "{n} изменения требуют внимания", "{n} изменений требуют внимания");
+    NewMessages => en("{n} new", "{n} new"),
+        es("{n} nuevo", "{n} nuevos"),
+        ru("{n} новое", "{n} новых", "{n} новых");
+    MoreLeft => en("Show more ({n} conversation left)", "Show more ({n} conversations left)"),
+        es("Mostrar más (queda {n} conversación)", "Mostrar más (quedan {n} conversaciones)"),
+        ru("Показать ещё (осталось {n} обращение)", "Показать ещё (осталось {n} обращения)", "Показать ещё (осталось {n} обращений)");
+    UnsentOfOther => en("{n} change made by {name} on this device has not been sent. Signing in with another account discards it:",
+            "{n} changes made by {name} on this device have not been sent. Signing in with another account discards them:"),
+        es("{n} cambio hecho por {name} en este dispositivo no se ha enviado. Iniciar sesión con otra cuenta lo descarta:",
+            "{n} cambios hechos por {name} en este dispositivo no se han enviado. Iniciar sesión con otra cuenta los descarta:"),
+        ru("{name}: {n} неотправленное изменение на этом устройстве. Вход под другим аккаунтом удалит его:",
+            "{name}: {n} неотправленных изменения на этом устройстве. Вход под другим аккаунтом удалит их:",
+            "{name}: {n} неотправленных изменений на этом устройстве. Вход под другим аккаунтом удалит их:");
+}
+
+/// A counting text for `n`, in the form `lang` uses for that number.
+pub fn count(lang: Lang, key: N, n: i64) -> String {
+    fill(
+        key.form(lang, crate::fmt::plural(lang, n)),
+        &[("n", &crate::fmt::number(lang, n))],
+    )
 }
 
 /// Fills `{name}` placeholders.

@@ -531,3 +531,81 @@ fn the_inbox_puts_the_longest_waiting_first_and_filters_by_group() {
     assert_eq!(logic::bar_heights(&[0, 5, 10]), vec![0, 50, 100]);
     assert_eq!(logic::bar_heights(&[0, 0]), vec![0, 0]);
 }
+
+#[wasm_bindgen_test]
+fn plural_categories_follow_each_language() {
+    use mostrador_ui::fmt::plural;
+    assert_eq!(plural(Lang::En, 1), "one");
+    assert_eq!(plural(Lang::En, 0), "other");
+    assert_eq!(plural(Lang::En, 2), "other");
+    assert_eq!(plural(Lang::Es, 1), "one");
+    assert_eq!(plural(Lang::Es, 5), "other");
+    for (n, cat) in [
+        (1, "one"),
+        (21, "one"),
+        (2, "few"),
+        (4, "few"),
+        (22, "few"),
+        (5, "many"),
+        (11, "many"),
+        (12, "many"),
+        (0, "many"),
+        (100, "many"),
+    ] {
+        assert_eq!(plural(Lang::Ru, n), cat, "{n} in Russian");
+    }
+}
+
+#[wasm_bindgen_test]
+fn counting_texts_agree_with_their_number() {
+    use mostrador_ui::i18n::{count, N};
+    assert_eq!(
+        count(Lang::En, N::UnsentChanges, 1),
+        "1 unsent change will be lost if you sign out now. Sign out anyway?"
+    );
+    assert!(count(Lang::En, N::UnsentChanges, 3).starts_with("3 unsent changes will"));
+    assert!(count(Lang::Es, N::UnsentChanges, 1).contains("se perderá 1 cambio sin enviar"));
+    assert!(count(Lang::Es, N::UnsentChanges, 2).contains("se perderán 2 cambios sin enviar"));
+    for (n, text) in [
+        (1, "1 изменение ждёт отправки"),
+        (3, "3 изменения ждут отправки"),
+        (5, "5 изменений ждут отправки"),
+        (21, "21 изменение ждёт отправки"),
+    ] {
+        assert_eq!(count(Lang::Ru, N::WaitingToSend, n), text);
+    }
+    assert_eq!(
+        count(Lang::En, N::WaitingToSend, 1),
+        "1 change waiting to send"
+    );
+    assert_eq!(count(Lang::Es, N::NewMessages, 1), "1 nuevo");
+    assert_eq!(count(Lang::Es, N::NewMessages, 2), "2 nuevos");
+    // Big counts are formatted for the language.
+    assert_eq!(
+        count(Lang::En, N::MoreLeft, 1200),
+        "Show more (1,200 conversations left)"
+    );
+    // Every form of every counting text shows the number.
+    for key in N::ALL {
+        for lang in Lang::ALL {
+            for cat in ["one", "few", "many", "other"] {
+                assert!(
+                    key.form(lang, cat).contains("{n}"),
+                    "{key:?} {lang:?} {cat}"
+                );
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn countries_are_named_in_the_ui_language() {
+    assert_eq!(fmt::country(Lang::En, "ES"), "Spain");
+    assert_eq!(fmt::country(Lang::Es, "ES"), "España");
+    assert_eq!(fmt::country(Lang::Ru, "ES"), "Испания");
+    assert_eq!(fmt::country(Lang::En, "gb"), "United Kingdom");
+    // Not a code: shown as typed, never a panic.
+    assert_eq!(fmt::country(Lang::En, "E1"), "E1");
+    assert_eq!(fmt::country(Lang::En, ""), "");
+    assert_eq!(fmt::country(Lang::En, "Spain"), "Spain");
+}

@@ -222,6 +222,40 @@ impl ServerProcess {
         Ok(())
     }
 
+    /// Opens a conversation as the user of `token` (its first message is
+    /// `body`); returns its id.
+    pub async fn open_conversation(
+        &self,
+        token: &str,
+        subject: &str,
+        body: &str,
+    ) -> anyhow::Result<String> {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.post(
+            token,
+            "/api/v1/conversations",
+            serde_json::json!({
+                "id": id,
+                "subject": subject,
+                "message_id": uuid::Uuid::new_v4(),
+                "body": body,
+            }),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Sends a text message into a conversation as the user of `token`.
+    pub async fn say(&self, token: &str, conversation: &str, body: &str) -> anyhow::Result<()> {
+        self.post(
+            token,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            serde_json::json!({ "id": uuid::Uuid::new_v4(), "body": body }),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Asks the server to shut down (SIGTERM) and waits for it to exit.
     pub async fn stop(&mut self) -> anyhow::Result<()> {
         if let Some(pid) = self.child.id() {
@@ -451,6 +485,58 @@ impl AppSession {
         std::fs::write(&path, png)?;
         println!("screenshot: {}", path.display());
         Ok(path)
+    }
+
+    /// Resizes the window so the page's viewport is `width`×`height` CSS
+    /// pixels (phone 390×844, tablet 820×1180, desktop 1280×900).
+    pub async fn set_viewport(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        self.client.set_window_size(width, height).await?;
+        // Window decorations, if any, take from the viewport: add them back.
+        let inner = self
+            .eval("return [window.innerWidth, window.innerHeight];")
+            .await?;
+        let (w, h) = (
+            inner[0].as_u64().unwrap_or(u64::from(width)) as u32,
+            inner[1].as_u64().unwrap_or(u64::from(height)) as u32,
+        );
+        if (w, h) != (width, height) {
+            self.client
+                .set_window_size(
+                    width + width.saturating_sub(w),
+                    height + height.saturating_sub(h),
+                )
+                .await?;
+        }
+        // Let the layout settle.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok(())
+    }
+
+    /// Runs `script` (a function body; `return` a JSON value) in the page.
+    pub async fn eval(&self, script: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    /// Polls `script` until it returns `true` (or fails with what it
+    /// returned last, and a screenshot).
+    pub async fn wait_for_js(
+        &self,
+        what: &str,
+        script: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let v = self.eval(script).await?;
+            if v == serde_json::Value::Bool(true) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                let shot = self.screenshot(&failure_name()).await.ok();
+                bail!("{what}: not true after {timeout:?} (last: {v}); screenshot {shot:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Ends the WebDriver session (closing the app) and stops the driver.

@@ -10,6 +10,7 @@ use mostrador_core::callbacks::{CallbackOutcome, CallbackStatus};
 use mostrador_core::chat::{ConversationStatus, MessageKind, UpdateConversation};
 use uuid::Uuid;
 
+use super::chat::{last_loaded, Follow, JumpToNewest};
 use super::orders::StatusPill;
 use crate::app::{ctx, Route};
 use crate::i18n::{self, fill, K};
@@ -106,7 +107,7 @@ pub fn InboxPage() -> impl IntoView {
                             {more.then(|| view! {
                                 <button type="button" class="wide" data-testid="inbox-more"
                                     on:click=move |_| shown_max.update(|n| *n += PAGE)>
-                                    {fill(ctx.t(K::ShowMore), &[("n", &fmt::number(ctx.lang(), (total - shown_max.get_untracked()) as i64))])}
+                                    {i18n::count(ctx.lang(), i18n::N::MoreLeft, total.saturating_sub(shown_max.get_untracked()) as i64)}
                                 </button>
                             })}
                         }.into_any()
@@ -133,12 +134,12 @@ fn InboxLine(row: InboxRow, now: jiff::Timestamp) -> impl IntoView {
         <button type="button" class="row" data-testid="inbox-row" data-id=id.to_string() data-waiting=is_waiting
             on:click=move |_| ctx.go(Route::AgentChat(id))>
             <div class="row-main">
-                <strong class="ellipsis">{row.customer_name.clone()} " · " {row.summary.subject.clone()}</strong>
-                <span class="muted ellipsis">{row.summary.last_body.clone().unwrap_or_default()}</span>
+                <strong class="ellipsis" dir="auto">{row.customer_name.clone()} " · " {row.summary.subject.clone()}</strong>
+                <span class="muted ellipsis" dir="auto">{row.summary.last_body.clone().unwrap_or_default()}</span>
             </div>
             <div class="row-side">
                 {waiting.map(|w| view! { <span class="pill warn" data-testid="inbox-waiting">{w}</span> })}
-                {row.order_number.clone().map(|n| view! { <small class="muted">{n}</small> })}
+                {row.order_number.clone().map(|n| view! { <small class="muted order-number">{n}</small> })}
                 {status.map(|s| view! { <small class="muted">{ctx.t(i18n::conversation_status(s))}</small> })}
             </div>
         </button>
@@ -182,21 +183,30 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
     let me_id = me.id;
     // The team list, once per page (not on every redraw of the thread).
     let agents = LocalResource::new(ipc::agents);
+    let shown = last_loaded(data);
+    let follow = Follow::new(shown);
     view! {
         <div class="agent-layout">
             <section class="agent-main">
                 <button type="button" class="link back" data-testid="back" on:click=move |_| ctx.go(Route::Inbox)>
                     "← " {ctx.t(K::NavInbox)}
                 </button>
-                {move || match data.get() {
-                    None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
-                    Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
-                    Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
-                    Some(Ok(Some(t))) => view! { <AgentThread thread=t me=me_id agents=agents/> }.into_any(),
-                }}
-                {typing}
-                // Outside the thread's redraws: live changes never reset a draft.
-                <AgentComposer id=id glance=glance agent_name=me.display_name.clone()/>
+                <div class="thread-scroll" node_ref=follow.scroller on:scroll=move |_| follow.scrolled()>
+                    <div class="thread-body" node_ref=follow.body>
+                        {move || match shown.get() {
+                            None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
+                            Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
+                            Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
+                            Some(Ok(Some(t))) => view! { <AgentThread thread=t me=me_id agents=agents/> }.into_any(),
+                        }}
+                        {typing}
+                    </div>
+                </div>
+                <div class="thread-foot">
+                    <JumpToNewest follow=follow/>
+                    // Outside the thread's redraws: live changes never reset a draft.
+                    <AgentComposer id=id glance=glance agent_name=me.display_name.clone()/>
+                </div>
             </section>
             <aside class="customer-panel card" data-testid="customer-panel" aria-label=ctx.t(K::Customer)>
                 {move || match glance.get().flatten() {
@@ -230,7 +240,7 @@ fn AgentThread(
         .collect_view();
     view! {
         <div class="thread-head">
-            <h1 class="subject" data-testid="thread-subject">{thread.summary.subject.clone()}</h1>
+            <h1 class="subject" dir="auto" data-testid="thread-subject">{thread.summary.subject.clone()}</h1>
             <span class="pill" data-testid="thread-status" data-status=status.as_str()>{ctx.t(i18n::conversation_status(status))}</span>
         </div>
         <div class="actions conv-actions">
@@ -284,14 +294,14 @@ fn AgentLine(line: ThreadLine) -> impl IntoView {
         line.author_name.clone().unwrap_or_default()
     };
     view! {
-        <li class=class data-testid="message" data-kind=if note { "note" } else { "text" }
+        <li class=class data-testid="message" data-line=line.id.to_string() data-kind=if note { "note" } else { "text" }
             data-mine=line.mine.to_string() data-state=label.state>
             <div class="bubble">
                 <small class="who">
                     {who}
                     {note.then(|| view! { <span class="note-tag">{ctx.t(K::NoteLabel)}</span> })}
                 </small>
-                <p class="body" data-testid="message-body">{line.body.clone()}</p>
+                <p class="body" dir="auto" data-testid="message-body">{line.body.clone()}</p>
                 <super::attachments::Attachments files=line.attachments/>
                 <small class="meta">
                     {fmt::time(lang, line.created_at, None)}
@@ -487,7 +497,7 @@ fn CustomerPanel(glance: CustomerView, current: Uuid) -> impl IntoView {
                 <button type="button" class="row" data-testid="panel-order" data-number=o.number.clone()
                     on:click=move |_| ctx.go(Route::Order(oid))>
                     <div class="row-main">
-                        <strong>{o.number.clone()}</strong>
+                        <strong class="order-number">{o.number.clone()}</strong>
                         {last.map(|e| view! { <small class="muted">{fmt::date_time(lang, e.at, None)} {e.place.map(|p| format!(" · {p}"))}</small> })}
                     </div>
                     <StatusPill status=o.status late=late/>

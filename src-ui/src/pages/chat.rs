@@ -33,12 +33,12 @@ pub fn ChatRow(summary: ConversationSummary) -> impl IntoView {
         <button type="button" class="row" data-testid="chat-row" data-unread=summary.unread.to_string()
             on:click=move |_| ctx.go(Route::Chat(id))>
             <div class="row-main">
-                <strong class="ellipsis">{summary.subject.clone()}</strong>
-                <span class="muted ellipsis">{summary.last_body.clone().unwrap_or_default()}</span>
+                <strong class="ellipsis" dir="auto">{summary.subject.clone()}</strong>
+                <span class="muted ellipsis" dir="auto">{summary.last_body.clone().unwrap_or_default()}</span>
             </div>
             <div class="row-side">
                 {(summary.unread > 0).then(|| view! {
-                    <span class="badge" data-testid="unread">{fill(ctx.t(K::Unread), &[("n", &fmt::number(lang, summary.unread))])}</span>
+                    <span class="badge" data-testid="unread">{i18n::count(lang, i18n::N::NewMessages, summary.unread)}</span>
                 })}
                 {pending.map(|p| view! { <small class="muted">{p}</small> })}
                 {status.map(|s| view! { <small class="muted">{s}</small> })}
@@ -162,24 +162,187 @@ pub fn ThreadPage(id: Uuid) -> impl IntoView {
             }
         }
     });
+    let shown = last_loaded(data);
+    let follow = Follow::new(shown);
     view! {
         <div class="page thread-page">
             <button type="button" class="link back" data-testid="back" on:click=move |_| ctx.go(Route::Chats)>
                 "← " {ctx.t(K::Back)}
             </button>
-            {move || match data.get() {
-                None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
-                Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
-                Some(Ok(Some(t))) => view! { <Thread thread=t/> }.into_any(),
-            }}
-            // Outside the thread's redraws, so a live change never resets it.
-            {move || {
-                let (resolved, existing) = rating_state.get();
-                resolved.then(|| view! { <Rate id=id existing=existing/> })
-            }}
-            <Composer id=id/>
+            <div class="thread-scroll" node_ref=follow.scroller on:scroll=move |_| follow.scrolled()>
+                <div class="thread-body" node_ref=follow.body>
+                    {move || match shown.get() {
+                        None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
+                        Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
+                        Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
+                        Some(Ok(Some(t))) => view! { <Thread thread=t/> }.into_any(),
+                    }}
+                    // Outside the thread's redraws, so a live change never resets it.
+                    {move || {
+                        let (resolved, existing) = rating_state.get();
+                        resolved.then(|| view! { <Rate id=id existing=existing/> })
+                    }}
+                </div>
+            </div>
+            <div class="thread-foot">
+                <JumpToNewest follow=follow/>
+                <Composer id=id/>
+            </div>
         </div>
+    }
+}
+
+/// What `data` last loaded: a reload keeps showing the old value until the
+/// new one is there (no "Loading…" flash that would lose the reader's
+/// place), and an identical reload redraws nothing.
+pub fn last_loaded<T>(data: LocalResource<T>) -> Memo<Option<T>>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    Memo::new(move |prev: Option<&Option<T>>| data.get().or_else(|| prev.cloned().flatten()))
+}
+
+/// Keeps a thread at its newest line: it opens there; a new line (the
+/// reader's own, or a live one) keeps a reader who is at the bottom there,
+/// also while images load or the window changes size; a reader scrolled
+/// up stays put and is offered [`JumpToNewest`] instead.
+#[derive(Debug, Clone, Copy)]
+pub struct Follow {
+    /// The box the thread scrolls in.
+    pub scroller: NodeRef<leptos::html::Div>,
+    /// Everything inside it (watched for size changes).
+    pub body: NodeRef<leptos::html::Div>,
+    /// The reader sees the end of the thread.
+    at_bottom: StoredValue<bool>,
+    /// Lines arrived below a reader scrolled up.
+    unseen: RwSignal<bool>,
+    /// The newest line already handled.
+    newest: StoredValue<Option<Uuid>>,
+}
+
+/// How close to the end (px) still counts as reading the newest line.
+const AT_BOTTOM_SLACK: i32 = 32;
+
+impl Follow {
+    /// Follows the thread `shown` draws.
+    pub fn new(shown: Memo<Option<Result<Option<ThreadView>, mostrador_core::ApiError>>>) -> Self {
+        let follow = Follow {
+            scroller: NodeRef::new(),
+            body: NodeRef::new(),
+            at_bottom: StoredValue::new(true),
+            unseen: RwSignal::new(false),
+            newest: StoredValue::new(None),
+        };
+        // Content or box resized (a line added, an image loaded, the window
+        // resized): a reader at the bottom stays there.
+        Effect::new(move |_| {
+            let (Some(scroller), Some(body)) = (follow.scroller.get(), follow.body.get()) else {
+                return;
+            };
+            let keep = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+                if follow.at_bottom.try_get_value().unwrap_or(false) {
+                    follow.to_newest();
+                }
+            });
+            let Ok(observer) = web_sys::ResizeObserver::new(keep.as_ref().unchecked_ref()) else {
+                return;
+            };
+            observer.observe(&scroller);
+            observer.observe(&body);
+            let kept = StoredValue::new_local(Some((observer, keep)));
+            on_cleanup(move || {
+                if let Some(Some((observer, _keep))) = kept.try_update_value(Option::take) {
+                    observer.disconnect();
+                }
+            });
+        });
+        Effect::new(move |_| {
+            if let Some(Ok(Some(t))) = shown.get() {
+                follow.lines_changed(&t.lines);
+            }
+        });
+        follow
+    }
+
+    /// Scrolls to the newest line.
+    pub fn to_newest(self) {
+        if let Some(el) = self.scroller.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+        let _ = self.at_bottom.try_set_value(true);
+        if self.unseen.try_get_untracked() == Some(true) {
+            self.unseen.set(false);
+        }
+    }
+
+    /// The reader scrolled: note whether they are at the end.
+    pub fn scrolled(self) {
+        let Some(el) = self.scroller.get_untracked() else {
+            return;
+        };
+        if el.scroll_height() <= el.client_height() && !self.at_bottom.get_value() {
+            // The content shrank under a reader scrolled up (a redraw):
+            // that is not the reader reaching the end.
+            return;
+        }
+        let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= AT_BOTTOM_SLACK;
+        self.at_bottom.set_value(bottom);
+        if bottom && self.unseen.get_untracked() {
+            self.unseen.set(false);
+        }
+    }
+
+    /// Whether the line `id` shows in the scroller (`None`: not drawn).
+    fn line_visible(self, id: Uuid) -> Option<bool> {
+        let scroller = self.scroller.get_untracked()?;
+        let line = scroller
+            .query_selector(&format!("[data-line=\"{id}\"]"))
+            .ok()
+            .flatten()?;
+        let (l, s) = (
+            line.get_bounding_client_rect(),
+            scroller.get_bounding_client_rect(),
+        );
+        Some(l.top() < s.bottom() && l.bottom() > s.top())
+    }
+
+    /// The thread was (re)drawn with `lines`: open at the newest, follow
+    /// it, or offer the jump.
+    fn lines_changed(self, lines: &[ThreadLine]) {
+        let last = lines.last().map(|l| (l.id, l.mine));
+        let before = self.newest.get_value();
+        let now = last.map(|(id, _)| id);
+        if now == before {
+            return;
+        }
+        self.newest.set_value(now);
+        let first = before.is_none();
+        let mine = last.is_some_and(|(_, mine)| mine);
+        // Was the reader at the end? Where the previous newest line is now
+        // tells (the new ones are drawn below it, nothing has scrolled yet).
+        let was_at_bottom = before
+            .and_then(|b| self.line_visible(b))
+            .unwrap_or_else(|| self.at_bottom.get_value());
+        self.at_bottom.set_value(was_at_bottom);
+        if first || mine || was_at_bottom {
+            self.to_newest();
+        } else {
+            self.unseen.set(true);
+        }
+    }
+}
+
+/// "New messages ↓": shown while lines arrived below a reader scrolled up.
+#[component]
+pub fn JumpToNewest(follow: Follow) -> impl IntoView {
+    let ctx = ctx();
+    view! {
+        <Show when=move || follow.unseen.get()>
+            <button type="button" class="jump primary" data-testid="jump-to-newest"
+                on:click=move |_| follow.to_newest()>
+                {ctx.t(K::NewMessagesBelow)} <span aria-hidden="true">" ↓"</span>
+            </button>
+        </Show>
     }
 }
 
@@ -210,7 +373,7 @@ fn Thread(thread: ThreadView) -> impl IntoView {
     };
     view! {
         <div class="thread-head">
-            <h1 class="subject" data-testid="thread-subject">{thread.summary.subject.clone()}</h1>
+            <h1 class="subject" dir="auto" data-testid="thread-subject">{thread.summary.subject.clone()}</h1>
             {status.map(|s| view! { <span class="pill" data-testid="thread-status" data-status=s.as_str()>{ctx.t(i18n::conversation_status(s))}</span> })}
             {order_id.map(|o| view! {
                 <button type="button" class="link" on:click=move |_| ctx.go(Route::Order(o))>{ctx.t(K::NavOrders)}</button>
@@ -261,11 +424,11 @@ fn Line(line: ThreadLine) -> impl IntoView {
     let files = view! { <super::attachments::Attachments files=line.attachments/> };
     let ticks = "✓".repeat(label.ticks as usize);
     view! {
-        <li class=if line.mine { "msg mine" } else { "msg theirs" } data-testid="message"
+        <li class=if line.mine { "msg mine" } else { "msg theirs" } data-testid="message" data-line=line.id.to_string()
             data-state=label.state data-mine=if line.mine { "true" } else { "false" }>
             <div class="bubble">
                 <small class="who">{who}</small>
-                <p class="body" data-testid="message-body">{line.body.clone()}</p>
+                <p class="body" dir="auto" data-testid="message-body">{line.body.clone()}</p>
                 {files}
                 {(line.delivery == Delivery::Pending).then(|| view! { <UploadProgress message=line.id/> })}
                 <small class="meta">

@@ -27,6 +27,15 @@ pub fn StatusPill(status: TrackingStatus, late: bool) -> impl IntoView {
     }
 }
 
+/// "Order MS-10001" in the user's language, the number kept on one line.
+#[component]
+pub fn OrderTitle(number: String) -> impl IntoView {
+    let ctx = ctx();
+    let template = ctx.t(K::OrderNumber);
+    let (before, after) = template.split_once("{number}").unwrap_or((template, ""));
+    view! { {before} <span class="order-number">{number}</span> {after} }
+}
+
 #[component]
 pub fn OrderRow(order: Order) -> impl IntoView {
     let ctx = ctx();
@@ -44,7 +53,7 @@ pub fn OrderRow(order: Order) -> impl IntoView {
         <button type="button" class="row" data-testid="order-row" data-number=order.number.clone()
             on:click=move |_| ctx.go(Route::Order(id))>
             <div class="row-main">
-                <strong>{fill(ctx.t(K::OrderNumber), &[("number", &order.number)])}</strong>
+                <strong><OrderTitle number=order.number.clone()/></strong>
                 <span class="muted ellipsis">{items.join(", ")}</span>
             </div>
             <div class="row-side">
@@ -166,7 +175,7 @@ fn OrderDetail(order: Order) -> impl IntoView {
             a.line2.clone(),
             Some(format!("{} {}", a.postal_code, a.city)),
             a.region.clone(),
-            Some(a.country.clone()),
+            Some(fmt::country(lang, &a.country)),
         ];
         lines
             .into_iter()
@@ -207,7 +216,7 @@ fn OrderDetail(order: Order) -> impl IntoView {
         <article class="order-detail" data-testid="order-detail" data-number=order.number.clone()>
             <div class="page-head">
                 <div>
-                    <h1>{fill(ctx.t(K::OrderNumber), &[("number", &order.number)])}</h1>
+                    <h1><OrderTitle number=order.number.clone()/></h1>
                     <p class="muted">{fill(ctx.t(K::PlacedOn), &[("date", &fmt::date(lang, order.placed_at, None))])}</p>
                 </div>
                 <button type="button" class="primary" data-testid="order-help"

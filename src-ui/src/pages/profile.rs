@@ -92,7 +92,7 @@ fn ProfileForms(profile: Profile) -> impl IntoView {
             <div class="row static" data-testid="address">
                 <div class="row-main">
                     <strong>{kind}</strong>
-                    <span class="muted">{format!("{}, {} {}, {}", p.line1, p.postal_code, p.city, p.country)}</span>
+                    <span class="muted">{format!("{}, {} {}, {}", p.line1, p.postal_code, p.city, crate::fmt::country(ctx.lang(), &p.country))}</span>
                 </div>
                 <button type="button" class="danger" data-testid="address-remove"
                     on:click=move |_| ctx.write(ipc::delete_address(id))>
@@ -254,7 +254,7 @@ fn SignOutButton() -> impl IntoView {
                 let pending = ctx.outbox.get().pending;
                 if confirm.get() && pending > 0 {
                     view! {
-                        <p class="error" role="alert">{fill(ctx.t(K::SignOutUnsent), &[("n", &pending.to_string())])}</p>
+                        <p class="error" role="alert">{crate::i18n::count(ctx.lang(), crate::i18n::N::UnsentChanges, pending as i64)}</p>
                         <button type="button" class="danger" data-testid="sign-out-confirm" on:click=move |_| go()>{ctx.t(K::SignOut)}</button>
                         <button type="button" on:click=move |_| confirm.set(false)>{ctx.t(K::Cancel)}</button>
                     }.into_any()
