@@ -531,7 +531,7 @@ pub async fn seed(db: &Db, hours: &BusinessHours) -> anyhow::Result<bool> {
             );
             let mut at = start;
             for (s, status) in steps.iter().enumerate() {
-                at = at + rng.gen_range(2..20).hours();
+                at += rng.gen_range(2..20).hours();
                 let shipped = matches!(status, TrackingStatus::Shipped);
                 let eta = start + ((steps.len() as i64 + 2) * 20).hours();
                 let event = IngestEvent {
