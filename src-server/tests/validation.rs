@@ -171,6 +171,33 @@ async fn rest_refuses_control_characters_naming_the_field(backend: Backend) {
     s.finish().await;
 }
 
+/// The shop's events are text too: a NUL in a field stored as text is a
+/// 422 naming it, on both engines (PostgreSQL cannot store it).
+async fn ingest_refuses_control_characters(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let at = "2026-11-20T10:00:00Z";
+    let (st, v) = s
+        .ingest(&common::order_event(
+            "ev-1",
+            "MS-\u{0}1",
+            "a@example.com",
+            at,
+        ))
+        .await;
+    assert_eq!(st.as_u16(), 422, "{v}");
+    assert_eq!(v["details"]["fields"]["order_number"], "invalid_characters");
+    let (st, v) = s
+        .ingest(&common::order_event("ev-2", "MS-1", "a@example.com", at))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let mut scan = common::tracking_event("ev-3", "MS-1", "in_transit", at);
+    scan["place"] = json!("Zaragoza\u{0}");
+    let (st, v) = s.ingest(&scan).await;
+    assert_eq!(st.as_u16(), 422, "{v}");
+    assert_eq!(v["details"]["fields"]["place"], "invalid_characters");
+    s.finish().await;
+}
+
 /// A JSON escape for an unpaired UTF-16 surrogate cannot become text: a
 /// 422 naming the field, not a server error, over REST and push (where
 /// the whole body is unreadable, so the whole batch is refused).
@@ -327,6 +354,7 @@ on_both_backends!(
     push_applies_the_good_items_around_a_bad_one,
     rest_refuses_control_characters_naming_the_field,
     lone_surrogates_are_a_clear_client_error,
+    ingest_refuses_control_characters,
     nothing_after_delete_account_in_a_batch_is_applied,
     database_refusals_are_client_errors,
 );
