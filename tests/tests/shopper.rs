@@ -286,6 +286,18 @@ async fn a_question_written_offline_goes_out_once_when_the_server_is_back() -> a
         .await?;
     app.screenshot("shopper-offline-pending").await?;
 
+    // "Try now" is a real button; trying while the server is still down
+    // keeps the banner and says nothing went wrong with the app itself.
+    app.click("[data-testid=offline-banner] button[data-testid=try-now]")
+        .await?;
+    app.wait_for("[data-testid=sync-indicator][data-state=offline]")
+        .await?;
+    app.wait_for("[data-testid=offline-banner]").await?;
+    assert!(
+        app.texts("[data-testid=notice]").await?.is_empty(),
+        "trying again is not an error"
+    );
+
     server.restart().await?;
     app.wait_for("[data-testid=message][data-state=sent]")
         .await?;
