@@ -248,14 +248,12 @@ async fn forward(
                     }
                 }
             }
-            EngineEvent::OrderProgress(p) => {
-                if !window_focused(&app) {
-                    if let Some(note) = p
-                        .status
-                        .and_then(|s| notify::order(lang, audience, &p.number, s))
-                    {
-                        notify::show(&app, &note);
-                    }
+            EngineEvent::OrderProgress(p) if !window_focused(&app) => {
+                if let Some(note) = p
+                    .status
+                    .and_then(|s| notify::order(lang, audience, &p.number, s))
+                {
+                    notify::show(&app, &note);
                 }
             }
             EngineEvent::Resynced => emit(&app, AppEvent::Changed { kinds: all_kinds() }),
