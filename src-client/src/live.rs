@@ -4,13 +4,18 @@
 //! jittered exponential backoff capped at a few seconds
 //! ([`crate::retry::reconnect_delay`]); [`Engine::reconnect_now`] cuts a
 //! pending wait short. A session the server refuses ends here
-//! ([`Engine::end_session`], keeping unsent writes). It reports its state
+//! ([`Engine::end_session`], keeping unsent writes), also when the server
+//! closes the socket because the session ended elsewhere (close code
+//! `CLOSE_SESSION_ENDED`: signed out; `CLOSE_ACCOUNT_DELETED`: the
+//! account was deleted, `EngineEvent::AccountDeleted`). It reports its state
 //! as [`SyncStatus`] events.
 
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use mostrador_core::live::{LiveClientMessage, LiveServerMessage};
+use mostrador_core::live::{
+    LiveClientMessage, LiveServerMessage, CLOSE_ACCOUNT_DELETED, CLOSE_SESSION_ENDED,
+};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -215,6 +220,18 @@ impl Engine {
                             };
                             if round == Round::SignedOut { return; }
                         }
+                        Some(Ok(Message::Close(Some(frame)))) => match u16::from(frame.code) {
+                            CLOSE_SESSION_ENDED => {
+                                self.session_refused().await;
+                                return;
+                            }
+                            CLOSE_ACCOUNT_DELETED => {
+                                // Deleted from another device: the shell signs out (wiping the store).
+                                self.emit(EngineEvent::AccountDeleted);
+                                return;
+                            }
+                            _ => break,
+                        },
                         Some(Ok(_)) => {}
                         Some(Err(_)) | None => break,
                     },

@@ -36,6 +36,17 @@ pub enum LiveServerMessage {
     },
 }
 
+/// WebSocket close code: the session ended (sign-out, revoked from another
+/// device, password changed or reset, staff account disabled). The client
+/// treats it as signed out.
+pub const CLOSE_SESSION_ENDED: u16 = 4001;
+/// WebSocket close code: the account was deleted. The client wipes the
+/// device as after its own deletion.
+pub const CLOSE_ACCOUNT_DELETED: u16 = 4002;
+/// Live connections one session may hold at once; one more is refused
+/// with 429.
+pub const MAX_SOCKETS_PER_SESSION: usize = 8;
+
 /// A staff member's availability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

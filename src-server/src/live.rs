@@ -8,6 +8,14 @@
 //! has a bounded queue: publishing never waits, and a connection whose
 //! queue is full loses the event and is told `resync_required` once it
 //! drains. Socket writes have a deadline, so a dead peer is dropped.
+//!
+//! A socket lives no longer than its session: signing out, revoking the
+//! session, changing or resetting the password, disabling a staff account
+//! or deleting the account closes every socket concerned at once
+//! ([`Hub::close_session`], [`Hub::close_user`]) with a close code the app
+//! understands (`mostrador_core::live::CLOSE_*`), and a closed staff member
+//! leaves presence (so is no longer auto-assigned). One session holds at
+//! most `MAX_SOCKETS_PER_SESSION` sockets.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +26,9 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use mostrador_core::live::{LiveClientMessage, LiveServerMessage, Presence};
+use mostrador_core::live::{
+    LiveClientMessage, LiveServerMessage, Presence, CLOSE_ACCOUNT_DELETED, MAX_SOCKETS_PER_SESSION,
+};
 use sqlx::Row;
 use tokio::sync::mpsc;
 use utoipa_axum::router::OpenApiRouter;
@@ -38,6 +48,9 @@ const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 
 struct Conn {
     user: Uuid,
+    session: Uuid,
+    /// Set to a close code to end the connection.
+    close: tokio::sync::watch::Sender<Option<u16>>,
     tx: mpsc::Sender<LiveServerMessage>,
     lagged: Arc<AtomicBool>,
 }
@@ -83,6 +96,7 @@ struct Registration {
     id: u64,
     rx: mpsc::Receiver<LiveServerMessage>,
     lagged: Arc<AtomicBool>,
+    close: tokio::sync::watch::Receiver<Option<u16>>,
 }
 
 impl Drop for Registration {
@@ -113,6 +127,7 @@ impl Drop for Registration {
 impl Hub {
     fn register(self: &Arc<Self>, actor: &Actor) -> Registration {
         let (tx, rx) = mpsc::channel(QUEUE);
+        let (close_tx, close) = tokio::sync::watch::channel(None);
         let lagged = Arc::new(AtomicBool::new(false));
         let mut r = self.routes.lock().unwrap_or_else(|p| p.into_inner());
         r.next += 1;
@@ -121,6 +136,8 @@ impl Hub {
             id,
             Conn {
                 user: actor.user_id,
+                session: actor.session_id,
+                close: close_tx,
                 tx,
                 lagged: lagged.clone(),
             },
@@ -156,6 +173,42 @@ impl Hub {
             id,
             rx,
             lagged,
+            close,
+        }
+    }
+
+    /// Sockets open for this session.
+    pub fn session_sockets(&self, session: Uuid) -> usize {
+        let r = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        r.conns.values().filter(|c| c.session == session).count()
+    }
+
+    /// Closes every socket of one session with `code`.
+    pub fn close_session(&self, session: Uuid, code: u16) {
+        let r = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        for c in r.conns.values().filter(|c| c.session == session) {
+            c.close.send_replace(Some(code));
+        }
+    }
+
+    /// Closes every socket of one user with `code`, all but those of
+    /// `keep` (the session that changed the password). When none is kept
+    /// the user leaves presence at once (no more auto-assignment).
+    pub fn close_user(&self, user: Uuid, code: u16, keep: Option<Uuid>) {
+        let mut r = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        for c in r.conns.values().filter(|c| c.user == user) {
+            if Some(c.session) != keep {
+                c.close.send_replace(Some(code));
+            }
+        }
+        if keep.is_none() {
+            if let Some((name, _)) = r.presence.remove(&user) {
+                r.to_staff(&LiveServerMessage::Presence {
+                    user_id: user,
+                    name,
+                    status: Presence::Offline,
+                });
+            }
         }
     }
 
@@ -287,6 +340,12 @@ pub async fn live(
     actor: Actor,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
+    if state.hub.session_sockets(actor.session_id) >= MAX_SOCKETS_PER_SESSION {
+        return Err(crate::error::AppError::new(
+            mostrador_core::ErrorCode::RateLimited,
+            "too many live connections for this session",
+        ));
+    }
     // Small buffers: most connections idle, and tungstenite's defaults
     // (128 KiB read buffer) would dominate the memory per connection.
     Ok(ws
@@ -331,6 +390,17 @@ async fn connection(state: AppState, actor: Actor, socket: WebSocket) {
                     continue;
                 }
             },
+            changed = reg.close.changed() => {
+                let code = if changed.is_ok() { *reg.close.borrow() } else { None };
+                let Some(code) = code else { continue };
+                let reason = if code == CLOSE_ACCOUNT_DELETED { "account_deleted" } else { "session_ended" };
+                let frame = Message::Close(Some(axum::extract::ws::CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }));
+                let _ = tokio::time::timeout(WRITE_DEADLINE, tx.send(frame)).await;
+                break;
+            }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > HEARTBEAT * 3 {
                     tracing::debug!("live: peer silent, closing");

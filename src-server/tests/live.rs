@@ -216,4 +216,135 @@ on_both_backends!(
     staff_presence_reaches_staff,
     live_pokes_reach_who_may_see_and_typing_crosses_sides,
     a_stalled_consumer_does_not_slow_the_others,
+    a_socket_ends_with_its_session_and_sessions_hold_few_sockets,
 );
+
+/// Waits for the server to close `ws`; its close code, if any.
+async fn closed(ws: &mut Ws, within: Duration) -> Option<u16> {
+    tokio::time::timeout(within, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the socket was still open after {within:?}"))
+}
+
+/// Still open: nothing but pings and pokes for a short while.
+async fn still_open(ws: &mut Ws) -> bool {
+    match tokio::time::timeout(Duration::from_millis(300), ws.next()).await {
+        Err(_) => true,
+        Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => false,
+        Ok(Some(Ok(_))) => true,
+    }
+}
+
+async fn a_socket_ends_with_its_session_and_sessions_hold_few_sockets(backend: Backend) {
+    use mostrador_core::live::{
+        CLOSE_ACCOUNT_DELETED, CLOSE_SESSION_ENDED, MAX_SOCKETS_PER_SESSION,
+    };
+    let s = TestServer::start(backend).await;
+    let within = Duration::from_secs(1);
+    let (first, _) = s.customer("a@example.com").await;
+    let login = || async {
+        let (st, v) = s
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": "a@example.com", "password": "correct horse battery"}),
+            )
+            .await;
+        assert_eq!(st, reqwest::StatusCode::OK, "{v}");
+        (
+            v["token"].as_str().unwrap().to_owned(),
+            v["session_id"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (second, second_id) = login().await;
+    let (third, _) = login().await;
+    let mut ws1 = connect(&s, &first).await.unwrap();
+    let mut ws1b = connect(&s, &first).await.unwrap();
+    let mut ws2 = connect(&s, &second).await.unwrap();
+    let mut ws3 = connect(&s, &third).await.unwrap();
+
+    // Sign-out closes that session's sockets only.
+    let (st, _) = s
+        .call(reqwest::Method::POST, "/api/v1/auth/logout", Some(&first), None)
+        .await;
+    assert_eq!(st, reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(closed(&mut ws1, within).await, Some(CLOSE_SESSION_ENDED));
+    assert_eq!(closed(&mut ws1b, within).await, Some(CLOSE_SESSION_ENDED));
+    assert!(still_open(&mut ws2).await, "another session's socket stays");
+
+    // Revoking a session from another device closes its socket.
+    let (st, _) = s
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/me/sessions/{second_id}"),
+            Some(&third),
+            None,
+        )
+        .await;
+    assert_eq!(st, reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(closed(&mut ws2, within).await, Some(CLOSE_SESSION_ENDED));
+    assert!(still_open(&mut ws3).await);
+
+    // A session holds a few sockets, not any number.
+    let mut extra = Vec::new();
+    for _ in 1..MAX_SOCKETS_PER_SESSION {
+        extra.push(connect(&s, &third).await.expect("within the cap"));
+    }
+    assert!(
+        connect(&s, &third).await.is_err(),
+        "one socket over the cap is refused"
+    );
+
+    // Deleting the account closes every socket of it, saying why.
+    let (st, _) = s
+        .call(reqwest::Method::DELETE, "/api/v1/me", Some(&third), None)
+        .await;
+    assert_eq!(st, reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(closed(&mut ws3, within).await, Some(CLOSE_ACCOUNT_DELETED));
+    for ws in &mut extra {
+        assert_eq!(closed(ws, within).await, Some(CLOSE_ACCOUNT_DELETED));
+    }
+
+    // A disabled agent's sockets close, it stops being available (no more
+    // auto-assignment) and the other staff see it go offline.
+    let (admin, _) = s.staff("admin@shop.test", Role::Admin).await;
+    let (agent, agent_id) = s.staff("agent@shop.test", Role::Agent).await;
+    let mut ws_admin = connect(&s, &admin).await.unwrap();
+    let mut ws_agent = connect(&s, &agent).await.unwrap();
+    let agent_uuid: Uuid = agent_id.parse().unwrap();
+    assert!(s.state.hub.available_staff().contains(&agent_uuid));
+    let (st, v) = s
+        .post(
+            &format!("/api/v1/admin/staff/{agent_id}/disable"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, reqwest::StatusCode::OK, "{v}");
+    assert_eq!(closed(&mut ws_agent, within).await, Some(CLOSE_SESSION_ENDED));
+    assert!(!s.state.hub.available_staff().contains(&agent_uuid));
+    let mut saw_offline = false;
+    while let Ok(Some(Ok(Message::Text(t)))) =
+        tokio::time::timeout(Duration::from_secs(1), ws_admin.next()).await
+    {
+        if let Ok(LiveServerMessage::Presence {
+            user_id, status, ..
+        }) = serde_json::from_str(&t)
+        {
+            if user_id == agent_uuid && status == mostrador_core::live::Presence::Offline {
+                saw_offline = true;
+                break;
+            }
+        }
+    }
+    assert!(saw_offline, "staff see the disabled agent go offline");
+    s.finish().await;
+}

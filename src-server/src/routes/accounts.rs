@@ -292,6 +292,10 @@ async fn revoke(state: &AppState, user_id: Uuid, session_id: Uuid) -> AppResult<
     .bind(user_id.to_string())
     .execute(state.db.pool())
     .await?;
+    // Its live sockets end with it.
+    state
+        .hub
+        .close_session(session_id, mostrador_core::live::CLOSE_SESSION_ENDED);
     Ok(done.rows_affected() == 1)
 }
 
@@ -446,6 +450,9 @@ pub async fn disable_staff(
         .await?;
     audit(&mut tx, Some(actor.user_id), "staff.disable", Some(id)).await?;
     tx.commit().await?;
+    state
+        .hub
+        .close_user(id, mostrador_core::live::CLOSE_SESSION_ENDED, None);
     Ok(Json(member))
 }
 

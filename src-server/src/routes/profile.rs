@@ -399,6 +399,11 @@ pub async fn delete_account(State(state): State<AppState>, actor: Actor) -> AppR
     let mut tx = state.db.begin_write().await?;
     delete_in(&mut tx, &actor).await?;
     feed::commit(&state, tx).await?;
+    state.hub.close_user(
+        actor.user_id,
+        mostrador_core::live::CLOSE_ACCOUNT_DELETED,
+        None,
+    );
     crate::routes::attachments::sweep_orphans(&state).await;
     tracing::info!("account deleted");
     Ok(StatusCode::NO_CONTENT)

@@ -296,6 +296,11 @@ async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<M
         .await?;
     feed::commit(state, tx).await?;
     if matches!(m.op, MutationOp::DeleteAccount) {
+        state.hub.close_user(
+            actor.user_id,
+            mostrador_core::live::CLOSE_ACCOUNT_DELETED,
+            None,
+        );
         crate::routes::attachments::sweep_orphans(state).await;
     }
     Ok(result)
