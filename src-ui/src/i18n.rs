@@ -86,7 +86,7 @@ texts! {
     HaveAccount => "Already have an account? Sign in", "¿Ya tienes cuenta? Inicia sesión", "Уже есть аккаунт? Войдите";
     PrivacyLink => "How we use your data", "Cómo usamos tus datos", "Как мы используем ваши данные";
     SignOut => "Sign out", "Cerrar sesión", "Выйти";
-    SessionEnded => "Your session ended. Please sign in again.", "Tu sesión ha terminado. Vuelve a iniciar sesión.", "Сеанс завершён. Войдите снова.";
+    SessionEnded => "Your session ended. Please sign in again: anything not sent yet is kept and goes out then.", "Tu sesión ha terminado. Vuelve a iniciar sesión: lo que aún no se ha enviado se guarda y se enviará entonces.", "Сеанс завершён. Войдите снова: всё, что ещё не отправлено, сохранено и будет отправлено после входа.";
     AccountDeletedNote => "Your account was deleted and this device was wiped.", "Tu cuenta se ha eliminado y se han borrado los datos de este dispositivo.", "Ваш аккаунт удалён, данные на этом устройстве стёрты.";
 
     Offline => "Offline", "Sin conexión", "Нет сети";
@@ -242,9 +242,9 @@ texts! {
     PrivacyChats => "Conversations, files and calls: so support knows your story and you never repeat yourself. Kept while you have an account.",
         "Conversaciones, archivos y llamadas: para que soporte conozca tu historial y no tengas que repetirte. Se conservan mientras tengas cuenta.",
         "Переписка, файлы и звонки: чтобы поддержка знала историю и вам не приходилось повторяться. Хранятся, пока существует аккаунт.";
-    PrivacyDevice => "On this device: a copy for offline use, deleted when you sign out. Your session key lives in the system keychain, never in a file.",
-        "En este dispositivo: una copia para usar sin conexión, que se borra al cerrar sesión. Tu clave de sesión se guarda en el llavero del sistema, nunca en un archivo.",
-        "На этом устройстве: копия для работы без сети, удаляется при выходе. Ключ сеанса хранится в системной связке ключей, а не в файле.";
+    PrivacyDevice => "On this device: a copy for offline use, deleted when you sign out. If your session ends by itself, the copy is deleted too, except changes not yet sent: they wait until you sign in again (someone else signing in here is asked first, and they are deleted). Your session key lives in the system keychain, never in a file.",
+        "En este dispositivo: una copia para usar sin conexión, que se borra al cerrar sesión. Si tu sesión termina sola, la copia también se borra, salvo los cambios aún no enviados: esperan a que vuelvas a iniciar sesión (si otra persona inicia sesión aquí, se le pregunta antes y se borran). Tu clave de sesión se guarda en el llavero del sistema, nunca en un archivo.",
+        "На этом устройстве: копия для работы без сети, удаляется при выходе. Если сеанс завершится сам, копия тоже удаляется, кроме ещё не отправленных изменений: они ждут вашего следующего входа (если здесь войдёт кто-то другой, его сначала спросят, и они будут удалены). Ключ сеанса хранится в системной связке ключей, а не в файле.";
     PrivacyDelete => "When you delete your account, your personal data is erased at once; only an anonymous record that an account was deleted remains.",
         "Al eliminar tu cuenta, tus datos personales se borran de inmediato; solo queda un registro anónimo de que se eliminó una cuenta.",
         "При удалении аккаунта личные данные стираются сразу; остаётся лишь анонимная запись о том, что аккаунт был удалён.";

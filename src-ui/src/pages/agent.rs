@@ -303,6 +303,7 @@ fn AgentLine(line: ThreadLine) -> impl IntoView {
                 </small>
                 <p class="body" dir="auto" data-testid="message-body">{line.body.clone()}</p>
                 <super::attachments::Attachments files=line.attachments/>
+                {(line.delivery == mostrador_core::app::Delivery::Pending).then(|| view! { <super::chat::UploadProgress message=line.id/> })}
                 <small class="meta">
                     {fmt::time(lang, line.created_at, None)}
                     {line.mine.then(|| view! { <span class="delivery" data-testid="message-state">{label.text.clone()}</span> })}
