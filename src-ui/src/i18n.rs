@@ -78,7 +78,7 @@ texts! {
         "Отслеживайте заказы, пишите в поддержку и заказывайте звонок — даже без сети.";
     Email => "Email", "Correo electrónico", "Эл. почта";
     Password => "Password", "Contraseña", "Пароль";
-    PasswordHint => "At least 10 characters.", "Al menos 10 caracteres.", "Не менее 10 символов.";
+    PasswordHint => "At least {n} characters.", "Al menos {n} caracteres.", "Не менее {n} символов.";
     YourName => "Your name", "Tu nombre", "Ваше имя";
     SignInAction => "Sign in", "Entrar", "Войти";
     SignUpAction => "Create account", "Crear cuenta", "Создать аккаунт";

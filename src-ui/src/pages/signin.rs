@@ -1,15 +1,62 @@
-//! Sign in and create an account. When another account left unsent writes
-//! on this device (its session ended before they went out), the engine
-//! refuses until the user has seen what would be lost and chosen to
-//! discard it.
+//! Sign in and create an account. What can be checked here (a name, an
+//! email's shape, the password's length) is checked before sending, and
+//! every refusal is said next to its field in the user's language. When
+//! another account left unsent writes on this device (its session ended
+//! before they went out), the engine refuses until the user has seen what
+//! would be lost and chosen to discard it.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mostrador_core::app::{UnsentKind, UnsentWrites};
+use mostrador_core::auth::{MAX_NAME_CHARS, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 
 use crate::app::{ctx, LanguagePicker, Notice};
-use crate::i18n::{self, fill, K};
+use crate::i18n::{self, fill, Lang, K};
 use crate::ipc;
+
+/// The fields of the form, as the server names them.
+const FIELDS: [&str; 3] = ["display_name", "email", "password"];
+
+/// What is wrong with the form before it is sent: (field, sentence).
+fn check(
+    lang: Lang,
+    creating: bool,
+    name: &str,
+    email: &str,
+    password: &str,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let mut say = |field: &'static str, problem: &str| {
+        if let Some(text) = i18n::field_text(lang, field, problem) {
+            out.push((field, text));
+        }
+    };
+    if creating {
+        if name.trim().is_empty() {
+            say("display_name", "required");
+        } else if name.trim().chars().count() > MAX_NAME_CHARS {
+            say("display_name", "too_long");
+        }
+    }
+    let email = email.trim();
+    if email.is_empty() {
+        say("email", "required");
+    } else if !email
+        .split_once('@')
+        .is_some_and(|(user, host)| !user.is_empty() && host.contains('.') && !host.ends_with('.'))
+    {
+        say("email", "invalid");
+    }
+    let n = password.chars().count();
+    if n == 0 {
+        say("password", "required");
+    } else if creating && n < MIN_PASSWORD_LEN {
+        say("password", "too_short");
+    } else if n > MAX_PASSWORD_LEN {
+        say("password", "too_long");
+    }
+    out
+}
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -20,7 +67,12 @@ pub fn SignInPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    // Per field (display_name, email, password): the reason beside it.
+    let field_errors = RwSignal::new(Vec::<(&'static str, String)>::new());
     let busy = RwSignal::new(false);
+    let field_error = move |field: &'static str| {
+        field_errors.with(|v| v.iter().find(|(f, _)| *f == field).map(|(_, t)| t.clone()))
+    };
 
     // Another account's unsent writes are on this device: what would be
     // lost, until the user discards them or cancels.
@@ -51,7 +103,14 @@ pub fn SignInPage() -> impl IntoView {
                     crate::app::landing(&ctx, &me);
                     ctx.session.set(Some(Some(me)));
                 }
-                Err(err) => error.set(Some(ctx.error(&err))),
+                Err(err) => match err.field_problem().map(|(f, _)| f) {
+                    // A refused field: its reason goes beside it.
+                    Some(f) if FIELDS.contains(&f) => {
+                        let field = FIELDS.into_iter().find(|x| *x == f).unwrap_or("email");
+                        field_errors.set(vec![(field, ctx.error(&err))]);
+                    }
+                    _ => error.set(Some(ctx.error(&err))),
+                },
             }
         });
     };
@@ -62,7 +121,27 @@ pub fn SignInPage() -> impl IntoView {
         }
         error.set(None);
         unsent.set(None);
-        send(false);
+        let problems = check(
+            ctx.lang(),
+            creating.get_untracked(),
+            &name.get_untracked(),
+            &email.get_untracked(),
+            &password.get_untracked(),
+        );
+        let refused = !problems.is_empty();
+        field_errors.set(problems);
+        if !refused {
+            send(false);
+        }
+    };
+    let reason = move |field: &'static str, id: &'static str| {
+        move || {
+            field_error(field).map(|t| {
+                view! {
+                    <small class="field-error" role="alert" id=id data-testid=id>{t}</small>
+                }
+            })
+        }
     };
 
     view! {
@@ -82,25 +161,40 @@ pub fn SignInPage() -> impl IntoView {
                     <label class="field">
                         <span>{ctx.t(K::YourName)}</span>
                         <input type="text" autocomplete="name" required data-testid="signup-name"
+                            maxlength=MAX_NAME_CHARS.to_string()
+                            aria-invalid=move || field_error("display_name").is_some().to_string()
+                            aria-describedby=move || field_error("display_name").map(|_| "signup-name-error")
                             prop:value=move || name.get()
                             on:input=move |ev| name.set(event_target_value(&ev))/>
+                        {reason("display_name", "signup-name-error")}
                     </label>
                 </Show>
                 <label class="field">
                     <span>{ctx.t(K::Email)}</span>
                     <input type="email" autocomplete="email" required data-testid="signin-email"
+                        aria-invalid=move || field_error("email").is_some().to_string()
+                        aria-describedby=move || field_error("email").map(|_| "signin-email-error")
                         prop:value=move || email.get()
                         on:input=move |ev| email.set(event_target_value(&ev))/>
+                    {reason("email", "signin-email-error")}
                 </label>
                 <label class="field">
                     <span>{ctx.t(K::Password)}</span>
                     <input type="password" required data-testid="signin-password"
                         autocomplete=move || if creating.get() { "new-password" } else { "current-password" }
+                        aria-invalid=move || field_error("password").is_some().to_string()
+                        aria-describedby=move || super::chat::described_by(&[
+                            ("signin-password-hint", creating.get()),
+                            ("signin-password-error", field_error("password").is_some()),
+                        ])
                         prop:value=move || password.get()
                         on:input=move |ev| password.set(event_target_value(&ev))/>
                     <Show when=move || creating.get()>
-                        <small class="hint">{ctx.t(K::PasswordHint)}</small>
+                        <small class="hint" id="signin-password-hint">
+                            {fill(ctx.t(K::PasswordHint), &[("n", &MIN_PASSWORD_LEN.to_string())])}
+                        </small>
                     </Show>
+                    {reason("password", "signin-password-error")}
                 </label>
                 {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
                 {move || unsent.get().map(|u| view! {
@@ -112,7 +206,7 @@ pub fn SignInPage() -> impl IntoView {
                     {move || if creating.get() { ctx.t(K::SignUpAction) } else { ctx.t(K::SignInAction) }}
                 </button>
                 <button type="button" class="link" data-testid="signin-toggle"
-                    on:click=move |_| { creating.update(|c| *c = !*c); error.set(None); }>
+                    on:click=move |_| { creating.update(|c| *c = !*c); error.set(None); field_errors.set(Vec::new()); }>
                     {move || if creating.get() { ctx.t(K::HaveAccount) } else { ctx.t(K::NoAccount) }}
                 </button>
                 <button type="button" class="link" data-testid="privacy-link"
