@@ -86,7 +86,6 @@ pub enum AppEvent {
     },
 }
 
-
 /// What kind of write one of a previous user's unsent writes is (the
 /// sign-in page names each in the user's language).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
