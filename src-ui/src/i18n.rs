@@ -316,6 +316,7 @@ texts! {
     OnlineOnly => "This needs a connection.", "Esto necesita conexión.", "Для этого нужна связь.";
 
     AddNote => "Add note", "Añadir nota", "Добавить заметку";
+    TimeNotSet => "Time not set yet", "Hora aún sin fijar", "Время пока не назначено";
     NoteModeOn => "Internal note: only your team will see this.", "Nota interna: solo la verá tu equipo.", "Внутренняя заметка: её увидит только ваша команда.";
     ComposerEmpty => "Write a message or attach a file to send.", "Escribe un mensaje o adjunta un archivo para enviarlo.", "Напишите сообщение или прикрепите файл, чтобы отправить.";
     NoteEmpty => "Write the note to add it.", "Escribe la nota para añadirla.", "Напишите заметку, чтобы добавить её.";

@@ -22,6 +22,16 @@ use crate::{drafts, fmt, ipc};
 use mostrador_core::app::PickedFile;
 use mostrador_core::chat::MAX_MESSAGE_CHARS;
 
+/// A customer's name, or "Customer" when this device does not know it
+/// (never an id, never an empty place before a "·").
+fn customer_or_name(ctx: &crate::app::Ctx, name: &str) -> String {
+    if name.trim().is_empty() {
+        ctx.t(K::Customer).to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
 fn status_option(s: ConversationStatus) -> impl IntoView {
     let ctx = ctx();
     view! { <option value=s.as_str()>{ctx.t(i18n::conversation_status(s))}</option> }
@@ -134,7 +144,7 @@ fn InboxLine(row: InboxRow, now: jiff::Timestamp) -> impl IntoView {
         <button type="button" class="row" data-testid="inbox-row" data-id=id.to_string() data-waiting=is_waiting
             on:click=move |_| ctx.go(Route::AgentChat(id))>
             <div class="row-main">
-                <strong class="ellipsis" dir="auto">{row.customer_name.clone()} " · " {row.summary.subject.clone()}</strong>
+                <strong class="ellipsis" dir="auto">{customer_or_name(&ctx, &row.customer_name)} " · " {row.summary.subject.clone()}</strong>
                 <span class="muted ellipsis" dir="auto">{row.summary.last_body.clone().unwrap_or_default()}</span>
             </div>
             <div class="row-side">
@@ -591,11 +601,9 @@ pub fn QueuePage() -> impl IntoView {
                                     <div class="row static queue-row" class:overdue=overdue data-testid="queue-row"
                                         data-status=c.status.as_str() data-overdue=overdue.to_string()>
                                         <div class="row-main">
-                                            <strong>{c.slot_start.map(|s| fmt::date_time(lang, s, None)).unwrap_or_default()}
+                                            <strong>{c.slot_start.map_or_else(|| ctx.t(K::TimeNotSet).to_owned(), |s| fmt::date_time(lang, s, None))}
                                                 {overdue.then(|| view! { <span class="pill warn">{ctx.t(K::Overdue)}</span> })}</strong>
-                                            <span><span data-testid="queue-customer">{
-                                                if r.customer_name.trim().is_empty() { ctx.t(K::Customer).to_owned() } else { r.customer_name.clone() }
-                                            }</span> " · " {channel}</span>
+                                            <span><span data-testid="queue-customer">{customer_or_name(&ctx, &r.customer_name)}</span> " · " {channel}</span>
                                             <span class="muted">{c.topic.clone()} {r.order_number.clone().map(|n| view! { " · " <span class="order-number">{n}</span> })}</span>
                                             {theirs.map(|t| view! { <small class="muted">{t}</small> })}
                                         </div>

@@ -32,7 +32,7 @@ pub fn CallbackRow(line: CallbackLine) -> impl IntoView {
     view! {
         <div class="row static" data-testid="callback-row" data-status=c.status.as_str()>
             <div class="row-main">
-                <strong>{ctx.t(i18n::channel(c.channel))} " · " {when}</strong>
+                <strong>{ctx.t(i18n::channel(c.channel))} {(!when.is_empty()).then(|| format!(" · {when}"))}</strong>
                 <span class="muted ellipsis">{c.topic.clone()}</span>
             </div>
             <div class="row-side">
