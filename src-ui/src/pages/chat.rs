@@ -458,7 +458,9 @@ pub fn UploadProgress(message: Uuid) -> impl IntoView {
     move || {
         let (sent, total) = ctx.uploads.with(|u| u.get(&message).copied())?;
         let percent = (sent.min(total) * 100).checked_div(total).unwrap_or(100);
-        let text = fill(ctx.t(K::UploadProgress), &[("percent", &format!("{percent} %"))]);
+        // "42%" in English, "42 %" in Spanish and Russian.
+        let sign = if ctx.lang() == i18n::Lang::En { "%" } else { "\u{a0}%" };
+        let text = fill(ctx.t(K::UploadProgress), &[("percent", &format!("{percent}{sign}"))]);
         Some(view! {
             <div class="upload-progress" data-testid="upload-progress">
                 <progress max="100" value=percent.to_string() aria-label=text.clone()></progress>
