@@ -168,11 +168,20 @@ async fn customer_sends_files(server: &ServerProcess) -> anyhow::Result<(&'stati
     Ok((subject, conv))
 }
 
-/// Opens the conversation `id` from the inbox (All tab).
+/// Opens the conversation `id` from the inbox (All tab), once the list
+/// has settled (a live list may move a row under a pointer: the click is
+/// the element's own).
 async fn open_in_inbox(agent: &AppSession, id: &str) -> anyhow::Result<()> {
     agent.click("[data-testid=inbox-tab-all]").await?;
+    let row = format!("[data-testid=inbox-row][data-id='{id}']");
+    agent.wait_for(&row).await?;
+    agent.settle().await?;
     agent
-        .click(&format!("[data-testid=inbox-row][data-id='{id}']"))
+        .client
+        .execute(
+            "document.querySelector(arguments[0]).click();",
+            vec![serde_json::Value::from(row)],
+        )
         .await?;
     agent.wait_for("[data-testid=customer-panel]").await
 }
@@ -197,29 +206,36 @@ async fn the_agent_sees_the_customers_photo_and_can_open_their_pdf() -> anyhow::
             "{with_files} [data-testid=attachment] img[data-testid=attachment-preview][src^='data:image/png']"
         ))
         .await?;
-    // The image has really been decoded (not a broken picture).
-    let width = agent
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];\
-             const i = document.querySelector('[data-testid=attachment-preview]');\
-             i.decode().then(() => done(i.naturalWidth), () => done(0));",
-            vec![],
-        )
-        .await?;
-    assert!(
-        width.as_u64().unwrap_or(0) > 0,
-        "the photo decodes: {width}"
-    );
+    // The image has really been decoded (not a broken picture); a live
+    // redraw may replace the element meanwhile, so ask again until then.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let width = agent
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 const i = document.querySelector('[data-testid=attachment-preview]');\
+                 if (!i) { done(0); } else { i.decode().then(() => done(i.naturalWidth), () => done(0)); }",
+                vec![],
+            )
+            .await?;
+        if width.as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the photo never decoded"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let pdf = format!("{with_files} a[data-testid=attachment-open]");
-    agent.wait_for(&pdf).await?;
-    assert_eq!(agent.find(&pdf).await?.text().await?, "receipt.pdf");
-    let href = agent.attr(&pdf, "href").await?.unwrap_or_default();
-    assert!(
-        href.starts_with("data:application/pdf;base64,"),
-        "the PDF opens from its bytes: {}",
-        &href[..href.len().min(60)]
-    );
+    agent
+        .wait_for_text(&pdf, WAIT, |t| t == "receipt.pdf")
+        .await?;
+    // It opens from the file's bytes.
+    agent
+        .wait_for(&format!("{pdf}[href^='data:application/pdf;base64,']"))
+        .await?;
     agent.screenshot("agent-thread-photo").await?;
     agent.set_theme("dark").await?;
     agent.screenshot("agent-thread-photo-dark").await?;
@@ -231,13 +247,16 @@ async fn every_agent_screen_passes_the_wcag_audit_in_light_and_dark() -> anyhow:
     let _one = ONE_WINDOW.lock().await;
     let data = tempfile::tempdir()?;
     let server = ServerProcess::start_demo(data.path()).await?;
-    let (_, conv) = customer_sends_files(&server).await?;
+    let (subject, conv) = customer_sends_files(&server).await?;
     let agent = AppSession::launch(&server.url).await?;
     let mut failures = Vec::new();
     agent.sign_in(DEMO_AGENT).await?;
     agent.wait_for("[data-testid=inbox-row]").await?;
     audit(&agent, "inbox", &mut failures).await?;
     open_in_inbox(&agent, &conv).await?;
+    agent
+        .wait_for_text("[data-testid=thread-subject]", WAIT, |t| t == subject)
+        .await?;
     agent.wait_for("[data-testid=attachment-preview]").await?;
     agent.wait_for("[data-testid=panel-name]").await?;
     audit(&agent, "conversation with customer panel", &mut failures).await?;
