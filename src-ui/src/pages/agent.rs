@@ -201,7 +201,8 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
                 <button type="button" class="link back" data-testid="back" on:click=move |_| ctx.go(Route::Inbox)>
                     "← " {ctx.t(K::NavInbox)}
                 </button>
-                <div class="thread-scroll" node_ref=follow.scroller on:scroll=move |_| follow.scrolled()>
+                <div class="thread-scroll" node_ref=follow.scroller on:scroll=move |_| follow.scrolled()
+                    tabindex="0" role="region" aria-label=ctx.t(K::NavChats)>
                     <div class="thread-body" node_ref=follow.body>
                         {move || match shown.get() {
                             None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
