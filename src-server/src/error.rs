@@ -42,7 +42,22 @@ pub fn api_error_response(err: ApiError) -> Response {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = match self {
-            AppError::Api(err) => err,
+            AppError::Api(err) => {
+                // A refusal that says when to come back carries Retry-After.
+                let retry = err
+                    .details
+                    .as_ref()
+                    .and_then(|d| d.get("retry_after_seconds"))
+                    .and_then(serde_json::Value::as_u64);
+                let mut res = api_error_response(err);
+                if let Some(secs) = retry {
+                    res.headers_mut().insert(
+                        axum::http::header::RETRY_AFTER,
+                        axum::http::HeaderValue::from(secs),
+                    );
+                }
+                return res;
+            }
             AppError::Database(err) => match classify_db_error(&err) {
                 DbFailure::Transient => {
                     tracing::warn!(error = %err, "database unavailable");

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::LoginThrottle;
+use crate::auth::{LoginThrottle, RateWindow};
 use crate::config::ServerConfig;
 use crate::db::Db;
 
@@ -12,6 +12,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<ServerConfig>,
     pub throttle: Arc<LoginThrottle>,
+    /// Registrations per client address per hour.
+    pub register_limit: Arc<RateWindow>,
     /// Fires after every committed write with the feed's new head; live
     /// connections wake on it.
     pub feed_head: Arc<tokio::sync::watch::Sender<i64>>,
@@ -21,13 +23,22 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: ServerConfig) -> Self {
+        crate::auth::configure_hashing(config.hash_concurrency, config.hash_wait);
         Self {
             db,
-            config: Arc::new(config),
             // 5 failures per account, 20 per address, per 15 minutes.
-            throttle: Arc::new(LoginThrottle::new(Duration::from_secs(15 * 60), 5, 20)),
+            throttle: Arc::new(LoginThrottle::new(
+                Duration::from_secs(15 * 60),
+                5,
+                config.login_per_address,
+            )),
+            register_limit: Arc::new(RateWindow::new(
+                Duration::from_secs(3600),
+                config.register_per_address,
+            )),
             feed_head: Arc::new(tokio::sync::watch::channel(0).0),
             hub: Arc::new(crate::live::Hub::default()),
+            config: Arc::new(config),
         }
     }
 
