@@ -2,7 +2,9 @@
 
 use std::sync::{Arc, RwLock};
 
-use mostrador_core::auth::{AuthResponse, LoginRequest, RegisterRequest, Token};
+use mostrador_core::auth::{
+    AuthResponse, LoginRequest, Me, RegisterRequest, Token, VerifyEmailRequest,
+};
 use mostrador_core::sync::{Mutation, PushRequest, PushResponse, SyncPage};
 use mostrador_core::{ApiError, ErrorCode, Health};
 use serde::de::DeserializeOwned;
@@ -69,6 +71,13 @@ impl ApiClient {
 
     pub async fn login(&self, req: &LoginRequest) -> Result<AuthResponse, ClientError> {
         self.post("/api/v1/auth/login", req).await
+    }
+
+    /// Proves the signed-in account's address with the mailed code; the
+    /// updated user (orders for the address are then synced).
+    pub async fn verify_email(&self, code: &str) -> Result<Me, ClientError> {
+        let body = VerifyEmailRequest { code: code.into() };
+        self.post("/api/v1/auth/verify-email", &body).await
     }
 
     /// Revokes this client's session.

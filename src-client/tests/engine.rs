@@ -475,6 +475,7 @@ async fn order_progress_and_changes_are_reported_as_typed_events() {
     let server = Server::start(server_dir.path(), port).await;
     let app = engine(port, &app_dir.path().join("store.sqlite3")).await;
     app.register(&register("hal@example.com")).await.unwrap();
+    server.verify_email(&app, "hal@example.com").await;
     let ingest = |event: IngestEvent| {
         let state = server.state.clone();
         async move {
@@ -925,6 +926,7 @@ async fn a_staff_accounts_shopper_views_show_only_its_own_data() {
     // Nora, a customer: an order, a conversation and a callback.
     let nora = engine(port, &dir.path().join("nora.sqlite3")).await;
     nora.register(&register("nora@example.com")).await.unwrap();
+    server.verify_email(&nora, "nora@example.com").await;
     ingest("MS-NORA", "nora@example.com").await;
     ingest("MS-STAFF", "agent@shop.test").await;
     nora.ask(None, "where is my parcel?").await.unwrap();

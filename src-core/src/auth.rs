@@ -117,7 +117,45 @@ pub struct Me {
     pub role: Role,
     pub language: String,
     pub created_at: Timestamp,
+    /// Has the address been proved with the code sent to it? Until then
+    /// orders the shop sent for it are not shown (`POST /auth/verify-email`).
+    #[serde(default)]
+    pub email_verified: bool,
 }
+
+/// `POST /api/v1/auth/verify-email`: the code mailed to the address.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VerifyEmailRequest {
+    pub code: String,
+}
+
+/// `PUT /api/v1/me/password`: the current password proves it is the owner.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// `POST /api/v1/auth/password-reset`: mail a reset code to this address.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+/// `POST /api/v1/auth/password-reset/confirm`: the mailed code and the new
+/// password.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordResetConfirm {
+    pub email: String,
+    pub code: String,
+    pub new_password: String,
+}
+redacted_debug!(ChangePasswordRequest {});
+redacted_debug!(PasswordResetConfirm { email });
 
 /// Answer to register and login: the token is shown exactly once.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -70,6 +70,15 @@ pub struct ServeArgs {
     /// Most open conversations auto-assigned to one available agent.
     #[arg(long, env = "MOSTRADOR_AGENT_MAX_OPEN", default_value_t = crate::config::DEFAULT_AGENT_MAX_OPEN)]
     pub agent_max_open: i64,
+    /// SMTP server for verification and password-reset mail, e.g.
+    /// `smtps://user:password@mail.example.com` or `smtp://127.0.0.1:2525`
+    /// (plain, for a local relay). Without it each message is written as an
+    /// .eml file into <data dir>/mailbox/ (the demo's setting).
+    #[arg(long, env = "MOSTRADOR_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender address of outgoing mail.
+    #[arg(long, env = "MOSTRADOR_MAIL_FROM", default_value = crate::config::DEFAULT_MAIL_FROM)]
+    pub mail_from: String,
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +121,8 @@ impl ServeArgs {
             "--agent-max-open must be at least 1"
         );
         Ok(ServerConfig {
+            smtp_url: self.smtp_url.filter(|u| !u.is_empty()),
+            mail_from: self.mail_from,
             upload_dir,
             agent_max_open: self.agent_max_open,
             bind: self.bind,

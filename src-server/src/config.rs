@@ -24,7 +24,16 @@ pub struct ServerConfig {
     pub upload_dir: PathBuf,
     /// Most open conversations auto-assigned to one agent.
     pub agent_max_open: i64,
+    /// SMTP server for outgoing mail, e.g. `smtps://user:pass@host` or
+    /// `smtp://host:2525` (lettre's URL form). `None`: mail is written into
+    /// `<data dir>/mailbox/` instead. May hold credentials: never logged.
+    pub smtp_url: Option<String>,
+    /// The sender of outgoing mail.
+    pub mail_from: String,
 }
+
+/// Default sender of outgoing mail.
+pub const DEFAULT_MAIL_FROM: &str = "Mostrador <no-reply@mostrador.invalid>";
 
 /// Default per-agent limit for auto-assignment.
 pub const DEFAULT_AGENT_MAX_OPEN: i64 = 8;
@@ -52,6 +61,8 @@ impl ServerConfig {
             .expect("valid default hours"),
             upload_dir: data_dir.join("uploads"),
             agent_max_open: DEFAULT_AGENT_MAX_OPEN,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.to_owned(),
         }
     }
 
@@ -77,6 +88,7 @@ impl fmt::Debug for ServerConfig {
                 "webhook_secret",
                 &self.webhook_secret.as_ref().map(|_| "***"),
             )
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .finish()
     }
 }

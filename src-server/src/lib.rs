@@ -20,6 +20,7 @@ pub mod feed;
 pub mod hours;
 pub mod http;
 pub mod live;
+pub mod mail;
 pub mod routes;
 pub mod state;
 pub mod telemetry;

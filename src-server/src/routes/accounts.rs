@@ -16,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::credentials;
 use crate::auth::{self, Actor};
 use crate::db::{now_ms, ts, uuid, Tx};
 use crate::error::{AppError, AppResult};
@@ -33,15 +34,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_session))
         .routes(routes!(create_staff, list_staff))
         .routes(routes!(disable_staff))
+        .merge(super::credentials::router())
 }
 
-fn validate_password(password: &str) -> AppResult<()> {
+pub(crate) fn validate_password(password: &str) -> AppResult<()> {
+    validate_password_field("password", password)
+}
+
+/// A password's length rules, refused as a 422 naming `field`.
+pub(crate) fn validate_password_field(field: &str, password: &str) -> AppResult<()> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_LEN {
-        return Err(invalid("password", "too_short"));
+        return Err(invalid(field, "too_short"));
     }
     if n > mostrador_core::auth::MAX_PASSWORD_LEN {
-        return Err(invalid("password", "too_long"));
+        return Err(invalid(field, "too_long"));
     }
     Ok(())
 }
@@ -67,6 +74,21 @@ pub async fn insert_user(
     role: Role,
     language: &str,
 ) -> AppResult<Uuid> {
+    let id = Uuid::now_v7();
+    insert_user_with_id(tx, id, email, password_hash, display_name, role, language).await?;
+    Ok(id)
+}
+
+/// [`insert_user`] with a chosen id.
+pub async fn insert_user_with_id(
+    tx: &mut Tx,
+    id: Uuid,
+    email: &str,
+    password_hash: &str,
+    display_name: &str,
+    role: Role,
+    language: &str,
+) -> AppResult<()> {
     let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(email)
         .fetch_optional(&mut **tx)
@@ -80,7 +102,6 @@ pub async fn insert_user(
             .with_details(serde_json::json!({"fields": {"email": "taken"}})),
         ));
     }
-    let id = Uuid::now_v7();
     let now = now_ms();
     sqlx::query(
         "INSERT INTO users (id, email, password_hash, display_name, role, language, phone, time_zone,
@@ -96,7 +117,7 @@ pub async fn insert_user(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 pub async fn create_session(
@@ -136,7 +157,9 @@ pub async fn create_session(
 
 pub async fn load_me(conn: &mut sqlx::AnyConnection, user_id: Uuid) -> AppResult<Me> {
     let row = sqlx::query(
-        "SELECT id, email, display_name, role, language, created_at FROM users WHERE id = $1",
+        "SELECT id, COALESCE(pending_email, email) AS email, display_name, role, language, created_at,
+            CASE WHEN pending_email IS NULL THEN 1 ELSE 0 END AS verified
+         FROM users WHERE id = $1",
     )
     .bind(user_id.to_string())
     .fetch_optional(&mut *conn)
@@ -149,11 +172,16 @@ pub async fn load_me(conn: &mut sqlx::AnyConnection, user_id: Uuid) -> AppResult
         role: Role::parse(&row.try_get::<String, _>("role")?).unwrap_or(Role::Customer),
         language: row.try_get("language")?,
         created_at: ts(row.try_get("created_at")?),
+        email_verified: row.try_get::<i64, _>("verified")? != 0,
     })
 }
 
-/// Creates a customer account and signs it in on this device. Orders the
-/// shop already sent for this email become visible to it.
+/// Creates a customer account and signs it in on this device; it may chat
+/// at once. The address is not proved yet: a code is mailed to it, and
+/// orders the shop sent for it become visible only once the code comes back
+/// (`POST /api/v1/auth/verify-email`). The answer is the same whether or
+/// not the address already has an account (then its owner is told by
+/// email instead, and the new account can never take the address).
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, body = AuthResponse), (status = 409, body = mostrador_core::ApiError), (status = 422, body = mostrador_core::ApiError)))]
 #[tracing::instrument(skip_all)]
@@ -173,21 +201,30 @@ pub async fn register(
     let hash = auth::hash_password(req.password).await?;
 
     let mut tx = state.db.begin_write().await?;
-    let user_id = insert_user(&mut tx, &email, &hash, &name, Role::Customer, &language).await?;
-    let linked: Vec<String> = sqlx::query_scalar(
-        "UPDATE orders SET customer_id = $1 WHERE customer_email = $2 AND customer_id IS NULL RETURNING id",
+    let user_id = Uuid::now_v7();
+    let placeholder = credentials::unverified_placeholder(user_id);
+    insert_user_with_id(
+        &mut tx,
+        user_id,
+        &placeholder,
+        &hash,
+        &name,
+        Role::Customer,
+        &language,
     )
-    .bind(user_id.to_string())
-    .bind(&email)
-    .fetch_all(&mut *tx)
     .await?;
-    for order_id in linked {
-        feed::record(
-            &mut tx,
-            Change::upsert(Entity::Order, uuid(&order_id)?, Some(user_id)),
-        )
+    sqlx::query("UPDATE users SET pending_email = $1 WHERE id = $2")
+        .bind(&email)
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
         .await?;
-    }
+    let code = match credentials::verified_owner(&mut tx, &email).await? {
+        Some(_) => None,
+        None => Some(
+            credentials::new_code(&mut tx, user_id, credentials::Purpose::VerifyEmail, &email)
+                .await?,
+        ),
+    };
     feed::record(
         &mut tx,
         Change::upsert(Entity::Profile, user_id, Some(user_id)),
@@ -197,6 +234,7 @@ pub async fn register(
         create_session(&mut tx, &state, user_id, req.device_name).await?;
     let user = load_me(&mut tx, user_id).await?;
     feed::commit(&state, tx).await?;
+    credentials::mail_verification(&state, &email, code.as_deref()).await;
     tracing::info!(user.id = %user_id, "account registered");
     Ok((
         StatusCode::CREATED,
@@ -237,7 +275,9 @@ pub async fn login(
             .insert("retry-after", HeaderValue::from(secs));
         return Ok(res);
     }
-    let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1 AND disabled = 0 AND deleted_at IS NULL")
+    // The verified holder of the address, else the newest unverified claim.
+    let row = sqlx::query("SELECT id, password_hash FROM users WHERE (email = $1 OR pending_email = $1) AND disabled = 0 AND deleted_at IS NULL
+         ORDER BY CASE WHEN pending_email IS NULL THEN 0 ELSE 1 END, created_at DESC LIMIT 1")
         .bind(&email)
         .fetch_optional(state.db.pool())
         .await?;

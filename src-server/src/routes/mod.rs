@@ -5,6 +5,7 @@ pub mod agent;
 pub mod attachments;
 pub mod callbacks;
 pub mod chat;
+pub mod credentials;
 pub mod health;
 pub mod orders;
 pub mod profile;

@@ -34,7 +34,7 @@ pub async fn load_profile(
     user_id: Uuid,
 ) -> AppResult<Option<Profile>> {
     let Some(r) = sqlx::query(
-        "SELECT id, email, display_name, phone, language, time_zone, contact_email, contact_sms, contact_push, updated_at
+        "SELECT id, COALESCE(pending_email, email) AS email, display_name, phone, language, time_zone, contact_email, contact_sms, contact_push, updated_at
          FROM users WHERE id = $1 AND deleted_at IS NULL",
     )
     .bind(user_id.to_string())
@@ -436,6 +436,15 @@ pub async fn delete_in(tx: &mut Tx, actor: &Actor) -> AppResult<Vec<Uuid>> {
         .execute(&mut **tx)
         .await?;
     sqlx::query("DELETE FROM addresses WHERE user_id = $1")
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    // The claimed address and any mailed codes go too.
+    sqlx::query("UPDATE users SET pending_email = NULL WHERE id = $1")
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM email_codes WHERE user_id = $1")
         .bind(&id)
         .execute(&mut **tx)
         .await?;

@@ -145,8 +145,47 @@ impl TestServer {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
-    /// Registers a customer and returns (token, user id).
+    /// Registers a customer, verifies the address with the code from the
+    /// mailbox folder, and returns (token, user id).
     pub async fn customer(&self, email: &str) -> (String, String) {
+        let (token, id) = self.unverified_customer(email).await;
+        let code = self.mailed_code(email).expect("a verification code was mailed");
+        let (s, v) = self
+            .post(
+                "/api/v1/auth/verify-email",
+                Some(&token),
+                serde_json::json!({ "code": code }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        (token, id)
+    }
+
+    /// The messages written to the mailbox folder (no SMTP configured),
+    /// oldest first.
+    pub fn mailbox(&self) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(self._dir.path().join("mailbox")) else {
+            return Vec::new();
+        };
+        let mut names: Vec<_> = dir.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        names.sort();
+        names
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect()
+    }
+
+    /// The newest one-time code mailed to `email` (mailbox folder).
+    pub fn mailed_code(&self, email: &str) -> Option<String> {
+        self.mailbox()
+            .iter()
+            .rev()
+            .filter(|m| m.contains(&format!("To: {email}")))
+            .find_map(|m| mail_code(m))
+    }
+
+    /// Registers a customer without verifying the address: (token, user id).
+    pub async fn unverified_customer(&self, email: &str) -> (String, String) {
         let (s, v) = self
             .post(
                 "/api/v1/auth/register",
@@ -201,6 +240,16 @@ impl TestServer {
         let status = res.status();
         (status, res.json().await.unwrap_or(Value::Null))
     }
+}
+
+/// The one-time code in a mail's text (`... code is XXXXXXXXXX`).
+pub fn mail_code(mail: &str) -> Option<String> {
+    let at = mail.find("code is ")? + "code is ".len();
+    let code: String = mail[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    (code.len() == 10).then_some(code)
 }
 
 /// An `order_upserted` event for `number` owned by `email`.
