@@ -262,7 +262,13 @@ async fn an_ended_session_keeps_unsent_writes_for_their_author_and_asks_before_a
     assert!(app.api().token().is_none(), "Bob is not signed in");
     assert_eq!(app.outbox().await.unwrap().len(), 1);
 
-    // Ana signs in again: her write goes out, once.
+    // The app restarts; Ana signs in again: her write goes out, once.
+    drop(app);
+    let app = engine(port, &app_dir.path().join("store.sqlite3")).await;
+    assert!(matches!(
+        app.login(&login("bob@example.com")).await,
+        Err(ClientError::UnsentWritesOfAnotherUser(_))
+    ));
     app.login(&login("ana@example.com")).await.unwrap();
     assert_eq!(app.push_pending().await.unwrap().applied, 1);
     assert_eq!(app.push_pending().await.unwrap().applied, 0);
