@@ -19,6 +19,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once
 pub enum Command {
     /// Run the HTTP and WebSocket server.
     Serve(ServeArgs),
@@ -64,12 +65,36 @@ pub struct ServeArgs {
     /// Callbacks that can share one slot (agents on the phones).
     #[arg(long, env = "MOSTRADOR_SLOT_CAPACITY", default_value_t = 2)]
     pub slot_capacity: u32,
+    /// How far ahead a callback can be booked, in days: a requested window
+    /// ending later is refused (422 `too_far_ahead`).
+    #[arg(long, env = "MOSTRADOR_CALLBACK_HORIZON_DAYS", default_value_t = crate::hours::DEFAULT_HORIZON_DAYS)]
+    pub callback_horizon_days: u32,
     /// Where attachments are stored (default: <data dir>/uploads).
     #[arg(long, env = "MOSTRADOR_UPLOAD_DIR")]
     pub upload_dir: Option<PathBuf>,
     /// Most open conversations auto-assigned to one available agent.
     #[arg(long, env = "MOSTRADOR_AGENT_MAX_OPEN", default_value_t = crate::config::DEFAULT_AGENT_MAX_OPEN)]
     pub agent_max_open: i64,
+    /// Password hashes that may run at once (each Argon2id hash holds about
+    /// 19 MiB); more sign-ins and registrations wait for a turn.
+    #[arg(long, env = "MOSTRADOR_HASH_CONCURRENCY", default_value_t = crate::auth::DEFAULT_HASH_CONCURRENCY)]
+    pub hash_concurrency: usize,
+    /// Seconds a sign-in or registration waits for a hashing turn before it
+    /// is answered 503 with Retry-After.
+    #[arg(long, env = "MOSTRADOR_HASH_WAIT_SECONDS", default_value_t = crate::auth::DEFAULT_HASH_WAIT.as_secs())]
+    pub hash_wait_seconds: u64,
+    /// Registrations accepted from one client address per hour (then 429).
+    #[arg(long, env = "MOSTRADOR_REGISTER_PER_ADDRESS", default_value_t = crate::config::DEFAULT_REGISTER_PER_ADDRESS)]
+    pub register_per_address: usize,
+    /// Failed sign-ins from one client address per 15 minutes (then 429).
+    #[arg(long, env = "MOSTRADOR_LOGIN_PER_ADDRESS", default_value_t = crate::config::DEFAULT_LOGIN_PER_ADDRESS)]
+    pub login_per_address: usize,
+    /// Header a trusted reverse proxy sets to the client's address, e.g.
+    /// `x-forwarded-for` (its last entry is used). Only set this when every
+    /// request comes through that proxy; otherwise clients could choose
+    /// their own address. Default: the TCP peer's address.
+    #[arg(long, env = "MOSTRADOR_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
     /// SMTP server for verification and password-reset mail, e.g.
     /// `smtps://user:password@mail.example.com` or `smtp://127.0.0.1:2525`
     /// (plain, for a local relay). Without it each message is written as an
@@ -120,7 +145,19 @@ impl ServeArgs {
             self.agent_max_open >= 1,
             "--agent-max-open must be at least 1"
         );
+        anyhow::ensure!(
+            self.hash_concurrency >= 1,
+            "--hash-concurrency must be at least 1"
+        );
         Ok(ServerConfig {
+            hash_concurrency: self.hash_concurrency,
+            hash_wait: std::time::Duration::from_secs(self.hash_wait_seconds),
+            register_per_address: self.register_per_address.max(1),
+            login_per_address: self.login_per_address.max(1),
+            client_ip_header: self
+                .client_ip_header
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty()),
             smtp_url: self.smtp_url.filter(|u| !u.is_empty()),
             mail_from: self.mail_from,
             upload_dir,
@@ -130,13 +167,18 @@ impl ServeArgs {
             data_dir,
             token_ttl: std::time::Duration::from_secs(self.token_ttl_hours.max(1) * 3600),
             webhook_secret: self.webhook_secret.filter(|s| !s.is_empty()),
-            hours: crate::hours::BusinessHours::new(
-                &self.business_tz,
-                &self.business_hours,
-                &self.business_days,
-                self.slot_minutes,
-                self.slot_capacity,
-            )?,
+            hours: crate::hours::BusinessHours {
+                horizon: jiff::SignedDuration::from_hours(
+                    24 * i64::from(self.callback_horizon_days.max(1)),
+                ),
+                ..crate::hours::BusinessHours::new(
+                    &self.business_tz,
+                    &self.business_hours,
+                    &self.business_days,
+                    self.slot_minutes,
+                    self.slot_capacity,
+                )?
+            },
         })
     }
 }

@@ -24,6 +24,19 @@ pub struct ServerConfig {
     pub upload_dir: PathBuf,
     /// Most open conversations auto-assigned to one agent.
     pub agent_max_open: i64,
+    /// Password hashes (Argon2id, ~19 MiB each) that may run at once.
+    pub hash_concurrency: usize,
+    /// How long a sign-in or registration waits for a hashing turn before
+    /// it is answered 503 with `Retry-After`.
+    pub hash_wait: Duration,
+    /// Registrations accepted from one client address per hour.
+    pub register_per_address: usize,
+    /// Failed sign-ins from one client address per 15 minutes.
+    pub login_per_address: usize,
+    /// Header a trusted reverse proxy puts the client's address in (e.g.
+    /// `x-forwarded-for`, of which the last entry is used). `None`: the
+    /// TCP peer's address. Only set it when a proxy always sets it.
+    pub client_ip_header: Option<String>,
     /// SMTP server for outgoing mail, e.g. `smtps://user:pass@host` or
     /// `smtp://host:2525` (lettre's URL form). `None`: mail is written into
     /// `<data dir>/mailbox/` instead. May hold credentials: never logged.
@@ -37,6 +50,12 @@ pub const DEFAULT_MAIL_FROM: &str = "Mostrador <no-reply@mostrador.invalid>";
 
 /// Default per-agent limit for auto-assignment.
 pub const DEFAULT_AGENT_MAX_OPEN: i64 = 8;
+
+/// Default registrations per client address per hour.
+pub const DEFAULT_REGISTER_PER_ADDRESS: usize = 20;
+
+/// Default failed sign-ins per client address per 15 minutes.
+pub const DEFAULT_LOGIN_PER_ADDRESS: usize = 20;
 
 /// Default session lifetime: 30 days.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -61,6 +80,11 @@ impl ServerConfig {
             .expect("valid default hours"),
             upload_dir: data_dir.join("uploads"),
             agent_max_open: DEFAULT_AGENT_MAX_OPEN,
+            hash_concurrency: crate::auth::DEFAULT_HASH_CONCURRENCY,
+            hash_wait: crate::auth::DEFAULT_HASH_WAIT,
+            register_per_address: DEFAULT_REGISTER_PER_ADDRESS,
+            login_per_address: DEFAULT_LOGIN_PER_ADDRESS,
+            client_ip_header: None,
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
         }

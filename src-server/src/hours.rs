@@ -21,7 +21,12 @@ pub struct BusinessHours {
     pub slot: SignedDuration,
     /// Callbacks per slot.
     pub capacity: i64,
+    /// How far ahead a callback window may end (`--callback-horizon-days`).
+    pub horizon: SignedDuration,
 }
+
+/// Default booking horizon: 60 days.
+pub const DEFAULT_HORIZON_DAYS: u32 = 60;
 
 impl fmt::Debug for BusinessHours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -68,6 +73,7 @@ impl BusinessHours {
             days: parse_days(days)?,
             slot: SignedDuration::from_mins(i64::from(slot_minutes)),
             capacity: i64::from(capacity),
+            horizon: SignedDuration::from_hours(24 * i64::from(DEFAULT_HORIZON_DAYS)),
         })
     }
 

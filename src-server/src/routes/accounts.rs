@@ -187,6 +187,7 @@ pub async fn load_me(conn: &mut sqlx::AnyConnection, user_id: Uuid) -> AppResult
 #[tracing::instrument(skip_all)]
 pub async fn register(
     State(state): State<AppState>,
+    auth::ClientAddr(address): auth::ClientAddr,
     Json(req): Json<RegisterRequest>,
 ) -> AppResult<Response> {
     let email = normalize_email(&req.email).ok_or_else(|| invalid("email", "invalid"))?;
@@ -198,6 +199,7 @@ pub async fn register(
         .filter(|l| LANGUAGES.contains(l))
         .unwrap_or("en")
         .to_owned();
+    auth::check_registration(&state, &address)?;
     let hash = auth::hash_password(req.password).await?;
 
     let mut tx = state.db.begin_write().await?;

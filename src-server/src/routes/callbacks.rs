@@ -35,8 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_outcome))
 }
 
-/// How far ahead callbacks can be booked.
-const HORIZON: SignedDuration = SignedDuration::from_hours(24 * 30);
 /// How many alternatives a refusal suggests.
 const NEAREST: usize = 5;
 
@@ -123,7 +121,9 @@ async fn free_between(
         .collect())
 }
 
-fn check_windows(windows: &[TimeWindow], now: Timestamp) -> AppResult<()> {
+/// Refuses, before any slot grid is built, windows that are missing, too
+/// many, inverted, past, or that end beyond the booking horizon.
+fn check_windows(windows: &[TimeWindow], now: Timestamp, horizon: SignedDuration) -> AppResult<()> {
     if windows.is_empty() {
         return Err(invalid("windows", "required"));
     }
@@ -137,7 +137,7 @@ fn check_windows(windows: &[TimeWindow], now: Timestamp) -> AppResult<()> {
         if w.end <= now {
             return Err(invalid("windows", "in_the_past"));
         }
-        if w.start.duration_since(now) > HORIZON {
+        if w.start.duration_since(now) > horizon || w.end.duration_since(now) > horizon {
             return Err(invalid("windows", "too_far_ahead"));
         }
     }
@@ -152,7 +152,7 @@ async fn pick_slot(
     windows: &[TimeWindow],
 ) -> AppResult<(Timestamp, Timestamp)> {
     let now = Timestamp::now();
-    check_windows(windows, now)?;
+    check_windows(windows, now, hours.horizon)?;
     for w in windows {
         let from = w.start.max(now);
         if let Some(slot) = free_between(tx, hours, from, w.end).await?.first() {
@@ -165,7 +165,7 @@ async fn pick_slot(
         .min()
         .unwrap_or(now)
         .max(now);
-    let horizon = now.checked_add(HORIZON).unwrap_or(now);
+    let horizon = now.checked_add(hours.horizon).unwrap_or(now);
     let nearest: Vec<Slot> = free_between(tx, hours, earliest, horizon)
         .await?
         .into_iter()

@@ -59,6 +59,9 @@ impl TestServer {
         config.hours =
             mostrador_server::hours::BusinessHours::new("UTC", "00:00-23:30", "mon-sun", 30, 1)
                 .unwrap();
+        // Tests register many accounts from one address.
+        config.register_per_address = 100_000;
+        config.login_per_address = 100_000;
         tweak(&mut config);
         let mut pg = None;
         if backend == Backend::Postgres {
@@ -149,7 +152,9 @@ impl TestServer {
     /// mailbox folder, and returns (token, user id).
     pub async fn customer(&self, email: &str) -> (String, String) {
         let (token, id) = self.unverified_customer(email).await;
-        let code = self.mailed_code(email).expect("a verification code was mailed");
+        let code = self
+            .mailed_code(email)
+            .expect("a verification code was mailed");
         let (s, v) = self
             .post(
                 "/api/v1/auth/verify-email",
