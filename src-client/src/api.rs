@@ -17,6 +17,9 @@ pub struct ApiClient {
     http: reqwest::Client,
     base_url: String,
     token: Arc<RwLock<Option<Token>>>,
+    /// TLS settings of the live socket (`wss://`): the web roots, plus
+    /// `ClientConfig::extra_root_pem`.
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -29,17 +32,46 @@ impl std::fmt::Debug for ApiClient {
 
 impl ApiClient {
     pub fn new(config: &ClientConfig) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
-            .user_agent(concat!("mostrador-client/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::Config(e.to_string()))?;
+            .user_agent(concat!("mostrador-client/", env!("CARGO_PKG_VERSION")));
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(pem) = &config.extra_root_pem {
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| ClientError::Config(format!("extra root certificate: {e}")))?;
+            http = http.add_root_certificate(cert);
+            use rustls::pki_types::pem::PemObject;
+            for der in rustls::pki_types::CertificateDer::pem_slice_iter(pem) {
+                let der =
+                    der.map_err(|e| ClientError::Config(format!("extra root certificate: {e}")))?;
+                roots
+                    .add(der)
+                    .map_err(|e| ClientError::Config(format!("extra root certificate: {e}")))?;
+            }
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ClientError::Config(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
         Ok(Self {
-            http,
+            http: http
+                .build()
+                .map_err(|e| ClientError::Config(e.to_string()))?,
             base_url: config.server_url.clone(),
             token: Arc::new(RwLock::new(None)),
+            tls: Arc::new(tls),
         })
+    }
+
+    /// How the live socket connects: rustls with this client's roots
+    /// (used for `wss://`; `ws://` stays plain).
+    pub(crate) fn ws_connector(&self) -> tokio_tungstenite::Connector {
+        tokio_tungstenite::Connector::Rustls(self.tls.clone())
     }
 
     pub fn base_url(&self) -> &str {

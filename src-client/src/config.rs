@@ -15,6 +15,10 @@ pub struct ClientConfig {
     /// a few seconds.
     pub reconnect_base: Duration,
     pub reconnect_cap: Duration,
+    /// One more root certificate (PEM) to trust for `https://` and `wss://`
+    /// besides the public web roots: for tests against a local TLS server
+    /// with a self-signed certificate, or a private CA. `None` normally.
+    pub extra_root_pem: Option<Vec<u8>>,
 }
 
 /// The backend `cargo xtask demo` starts.
@@ -28,6 +32,7 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(10),
             reconnect_base: Duration::from_millis(500),
             reconnect_cap: crate::retry::RECONNECT_CAP,
+            extra_root_pem: None,
         }
     }
 }

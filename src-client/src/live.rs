@@ -74,17 +74,20 @@ impl Engine {
             .parse()
             .map_err(|_| ClientError::Config("token is not a header value".into()))?;
         req.headers_mut().insert("authorization", value);
-        let (ws, _) = tokio_tungstenite::connect_async(req)
-            .await
-            .map_err(|e| match e {
-                tokio_tungstenite::tungstenite::Error::Http(res) if res.status() == 401 => {
-                    ClientError::Api(mostrador_core::ApiError::new(
-                        mostrador_core::ErrorCode::Unauthorized,
-                        "session expired",
-                    ))
-                }
-                other => ClientError::Network(other.to_string()),
-            })?;
+        // TLS (wss://) through rustls with the client's roots.
+        let connector = self.api().ws_connector();
+        let (ws, _) =
+            tokio_tungstenite::connect_async_tls_with_config(req, None, false, Some(connector))
+                .await
+                .map_err(|e| match e {
+                    tokio_tungstenite::tungstenite::Error::Http(res) if res.status() == 401 => {
+                        ClientError::Api(mostrador_core::ApiError::new(
+                            mostrador_core::ErrorCode::Unauthorized,
+                            "session expired",
+                        ))
+                    }
+                    other => ClientError::Network(other.to_string()),
+                })?;
         Ok(ws)
     }
 

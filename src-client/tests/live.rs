@@ -1,6 +1,8 @@
 //! The live socket from the app's side: a session ended elsewhere (signed
 //! out, revoked, account deleted) ends here at once, told by the socket's
-//! close code rather than found out at the next sync round.
+//! close code rather than found out at the next sync round; and the socket
+//! works over TLS (`wss://`) against a server with a certificate the
+//! client was told to trust.
 
 use std::time::Duration;
 
@@ -98,6 +100,68 @@ async fn a_session_ended_elsewhere_ends_the_app_session_through_the_socket() {
         ended(&mut events, Duration::from_secs(5)).await,
         EngineEvent::AccountDeleted
     ));
+    let _ = stop.send(true);
+    server.stop().await;
+}
+
+/// A TLS front for the plain server on `backend`: a self-signed certificate
+/// for `localhost` (rcgen), each connection relayed to the server. Returns
+/// its port and the certificate (PEM) for the client to trust.
+async fn tls_front(backend: u16) -> (u16, Vec<u8>) {
+    use std::sync::Arc;
+    let issued = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(issued.signing_key.serialize_der());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![issued.cert.der().clone()], key.into())
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                if let Ok(mut plain) = tokio::net::TcpStream::connect(("127.0.0.1", backend)).await
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                }
+            });
+        }
+    });
+    (port, issued.cert.pem().into_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_socket_works_over_tls() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(server_dir.path(), port).await;
+    let (tls_port, root) = tls_front(port).await;
+    let mut config = mostrador_client::ClientConfig::new(format!("https://localhost:{tls_port}"));
+    config.extra_root_pem = Some(root);
+    let dir = tempfile::tempdir().unwrap();
+    let app = Engine::open(&config, &dir.path().join("store.sqlite3"))
+        .await
+        .unwrap();
+    app.register(&register("tls@example.com")).await.unwrap();
+    // Up to date only once the live socket is open (wss://, through the
+    // TLS front): a socket that cannot connect reports offline instead.
+    let stop = tokio::time::timeout(Duration::from_secs(20), running(&app))
+        .await
+        .expect("the live socket never opened over wss://");
+    assert_eq!(
+        server.state.hub.connections(),
+        1,
+        "one live socket, over TLS"
+    );
     let _ = stop.send(true);
     server.stop().await;
 }
