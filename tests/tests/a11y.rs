@@ -103,6 +103,24 @@ async fn every_shopper_screen_passes_the_wcag_audit_in_light_and_dark() -> anyho
         }
     }
 
+    // At phone width (the bottom tab bar, the compact header).
+    app.client.set_window_size(390, 844).await?;
+    for (screen, click, shown) in [
+        ("home (phone)", "nav-home", "home-orders"),
+        ("chat thread (phone)", "nav-chats", "chat-row"),
+    ] {
+        app.click(&format!("[data-testid={click}]")).await?;
+        app.wait_for(&format!("[data-testid={shown}]")).await?;
+        if shown == "chat-row" {
+            app.click("[data-testid=chat-row]").await?;
+            app.wait_for("[data-testid=message]").await?;
+        }
+        audit(&app, screen, &mut failures).await?;
+    }
+    app.set_theme("dark").await?;
+    app.screenshot("a11y-thread-phone-dark").await?;
+    app.set_theme("light").await?;
+
     // Connection status: the server gone, the offline banner up.
     server.stop().await?;
     app.wait_for("[data-testid=offline-banner]").await?;
