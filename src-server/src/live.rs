@@ -355,9 +355,32 @@ pub async fn live(
         .on_upgrade(move |socket| connection(state, actor, socket)))
 }
 
+/// Is the session still live (not revoked, its user neither disabled nor
+/// deleted)? Checked once the connection is registered, so a session that
+/// ended between the upgrade and the registration cannot keep a socket.
+async fn session_alive(state: &AppState, session: Uuid) -> bool {
+    let row: Result<Option<i64>, _> = sqlx::query_scalar(
+        "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id = $1 AND s.revoked_at IS NULL AND u.disabled = 0 AND u.deleted_at IS NULL",
+    )
+    .bind(session.to_string())
+    .fetch_optional(state.db.pool())
+    .await;
+    // A database hiccup is not a revocation.
+    !matches!(row, Ok(None))
+}
+
 async fn connection(state: AppState, actor: Actor, socket: WebSocket) {
     let mut reg = state.hub.register(&actor);
     let (mut tx, mut rx) = socket.split();
+    if !session_alive(&state, actor.session_id).await {
+        let frame = Message::Close(Some(axum::extract::ws::CloseFrame {
+            code: mostrador_core::live::CLOSE_SESSION_ENDED,
+            reason: "session_ended".into(),
+        }));
+        let _ = tokio::time::timeout(WRITE_DEADLINE, tx.send(frame)).await;
+        return;
+    }
     let text = |msg: &LiveServerMessage| {
         Message::Text(serde_json::to_string(msg).unwrap_or_default().into())
     };

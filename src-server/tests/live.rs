@@ -273,7 +273,12 @@ async fn a_socket_ends_with_its_session_and_sessions_hold_few_sockets(backend: B
 
     // Sign-out closes that session's sockets only.
     let (st, _) = s
-        .call(reqwest::Method::POST, "/api/v1/auth/logout", Some(&first), None)
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/auth/logout",
+            Some(&first),
+            None,
+        )
         .await;
     assert_eq!(st, reqwest::StatusCode::NO_CONTENT);
     assert_eq!(closed(&mut ws1, within).await, Some(CLOSE_SESSION_ENDED));
@@ -292,6 +297,24 @@ async fn a_socket_ends_with_its_session_and_sessions_hold_few_sockets(backend: B
     assert_eq!(st, reqwest::StatusCode::NO_CONTENT);
     assert_eq!(closed(&mut ws2, within).await, Some(CLOSE_SESSION_ENDED));
     assert!(still_open(&mut ws3).await);
+
+    // A password change closes the other sessions' sockets, not this one's.
+    let (fourth, _) = login().await;
+    let mut ws4 = connect(&s, &fourth).await.unwrap();
+    let (st, v) = s
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/me/password",
+            Some(&third),
+            Some(json!({"current_password": "correct horse battery", "new_password": "correct horse battery 2"})),
+        )
+        .await;
+    assert_eq!(st, reqwest::StatusCode::NO_CONTENT, "{v}");
+    assert_eq!(closed(&mut ws4, within).await, Some(CLOSE_SESSION_ENDED));
+    assert!(
+        still_open(&mut ws3).await,
+        "the changing session keeps its socket"
+    );
 
     // A session holds a few sockets, not any number.
     let mut extra = Vec::new();
@@ -329,7 +352,10 @@ async fn a_socket_ends_with_its_session_and_sessions_hold_few_sockets(backend: B
         )
         .await;
     assert_eq!(st, reqwest::StatusCode::OK, "{v}");
-    assert_eq!(closed(&mut ws_agent, within).await, Some(CLOSE_SESSION_ENDED));
+    assert_eq!(
+        closed(&mut ws_agent, within).await,
+        Some(CLOSE_SESSION_ENDED)
+    );
     assert!(!s.state.hub.available_staff().contains(&agent_uuid));
     let mut saw_offline = false;
     while let Ok(Some(Ok(Message::Text(t)))) =
