@@ -97,7 +97,98 @@ async fn callback_windows_beyond_the_horizon_are_refused_at_once(backend: Backen
     s.finish().await;
 }
 
+async fn login(s: &TestServer, email: &str, password: &str, from: Option<&str>) -> (u16, Value) {
+    let mut req = s
+        .http
+        .post(format!("{}/api/v1/auth/login", s.base))
+        .json(&json!({"email": email, "password": password}));
+    if let Some(ip) = from {
+        req = req.header("x-forwarded-for", format!("10.9.9.9, {ip}"));
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    if status == 429 {
+        assert!(res.headers().contains_key("retry-after"));
+    }
+    (status, res.json().await.unwrap_or_default())
+}
+
+/// 40 guesses at once at one account: only the first few are evaluated,
+/// the rest are refused before the slow verify.
+async fn parallel_guesses_cannot_pass_the_login_throttle(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.customer("target@example.com").await;
+    let s = std::sync::Arc::new(s);
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let pw = if i == 39 { "correct horse battery".to_owned() } else { format!("guess number {i}") };
+                login(&s, "target@example.com", &pw, None).await.0
+            })
+        })
+        .collect();
+    let mut evaluated = 0;
+    let mut counts = std::collections::BTreeMap::<u16, usize>::new();
+    for t in tasks {
+        let st = t.await.unwrap();
+        *counts.entry(st).or_default() += 1;
+        if st == 401 || st == 200 {
+            evaluated += 1;
+        }
+    }
+    assert!(evaluated <= 5, "{evaluated} guesses evaluated: {counts:?}");
+    assert_eq!(counts.get(&429).copied().unwrap_or(0), 40 - evaluated, "{counts:?}");
+    if let Ok(s) = std::sync::Arc::try_unwrap(s) {
+        s.finish().await;
+    }
+}
+
+/// Wrong guesses slow an account down rather than lock it for long: the
+/// wait grows with each failure; and the per-address limit counts the
+/// address a configured trusted proxy header names (never a header the
+/// server was not told to trust).
+async fn login_delay_grows_and_the_address_comes_from_the_trusted_header(backend: Backend) {
+    let s = TestServer::start_with(backend, |c| {
+        c.client_ip_header = Some("x-forwarded-for".into());
+        c.login_per_address = 3;
+    })
+    .await;
+    s.customer("owner@example.com").await;
+    for i in 0..3 {
+        let (st, v) = login(&s, &format!("nobody{i}@example.com"), "wrong password", Some("1.1.1.1")).await;
+        assert_eq!(st, 401, "{v}");
+    }
+    // The fourth failure from 1.1.1.1 is refused; 2.2.2.2 is not.
+    let (st, v) = login(&s, "owner@example.com", "correct horse battery", Some("1.1.1.1")).await;
+    assert_eq!(st, 429, "{v}");
+    let (st, v) = login(&s, "owner@example.com", "correct horse battery", Some("2.2.2.2")).await;
+    assert_eq!(st, 200, "{v}");
+    // Per account: 5 free tries, then a wait that doubles per failure.
+    for i in 0..5 {
+        let (st, v) = login(&s, "owner@example.com", "wrong password", Some(&format!("3.3.3.{i}"))).await;
+        assert_eq!(st, 401, "{v}");
+    }
+    let (st, v) = login(&s, "owner@example.com", "correct horse battery", Some("4.4.4.4")).await;
+    assert_eq!(st, 429, "{v}");
+    let first = v["details"]["retry_after_seconds"].as_u64().unwrap();
+    assert!(first <= 60, "the first wait is short, not a 15-minute lock: {first}");
+    s.finish().await;
+
+    // Without a configured header, X-Forwarded-For changes nothing.
+    let s = TestServer::start_with(backend, |c| c.login_per_address = 2).await;
+    for i in 0..2 {
+        let (st, _) = login(&s, &format!("x{i}@example.com"), "wrong password", Some(&format!("5.5.5.{i}"))).await;
+        assert_eq!(st, 401);
+    }
+    let (st, v) = login(&s, "x9@example.com", "wrong password", Some("6.6.6.6")).await;
+    assert_eq!(st, 429, "{v}");
+    s.finish().await;
+}
+
 on_both_backends!(
+    parallel_guesses_cannot_pass_the_login_throttle,
+    login_delay_grows_and_the_address_comes_from_the_trusted_header,
     registration_is_throttled_per_address,
     callback_windows_beyond_the_horizon_are_refused_at_once,
 );

@@ -1,9 +1,7 @@
 //! Accounts: register, login, logout, sessions, and staff administration.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mostrador_core::auth::{
     normalize_email, AuthResponse, CreateStaffRequest, LoginRequest, Me, RegisterRequest, Role,
@@ -257,25 +255,18 @@ pub async fn register(
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    auth::ClientAddr(address): auth::ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> AppResult<Response> {
     let email = normalize_email(&req.email).unwrap_or_default();
-    let address = peer.ip().to_string();
-    if let Some(wait) = state.throttle.check(&email, &address) {
+    // Counted before the slow verify, so parallel guesses cannot pass.
+    if let Err(wait) = state.throttle.begin(&email, &address) {
         tracing::warn!(%address, "login throttled");
-        let secs = wait.as_secs().max(1);
-        let mut res = AppError::Api(
-            mostrador_core::ApiError::new(
-                ErrorCode::RateLimited,
-                "too many failed sign-in attempts; try again later",
-            )
-            .with_details(serde_json::json!({"retry_after_seconds": secs})),
-        )
-        .into_response();
-        res.headers_mut()
-            .insert("retry-after", HeaderValue::from(secs));
-        return Ok(res);
+        return Err(auth::retry_later(
+            ErrorCode::RateLimited,
+            "too many failed sign-in attempts; try again later",
+            wait.as_secs(),
+        ));
     }
     // The verified holder of the address, else the newest unverified claim.
     let row = sqlx::query("SELECT id, password_hash FROM users WHERE (email = $1 OR pending_email = $1) AND disabled = 0 AND deleted_at IS NULL
@@ -290,16 +281,21 @@ pub async fn login(
         ),
         None => (None, None),
     };
-    let ok = auth::verify_password(req.password, stored).await?;
+    let ok = match auth::verify_password(req.password, stored).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            state.throttle.abandoned(&email, &address);
+            return Err(e);
+        }
+    };
     let Some(user_id) = user_id.filter(|_| ok) else {
-        state.throttle.record_failure(&email, &address);
         tracing::info!("failed sign-in");
         return Err(AppError::new(
             ErrorCode::Unauthorized,
             "wrong email or password",
         ));
     };
-    state.throttle.record_success(&email);
+    state.throttle.succeeded(&email, &address);
     let user_id = uuid(&user_id)?;
     let mut tx = state.db.begin_write().await?;
     let (token, session_id, expires) =
