@@ -3,7 +3,8 @@
 use std::sync::{Arc, RwLock};
 
 use mostrador_core::auth::{
-    AuthResponse, LoginRequest, Me, RegisterRequest, Token, VerifyEmailRequest,
+    AuthResponse, ChangePasswordRequest, LoginRequest, Me, PasswordResetConfirm,
+    PasswordResetRequest, RegisterRequest, Token, VerifyEmailRequest,
 };
 use mostrador_core::sync::{Mutation, PushRequest, PushResponse, SyncPage};
 use mostrador_core::{ApiError, ErrorCode, Health};
@@ -110,6 +111,70 @@ impl ApiClient {
     pub async fn verify_email(&self, code: &str) -> Result<Me, ClientError> {
         let body = VerifyEmailRequest { code: code.into() };
         self.post("/api/v1/auth/verify-email", &body).await
+    }
+
+    /// Mails a new verification code to the signed-in account's address.
+    pub async fn resend_verification(&self) -> Result<(), ClientError> {
+        self.send_no_content(
+            reqwest::Method::POST,
+            "/api/v1/auth/verify-email/resend",
+            &(),
+        )
+        .await
+    }
+
+    /// Changes the password (the current one required); the server signs
+    /// out every other device.
+    pub async fn change_password(&self, req: &ChangePasswordRequest) -> Result<(), ClientError> {
+        self.send_no_content(reqwest::Method::PUT, "/api/v1/me/password", req)
+            .await
+    }
+
+    /// Asks for a password-reset code by email (the same answer whether or
+    /// not the address has an account).
+    pub async fn request_password_reset(&self, email: &str) -> Result<(), ClientError> {
+        let body = PasswordResetRequest {
+            email: email.into(),
+        };
+        self.send_no_content(reqwest::Method::POST, "/api/v1/auth/password-reset", &body)
+            .await
+    }
+
+    /// Sets a new password with the mailed code; every session ends (sign
+    /// in again).
+    pub async fn confirm_password_reset(
+        &self,
+        req: &PasswordResetConfirm,
+    ) -> Result<(), ClientError> {
+        self.send_no_content(
+            reqwest::Method::POST,
+            "/api/v1/auth/password-reset/confirm",
+            req,
+        )
+        .await
+    }
+
+    /// A JSON request whose success has no body (202, 204); the token goes
+    /// along when there is one.
+    async fn send_no_content<B: Serialize>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> Result<(), ClientError> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .json(body);
+        if let Some(t) = self.token() {
+            req = req.bearer_auth(t.expose());
+        }
+        let res = req.send().await?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(read_error(res).await)
+        }
     }
 
     /// Revokes this client's session.
