@@ -53,16 +53,35 @@ pub async fn send(
         }
         None => {
             let dir = mailbox_dir(config);
-            tokio::fs::create_dir_all(&dir)
-                .await
-                .with_context(|| format!("creating {}", dir.display()))?;
             let name = format!("{}.eml", uuid::Uuid::now_v7());
-            tokio::fs::write(dir.join(&name), message.formatted())
-                .await
+            let path = dir.join(&name);
+            let bytes = message.formatted();
+            tokio::task::spawn_blocking(move || write_private(&dir, &path, &bytes))
+                .await?
                 .with_context(|| format!("writing {name} into the mailbox folder"))?;
         }
     }
     Ok(())
+}
+
+/// Writes one mail readable by the server's user only (the folder 0700,
+/// the file 0600 on Unix): mail holds one-time codes.
+fn write_private(
+    dir: &std::path::Path,
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        open.mode(0o600);
+    }
+    open.open(path)?.write_all(bytes)
 }
 
 /// Sends, logging a failure (never the body): mail is best effort, the

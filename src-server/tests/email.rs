@@ -281,6 +281,18 @@ async fn password_change_and_reset_end_other_sessions(backend: Backend) {
     assert_eq!(st, StatusCode::ACCEPTED);
     assert_eq!(s.mailbox().len(), before + 1);
     let code = s.mailed_code(email).unwrap();
+    #[cfg(unix)]
+    {
+        // Mail holds codes: only the server's user may read it.
+        use std::os::unix::fs::PermissionsExt;
+        let dir = mostrador_server::mail::mailbox_dir(&s.state.config);
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "mailbox folder mode {mode:o}");
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let mode = f.unwrap().metadata().unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "mail file mode {mode:o}");
+        }
+    }
     let confirm = |code: String, password: &'static str| {
         s.post(
             "/api/v1/auth/password-reset/confirm",
