@@ -69,6 +69,14 @@ pub struct ServeArgs {
     /// ending later is refused (422 `too_far_ahead`).
     #[arg(long, env = "MOSTRADOR_CALLBACK_HORIZON_DAYS", default_value_t = crate::hours::DEFAULT_HORIZON_DAYS)]
     pub callback_horizon_days: u32,
+    /// Upcoming callbacks one customer may hold at once (then 409
+    /// `too_many_upcoming`).
+    #[arg(long, env = "MOSTRADOR_CALLBACKS_PER_CUSTOMER", default_value_t = crate::hours::DEFAULT_UPCOMING_PER_CUSTOMER)]
+    pub callbacks_per_customer: i64,
+    /// Upcoming callbacks to one phone number, across customers (then 409
+    /// `phone_limit`).
+    #[arg(long, env = "MOSTRADOR_CALLBACKS_PER_PHONE", default_value_t = crate::hours::DEFAULT_UPCOMING_PER_PHONE)]
+    pub callbacks_per_phone: i64,
     /// Where attachments are stored (default: <data dir>/uploads).
     #[arg(long, env = "MOSTRADOR_UPLOAD_DIR")]
     pub upload_dir: Option<PathBuf>,
@@ -171,6 +179,8 @@ impl ServeArgs {
                 horizon: jiff::SignedDuration::from_hours(
                     24 * i64::from(self.callback_horizon_days.max(1)),
                 ),
+                max_upcoming_per_customer: self.callbacks_per_customer.max(1),
+                max_upcoming_per_phone: self.callbacks_per_phone.max(1),
                 ..crate::hours::BusinessHours::new(
                     &self.business_tz,
                     &self.business_hours,

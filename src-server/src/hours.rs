@@ -23,7 +23,17 @@ pub struct BusinessHours {
     pub capacity: i64,
     /// How far ahead a callback window may end (`--callback-horizon-days`).
     pub horizon: SignedDuration,
+    /// Upcoming callbacks one customer may hold (`--callbacks-per-customer`).
+    pub max_upcoming_per_customer: i64,
+    /// Upcoming callbacks to one phone number, across customers
+    /// (`--callbacks-per-phone`).
+    pub max_upcoming_per_phone: i64,
 }
+
+/// Default upcoming callbacks per customer.
+pub const DEFAULT_UPCOMING_PER_CUSTOMER: i64 = 3;
+/// Default upcoming callbacks per phone number.
+pub const DEFAULT_UPCOMING_PER_PHONE: i64 = 3;
 
 /// Default booking horizon: 60 days.
 pub const DEFAULT_HORIZON_DAYS: u32 = 60;
@@ -74,6 +84,8 @@ impl BusinessHours {
             slot: SignedDuration::from_mins(i64::from(slot_minutes)),
             capacity: i64::from(capacity),
             horizon: SignedDuration::from_hours(24 * i64::from(DEFAULT_HORIZON_DAYS)),
+            max_upcoming_per_customer: DEFAULT_UPCOMING_PER_CUSTOMER,
+            max_upcoming_per_phone: DEFAULT_UPCOMING_PER_PHONE,
         })
     }
 

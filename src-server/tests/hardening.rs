@@ -186,7 +186,58 @@ async fn login_delay_grows_and_the_address_comes_from_the_trusted_header(backend
     s.finish().await;
 }
 
+/// One customer cannot book the whole calendar: upcoming callbacks are
+/// limited per customer and per phone number (409 with a reason), and a
+/// cancelled one no longer counts.
+async fn upcoming_callbacks_are_limited_per_customer_and_phone(backend: Backend) {
+    let s = TestServer::start_with(backend, |c| {
+        c.hours.max_upcoming_per_customer = 3;
+        c.hours.max_upcoming_per_phone = 2;
+    })
+    .await;
+    let (a, _) = s.customer("many@example.com").await;
+    let (b, _) = s.customer("other@example.com").await;
+    let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
+    let book = |phone: Option<&str>, hour: i64| {
+        let at = soon + jiff::SignedDuration::from_hours(hour);
+        json!({"id": uuid::Uuid::new_v4(), "channel": if phone.is_some() { "voice" } else { "video" },
+               "phone": phone, "topic": "Parcel", "time_zone": "UTC",
+               "windows": [{"start": at, "end": at + jiff::SignedDuration::from_hours(1)}]})
+    };
+    let mut ids = Vec::new();
+    for (i, phone) in [Some("+34600111222"), Some("+34600111222"), None].into_iter().enumerate() {
+        let (st, v) = s.post("/api/v1/callbacks", Some(&a), book(phone, i as i64)).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    let (st, v) = s.post("/api/v1/callbacks", Some(&a), book(None, 5)).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["details"]["reason"], "too_many_upcoming", "{v}");
+    // Another customer with the same number is refused too.
+    let (st, v) = s.post("/api/v1/callbacks", Some(&b), book(Some("+34600111222"), 6)).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["details"]["reason"], "phone_limit", "{v}");
+    // By push as well.
+    let (_, v) = s
+        .post(
+            "/api/v1/sync/push",
+            Some(&a),
+            json!({"mutations": [{"client_id": uuid::Uuid::new_v4(), "op": "request_callback", "args": book(None, 7)}]}),
+        )
+        .await;
+    assert_eq!(v["results"][0]["error"]["details"]["reason"], "too_many_upcoming", "{v}");
+    // A cancelled callback frees its place.
+    let (st, v) = s
+        .post(&format!("/api/v1/callbacks/{}/cancel", ids[2]), Some(&a), json!({}))
+        .await;
+    assert!(st.is_success(), "{st} {v}");
+    let (st, v) = s.post("/api/v1/callbacks", Some(&a), book(None, 8)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    s.finish().await;
+}
+
 on_both_backends!(
+    upcoming_callbacks_are_limited_per_customer_and_phone,
     parallel_guesses_cannot_pass_the_login_throttle,
     login_delay_grows_and_the_address_comes_from_the_trusted_header,
     registration_is_throttled_per_address,

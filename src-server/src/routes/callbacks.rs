@@ -180,6 +180,52 @@ async fn pick_slot(
     ))
 }
 
+/// Refuses (409, `reason` `too_many_upcoming` or `phone_limit`) a booking
+/// past the upcoming callbacks one customer, or one phone number across
+/// customers, may hold.
+async fn check_upcoming(
+    tx: &mut Tx,
+    hours: &BusinessHours,
+    customer: Uuid,
+    phone: Option<&str>,
+) -> AppResult<()> {
+    let refuse = |reason: &str, message: &str, limit: i64| {
+        AppError::Api(
+            ApiError::new(ErrorCode::Conflict, message)
+                .with_details(serde_json::json!({ "reason": reason, "limit": limit })),
+        )
+    };
+    let mine: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM callbacks WHERE customer_id = $1 AND status IN ('scheduled', 'in_progress')",
+    )
+    .bind(customer.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    if mine >= hours.max_upcoming_per_customer {
+        return Err(refuse(
+            "too_many_upcoming",
+            "you already have the most upcoming callbacks allowed; cancel one first",
+            hours.max_upcoming_per_customer,
+        ));
+    }
+    if let Some(phone) = phone {
+        let to_phone: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM callbacks WHERE phone = $1 AND status IN ('scheduled', 'in_progress')",
+        )
+        .bind(phone)
+        .fetch_one(&mut **tx)
+        .await?;
+        if to_phone >= hours.max_upcoming_per_phone {
+            return Err(refuse(
+                "phone_limit",
+                "this phone number already has the most upcoming callbacks allowed",
+                hours.max_upcoming_per_phone,
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Books a callback for the caller (customers only).
 pub async fn request(
     tx: &mut Tx,
@@ -236,6 +282,7 @@ pub async fn request(
             return Err(AppError::not_found("order"));
         }
     }
+    check_upcoming(tx, hours, actor.user_id, phone.as_deref()).await?;
     let (start, end) = pick_slot(tx, hours, &req.windows).await?;
     let now = now_ms();
     sqlx::query(
