@@ -221,6 +221,9 @@ async fn main() -> anyhow::Result<()> {
             "127.0.0.1:0",
             "--database-url",
             &config.database_url,
+            // Every bench client comes from this one address.
+            "--connections-per-address",
+            "100000",
         ])
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())

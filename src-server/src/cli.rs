@@ -103,6 +103,16 @@ pub struct ServeArgs {
     /// their own address. Default: the TCP peer's address.
     #[arg(long, env = "MOSTRADOR_CLIENT_IP_HEADER")]
     pub client_ip_header: Option<String>,
+    /// Seconds a client has to send a complete request head; also how long
+    /// an idle connection stays open.
+    #[arg(long, env = "MOSTRADOR_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+    /// Seconds a request may take before it is answered 503.
+    #[arg(long, env = "MOSTRADOR_REQUEST_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub request_timeout_seconds: u64,
+    /// Open connections allowed from one client address.
+    #[arg(long, env = "MOSTRADOR_CONNECTIONS_PER_ADDRESS", default_value_t = 64)]
+    pub connections_per_address: usize,
     /// SMTP server for verification and password-reset mail, e.g.
     /// `smtps://user:password@mail.example.com` or `smtp://127.0.0.1:2525`
     /// (plain, for a local relay). Without it each message is written as an
@@ -159,6 +169,11 @@ impl ServeArgs {
         );
         Ok(ServerConfig {
             hash_concurrency: self.hash_concurrency,
+            conn_limits: crate::serve::ConnLimits {
+                header_read: std::time::Duration::from_secs(self.header_timeout_seconds.max(1)),
+                request: std::time::Duration::from_secs(self.request_timeout_seconds.max(1)),
+                per_address: self.connections_per_address.max(1),
+            },
             hash_wait: std::time::Duration::from_secs(self.hash_wait_seconds),
             register_per_address: self.register_per_address.max(1),
             login_per_address: self.login_per_address.max(1),

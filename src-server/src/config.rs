@@ -37,6 +37,8 @@ pub struct ServerConfig {
     /// `x-forwarded-for`, of which the last entry is used). `None`: the
     /// TCP peer's address. Only set it when a proxy always sets it.
     pub client_ip_header: Option<String>,
+    /// Header-read, request and per-address connection limits.
+    pub conn_limits: crate::serve::ConnLimits,
     /// SMTP server for outgoing mail, e.g. `smtps://user:pass@host` or
     /// `smtp://host:2525` (lettre's URL form). `None`: mail is written into
     /// `<data dir>/mailbox/` instead. May hold credentials: never logged.
@@ -85,6 +87,7 @@ impl ServerConfig {
             register_per_address: DEFAULT_REGISTER_PER_ADDRESS,
             login_per_address: DEFAULT_LOGIN_PER_ADDRESS,
             client_ip_header: None,
+            conn_limits: crate::serve::ConnLimits::default(),
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
         }

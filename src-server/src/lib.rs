@@ -22,10 +22,9 @@ pub mod http;
 pub mod live;
 pub mod mail;
 pub mod routes;
+pub mod serve;
 pub mod state;
 pub mod telemetry;
-
-use std::net::SocketAddr;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -43,13 +42,10 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("mostrador-server listening on http://{addr}");
     tracing::info!(%addr, database = state.db.backend().name(), "serving");
-    axum::serve(
-        listener,
-        http::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server error")?;
+    let limits = state.config.conn_limits;
+    serve::serve(listener, http::router(state), limits, shutdown_signal())
+        .await
+        .context("server error")?;
     tracing::info!("shut down cleanly");
     Ok(())
 }

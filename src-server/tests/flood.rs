@@ -96,7 +96,14 @@ async fn a_registration_and_login_flood_keeps_memory_bounded() {
     let (mut child, base) = spawn(
         dir.path(),
         // Measure the hashing bound alone, not the per-address throttles.
-        &["--register-per-address", "100000", "--login-per-address", "100000"],
+        &[
+            "--register-per-address",
+            "100000",
+            "--login-per-address",
+            "100000",
+            "--connections-per-address",
+            "1000",
+        ],
     )
     .await;
     let pid = child.id().unwrap();

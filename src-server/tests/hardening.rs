@@ -236,7 +236,58 @@ async fn upcoming_callbacks_are_limited_per_customer_and_phone(backend: Backend)
     s.finish().await;
 }
 
+/// Half-sent request heads and idle connections are closed after the
+/// header-read timeout; one address cannot hold more than its share of
+/// connections.
+async fn slow_and_idle_connections_are_closed(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::start_with(backend, |c| {
+        c.conn_limits.header_read = std::time::Duration::from_secs(1);
+        c.conn_limits.per_address = 4;
+    })
+    .await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut half = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.unwrap();
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    for sock in [&mut half, &mut idle] {
+        let mut buf = [0u8; 1024];
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                match sock.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => continue, // a 408 before closing is fine
+                }
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "a slow connection was still open after 10 s (timeout 1 s)");
+    }
+    // Four connections are held open; a fifth from the same address is
+    // closed at once, and requests work again once they go.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        held.push(c);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut fifth = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let _ = fifth.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), fifth.read(&mut buf))
+        .await
+        .expect("the fifth connection was neither answered nor closed");
+    assert!(matches!(n, Ok(0) | Err(_)), "the fifth connection was served");
+    drop(held);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let res = reqwest::get(format!("{}/healthz", s.base)).await.unwrap();
+    assert!(res.status().is_success());
+    s.finish().await;
+}
+
 on_both_backends!(
+    slow_and_idle_connections_are_closed,
     upcoming_callbacks_are_limited_per_customer_and_phone,
     parallel_guesses_cannot_pass_the_login_throttle,
     login_delay_grows_and_the_address_comes_from_the_trusted_header,

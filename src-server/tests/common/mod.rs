@@ -7,7 +7,6 @@
 
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 
 use mostrador_server::{http, prepare, ServerConfig};
 use reqwest::{Method, StatusCode};
@@ -83,13 +82,11 @@ impl TestServer {
         let (listener, state) = prepare(config).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = http::router(state.clone());
+        let limits = state.config.conn_limits;
         tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
+            mostrador_server::serve::serve(listener, router, limits, std::future::pending())
+                .await
+                .unwrap();
         });
         TestServer {
             base: format!("http://{addr}"),
