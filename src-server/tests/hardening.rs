@@ -286,7 +286,43 @@ async fn slow_and_idle_connections_are_closed(backend: Backend) {
     s.finish().await;
 }
 
+/// A callback's staff note stays with staff: the customer never receives
+/// `outcome_note`, by REST or the sync feed.
+async fn callback_outcome_note_stays_staff_only(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (cust, _) = s.customer("noted@example.com").await;
+    let (agent, _) = s.staff("agent@shop.test", mostrador_core::auth::Role::Agent).await;
+    let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
+    let (st, v) = s
+        .post(
+            "/api/v1/callbacks",
+            Some(&cust),
+            json!({"id": uuid::Uuid::new_v4(), "channel": "video", "topic": "Parcel", "time_zone": "UTC",
+                   "windows": [{"start": soon, "end": soon + jiff::SignedDuration::from_hours(1)}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let (st, v) = s
+        .post(
+            &format!("/api/v1/callbacks/{id}/outcome"),
+            Some(&agent),
+            json!({"status": "completed", "note": "STAFF-ONLY rude customer"}),
+        )
+        .await;
+    assert!(st.is_success(), "{st} {v}");
+    let (_, v) = s.get(&format!("/api/v1/callbacks/{id}"), &agent).await;
+    assert_eq!(v["outcome_note"], "STAFF-ONLY rude customer", "{v}");
+    for path in [format!("/api/v1/callbacks/{id}"), "/api/v1/callbacks".into(), "/api/v1/sync".into()] {
+        let (st, v) = s.get(&path, &cust).await;
+        assert!(st.is_success(), "{path}: {v}");
+        assert!(!v.to_string().contains("STAFF-ONLY"), "{path} shows the staff note: {v}");
+    }
+    s.finish().await;
+}
+
 on_both_backends!(
+    callback_outcome_note_stays_staff_only,
     slow_and_idle_connections_are_closed,
     upcoming_callbacks_are_limited_per_customer_and_phone,
     parallel_guesses_cannot_pass_the_login_throttle,

@@ -76,13 +76,22 @@ pub async fn load_callback(
     row.as_ref().map(from_row).transpose()
 }
 
+/// What `actor` may see of a callback: the staff note (`outcome_note`)
+/// only when staff.
+pub fn for_viewer(mut c: Callback, actor: &Actor) -> Callback {
+    if !actor.is_staff() {
+        c.outcome_note = None;
+    }
+    c
+}
+
 async fn visible_callback(
     conn: &mut sqlx::AnyConnection,
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<Callback> {
     match load_callback(conn, id).await? {
-        Some(c) if actor.can_see_customer(c.customer_id) => Ok(c),
+        Some(c) if actor.can_see_customer(c.customer_id) => Ok(for_viewer(c, actor)),
         _ => Err(AppError::not_found("callback")),
     }
 }
@@ -436,7 +445,11 @@ pub async fn list_callbacks(
         "ORDER BY slot_start, created_at LIMIT 500",
     )
     .await?;
-    Ok(Json(rows.iter().map(from_row).collect::<AppResult<_>>()?))
+    Ok(Json(
+        rows.iter()
+            .map(|r| from_row(r).map(|c| for_viewer(c, &actor)))
+            .collect::<AppResult<_>>()?,
+    ))
 }
 
 /// Books a voice or video callback in the first free slot of the given

@@ -129,7 +129,9 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
                     _ => gone(),
                 },
                 "callback" => match callbacks::load_callback(&mut conn, id).await? {
-                    Some(c) if actor.can_see_customer(c.customer_id) => SyncItem::Callback(c),
+                    Some(c) if actor.can_see_customer(c.customer_id) => {
+                        SyncItem::Callback(callbacks::for_viewer(c, &actor))
+                    }
                     _ => gone(),
                 },
                 "profile" => match profile::load_profile(&mut conn, id).await? {
