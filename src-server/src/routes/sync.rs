@@ -130,7 +130,7 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
                 },
                 "callback" => match callbacks::load_callback(&mut conn, id).await? {
                     Some(c) if actor.can_see_customer(c.customer_id) => {
-                        SyncItem::Callback(callbacks::for_viewer(c, &actor))
+                        SyncItem::Callback(callbacks::for_viewer(c, actor))
                     }
                     _ => gone(),
                 },
