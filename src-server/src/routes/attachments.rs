@@ -145,7 +145,7 @@ pub async fn upload(
         .filename
         .trim()
         .chars()
-        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+        .filter(|c| !c.is_control() && *c != '/' && *c != '\\' && !is_bidi_control(*c))
         .take(200)
         .collect();
     if filename.is_empty() {
@@ -307,7 +307,7 @@ pub async fn download(
         .map_err(|e| AppError::Internal(anyhow::anyhow!("attachment {id} unreadable: {e}")))?;
     let content_type: String = row.try_get("content_type")?;
     let filename: String = row.try_get("filename")?;
-    let disposition = format!("inline; filename=\"{}\"", filename.replace('"', "'"));
+    let disposition = content_disposition(&filename);
     Ok((
         [
             (header::CONTENT_TYPE, content_type),
@@ -388,4 +388,56 @@ async fn stale(path: &std::path::Path) -> bool {
         Err(_) => return false,
     };
     modified.elapsed().is_ok_and(|age| age > STALE_PART)
+}
+
+/// Right-to-left and other direction overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069): with U+202E, `invoice<U+202E>fdp.exe` reads as `invoiceexe.pdf`.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `inline` with an ASCII `filename` fallback and the exact name as RFC 5987
+/// `filename*` (UTF-8, percent-encoded); direction controls dropped.
+pub fn content_disposition(filename: &str) -> String {
+    let clean: String = filename
+        .chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .collect();
+    let ascii: String = clean
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() || c == ' ') && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in clean.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod disposition_tests {
+    use super::*;
+
+    #[test]
+    fn downloads_name_files_in_ascii_and_rfc5987() {
+        assert_eq!(
+            content_disposition("fa\u{202E}fdp.exe"),
+            "inline; filename=\"fafdp.exe\"; filename*=UTF-8''fafdp.exe"
+        );
+        assert_eq!(
+            content_disposition("año \"1\".pdf"),
+            "inline; filename=\"a_o _1_.pdf\"; filename*=UTF-8''a%C3%B1o%20%221%22.pdf"
+        );
+        assert!(is_bidi_control('\u{2066}') && !is_bidi_control('a'));
+    }
 }
