@@ -113,6 +113,11 @@ pub struct ServeArgs {
     /// Open connections allowed from one client address.
     #[arg(long, env = "MOSTRADOR_CONNECTIONS_PER_ADDRESS", default_value_t = 64)]
     pub connections_per_address: usize,
+    /// Days of change history kept for devices that sync incrementally;
+    /// older superseded changes are compacted hourly (a device offline
+    /// longer resyncs from scratch).
+    #[arg(long, env = "MOSTRADOR_FEED_RETENTION_DAYS", default_value_t = 30)]
+    pub feed_retention_days: u64,
     /// SMTP server for verification and password-reset mail, e.g.
     /// `smtps://user:password@mail.example.com` or `smtp://127.0.0.1:2525`
     /// (plain, for a local relay). Without it each message is written as an
@@ -169,6 +174,8 @@ impl ServeArgs {
         );
         Ok(ServerConfig {
             hash_concurrency: self.hash_concurrency,
+            feed_prune_every: std::time::Duration::from_secs(3600),
+            feed_retention: std::time::Duration::from_secs(self.feed_retention_days * 24 * 3600),
             conn_limits: crate::serve::ConnLimits {
                 header_read: std::time::Duration::from_secs(self.header_timeout_seconds.max(1)),
                 request: std::time::Duration::from_secs(self.request_timeout_seconds.max(1)),

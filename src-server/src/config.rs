@@ -39,6 +39,10 @@ pub struct ServerConfig {
     pub client_ip_header: Option<String>,
     /// Header-read, request and per-address connection limits.
     pub conn_limits: crate::serve::ConnLimits,
+    /// How often the change feed is compacted.
+    pub feed_prune_every: Duration,
+    /// Changes younger than this are never compacted away.
+    pub feed_retention: Duration,
     /// SMTP server for outgoing mail, e.g. `smtps://user:pass@host` or
     /// `smtp://host:2525` (lettre's URL form). `None`: mail is written into
     /// `<data dir>/mailbox/` instead. May hold credentials: never logged.
@@ -88,6 +92,8 @@ impl ServerConfig {
             login_per_address: DEFAULT_LOGIN_PER_ADDRESS,
             client_ip_header: None,
             conn_limits: crate::serve::ConnLimits::default(),
+            feed_prune_every: Duration::from_secs(3600),
+            feed_retention: Duration::from_secs(30 * 24 * 3600),
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
         }

@@ -115,6 +115,40 @@ pub async fn prune(state: &AppState, up_to_seq: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Compacts the feed every `every`, up to the newest change older than
+/// `retention` (devices offline longer than that resync from 0).
+pub fn spawn_pruner(state: AppState, every: std::time::Duration, retention: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let before = crate::db::now_ms()
+                - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
+            let up_to: Option<i64> = match sqlx::query_scalar(
+                "SELECT MAX(seq) FROM changes WHERE at < $1",
+            )
+            .bind(before)
+            .fetch_one(state.db.pool())
+            .await
+            {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(error = %e, "feed prune: could not read the feed");
+                    continue;
+                }
+            };
+            if let Some(up_to) = up_to {
+                match prune(&state, up_to).await {
+                    Ok(()) => tracing::info!(up_to, "change feed pruned"),
+                    Err(e) => tracing::warn!(error = ?e, "feed prune failed"),
+                }
+            }
+        }
+    });
+}
+
 /// The error for an incremental cursor the feed no longer covers.
 pub fn resync_required() -> AppError {
     AppError::new(

@@ -65,6 +65,11 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<(TcpListener, AppSt
         .await?;
     state.feed_head.send_replace(head);
     live::spawn_dispatcher(state.clone());
+    feed::spawn_pruner(
+        state.clone(),
+        state.config.feed_prune_every,
+        state.config.feed_retention,
+    );
     Ok((listener, state))
 }
 

@@ -321,7 +321,49 @@ async fn callback_outcome_note_stays_staff_only(backend: Backend) {
     s.finish().await;
 }
 
+/// The change feed is compacted on a schedule: superseded changes older
+/// than the retention go.
+async fn the_change_feed_is_pruned_on_a_schedule(backend: Backend) {
+    let s = TestServer::start_with(backend, |c| {
+        c.feed_prune_every = std::time::Duration::from_millis(200);
+        c.feed_retention = std::time::Duration::ZERO;
+    })
+    .await;
+    let (tok, _) = s.customer("pruned@example.com").await;
+    for name in ["One", "Two", "Three"] {
+        let (st, v) = s
+            .call(reqwest::Method::PATCH, "/api/v1/me/profile", Some(&tok), Some(json!({"display_name": name})))
+            .await;
+        assert!(st.is_success(), "{st} {v}");
+    }
+    let count = || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changes")
+            .fetch_one(s.state.db.pool())
+            .await
+            .unwrap();
+        let distinct: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT entity, entity_id FROM changes) d",
+        )
+        .fetch_one(s.state.db.pool())
+        .await
+        .unwrap();
+        (n, distinct)
+    };
+    let mut pruned = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let (n, distinct) = count().await;
+        if n == distinct {
+            pruned = true;
+            break;
+        }
+    }
+    assert!(pruned, "the feed still holds superseded changes: {:?}", count().await);
+    s.finish().await;
+}
+
 on_both_backends!(
+    the_change_feed_is_pruned_on_a_schedule,
     callback_outcome_note_stays_staff_only,
     slow_and_idle_connections_are_closed,
     upcoming_callbacks_are_limited_per_customer_and_phone,
