@@ -151,5 +151,22 @@ fn ensure_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
     }
+    // A new database file is readable by its owner only (SQLite gives its
+    // -wal and -shm files the same permissions).
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    open.open(path)
+        .with_context(|| format!("creating {path}"))?;
     Ok(())
+}
+
+/// Creates `dir` (and parents) readable by its owner only, if missing.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }

@@ -59,6 +59,8 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<(TcpListener, AppSt
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
+    db::create_private_dir(&config.upload_dir)
+        .with_context(|| format!("creating {}", config.upload_dir.display()))?;
     let state = AppState::new(db, config);
     let head: i64 = sqlx::query_scalar("SELECT seq FROM feed_counter WHERE id = 1")
         .fetch_one(state.db.pool())

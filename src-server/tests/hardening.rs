@@ -372,3 +372,17 @@ on_both_backends!(
     registration_is_throttled_per_address,
     callback_windows_beyond_the_horizon_are_refused_at_once,
 );
+
+/// The SQLite file and the upload folder are private to the server's user.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_file_and_uploads_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = TestServer::start(Backend::Sqlite).await;
+    let url = s.state.config.database_url.clone();
+    let path = url.trim_start_matches("sqlite://").split('?').next().unwrap().to_owned();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(std::path::Path::new(&path)), 0o600, "{path}");
+    assert_eq!(mode(&s.state.config.upload_dir), 0o700);
+    s.finish().await;
+}
