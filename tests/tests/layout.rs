@@ -209,6 +209,19 @@ async fn click_containing(app: &AppSession, css: &str, text: &str) -> anyhow::Re
     Ok(())
 }
 
+/// The thread's subject and its Resolve button are inside the content
+/// area's visible box and not covered.
+const ACTIONS_IN_VIEW: &str = r#"
+const box = document.getElementById('content').getBoundingClientRect();
+return ['[data-testid=thread-subject]', '[data-testid=resolve]'].every(css => {
+  const e = document.querySelector(css);
+  if (!e) return false;
+  const r = e.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return r.top >= box.top && r.bottom <= box.bottom && hit && e.contains(hit);
+});
+"#;
+
 const THREAD_INSIDE: &[&str] = &[
     "[data-testid=message]",
     ".bubble",
@@ -492,6 +505,13 @@ async fn agent_thread_with_long_content_fits_and_follows() -> anyhow::Result<()>
     .await?;
     assert_fits(&app, "desktop agent thread", THREAD_INSIDE).await?;
     assert_composer_usable(&app, "desktop agent thread").await?;
+    // Opened at the newest message, the subject and Resolve stay in view.
+    app.wait_for_js(
+        "desktop agent thread: Resolve in view",
+        ACTIONS_IN_VIEW,
+        WAIT,
+    )
+    .await?;
     check_following(&app, "desktop agent thread", &reply).await?;
     app.screenshot("layout-agent-thread-desktop").await?;
     app.close().await

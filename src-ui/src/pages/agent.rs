@@ -201,6 +201,12 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
                 <button type="button" class="link back" data-testid="back" on:click=move |_| ctx.go(Route::Inbox)>
                     "← " {ctx.t(K::NavInbox)}
                 </button>
+                // The subject and the actions stay in view above the
+                // scrolling thread (Resolve is never scrolled away).
+                {move || match shown.get() {
+                    Some(Ok(Some(t))) => view! { <AgentThreadHead thread=t me=me_id agents=agents/> }.into_any(),
+                    _ => ().into_any(),
+                }}
                 <div class="thread-scroll" node_ref=follow.scroller on:scroll=move |_| follow.scrolled()
                     tabindex="0" role="region" aria-label=ctx.t(K::NavChats)>
                     <div class="thread-body" node_ref=follow.body>
@@ -208,7 +214,7 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
                             None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
                             Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
                             Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
-                            Some(Ok(Some(t))) => view! { <AgentThread thread=t me=me_id agents=agents/> }.into_any(),
+                            Some(Ok(Some(t))) => view! { <AgentLines thread=t/> }.into_any(),
                         }}
                         {typing}
                     </div>
@@ -230,8 +236,9 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
     }
 }
 
+/// The thread's subject, status and the agent's actions on it.
 #[component]
-fn AgentThread(
+fn AgentThreadHead(
     thread: ThreadView,
     me: Uuid,
     agents: LocalResource<Result<Vec<mostrador_core::agent::AgentInfo>, mostrador_core::ApiError>>,
@@ -244,11 +251,6 @@ fn AgentThread(
     let update = move |u: UpdateConversation| ctx.write(ipc::update_conversation(id, u));
     let status = conv.status;
     let mine = conv.assigned_agent_id == Some(me);
-    let lines = thread
-        .lines
-        .into_iter()
-        .map(|l| view! { <AgentLine line=l/> })
-        .collect_view();
     view! {
         <div class="thread-head">
             <h1 class="subject" dir="auto" data-testid="thread-subject">{thread.summary.subject.clone()}</h1>
@@ -283,9 +285,19 @@ fn AgentThread(
                     status: Some(ConversationStatus::Resolved), assigned_agent_id: None })>{ctx.t(K::Resolve)}</button> }.into_any()
             }}
         </div>
-        <ol class="thread" data-testid="thread" aria-live="polite">{lines}</ol>
     }
     .into_any()
+}
+
+/// The thread's messages and notes (inside the scrolling box).
+#[component]
+fn AgentLines(thread: ThreadView) -> impl IntoView {
+    let lines = thread
+        .lines
+        .into_iter()
+        .map(|l| view! { <AgentLine line=l/> })
+        .collect_view();
+    view! { <ol class="thread" data-testid="thread" aria-live="polite">{lines}</ol> }
 }
 
 #[component]
