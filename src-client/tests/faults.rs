@@ -29,10 +29,14 @@ async fn register(url: &str, email: &str) -> Token {
     .token
 }
 
+/// The ids of the messages in the conversations of the customer who
+/// registered `customer_email` (verified or not: a new registration only
+/// claims its address until it is verified).
 async fn server_messages(server: &Server, customer_email: &str) -> BTreeSet<String> {
     sqlx::query_scalar::<_, String>(
         "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id
-         JOIN users u ON u.id = c.customer_id WHERE u.email = $1",
+         JOIN users u ON u.id = c.customer_id
+         WHERE u.email = $1 OR u.pending_email = $1",
     )
     .bind(customer_email)
     .fetch_all(server.state.db.pool())
@@ -232,7 +236,7 @@ async fn soak_ten_thousand_operations_through_faults_lose_and_duplicate_nothing(
     for (i, c) in customers.iter().enumerate() {
         let on_server = server_messages(&server, c).await;
         let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN users u ON u.id = c.customer_id WHERE u.email = $1",
+            "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN users u ON u.id = c.customer_id WHERE u.email = $1 OR u.pending_email = $1",
         )
         .bind(*c)
         .fetch_one(server.state.db.pool())

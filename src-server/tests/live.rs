@@ -343,7 +343,16 @@ async fn a_socket_ends_with_its_session_and_sessions_hold_few_sockets(backend: B
     let mut ws_admin = connect(&s, &admin).await.unwrap();
     let mut ws_agent = connect(&s, &agent).await.unwrap();
     let agent_uuid: Uuid = agent_id.parse().unwrap();
-    assert!(s.state.hub.available_staff().contains(&agent_uuid));
+    // The handshake answers before the server registers the socket: wait
+    // (briefly) until the agent counts as available.
+    let deadline = std::time::Instant::now() + within;
+    while !s.state.hub.available_staff().contains(&agent_uuid) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a connected agent becomes available"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let (st, v) = s
         .post(
             &format!("/api/v1/admin/staff/{agent_id}/disable"),

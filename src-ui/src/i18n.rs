@@ -361,6 +361,8 @@ texts! {
     ErrCredentials => "That email and password don't match.", "El correo y la contraseña no coinciden.", "Неверная эл. почта или пароль.";
     ErrRateLimited => "Too many attempts. Please wait a few minutes.", "Demasiados intentos. Espera unos minutos.", "Слишком много попыток. Подождите несколько минут.";
     ErrConflict => "That's already taken.", "Eso ya está ocupado.", "Это уже занято.";
+    ErrTooManyCalls => "You already have as many upcoming calls as one person can book. Cancel one to book another.", "Ya tienes tantas llamadas pendientes como se pueden reservar. Cancela una para reservar otra.", "У вас уже запланировано максимальное число звонков. Отмените один, чтобы заказать новый.";
+    ErrPhoneLimit => "This phone number already has as many upcoming calls as can be booked. Use another number or cancel a call.", "Este número de teléfono ya tiene el máximo de llamadas pendientes. Usa otro número o cancela una llamada.", "На этот номер уже запланировано максимальное число звонков. Укажите другой номер или отмените звонок.";
     ErrEmailTaken => "An account with that email already exists.", "Ya existe una cuenta con ese correo.", "Аккаунт с такой почтой уже существует.";
     ErrSlotTaken => "That time was just taken. Please pick another.", "Esa hora se acaba de ocupar. Elige otra.", "Это время только что заняли. Выберите другое.";
     ErrInvalid => "Something in the form isn't right. Check it and try again.", "Algo del formulario no es correcto. Revísalo e inténtalo de nuevo.", "В форме есть ошибка. Проверьте и попробуйте снова.";
@@ -477,6 +479,9 @@ pub fn error_text(lang: Lang, err: &ApiError) -> String {
         {
             K::ErrSlotTaken
         }
+        // Booking limits (`details.reason`).
+        ErrorCode::Conflict if reason(err) == Some("too_many_upcoming") => K::ErrTooManyCalls,
+        ErrorCode::Conflict if reason(err) == Some("phone_limit") => K::ErrPhoneLimit,
         ErrorCode::Conflict => K::ErrConflict,
         ErrorCode::PayloadTooLarge => K::ErrTooLarge,
         ErrorCode::ValidationFailed if err.message.contains("PDF") => K::ErrFileType,
@@ -486,6 +491,11 @@ pub fn error_text(lang: Lang, err: &ApiError) -> String {
         _ => K::ErrGeneric,
     };
     k.text(lang).to_owned()
+}
+
+/// `details.reason` of a refusal, when it has one.
+fn reason(err: &ApiError) -> Option<&str> {
+    err.details.as_ref()?.get("reason")?.as_str()
 }
 
 /// "a, b and c" in the user's language.

@@ -609,3 +609,17 @@ fn countries_are_named_in_the_ui_language() {
     assert_eq!(fmt::country(Lang::En, ""), "");
     assert_eq!(fmt::country(Lang::En, "Spain"), "Spain");
 }
+
+#[wasm_bindgen_test]
+fn booking_limits_say_what_to_do_not_that_something_is_taken() {
+    for reason in ["too_many_upcoming", "phone_limit"] {
+        for lang in Lang::ALL {
+            let err = ApiError::new(ErrorCode::Conflict, "limit")
+                .with_details(serde_json::json!({ "reason": reason, "limit": 3 }));
+            let text = error_text(lang, &err);
+            let generic = error_text(lang, &ApiError::new(ErrorCode::Conflict, "x"));
+            assert_ne!(text, generic, "{reason} {lang:?}");
+            assert!(!text.contains(reason), "{reason} {lang:?}: {text}");
+        }
+    }
+}
