@@ -14,6 +14,7 @@ use mostrador_core::ErrorCode;
 use uuid::Uuid;
 
 mod support;
+use support::eventually;
 use support::server::{free_port, Server};
 
 async fn engine(port: u16, store: &Path) -> Engine {
@@ -343,22 +344,6 @@ async fn sign_out_wipes_the_local_store() {
         .unwrap();
     assert_eq!(res.status(), 401);
     server.stop().await;
-}
-
-/// Waits until `check` holds, polling (the engine works in the background).
-async fn eventually<F, Fut>(what: &str, check: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for: {what}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -217,7 +217,7 @@ async fn shopper_tracks_an_order_chats_with_an_agent_and_books_a_call() -> anyho
 
     // Spanish, then Russian, all over the frame.
     app.click("[data-testid=nav-home]").await?;
-    set_language(&app, "es").await?;
+    app.set_language("es").await?;
     app.wait_for_text("[data-testid=nav-orders]", WAIT, |t| t.contains("Pedidos"))
         .await?;
     app.wait_for_text("[data-testid=ask-question]", WAIT, |t| {
@@ -225,7 +225,7 @@ async fn shopper_tracks_an_order_chats_with_an_agent_and_books_a_call() -> anyho
     })
     .await?;
     app.screenshot("shopper-home-es").await?;
-    set_language(&app, "ru").await?;
+    app.set_language("ru").await?;
     app.wait_for_text("[data-testid=nav-orders]", WAIT, |t| t.contains("Заказы"))
         .await?;
     app.click("[data-testid=nav-orders]").await?;
@@ -238,7 +238,7 @@ async fn shopper_tracks_an_order_chats_with_an_agent_and_books_a_call() -> anyho
     })
     .await?;
     app.screenshot("shopper-order-ru").await?;
-    set_language(&app, "en").await?;
+    app.set_language("en").await?;
 
     // Phone width: the navigation moves to a bottom tab bar.
     app.client.set_window_size(390, 844).await?;
@@ -331,18 +331,6 @@ async fn a_question_written_offline_goes_out_once_when_the_server_is_back() -> a
     app.close().await
 }
 
-async fn set_language(app: &AppSession, code: &str) -> anyhow::Result<()> {
-    app.wait_for("[data-testid=language]").await?;
-    app.client
-        .execute(
-            "const s = document.querySelector('[data-testid=language]');\
-             s.value = arguments[0];\
-             s.dispatchEvent(new Event('change', { bubbles: true }));",
-            vec![serde_json::Value::String(code.into())],
-        )
-        .await?;
-    Ok(())
-}
 
 fn uuid_v4() -> String {
     uuid::Uuid::new_v4().to_string()
