@@ -97,6 +97,11 @@ async fn main() -> anyhow::Result<()> {
         display_name: "Bench".into(),
     };
     let mut convs = Vec::new();
+    // Nobody is on duty: the bench's conversations stay unassigned.
+    let nobody = chat::Assignment {
+        available: Vec::new(),
+        max_open: 0,
+    };
     let mut tx = state.db.begin_write().await?;
     for c in 0..CONVERSATIONS {
         let conv = Uuid::new_v4();
@@ -110,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
                 message_id: Uuid::new_v4(),
                 body: "hi".into(),
             },
+            &nobody,
         )
         .await?;
         convs.push(conv);

@@ -2,10 +2,8 @@
 //! files: offline writes, resend after a crash, permanent rejections,
 //! resync, two devices.
 
-use std::path::Path;
-
-use mostrador_client::{ClientConfig, Engine, EngineEvent};
-use mostrador_core::auth::{LoginRequest, RegisterRequest};
+use mostrador_client::EngineEvent;
+use mostrador_core::auth::LoginRequest;
 use mostrador_core::chat::{
     ConversationThread, Message, MessageKind, OpenConversation, SendMessage,
 };
@@ -14,27 +12,9 @@ use mostrador_core::ErrorCode;
 use uuid::Uuid;
 
 mod support;
+use support::app::{engine, register};
 use support::eventually;
 use support::server::{free_port, Server};
-
-async fn engine(port: u16, store: &Path) -> Engine {
-    Engine::open(
-        &ClientConfig::new(format!("http://127.0.0.1:{port}")),
-        store,
-    )
-    .await
-    .unwrap()
-}
-
-fn register(email: &str) -> RegisterRequest {
-    RegisterRequest {
-        email: email.into(),
-        password: "correct horse battery".into(),
-        display_name: "Ana".into(),
-        language: Some("es".into()),
-        device_name: Some("phone".into()),
-    }
-}
 
 fn text(id: Uuid, body: &str) -> SendMessage {
     SendMessage {
@@ -768,16 +748,7 @@ async fn an_agent_device_sees_the_inbox_with_waiting_times_and_answers_through_i
     let conv = shopper.ask(None, "it's late\nOrder MS-1").await.unwrap();
     shopper.push_pending().await.unwrap();
 
-    server.agent_account().await;
-    let agent = engine(port, &dir.path().join("agent.sqlite3")).await;
-    agent
-        .login(&LoginRequest {
-            email: "agent@shop.test".into(),
-            password: "agent password 1".into(),
-            device_name: None,
-        })
-        .await
-        .unwrap();
+    let agent = support::app::agent(&server, port, &dir.path().join("agent.sqlite3")).await;
     agent.pull().await.unwrap();
     let all = mostrador_core::app::InboxFilter {
         group: mostrador_core::app::InboxGroup::All,
@@ -935,15 +906,7 @@ async fn a_staff_accounts_shopper_views_show_only_its_own_data() {
     assert_eq!((report.applied, report.rejected), (2, 0));
 
     // The agent's device caches every customer's support data.
-    let agent = engine(port, &dir.path().join("agent.sqlite3")).await;
-    agent
-        .login(&LoginRequest {
-            email: "agent@shop.test".into(),
-            password: "agent password 1".into(),
-            device_name: None,
-        })
-        .await
-        .unwrap();
+    let agent = support::app::agent(&server, port, &dir.path().join("agent.sqlite3")).await;
     agent.pull().await.unwrap();
     assert_eq!(
         agent.callback_queue().await.unwrap().len(),

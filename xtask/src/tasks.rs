@@ -126,12 +126,14 @@ fn forget_embedded_assets() -> anyhow::Result<()> {
 pub fn test(extra: &[String]) -> anyhow::Result<()> {
     setup::all()?;
     build_ui()?;
-    // Build first (outside Xvfb) so compile errors are plain to see.
+    // Build first (outside Xvfb) so compile errors are plain to see; every
+    // target, so benches and examples that stop compiling fail here.
     run(cargo().args([
         "test",
         "--workspace",
         "--exclude",
         "mostrador-ui",
+        "--all-targets",
         "--no-run",
     ]))?;
 
