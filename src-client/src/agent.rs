@@ -1,7 +1,7 @@
 //! What agent mode shows, from the local store (staff devices cache every
 //! customer's support data): the inbox with waiting times, one customer at a
-//! glance, the callback queue, message search; and the agent's writes,
-//! through the outbox like everyone's.
+//! glance, the callback queue, message search. The agent's writes (reply,
+//! note, conversation updates, callback outcomes) are in `writes.rs`.
 
 use std::collections::HashMap;
 
@@ -10,44 +10,20 @@ use mostrador_core::app::{
     filter_inbox, ConversationSummary, CustomerView, Delivery, InboxFilter, InboxPage, InboxRow,
     QueueRow,
 };
-use mostrador_core::callbacks::{Callback, CallbackOutcome, CallbackStatus};
-use mostrador_core::chat::{
-    Conversation, ConversationStatus, Message, MessageKind, SendMessage, UpdateConversation,
-};
+use mostrador_core::callbacks::{Callback, CallbackStatus};
+use mostrador_core::chat::{Conversation, ConversationStatus};
 use mostrador_core::orders::{Order, TrackingStatus};
 use mostrador_core::profile::Profile;
-use mostrador_core::sync::MutationOp;
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::engine::Engine;
+use crate::store::ConversationActivity;
 use crate::ClientError;
-
-fn db_err(e: sqlx::Error) -> ClientError {
-    ClientError::Store(e.to_string())
-}
 
 impl Engine {
     /// Customers' names: from their profiles, else from their messages.
     async fn customer_names(&self) -> Result<HashMap<Uuid, String>, ClientError> {
-        let mut names = HashMap::new();
-        let rows = sqlx::query(
-            "SELECT json_extract(e.json, '$.customer_id') AS id, a.customer_name AS name
-             FROM conversation_activity a JOIN entities e ON e.kind = 'conversation' AND e.id = a.conversation_id
-             WHERE a.customer_name IS NOT NULL",
-        )
-        .fetch_all(self.store().pool())
-        .await
-        .map_err(db_err)?;
-        for r in rows {
-            let (Ok(id), Ok(name)) = (r.try_get::<String, _>("id"), r.try_get::<String, _>("name"))
-            else {
-                continue;
-            };
-            if let Ok(id) = id.parse() {
-                names.insert(id, name);
-            }
-        }
+        let mut names = self.store().customer_names_from_messages().await?;
         for p in self.store().list::<Profile>("profile", None).await? {
             names.insert(p.user_id, p.display_name);
         }
@@ -56,15 +32,7 @@ impl Engine {
 
     /// A conversation as a list line, with its last text message.
     async fn summary_of(&self, c: Conversation) -> Result<ConversationSummary, ClientError> {
-        let last: Option<String> = sqlx::query_scalar(
-            "SELECT json FROM entities WHERE kind = 'message' AND parent_id = ?
-             AND json_extract(json, '$.kind') = 'text' ORDER BY sort_key DESC LIMIT 1",
-        )
-        .bind(c.id.to_string())
-        .fetch_optional(self.store().pool())
-        .await
-        .map_err(db_err)?;
-        let last = last.and_then(|j| serde_json::from_str::<Message>(&j).ok());
+        let last = self.store().last_text_message(c.id).await?;
         Ok(ConversationSummary {
             id: c.id,
             subject: c.subject.clone(),
@@ -91,30 +59,16 @@ impl Engine {
         limit: usize,
     ) -> Result<InboxPage, ClientError> {
         let me = self.me().await?.map(|m| m.id).unwrap_or_default();
-        let mut activity: HashMap<String, (Option<i64>, Option<i64>, Option<String>)> =
-            HashMap::new();
-        for r in sqlx::query(
-            "SELECT conversation_id, customer_at, staff_at, customer_name FROM conversation_activity",
-        )
-        .fetch_all(self.store().pool())
-        .await
-        .map_err(db_err)?
-        {
-            activity.insert(
-                r.try_get("conversation_id").map_err(db_err)?,
-                (
-                    r.try_get("customer_at").map_err(db_err)?,
-                    r.try_get("staff_at").map_err(db_err)?,
-                    r.try_get("customer_name").map_err(db_err)?,
-                ),
-            );
-        }
+        let activity = self.store().conversation_activity().await?;
         let conversations: Vec<Conversation> = self.store().list("conversation", None).await?;
         let rows: Vec<InboxRow> = conversations
             .into_iter()
             .map(|c| {
-                let (customer_at, staff_at, name) =
-                    activity.get(&c.id.to_string()).cloned().unwrap_or_default();
+                let ConversationActivity {
+                    customer_at,
+                    staff_at,
+                    customer_name: name,
+                } = activity.get(&c.id).cloned().unwrap_or_default();
                 let waiting = match (customer_at, staff_at) {
                     (Some(a), Some(b)) if a > b => Some(a),
                     (Some(a), None) => Some(a),
@@ -184,19 +138,7 @@ impl Engine {
         if q.is_empty() {
             return Ok(Vec::new());
         }
-        let escaped = q
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT parent_id FROM entities WHERE kind = 'message'
-             AND json_extract(json, '$.body') LIKE ? ESCAPE '\\'",
-        )
-        .bind(format!("%{escaped}%"))
-        .fetch_all(self.store().pool())
-        .await
-        .map_err(db_err)?;
-        Ok(ids.into_iter().filter_map(|i| i.parse().ok()).collect())
+        self.store().conversations_mentioning(q).await
     }
 
     /// One customer at a glance.
@@ -280,66 +222,5 @@ impl Engine {
                 line,
             })
             .collect())
-    }
-
-    /// An agent's reply or internal note, with files kept by `attach`.
-    pub async fn reply(
-        &self,
-        conversation_id: Uuid,
-        body: &str,
-        note: bool,
-        attachment_ids: Vec<Uuid>,
-    ) -> Result<Uuid, ClientError> {
-        if !note {
-            return self.say(conversation_id, body, attachment_ids).await;
-        }
-        let body = body.trim();
-        if body.is_empty() {
-            return Err(ClientError::Api(mostrador_core::ApiError::new(
-                mostrador_core::ErrorCode::ValidationFailed,
-                "write the note first",
-            )));
-        }
-        mostrador_core::chat::check_message_length(body).map_err(ClientError::Api)?;
-        let id = Uuid::new_v4();
-        self.enqueue(MutationOp::SendMessage {
-            conversation_id,
-            message: SendMessage {
-                id,
-                body: body.to_owned(),
-                kind: MessageKind::Note,
-                attachment_ids,
-            },
-        })
-        .await?;
-        Ok(id)
-    }
-
-    /// Claim, assign, set pending or resolved.
-    pub async fn update_conversation(
-        &self,
-        conversation_id: Uuid,
-        update: UpdateConversation,
-    ) -> Result<(), ClientError> {
-        self.enqueue(MutationOp::UpdateConversation {
-            conversation_id,
-            update,
-        })
-        .await
-        .map(|_| ())
-    }
-
-    /// Start, complete or mark a callback missed.
-    pub async fn record_outcome(
-        &self,
-        callback_id: Uuid,
-        outcome: CallbackOutcome,
-    ) -> Result<(), ClientError> {
-        self.enqueue(MutationOp::RecordOutcome {
-            callback_id,
-            outcome,
-        })
-        .await
-        .map(|_| ())
     }
 }

@@ -43,7 +43,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use mostrador_core::app::{UnsentKind, UnsentWrite, UnsentWrites};
+use mostrador_core::app::{UnsentWrite, UnsentWrites};
 use mostrador_core::auth::{AuthResponse, LoginRequest, Me, RegisterRequest};
 use mostrador_core::sync::{Mutation, MutationOp, MutationOutcome, MAX_PUSH};
 use mostrador_core::ApiError;
@@ -52,48 +52,15 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, watch, Notify};
 use uuid::Uuid;
 
-use crate::files::{needs, Needs};
+use crate::events::SyncStatus;
+use crate::outbox::{attachment_ids, needs, unsent_kind, Needs};
 use crate::retry::{backoff, classify, jitter, RetryKind};
 use crate::session::KeychainSession;
 use crate::store::{now_ms, OutboxItem, Store};
 use crate::sync::{after_page, on_pull_error, AfterPage, OnPullError};
 use crate::{ApiClient, ClientConfig, ClientError};
 
-/// Changes the UI may want to redraw for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EngineEvent {
-    /// The connection state changed.
-    Status(crate::live::SyncStatus),
-    /// Something live for the UI (typing).
-    Live(mostrador_core::live::LiveServerMessage),
-    /// The server refused the session: the user must sign in again. Unsent
-    /// writes were kept (`Engine::end_session`).
-    SignedOut,
-    /// The account was deleted on the server; call `sign_out` to wipe this
-    /// device.
-    AccountDeleted,
-    /// The outbox changed: how many writes wait, and how many are wedged.
-    Outbox { pending: usize, wedged: usize },
-    /// A pull applied `items` changes up to `cursor`.
-    Synced { cursor: i64, items: usize },
-    /// The server said the cache was too old; it was rebuilt.
-    Resynced,
-    /// Entities changed (new or updated messages, message states,
-    /// conversations, orders, callbacks, profile) or were removed: one event
-    /// per applied page.
-    Changed(Vec<mostrador_core::sync::SyncItem>),
-    /// An order's status changed or its timeline grew.
-    OrderProgress(crate::store::OrderProgress),
-    /// A file is going up: `sent` of `total` bytes handed to the
-    /// connection (0 when it starts, `total` when all is sent); the message
-    /// that waits for it, if it is already queued.
-    UploadProgress {
-        attachment_id: Uuid,
-        message_id: Option<Uuid>,
-        sent: u64,
-        total: u64,
-    },
-}
+pub use crate::events::EngineEvent;
 
 /// What one push did.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -218,11 +185,10 @@ impl Engine {
     /// The account whose data (or unsent writes) this device holds: the
     /// signed-in user, or the author of writes kept after a session ended.
     async fn previous_user(&self) -> Result<Option<Me>, ClientError> {
-        let me = match self.store.get_kv("me").await? {
-            Some(me) => Some(me),
-            None => self.store.unsent_owner().await?,
-        };
-        Ok(me.and_then(|j| serde_json::from_str(&j).ok()))
+        match self.store.me().await? {
+            Some(me) => Ok(Some(me)),
+            None => self.store.unsent_owner().await,
+        }
     }
 
     async fn signed_in(
@@ -249,9 +215,7 @@ impl Engine {
             k.save(&auth.token).await?;
         }
         self.api.set_token(Some(auth.token));
-        let me =
-            serde_json::to_string(&auth.user).map_err(|e| ClientError::Store(e.to_string()))?;
-        self.store.set_kv("me", &me).await?;
+        self.store.set_me(&auth.user).await?;
         // Writes kept from an ended session are this user's: they go now.
         self.store.clear_unsent_owner().await?;
         self.outbox_changed.notify_one();
@@ -271,7 +235,7 @@ impl Engine {
                 kind: unsent_kind(&item.mutation.op),
                 at: jiff::Timestamp::from_millisecond(item.created_at)
                     .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-                files: crate::files::attachment_ids(&item.mutation.op).len(),
+                files: attachment_ids(&item.mutation.op).len(),
             })
             .collect();
         Ok(UnsentWrites {
@@ -343,11 +307,8 @@ impl Engine {
     /// Returns whether writes were kept.
     pub async fn end_session(&self) -> Result<bool, ClientError> {
         self.api.set_token(None);
-        let owner = match self.store.get_kv("me").await? {
-            Some(me) => Some(me),
-            None => self.store.unsent_owner().await?,
-        };
-        let kept = self.store.forget_session(owner.as_deref()).await?;
+        let owner = self.previous_user().await?;
+        let kept = self.store.forget_session(owner.as_ref()).await?;
         if let Some(k) = &self.keychain {
             // The server refuses it anyway; a token left behind is only
             // offered again and refused again.
@@ -568,12 +529,10 @@ impl Engine {
                     changes_done += page.changes;
                     if page.has_more {
                         let done = changes_done;
-                        let _ = self.events.send(EngineEvent::Status(
-                            crate::live::SyncStatus::Syncing {
-                                done,
-                                total: done + page.remaining,
-                            },
-                        ));
+                        let _ = self.events.send(EngineEvent::Status(SyncStatus::Syncing {
+                            done,
+                            total: done + page.remaining,
+                        }));
                     }
                     let _ = self.events.send(EngineEvent::Synced {
                         cursor: page.cursor,
@@ -601,27 +560,4 @@ impl Engine {
 
 fn is_auth(e: &ApiError) -> bool {
     e.code == mostrador_core::ErrorCode::Unauthorized
-}
-
-/// What a queued write is, for the summary of another account's writes.
-fn unsent_kind(op: &MutationOp) -> UnsentKind {
-    use mostrador_core::chat::MessageKind;
-    match op {
-        MutationOp::OpenConversation(_) => UnsentKind::Question,
-        MutationOp::SendMessage { message, .. } if message.kind == MessageKind::Note => {
-            UnsentKind::Note
-        }
-        MutationOp::SendMessage { .. } => UnsentKind::Message,
-        MutationOp::MarkMessages { .. } => UnsentKind::Receipt,
-        MutationOp::RequestCallback(_) => UnsentKind::CallbackRequest,
-        MutationOp::CancelCallback { .. } => UnsentKind::CallbackCancel,
-        MutationOp::RescheduleCallback { .. } => UnsentKind::CallbackChange,
-        MutationOp::RateConversation { .. } => UnsentKind::Rating,
-        MutationOp::UpdateProfile(_) => UnsentKind::Profile,
-        MutationOp::PutAddress(_) => UnsentKind::Address,
-        MutationOp::DeleteAddress { .. } => UnsentKind::AddressRemoval,
-        MutationOp::DeleteAccount => UnsentKind::AccountDeletion,
-        MutationOp::UpdateConversation { .. } => UnsentKind::ConversationUpdate,
-        MutationOp::RecordOutcome { .. } => UnsentKind::CallbackOutcome,
-    }
 }

@@ -32,9 +32,11 @@ use mostrador_core::sync::MutationOp;
 use mostrador_core::ErrorCode;
 use uuid::Uuid;
 
-use crate::engine::{Engine, EngineEvent};
+use crate::engine::Engine;
+use crate::events::EngineEvent;
+use crate::outbox::attachment_ids;
 use crate::retry::{backoff, classify, jitter, RetryKind};
-use crate::store::{now_ms, OutboxItem, PendingUpload};
+use crate::store::{now_ms, OutboxItem};
 use crate::ClientError;
 
 /// How many bytes of fetched attachments the cache keeps.
@@ -63,38 +65,6 @@ impl UploadReport {
     fn due_at(&mut self, at: i64) {
         self.next_due = Some(self.next_due.map_or(at, |n| n.min(at)));
     }
-}
-
-/// What a queued write still needs before it can be sent.
-#[derive(Debug, PartialEq)]
-pub(crate) enum Needs {
-    Nothing,
-    /// A file it names has not gone up yet.
-    Upload,
-    /// A file it names was refused for good.
-    Refused(mostrador_core::ApiError),
-}
-
-/// The files a write names.
-pub(crate) fn attachment_ids(op: &MutationOp) -> &[Uuid] {
-    match op {
-        MutationOp::SendMessage { message, .. } => &message.attachment_ids,
-        _ => &[],
-    }
-}
-
-/// Whether `item` can be sent now, given the files still waiting.
-pub(crate) fn needs(item: &OutboxItem, waiting: &[PendingUpload]) -> Needs {
-    let mut needs = Needs::Nothing;
-    for id in attachment_ids(&item.mutation.op) {
-        if let Some(u) = waiting.iter().find(|u| u.attachment_id == *id) {
-            match &u.failed {
-                Some(reason) => return Needs::Refused(reason.clone()),
-                None => needs = Needs::Upload,
-            }
-        }
-    }
-    needs
 }
 
 impl Engine {

@@ -13,19 +13,22 @@ mod drafts;
 pub mod echo;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod files;
 pub mod live;
+mod outbox;
 pub mod retry;
 pub mod session;
 pub mod store;
 pub mod sync;
 pub mod views;
+mod writes;
 
 pub use api::ApiClient;
 pub use config::ClientConfig;
-pub use engine::{Engine, EngineEvent, PushReport};
+pub use engine::{Engine, PushReport};
 pub use error::ClientError;
-pub use live::SyncStatus;
+pub use events::{EngineEvent, SyncStatus};
 
 use mostrador_core::BackendStatus;
 

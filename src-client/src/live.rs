@@ -21,28 +21,12 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
-use crate::engine::{Engine, EngineEvent};
+use crate::engine::Engine;
+use crate::events::EngineEvent;
+pub use crate::events::SyncStatus;
 use crate::retry::{jitter, reconnect_delay};
 use crate::sync::{on_live, OnLive};
 use crate::ClientError;
-
-/// What the sync indicator shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SyncStatus {
-    /// No connection; `retry_in` until the next attempt.
-    Offline {
-        retry_in: Duration,
-        last_error: Option<String>,
-    },
-    Connecting,
-    /// Pulling changes: `done` applied so far of about `total`.
-    Syncing {
-        done: i64,
-        total: i64,
-    },
-    /// Connected and caught up.
-    UpToDate,
-}
 
 /// How often the service checks in even without a poke (missed pokes,
 /// due retries of deferred writes).

@@ -1,32 +1,22 @@
 //! What the screens show, read from the local store and the outbox: the
 //! shell returns these to the UI as they are. Everything here works offline.
 
-use std::collections::HashMap;
-
 use jiff::Timestamp;
 use mostrador_core::app::{
     CallbackLine, ConversationSummary, Delivery, HomeView, ThreadLine, ThreadView,
 };
 use mostrador_core::auth::Me;
 use mostrador_core::callbacks::{Callback, CallbackStatus};
-use mostrador_core::chat::{
-    ConversationStatus, MarkMessages, Message, MessageState, OpenConversation, SendMessage,
-};
+use mostrador_core::chat::ConversationStatus;
 use mostrador_core::orders::Order;
 use mostrador_core::profile::Profile;
 use mostrador_core::sync::MutationOp;
-use mostrador_core::{ApiError, ErrorCode};
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::echo;
 use crate::engine::Engine;
 use crate::store::OutboxItem;
 use crate::ClientError;
-
-fn db_err(e: sqlx::Error) -> ClientError {
-    ClientError::Store(e.to_string())
-}
 
 fn delivery(d: &echo::Delivery) -> Delivery {
     match d {
@@ -49,24 +39,13 @@ fn outbox_delivery(item: &OutboxItem) -> Delivery {
     }
 }
 
-fn invalid(message: &str) -> ClientError {
-    ClientError::Api(ApiError::new(ErrorCode::ValidationFailed, message))
-}
-
-/// Longest subject line taken from a first message.
-const SUBJECT_CHARS: usize = 80;
-
 impl Engine {
     /// The signed-in user as last confirmed by the server.
     pub async fn me(&self) -> Result<Option<Me>, ClientError> {
-        Ok(self
-            .store()
-            .get_kv("me")
-            .await?
-            .and_then(|j| serde_json::from_str(&j).ok()))
+        self.store().me().await
     }
 
-    async fn my_id(&self) -> Result<Uuid, ClientError> {
+    pub(crate) async fn my_id(&self) -> Result<Uuid, ClientError> {
         self.me().await?.map(|m| m.id).ok_or(ClientError::SignedOut)
     }
 
@@ -83,56 +62,23 @@ impl Engine {
 
     /// Summaries of every cached conversation, or of `only` one.
     async fn summaries(&self, only: Option<Uuid>) -> Result<Vec<ConversationSummary>, ClientError> {
-        let me = self.my_id().await?.to_string();
-        let only_key = only.map(|o| o.to_string());
-        let unread: HashMap<String, i64> = sqlx::query(
-            "SELECT parent_id, COUNT(*) AS n FROM entities
-             WHERE kind = 'message' AND (?2 IS NULL OR parent_id = ?2)
-               AND json_extract(json, '$.author_id') != ?1
-               AND json_extract(json, '$.state') != 'read'
-               AND json_extract(json, '$.kind') = 'text'
-             GROUP BY parent_id",
-        )
-        .bind(&me)
-        .bind(&only_key)
-        .fetch_all(self.store().pool())
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| (r.get::<String, _>("parent_id"), r.get::<i64, _>("n")))
-        .collect();
-        let last: HashMap<String, String> = sqlx::query(
-            "SELECT m.parent_id, m.json FROM entities m
-             WHERE m.kind = 'message' AND (?1 IS NULL OR m.parent_id = ?1)
-               AND json_extract(m.json, '$.kind') = 'text' AND m.sort_key = (
-                SELECT MAX(sort_key) FROM entities x
-                WHERE x.kind = 'message' AND x.parent_id = m.parent_id
-                  AND json_extract(x.json, '$.kind') = 'text')",
-        )
-        .bind(&only_key)
-        .fetch_all(self.store().pool())
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| (r.get::<String, _>("parent_id"), r.get::<String, _>("json")))
-        .collect();
+        let me = self.my_id().await?;
+        let unread = self.store().unread_counts(me, only).await?;
+        let last = self.store().last_text_messages(only).await?;
         let mut out: Vec<ConversationSummary> = self
             .conversations()
             .await?
             .into_iter()
             .filter(|line| only.is_none_or(|o| o == line.id))
             .map(|line| {
-                let key = line.id.to_string();
-                let last_msg: Option<Message> =
-                    last.get(&key).and_then(|j| serde_json::from_str(j).ok());
+                let last_msg = last.get(&line.id);
                 ConversationSummary {
                     id: line.id,
                     subject: line.subject,
                     order_id: line.order_id,
-                    unread: unread.get(&key).copied().unwrap_or(0),
-                    last_body: last_msg.as_ref().map(|m| m.body.clone()),
+                    unread: unread.get(&line.id).copied().unwrap_or(0),
+                    last_body: last_msg.map(|m| m.body.clone()),
                     last_at: last_msg
-                        .as_ref()
                         .map(|m| m.created_at)
                         .or_else(|| line.conversation.as_ref().map(|c| c.updated_at)),
                     delivery: delivery(&line.delivery),
@@ -323,153 +269,5 @@ impl Engine {
             open_conversations,
             upcoming_callbacks,
         })
-    }
-
-    /// Starts a conversation (optionally about an order) with its first
-    /// message; it goes out through the outbox. Returns its id.
-    pub async fn ask(&self, order_id: Option<Uuid>, body: &str) -> Result<Uuid, ClientError> {
-        let body = body.trim();
-        if body.is_empty() {
-            return Err(invalid("write a message first"));
-        }
-        mostrador_core::chat::check_message_length(body).map_err(ClientError::Api)?;
-        let subject = match order_id {
-            Some(id) => match self.order(id).await? {
-                Some(o) => format!("Order {}", o.number),
-                None => first_line(body),
-            },
-            None => first_line(body),
-        };
-        let id = Uuid::new_v4();
-        self.enqueue(MutationOp::OpenConversation(OpenConversation {
-            id,
-            order_id,
-            subject,
-            message_id: Uuid::new_v4(),
-            body: body.to_owned(),
-        }))
-        .await?;
-        Ok(id)
-    }
-
-    /// Sends a message with files already kept by [`Engine::attach`].
-    pub async fn say(
-        &self,
-        conversation_id: Uuid,
-        body: &str,
-        attachment_ids: Vec<Uuid>,
-    ) -> Result<Uuid, ClientError> {
-        let body = body.trim();
-        if body.is_empty() && attachment_ids.is_empty() {
-            return Err(invalid("write a message or attach a file first"));
-        }
-        mostrador_core::chat::check_message_length(body).map_err(ClientError::Api)?;
-        let id = Uuid::new_v4();
-        self.enqueue(MutationOp::SendMessage {
-            conversation_id,
-            message: SendMessage {
-                id,
-                body: body.to_owned(),
-                kind: mostrador_core::chat::MessageKind::Text,
-                attachment_ids,
-            },
-        })
-        .await?;
-        Ok(id)
-    }
-
-    /// Tells the other side their fresh messages reached this device: per
-    /// conversation, marks the newest message from someone else written
-    /// after `since` (and still only `sent`) as delivered. Older history
-    /// arriving with a first sync is left alone. Returns the marks queued.
-    pub async fn acknowledge_delivery(
-        &self,
-        items: &[mostrador_core::sync::SyncItem],
-        since: Timestamp,
-    ) -> Result<usize, ClientError> {
-        let me = self.my_id().await?;
-        let mut newest: HashMap<Uuid, &Message> = HashMap::new();
-        for item in items {
-            if let mostrador_core::sync::SyncItem::Message(m) = item {
-                let fresh = m.author_id != me
-                    && m.kind == mostrador_core::chat::MessageKind::Text
-                    && m.state == MessageState::Sent
-                    && m.created_at >= since;
-                if fresh
-                    && newest
-                        .get(&m.conversation_id)
-                        .is_none_or(|n| n.created_at <= m.created_at)
-                {
-                    newest.insert(m.conversation_id, m);
-                }
-            }
-        }
-        for (conversation_id, m) in &newest {
-            self.enqueue(MutationOp::MarkMessages {
-                conversation_id: *conversation_id,
-                mark: MarkMessages {
-                    up_to: m.id,
-                    state: MessageState::Delivered,
-                },
-            })
-            .await?;
-        }
-        Ok(newest.len())
-    }
-
-    /// Marks the other side's messages in a conversation as read, if any
-    /// are not yet; returns whether a mark was queued.
-    pub async fn mark_read(&self, conversation_id: Uuid) -> Result<bool, ClientError> {
-        let me = self.my_id().await?;
-        let messages: Vec<Message> = self.store().list("message", Some(conversation_id)).await?;
-        let Some(last) = messages.iter().rev().find(|m| m.author_id != me) else {
-            return Ok(false);
-        };
-        if messages
-            .iter()
-            .all(|m| m.author_id == me || m.state == MessageState::Read)
-        {
-            return Ok(false);
-        }
-        let already = self.outbox().await?.iter().any(|i| {
-            matches!(&i.mutation.op, MutationOp::MarkMessages { mark, .. } if mark.up_to == last.id && mark.state == MessageState::Read)
-        });
-        if already {
-            return Ok(false);
-        }
-        self.enqueue(MutationOp::MarkMessages {
-            conversation_id,
-            mark: MarkMessages {
-                up_to: last.id,
-                state: MessageState::Read,
-            },
-        })
-        .await?;
-        Ok(true)
-    }
-}
-
-/// A subject from the first line of a message, cut at a word boundary.
-pub fn first_line(body: &str) -> String {
-    let line = body.lines().next().unwrap_or("").trim();
-    if line.chars().count() <= SUBJECT_CHARS {
-        return line.to_owned();
-    }
-    let cut: String = line.chars().take(SUBJECT_CHARS).collect();
-    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
-    format!("{cut}…")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::first_line;
-
-    #[test]
-    fn subjects_come_from_the_first_line_and_are_cut_at_a_word() {
-        assert_eq!(first_line("It's late\nOrder MS-1"), "It's late");
-        let long = "word ".repeat(40);
-        let s = first_line(&long);
-        assert!(s.ends_with('…') && s.chars().count() <= 81, "{s}");
-        assert!(!s.contains("wor…"), "cut inside a word: {s}");
     }
 }

@@ -1,0 +1,63 @@
+//! What the engine tells the shell: [`EngineEvent`]s on its broadcast
+//! channel, and the [`SyncStatus`] the sync indicator shows. A module of its
+//! own so the engine (which emits them) and the sync service in `live.rs`
+//! (which emits them too, and drives the engine) both depend on it instead
+//! of on each other.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+/// What the sync indicator shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncStatus {
+    /// No connection; `retry_in` until the next attempt.
+    Offline {
+        retry_in: Duration,
+        last_error: Option<String>,
+    },
+    Connecting,
+    /// Pulling changes: `done` applied so far of about `total`.
+    Syncing {
+        done: i64,
+        total: i64,
+    },
+    /// Connected and caught up.
+    UpToDate,
+}
+
+/// Changes the UI may want to redraw for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    /// The connection state changed.
+    Status(SyncStatus),
+    /// Something live for the UI (typing).
+    Live(mostrador_core::live::LiveServerMessage),
+    /// The server refused the session: the user must sign in again. Unsent
+    /// writes were kept (`Engine::end_session`).
+    SignedOut,
+    /// The account was deleted on the server; call `sign_out` to wipe this
+    /// device.
+    AccountDeleted,
+    /// The outbox changed: how many writes wait, and how many are wedged.
+    Outbox { pending: usize, wedged: usize },
+    /// A pull applied `items` changes up to `cursor`.
+    Synced { cursor: i64, items: usize },
+    /// The server said the cache was too old; it was rebuilt.
+    Resynced,
+    /// Entities changed (new or updated messages, message states,
+    /// conversations, orders, callbacks, profile) or were removed: one event
+    /// per applied page.
+    Changed(Vec<mostrador_core::sync::SyncItem>),
+    /// An order's status changed or its timeline grew.
+    OrderProgress(crate::store::OrderProgress),
+    /// A file is going up: `sent` of `total` bytes handed to the
+    /// connection (0 when it starts, `total` when all is sent); the message
+    /// that waits for it, if it is already queued.
+    UploadProgress {
+        attachment_id: Uuid,
+        message_id: Option<Uuid>,
+        sent: u64,
+        total: u64,
+    },
+}

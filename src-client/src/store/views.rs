@@ -1,0 +1,169 @@
+//! The reads the screens need beyond [`Store::list`] and [`Store::get`]:
+//! aggregates over cached messages (unread counts, last messages, search)
+//! and the per-conversation activity `apply_page` keeps for the agent's
+//! inbox. Each answers in one query, so a list of thousands of
+//! conversations never loads every message.
+
+use std::collections::HashMap;
+
+use mostrador_core::chat::Message;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{db_err, Store};
+use crate::ClientError;
+
+/// When a conversation last heard from each side (unix ms), kept by
+/// `apply_page` for every text message, so the inbox sorts by waiting time
+/// without scanning messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationActivity {
+    /// The customer's last message.
+    pub customer_at: Option<i64>,
+    /// Staff's last reply.
+    pub staff_at: Option<i64>,
+    /// The customer's name, as their last message carried it.
+    pub customer_name: Option<String>,
+}
+
+/// Rows keyed by a conversation id column; a row whose id does not parse
+/// (never written by this store) is skipped.
+fn by_conversation<T>(rows: impl IntoIterator<Item = (String, T)>) -> HashMap<Uuid, T> {
+    rows.into_iter()
+        .filter_map(|(id, v)| Some((id.parse().ok()?, v)))
+        .collect()
+}
+
+impl Store {
+    /// Per conversation (every one, or `only` one): how many text messages
+    /// from someone other than `me` are not read yet. Conversations with
+    /// none are absent.
+    pub async fn unread_counts(
+        &self,
+        me: Uuid,
+        only: Option<Uuid>,
+    ) -> Result<HashMap<Uuid, i64>, ClientError> {
+        let rows = sqlx::query(
+            "SELECT parent_id, COUNT(*) AS n FROM entities
+             WHERE kind = 'message' AND (?2 IS NULL OR parent_id = ?2)
+               AND json_extract(json, '$.author_id') != ?1
+               AND json_extract(json, '$.state') != 'read'
+               AND json_extract(json, '$.kind') = 'text'
+             GROUP BY parent_id",
+        )
+        .bind(me.to_string())
+        .bind(only.map(|o| o.to_string()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(by_conversation(rows.iter().map(|r| {
+            (r.get::<String, _>("parent_id"), r.get::<i64, _>("n"))
+        })))
+    }
+
+    /// Per conversation (every one, or `only` one): its newest text message.
+    pub async fn last_text_messages(
+        &self,
+        only: Option<Uuid>,
+    ) -> Result<HashMap<Uuid, Message>, ClientError> {
+        let rows = sqlx::query(
+            "SELECT m.parent_id, m.json FROM entities m
+             WHERE m.kind = 'message' AND (?1 IS NULL OR m.parent_id = ?1)
+               AND json_extract(m.json, '$.kind') = 'text' AND m.sort_key = (
+                SELECT MAX(sort_key) FROM entities x
+                WHERE x.kind = 'message' AND x.parent_id = m.parent_id
+                  AND json_extract(x.json, '$.kind') = 'text')",
+        )
+        .bind(only.map(|o| o.to_string()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        // An unreadable message shows as none (as a list line, not an error).
+        Ok(by_conversation(rows.iter().filter_map(|r| {
+            let json = r.get::<String, _>("json");
+            Some((
+                r.get::<String, _>("parent_id"),
+                serde_json::from_str(&json).ok()?,
+            ))
+        })))
+    }
+
+    /// A conversation's newest text message.
+    pub async fn last_text_message(
+        &self,
+        conversation_id: Uuid,
+    ) -> Result<Option<Message>, ClientError> {
+        let last: Option<String> = sqlx::query_scalar(
+            "SELECT json FROM entities WHERE kind = 'message' AND parent_id = ?
+             AND json_extract(json, '$.kind') = 'text' ORDER BY sort_key DESC LIMIT 1",
+        )
+        .bind(conversation_id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(last.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// Every conversation's activity (see [`ConversationActivity`]).
+    pub async fn conversation_activity(
+        &self,
+    ) -> Result<HashMap<Uuid, ConversationActivity>, ClientError> {
+        let rows = sqlx::query(
+            "SELECT conversation_id, customer_at, staff_at, customer_name FROM conversation_activity",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push((
+                r.try_get("conversation_id").map_err(db_err)?,
+                ConversationActivity {
+                    customer_at: r.try_get("customer_at").map_err(db_err)?,
+                    staff_at: r.try_get("staff_at").map_err(db_err)?,
+                    customer_name: r.try_get("customer_name").map_err(db_err)?,
+                },
+            ));
+        }
+        Ok(by_conversation(out))
+    }
+
+    /// Customers' names as their messages carried them, by customer id
+    /// (for customers whose profile this device has not seen).
+    pub async fn customer_names_from_messages(&self) -> Result<HashMap<Uuid, String>, ClientError> {
+        let rows = sqlx::query(
+            "SELECT json_extract(e.json, '$.customer_id') AS id, a.customer_name AS name
+             FROM conversation_activity a JOIN entities e ON e.kind = 'conversation' AND e.id = a.conversation_id
+             WHERE a.customer_name IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let id: String = r.try_get("id").ok()?;
+                let name: String = r.try_get("name").ok()?;
+                Some((id.parse().ok()?, name))
+            })
+            .collect())
+    }
+
+    /// Conversations with a message whose body contains `text`
+    /// (case-insensitive for ASCII, as SQLite's `LIKE`; taken literally).
+    pub async fn conversations_mentioning(&self, text: &str) -> Result<Vec<Uuid>, ClientError> {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT parent_id FROM entities WHERE kind = 'message'
+             AND json_extract(json, '$.body') LIKE ? ESCAPE '\\'",
+        )
+        .bind(format!("%{escaped}%"))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(ids.into_iter().filter_map(|i| i.parse().ok()).collect())
+    }
+}
