@@ -13,6 +13,7 @@ use crate::auth::Me;
 use crate::callbacks::Callback;
 use crate::chat::{Attachment, Conversation, MessageKind, MessageState};
 use crate::orders::Order;
+use crate::sync::{EntityKind, SyncItem};
 use crate::ApiError;
 
 /// The name of the one event the shell emits (payload: [`AppEvent`]).
@@ -60,11 +61,9 @@ pub struct OutboxCount {
 pub enum AppEvent {
     Sync(SyncState),
     Outbox(OutboxCount),
-    /// Cached data changed: redraw what shows these kinds
-    /// (`order`, `conversation`, `message`, `callback`, `profile`).
-    Changed {
-        kinds: Vec<String>,
-    },
+    /// Cached data changed: a screen refetches only when what it shows is
+    /// among these changes.
+    Changed(Changes),
     /// Someone else is typing in a conversation.
     Typing {
         conversation_id: Uuid,
@@ -84,6 +83,161 @@ pub enum AppEvent {
         sent: u64,
         total: u64,
     },
+}
+
+/// What one change to the cache touched: the kinds, and for the screens
+/// that show one thing (a thread, an order, a customer) which ones. The
+/// engine computes it from each applied page and each local write; the UI
+/// keeps a revision per kind and per id and refetches a screen only when
+/// what it shows is touched. Outbox counts are not changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Changes {
+    /// Every kind with at least one change, sorted, once each.
+    pub kinds: Vec<EntityKind>,
+    /// Conversations whose summary or messages changed (a message counts
+    /// for its conversation).
+    pub conversations: Vec<Uuid>,
+    /// Orders that changed.
+    pub orders: Vec<Uuid>,
+    /// Customers whose data changed (orders, conversations, messages'
+    /// conversations, callbacks, profile), for the agent's customer panel.
+    pub customers: Vec<Uuid>,
+    /// Kinds with a change whose owner is unknown (a tombstone names only
+    /// the entity): every screen showing that kind refetches.
+    pub unscoped: Vec<EntityKind>,
+}
+
+impl Changes {
+    /// Everything may have changed (a resync, missed events).
+    pub fn everything() -> Self {
+        Self {
+            kinds: EntityKind::ALL.to_vec(),
+            unscoped: EntityKind::ALL.to_vec(),
+            ..Self::default()
+        }
+    }
+
+    /// What a page of feed items touched.
+    pub fn of_items(items: &[SyncItem]) -> Self {
+        let mut c = Self::default();
+        for item in items {
+            match item {
+                SyncItem::Order(o) => {
+                    c.add_kind(EntityKind::Order);
+                    push_once(&mut c.orders, o.id);
+                    if let Some(customer) = o.customer_id {
+                        push_once(&mut c.customers, customer);
+                    }
+                }
+                SyncItem::Conversation(conv) => c.conversation(conv.id, Some(conv.customer_id)),
+                SyncItem::Message(m) => c.message(m.conversation_id, None),
+                SyncItem::Profile(p) => {
+                    c.add_kind(EntityKind::Profile);
+                    push_once(&mut c.customers, p.user_id);
+                }
+                SyncItem::Callback(cb) => {
+                    c.add_kind(EntityKind::Callback);
+                    push_once(&mut c.customers, cb.customer_id);
+                }
+                SyncItem::Removed { kind, .. } => match EntityKind::parse(kind) {
+                    Some(k) => {
+                        c.add_kind(k);
+                        if !c.unscoped.contains(&k) {
+                            c.unscoped.push(k);
+                            c.unscoped.sort();
+                        }
+                    }
+                    None => return Self::everything(),
+                },
+            }
+        }
+        c
+    }
+
+    /// A conversation (its summary) changed.
+    pub fn conversation(&mut self, id: Uuid, customer: Option<Uuid>) {
+        self.add_kind(EntityKind::Conversation);
+        push_once(&mut self.conversations, id);
+        if let Some(customer) = customer {
+            push_once(&mut self.customers, customer);
+        }
+    }
+
+    /// A message in a conversation changed (its summary too: last
+    /// message, unread count).
+    pub fn message(&mut self, conversation: Uuid, customer: Option<Uuid>) {
+        self.add_kind(EntityKind::Message);
+        self.conversation(conversation, customer);
+    }
+
+    /// A callback changed.
+    pub fn callback(&mut self, customer: Option<Uuid>) {
+        self.add_kind(EntityKind::Callback);
+        if let Some(customer) = customer {
+            push_once(&mut self.customers, customer);
+        }
+    }
+
+    /// Adds another change set to this one.
+    pub fn merge(&mut self, other: &Changes) {
+        for k in &other.kinds {
+            self.add_kind(*k);
+        }
+        for k in &other.unscoped {
+            if !self.unscoped.contains(k) {
+                self.unscoped.push(*k);
+                self.unscoped.sort();
+            }
+        }
+        for id in &other.conversations {
+            push_once(&mut self.conversations, *id);
+        }
+        for id in &other.orders {
+            push_once(&mut self.orders, *id);
+        }
+        for id in &other.customers {
+            push_once(&mut self.customers, *id);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    /// Whether any change of `kind` happened.
+    pub fn touches(&self, kind: EntityKind) -> bool {
+        self.kinds.contains(&kind)
+    }
+
+    /// Whether the thread or summary of conversation `id` may have changed.
+    pub fn touches_conversation(&self, id: Uuid) -> bool {
+        self.conversations.contains(&id)
+            || self.unscoped.contains(&EntityKind::Conversation)
+            || self.unscoped.contains(&EntityKind::Message)
+    }
+
+    /// Whether order `id` may have changed.
+    pub fn touches_order(&self, id: Uuid) -> bool {
+        self.orders.contains(&id) || self.unscoped.contains(&EntityKind::Order)
+    }
+
+    /// Whether anything shown about customer `id` may have changed.
+    pub fn touches_customer(&self, id: Uuid) -> bool {
+        self.customers.contains(&id) || !self.unscoped.is_empty()
+    }
+
+    fn add_kind(&mut self, kind: EntityKind) {
+        if !self.kinds.contains(&kind) {
+            self.kinds.push(kind);
+            self.kinds.sort();
+        }
+    }
+}
+
+fn push_once(ids: &mut Vec<Uuid>, id: Uuid) {
+    if !ids.contains(&id) {
+        ids.push(id);
+    }
 }
 
 /// What kind of write one of a previous user's unsent writes is (the
@@ -352,4 +506,84 @@ pub fn filter_inbox<'a>(
         (None, None) => b.summary.last_at.cmp(&a.summary.last_at),
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use crate::chat::Message;
+
+    fn message(conversation: Uuid) -> SyncItem {
+        SyncItem::Message(Message {
+            id: Uuid::from_u128(9),
+            conversation_id: conversation,
+            author_id: Uuid::from_u128(1),
+            author_role: Role::Customer,
+            author_name: "Ana".into(),
+            kind: MessageKind::Text,
+            body: "it's late".into(),
+            state: MessageState::Sent,
+            created_at: Timestamp::UNIX_EPOCH,
+            attachments: vec![],
+        })
+    }
+
+    #[test]
+    fn a_message_touches_only_its_conversation() {
+        let (a, b) = (Uuid::from_u128(10), Uuid::from_u128(11));
+        let c = Changes::of_items(&[message(a), message(a)]);
+        assert_eq!(c.kinds, [EntityKind::Conversation, EntityKind::Message]);
+        assert_eq!(c.conversations, [a]);
+        assert!(c.touches_conversation(a));
+        assert!(!c.touches_conversation(b));
+        assert!(!c.touches(EntityKind::Order));
+        assert!(!c.touches_order(Uuid::from_u128(12)));
+    }
+
+    #[test]
+    fn a_tombstone_touches_every_screen_of_its_kind() {
+        let c = Changes::of_items(&[SyncItem::Removed {
+            kind: "message".into(),
+            id: Uuid::from_u128(3),
+        }]);
+        assert!(c.touches_conversation(Uuid::from_u128(10)));
+        assert!(!c.touches_order(Uuid::from_u128(12)));
+        let unknown = Changes::of_items(&[SyncItem::Removed {
+            kind: "hologram".into(),
+            id: Uuid::from_u128(3),
+        }]);
+        assert_eq!(unknown, Changes::everything());
+    }
+
+    #[test]
+    fn merging_keeps_each_id_once() {
+        let (a, b) = (Uuid::from_u128(10), Uuid::from_u128(11));
+        let mut c = Changes::of_items(&[message(a)]);
+        let mut d = Changes::default();
+        d.message(a, None);
+        d.callback(Some(b));
+        c.merge(&d);
+        assert_eq!(c.conversations, [a]);
+        assert_eq!(c.customers, [b]);
+        assert_eq!(
+            c.kinds,
+            [
+                EntityKind::Conversation,
+                EntityKind::Message,
+                EntityKind::Callback
+            ]
+        );
+        assert!(c.touches_customer(b));
+        assert!(!Changes::default().touches_customer(b));
+    }
+
+    #[test]
+    fn kinds_round_trip_their_stored_word() {
+        for k in EntityKind::ALL {
+            assert_eq!(EntityKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        assert_eq!(EntityKind::parse("nope"), None);
+    }
 }

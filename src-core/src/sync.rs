@@ -18,6 +18,52 @@ use crate::ApiError;
 pub const DEFAULT_PAGE: i64 = 200;
 pub const MAX_PAGE: i64 = 1000;
 
+/// The kinds of entity the change feed carries and the app caches, one
+/// word for the server's feed, the engine's store and the UI's refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    Order,
+    Conversation,
+    Message,
+    Profile,
+    Callback,
+}
+
+impl EntityKind {
+    pub const ALL: [EntityKind; 5] = [
+        EntityKind::Order,
+        EntityKind::Conversation,
+        EntityKind::Message,
+        EntityKind::Profile,
+        EntityKind::Callback,
+    ];
+
+    /// The word stored in the feed and the cache (`"order"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Order => "order",
+            EntityKind::Conversation => "conversation",
+            EntityKind::Message => "message",
+            EntityKind::Profile => "profile",
+            EntityKind::Callback => "callback",
+        }
+    }
+
+    /// The kind named by a stored word; `None` for a word this build does
+    /// not know.
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == word)
+    }
+}
+
+impl std::fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "entity", content = "data", rename_all = "snake_case")]
@@ -32,6 +78,21 @@ pub enum SyncItem {
         kind: String,
         id: Uuid,
     },
+}
+
+impl SyncItem {
+    /// The kind of entity this item carries; `None` for a tombstone of a
+    /// kind this build does not know.
+    pub fn kind(&self) -> Option<EntityKind> {
+        match self {
+            SyncItem::Order(_) => Some(EntityKind::Order),
+            SyncItem::Conversation(_) => Some(EntityKind::Conversation),
+            SyncItem::Message(_) => Some(EntityKind::Message),
+            SyncItem::Profile(_) => Some(EntityKind::Profile),
+            SyncItem::Callback(_) => Some(EntityKind::Callback),
+            SyncItem::Removed { kind, .. } => EntityKind::parse(kind),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

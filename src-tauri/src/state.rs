@@ -13,10 +13,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use mostrador_client::{ClientConfig, ClientError, Engine, EngineEvent, SyncStatus};
-use mostrador_core::app::{AppEvent, OutboxCount, SignOutReason, SyncState, EVENT};
+use mostrador_core::app::{AppEvent, Changes, OutboxCount, SignOutReason, SyncState, EVENT};
 use mostrador_core::live::LiveServerMessage;
 use mostrador_core::sync::SyncItem;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::{watch, RwLock};
 
 use crate::notify::{self, Lang};
@@ -71,7 +71,7 @@ impl AppState {
     }
 
     /// Starts the sync service and the event forwarding (once).
-    pub async fn start_service(&self, app: &AppHandle) {
+    pub async fn start_service<R: Runtime>(&self, app: &AppHandle<R>) {
         let engine = self.engine().await;
         let (stop_tx, stop) = watch::channel(false);
         {
@@ -134,7 +134,7 @@ impl AppState {
     }
 }
 
-fn emit(app: &AppHandle, event: AppEvent) {
+fn emit<R: Runtime>(app: &AppHandle<R>, event: AppEvent) {
     if let Err(err) = app.emit(EVENT, &event) {
         tracing::warn!(error = %err, "could not emit an event to the UI");
     }
@@ -158,7 +158,7 @@ fn sync_state(s: &SyncStatus) -> SyncState {
     }
 }
 
-fn window_focused(app: &AppHandle) -> bool {
+fn window_focused<R: Runtime>(app: &AppHandle<R>) -> bool {
     app.get_webview_window("main")
         .and_then(|w| w.is_focused().ok())
         .unwrap_or(true)
@@ -166,8 +166,8 @@ fn window_focused(app: &AppHandle) -> bool {
 
 /// Engine events → UI events (and notifications while the window is in
 /// the background).
-async fn forward(
-    app: AppHandle,
+async fn forward<R: Runtime>(
+    app: AppHandle<R>,
     engine: Engine,
     mut events: tokio::sync::broadcast::Receiver<EngineEvent>,
     mut stop: watch::Receiver<bool>,
@@ -185,7 +185,7 @@ async fn forward(
             Ok(e) => e,
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                 // Missed some: redraw everything.
-                emit(&app, AppEvent::Changed { kinds: all_kinds() });
+                emit(&app, AppEvent::Changed(Changes::everything()));
                 continue;
             }
             Err(_) => return,
@@ -202,29 +202,12 @@ async fn forward(
                 let count = OutboxCount { pending, wedged };
                 state.last.lock().unwrap_or_else(|e| e.into_inner()).1 = count;
                 emit(&app, AppEvent::Outbox(count));
-                emit(
-                    &app,
-                    AppEvent::Changed {
-                        kinds: vec!["conversation".into(), "message".into(), "callback".into()],
-                    },
-                );
+                // An outbox item left or changed state (sent, refused):
+                // the screens showing pending writes redraw.
+                emit(&app, AppEvent::Changed(outbox_changes()));
             }
             EngineEvent::Changed(items) => {
-                let mut kinds: Vec<String> = Vec::new();
-                for item in &items {
-                    let kind = match item {
-                        SyncItem::Order(_) => "order",
-                        SyncItem::Conversation(_) => "conversation",
-                        SyncItem::Message(_) => "message",
-                        SyncItem::Profile(_) => "profile",
-                        SyncItem::Callback(_) => "callback",
-                        SyncItem::Removed { .. } => "removed",
-                    };
-                    if !kinds.iter().any(|k| k == kind) {
-                        kinds.push(kind.into());
-                    }
-                }
-                emit(&app, AppEvent::Changed { kinds });
+                emit(&app, AppEvent::Changed(Changes::of_items(&items)));
                 // Fresh messages from the other side: tell them they arrived.
                 let since = started - Duration::from_secs(60);
                 if let Err(err) = engine.acknowledge_delivery(&items, since).await {
@@ -256,7 +239,7 @@ async fn forward(
                     notify::show(&app, &note);
                 }
             }
-            EngineEvent::Resynced => emit(&app, AppEvent::Changed { kinds: all_kinds() }),
+            EngineEvent::Resynced => emit(&app, AppEvent::Changed(Changes::everything())),
             EngineEvent::Live(LiveServerMessage::Typing {
                 conversation_id,
                 user_id,
@@ -313,17 +296,22 @@ async fn forward(
     }
 }
 
-fn all_kinds() -> Vec<String> {
-    ["order", "conversation", "message", "profile", "callback"]
-        .map(String::from)
-        .to_vec()
+/// Pending writes show in threads, conversation lists and callbacks.
+fn outbox_changes() -> Changes {
+    use mostrador_core::sync::EntityKind;
+    let kinds = vec![EntityKind::Conversation, EntityKind::Message, EntityKind::Callback];
+    Changes {
+        unscoped: kinds.clone(),
+        kinds,
+        ..Changes::default()
+    }
 }
 
 /// How long before its slot a callback is announced.
 const REMIND_BEFORE: Duration = Duration::from_secs(10 * 60);
 
 /// Announces each upcoming callback once, shortly before its slot.
-async fn reminders(app: AppHandle, engine: Engine, mut stop: watch::Receiver<bool>) {
+async fn reminders<R: Runtime>(app: AppHandle<R>, engine: Engine, mut stop: watch::Receiver<bool>) {
     let mut reminded: HashSet<uuid::Uuid> = HashSet::new();
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {

@@ -179,7 +179,7 @@ fn on_event(ctx: Ctx, event: AppEvent) {
     match event {
         AppEvent::Sync(s) => ctx.sync.set(s),
         AppEvent::Outbox(o) => ctx.outbox.set(o),
-        AppEvent::Changed { .. } => ctx.rev.update(|r| *r += 1),
+        AppEvent::Changed(_) => ctx.rev.update(|r| *r += 1),
         AppEvent::Typing {
             conversation_id,
             name,

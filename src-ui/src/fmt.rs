@@ -114,6 +114,39 @@ pub fn number(lang: Lang, n: i64) -> String {
         .unwrap_or_else(|| n.to_string())
 }
 
+/// A waiting time from [`crate::logic::waited`] in `lang`, each part
+/// through `Intl.NumberFormat`'s short units ("2 h, 5 min", "2 ч 5 мин",
+/// "2 h y 5 min" as the platform spells them); plain English units when
+/// the platform lacks unit formatting.
+pub fn duration(lang: Lang, parts: &[(i64, crate::logic::TimeUnit)]) -> String {
+    parts
+        .iter()
+        .map(|(n, unit)| {
+            intl_call(
+                "NumberFormat",
+                lang,
+                &[
+                    ("style", "unit"),
+                    ("unit", unit.intl()),
+                    ("unitDisplay", "short"),
+                ],
+                "format",
+                &JsValue::from_f64(*n as f64),
+            )
+            .unwrap_or_else(|| {
+                let short = match unit {
+                    crate::logic::TimeUnit::Second => "s",
+                    crate::logic::TimeUnit::Minute => "min",
+                    crate::logic::TimeUnit::Hour => "h",
+                    crate::logic::TimeUnit::Day => "d",
+                };
+                format!("{n} {short}")
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Calls `Intl.<ctor>(locales, options).<method>(arg)` and returns the
 /// string it gives; `None` when the platform lacks it or refuses the
 /// argument (a malformed country code throws a `RangeError`: never a panic).

@@ -183,15 +183,43 @@ pub fn filter_orders<'a>(
 
 pub use mostrador_core::app::{filter_inbox, InboxFilter, InboxGroup};
 
-/// "45 s", "12 min", "2 h 05 min", "3 d 4 h".
-pub fn waited(since: Timestamp, now: Timestamp) -> String {
-    let s = (now.as_second() - since.as_second()).max(0);
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min", s / 60),
-        3600..86400 => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
-        _ => format!("{} d {} h", s / 86400, (s % 86400) / 3600),
+/// A unit of a waiting time, named by `fmt::duration` in the user's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Second,
+    Minute,
+    Hour,
+    Day,
+}
+
+impl TimeUnit {
+    /// The unit's identifier for `Intl.NumberFormat`'s `unit` option.
+    pub fn intl(self) -> &'static str {
+        match self {
+            Self::Second => "second",
+            Self::Minute => "minute",
+            Self::Hour => "hour",
+            Self::Day => "day",
+        }
     }
+}
+
+/// How long since `since`, as at most two parts, largest first:
+/// 45 s → [(45, Second)]; 12 min → [(12, Minute)]; 2 h 5 min →
+/// [(2, Hour), (5, Minute)]; 3 d 4 h → [(3, Day), (4, Hour)]. A zero
+/// second part is left out ("2 h", not "2 h 0 min").
+pub fn waited(since: Timestamp, now: Timestamp) -> Vec<(i64, TimeUnit)> {
+    use TimeUnit::*;
+    let s = (now.as_second() - since.as_second()).max(0);
+    let (a, b) = match s {
+        0..60 => ((s, Second), None),
+        60..3600 => ((s / 60, Minute), None),
+        3600..86400 => ((s / 3600, Hour), Some(((s % 3600) / 60, Minute))),
+        _ => ((s / 86400, Day), Some(((s % 86400) / 3600, Hour))),
+    };
+    std::iter::once(a)
+        .chain(b.filter(|(n, _)| *n > 0))
+        .collect()
 }
 
 /// A callback whose slot has ended while it is still to be done.

@@ -526,8 +526,29 @@ fn the_inbox_puts_the_longest_waiting_first_and_filters_by_group() {
         subjects(logic::filter_inbox(&rows, me, &found, now)),
         ["c4"]
     );
-    assert_eq!(logic::waited(ts("2026-11-23T09:55:00Z"), now), "2 h 05 min");
-    assert_eq!(logic::waited(ts("2026-11-23T11:59:30Z"), now), "30 s");
+    use logic::TimeUnit::*;
+    assert_eq!(
+        logic::waited(ts("2026-11-23T09:55:00Z"), now),
+        [(2, Hour), (5, Minute)]
+    );
+    assert_eq!(logic::waited(ts("2026-11-23T10:00:00Z"), now), [(2, Hour)]);
+    assert_eq!(
+        logic::waited(ts("2026-11-23T11:59:30Z"), now),
+        [(30, Second)]
+    );
+    assert_eq!(
+        logic::waited(ts("2026-11-20T08:00:00Z"), now),
+        [(3, Day), (4, Hour)]
+    );
+    // Units in the user's language, not English everywhere.
+    let parts = logic::waited(ts("2026-11-23T09:55:00Z"), now);
+    let en = fmt::duration(Lang::En, &parts);
+    let ru = fmt::duration(Lang::Ru, &parts);
+    assert!(
+        en.contains('2') && en.contains('5') && en.contains("hr"),
+        "{en}"
+    );
+    assert!(ru.contains("ч") && ru.contains("мин"), "{ru}");
     assert_eq!(logic::bar_heights(&[0, 5, 10]), vec![0, 50, 100]);
     assert_eq!(logic::bar_heights(&[0, 0]), vec![0, 0]);
 }

@@ -10,13 +10,13 @@ use mostrador_core::callbacks::{CallbackOutcome, CallbackStatus};
 use mostrador_core::chat::{ConversationStatus, MessageKind, UpdateConversation};
 use uuid::Uuid;
 
+use super::chat::{
+    composer_problem, described_by, near_limit, AttachButton, ComposerHint, PickedFiles,
+};
 use super::chat::{last_loaded, Follow, JumpToNewest};
 use super::orders::StatusPill;
 use crate::app::{ctx, Route};
 use crate::i18n::{self, fill, K};
-use super::chat::{
-    composer_problem, described_by, near_limit, AttachButton, ComposerHint, PickedFiles,
-};
 use crate::logic::{self, InboxFilter, InboxGroup};
 use crate::{drafts, fmt, ipc};
 use mostrador_core::app::PickedFile;
@@ -136,9 +136,12 @@ fn InboxLine(row: InboxRow, now: jiff::Timestamp) -> impl IntoView {
     let ctx = ctx();
     let id = row.summary.id;
     let status = row.summary.conversation.as_ref().map(|c| c.status);
-    let waiting = row
-        .waiting_since
-        .map(|w| fill(ctx.t(K::WaitingFor), &[("time", &logic::waited(w, now))]));
+    let waiting = row.waiting_since.map(|w| {
+        fill(
+            ctx.t(K::WaitingFor),
+            &[("time", &fmt::duration(ctx.lang(), &logic::waited(w, now)))],
+        )
+    });
     let is_waiting = waiting.is_some().to_string();
     view! {
         <button type="button" class="row" data-testid="inbox-row" data-id=id.to_string() data-waiting=is_waiting
@@ -496,7 +499,10 @@ fn CustomerPanel(glance: CustomerView, current: Uuid) -> impl IntoView {
         let how = if prefs.is_empty() {
             ctx.t(K::PanelNoContact).to_owned()
         } else {
-            fill(ctx.t(K::PanelContactBy), &[("list", &i18n::and_list(lang, &prefs))])
+            fill(
+                ctx.t(K::PanelContactBy),
+                &[("list", &i18n::and_list(lang, &prefs))],
+            )
         };
         view! {
             <p class="muted">{p.email.clone()}</p>
@@ -651,9 +657,12 @@ pub fn QueuePage() -> impl IntoView {
 
 fn minutes(ms: Option<i64>, lang: crate::i18n::Lang) -> String {
     match ms {
-        Some(ms) => logic::waited(
-            jiff::Timestamp::UNIX_EPOCH,
-            jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        Some(ms) => fmt::duration(
+            lang,
+            &logic::waited(
+                jiff::Timestamp::UNIX_EPOCH,
+                jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+            ),
         ),
         None => K::NoData.text(lang).to_owned(),
     }
