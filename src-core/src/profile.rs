@@ -68,3 +68,8 @@ pub struct ProfileUpdate {
 
 /// The languages the app speaks.
 pub const LANGUAGES: [&str; 3] = ["en", "es", "ru"];
+
+/// Most addresses one customer may keep. One more is refused (422,
+/// `details.fields.addresses` = `too_many`, `details.limit`); replacing an
+/// existing one is always allowed. Bounds the profile every sync carries.
+pub const MAX_ADDRESSES: usize = 20;

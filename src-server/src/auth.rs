@@ -140,13 +140,36 @@ impl FromRequestParts<AppState> for ClientAddr {
 /// Counts a registration from `address`; 429 with `Retry-After` over the
 /// per-address limit.
 pub fn check_registration(state: &AppState, address: &str) -> Result<(), AppError> {
-    state.register_limit.hit(address).map_err(|wait| {
-        tracing::warn!(%address, "registration throttled");
-        retry_later(
-            ErrorCode::RateLimited,
-            "too many new accounts from this address; try again later",
-            wait.as_secs(),
-        )
+    per_address(
+        &state.register_limit,
+        address,
+        "registration",
+        "too many new accounts from this address; try again later",
+    )
+}
+
+/// Counts a request that mails a code (password reset, verification
+/// resend) from `address`; 429 with `Retry-After` over the per-address
+/// limit. Counted whether or not the email belongs to an account, so the
+/// answer reveals nothing about accounts.
+pub fn check_mail_request(state: &AppState, address: &str) -> Result<(), AppError> {
+    per_address(
+        &state.mail_limit,
+        address,
+        "mail request",
+        "too many emails asked for from this address; try again later",
+    )
+}
+
+fn per_address(
+    window: &RateWindow,
+    address: &str,
+    what: &'static str,
+    message: &str,
+) -> Result<(), AppError> {
+    window.hit(address).map_err(|wait| {
+        tracing::warn!(%address, what, "throttled per client address");
+        retry_later(ErrorCode::RateLimited, message, wait.as_secs())
     })
 }
 

@@ -94,6 +94,14 @@ pub struct ServeArgs {
     /// Registrations accepted from one client address per hour (then 429).
     #[arg(long, env = "MOSTRADOR_REGISTER_PER_ADDRESS", default_value_t = crate::config::DEFAULT_REGISTER_PER_ADDRESS)]
     pub register_per_address: usize,
+    /// Password-reset and verification-code emails asked for from one
+    /// client address per hour (then 429), whatever the accounts.
+    #[arg(long, env = "MOSTRADOR_MAIL_PER_ADDRESS", default_value_t = crate::config::DEFAULT_MAIL_PER_ADDRESS)]
+    pub mail_per_address: usize,
+    /// Hours an upload may stay unattached to any message before it is
+    /// deleted (row and file).
+    #[arg(long, env = "MOSTRADOR_UNATTACHED_UPLOAD_HOURS", default_value_t = crate::config::DEFAULT_UNATTACHED_UPLOAD_RETENTION.as_secs() / 3600)]
+    pub unattached_upload_hours: u64,
     /// Failed sign-ins from one client address per 15 minutes (then 429).
     #[arg(long, env = "MOSTRADOR_LOGIN_PER_ADDRESS", default_value_t = crate::config::DEFAULT_LOGIN_PER_ADDRESS)]
     pub login_per_address: usize,
@@ -183,6 +191,10 @@ impl ServeArgs {
             },
             hash_wait: std::time::Duration::from_secs(self.hash_wait_seconds),
             register_per_address: self.register_per_address.max(1),
+            mail_per_address: self.mail_per_address.max(1),
+            unattached_upload_retention: std::time::Duration::from_secs(
+                self.unattached_upload_hours.max(1) * 3600,
+            ),
             login_per_address: self.login_per_address.max(1),
             client_ip_header: self
                 .client_ip_header

@@ -31,6 +31,12 @@ pub struct ServerConfig {
     pub hash_wait: Duration,
     /// Registrations accepted from one client address per hour.
     pub register_per_address: usize,
+    /// Password-reset and verification-code mails asked for from one client
+    /// address per hour.
+    pub mail_per_address: usize,
+    /// Uploads never attached to a message are deleted (row and file) once
+    /// they are this old.
+    pub unattached_upload_retention: Duration,
     /// Failed sign-ins from one client address per 15 minutes.
     pub login_per_address: usize,
     /// Header a trusted reverse proxy puts the client's address in (e.g.
@@ -59,6 +65,12 @@ pub const DEFAULT_AGENT_MAX_OPEN: i64 = 8;
 
 /// Default registrations per client address per hour.
 pub const DEFAULT_REGISTER_PER_ADDRESS: usize = 20;
+
+/// Default reset and verification mails asked for per client address per hour.
+pub const DEFAULT_MAIL_PER_ADDRESS: usize = 10;
+
+/// Default age at which uploads never attached to a message are deleted.
+pub const DEFAULT_UNATTACHED_UPLOAD_RETENTION: Duration = Duration::from_secs(24 * 3600);
 
 /// Default failed sign-ins per client address per 15 minutes.
 pub const DEFAULT_LOGIN_PER_ADDRESS: usize = 20;
@@ -89,6 +101,8 @@ impl ServerConfig {
             hash_concurrency: crate::auth::DEFAULT_HASH_CONCURRENCY,
             hash_wait: crate::auth::DEFAULT_HASH_WAIT,
             register_per_address: DEFAULT_REGISTER_PER_ADDRESS,
+            mail_per_address: DEFAULT_MAIL_PER_ADDRESS,
+            unattached_upload_retention: DEFAULT_UNATTACHED_UPLOAD_RETENTION,
             login_per_address: DEFAULT_LOGIN_PER_ADDRESS,
             client_ip_header: None,
             conn_limits: crate::serve::ConnLimits::default(),

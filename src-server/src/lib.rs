@@ -72,6 +72,7 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<(TcpListener, AppSt
         state.config.feed_prune_every,
         state.config.feed_retention,
     );
+    routes::attachments::spawn_unattached_cleaner(state.clone());
     Ok((listener, state))
 }
 

@@ -14,6 +14,9 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Registrations per client address per hour.
     pub register_limit: Arc<RateWindow>,
+    /// Password-reset and verification-code mails asked for per client
+    /// address per hour.
+    pub mail_limit: Arc<RateWindow>,
     /// Fires after every committed write with the feed's new head; live
     /// connections wake on it.
     pub feed_head: Arc<tokio::sync::watch::Sender<i64>>,
@@ -35,6 +38,10 @@ impl AppState {
             register_limit: Arc::new(RateWindow::new(
                 Duration::from_secs(3600),
                 config.register_per_address,
+            )),
+            mail_limit: Arc::new(RateWindow::new(
+                Duration::from_secs(3600),
+                config.mail_per_address,
             )),
             feed_head: Arc::new(tokio::sync::watch::channel(0).0),
             hub: Arc::new(crate::live::Hub::default()),

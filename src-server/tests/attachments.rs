@@ -169,9 +169,11 @@ async fn attachments_are_checked_stored_and_served_to_the_allowed(backend: Backe
 /// upload many files at once while other accounts are deleted; afterwards
 /// every upload that was answered 201 downloads with its bytes.
 async fn uploads_survive_concurrent_account_deletions(backend: Backend) {
-    const UPLOADERS: usize = 6;
-    const UPLOADS_EACH: usize = 50;
-    const IN_FLIGHT_EACH: usize = 4;
+    // 300 uploads, at most the unsent quota per person, 30 in flight.
+    const UPLOADERS: usize = 15;
+    const UPLOADS_EACH: usize =
+        mostrador_server::routes::attachments::MAX_UNSENT_UPLOADS as usize;
+    const IN_FLIGHT_EACH: usize = 2;
     const DELETIONS: usize = 16;
     let s = std::sync::Arc::new(TestServer::start(backend).await);
     let mut uploaders = Vec::new();

@@ -17,6 +17,11 @@
 //! long). A failed rename after the commit leaves a row without a file: the
 //! upload answers 500, and the client's retry (same id) finds the row and
 //! puts the file in place. Every file the sweep cannot remove is logged.
+//!
+//! Uploads not yet attached to a message are bounded per person
+//! ([`MAX_UNSENT_UPLOADS`], [`MAX_UNSENT_UPLOAD_BYTES`]; 409 beyond), and
+//! those never attached are deleted, row then file, once older than
+//! `--unattached-upload-hours` ([`remove_unattached`], run hourly).
 
 use std::collections::HashMap;
 
@@ -46,6 +51,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 const COLUMNS: &str = "id, conversation_id, filename, content_type, size, message_id, uploader_id";
+
+/// Most uploads one person may hold that are not attached to a message yet
+/// (sent uploads do not count). One more is refused with 409, `details.reason`
+/// `too_many_unsent_uploads`.
+pub const MAX_UNSENT_UPLOADS: i64 = 20;
+/// Most bytes one person's unsent uploads may take together (409,
+/// `unsent_uploads_too_large`).
+pub const MAX_UNSENT_UPLOAD_BYTES: i64 = 50 * 1024 * 1024;
 
 /// How old a temporary upload file must be before the sweep removes it.
 pub const STALE_PART: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
@@ -126,7 +139,9 @@ pub struct UploadQuery {
 
 /// Uploads an image (PNG, JPEG, GIF, WebP) or PDF of at most 10 MB into a
 /// conversation, as the raw request body. The type is judged from the bytes.
-/// Repeating the same upload is harmless.
+/// Repeating the same upload is harmless. At most 20 uploads (50 MB) per
+/// person may wait unsent: beyond, 409 with `details.reason`
+/// `too_many_unsent_uploads` or `unsent_uploads_too_large`.
 #[utoipa::path(put, path = "/api/v1/conversations/{conversation_id}/attachments/{id}", tag = "conversations",
     security(("bearer" = [])),
     params(("conversation_id" = Uuid, Path), ("id" = Uuid, Path), UploadQuery),
@@ -247,6 +262,7 @@ async fn store_row(
             "attachment id already in use",
         ));
     }
+    check_unsent_quota(&mut tx, actor.user_id, body.len() as i64).await?;
     sqlx::query(
         "INSERT INTO attachments (id, conversation_id, uploader_id, message_id, filename, content_type, size, created_at)
          VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)",
@@ -262,6 +278,43 @@ async fn store_row(
     .await?;
     tx.commit().await?;
     Ok(Stored::New)
+}
+
+/// Refuses (409) an upload that would take the uploader past
+/// [`MAX_UNSENT_UPLOADS`] or [`MAX_UNSENT_UPLOAD_BYTES`] of uploads not yet
+/// attached to a message, so files parked without ever being sent cannot
+/// fill the disk. Writers are serialised by `begin_write`, so parallel
+/// uploads cannot all slip in under the limit.
+async fn check_unsent_quota(tx: &mut Tx, uploader: Uuid, size: i64) -> AppResult<()> {
+    // PostgreSQL sums a BIGINT as NUMERIC: cast back for the Any driver.
+    let (count, bytes): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM attachments
+         WHERE uploader_id = $1 AND message_id IS NULL",
+    )
+    .bind(uploader.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    let refuse = |reason: &str, message: &str, limit: i64| {
+        AppError::Api(
+            mostrador_core::ApiError::new(ErrorCode::Conflict, message)
+                .with_details(serde_json::json!({ "reason": reason, "limit": limit })),
+        )
+    };
+    if count >= MAX_UNSENT_UPLOADS {
+        return Err(refuse(
+            "too_many_unsent_uploads",
+            "too many attachments waiting to be sent; send or discard some first",
+            MAX_UNSENT_UPLOADS,
+        ));
+    }
+    if bytes.saturating_add(size) > MAX_UNSENT_UPLOAD_BYTES {
+        return Err(refuse(
+            "unsent_uploads_too_large",
+            "the attachments waiting to be sent are too large together; send some first",
+            MAX_UNSENT_UPLOAD_BYTES,
+        ));
+    }
+    Ok(())
 }
 
 async fn remove_quietly(path: &std::path::Path) {
@@ -379,6 +432,57 @@ pub async fn sweep_orphans(state: &AppState) {
             }
         }
     }
+}
+
+/// Deletes uploads never attached to a message that were made before
+/// `now_ms - config.unattached_upload_retention`: their rows in one write
+/// transaction (a row attached meanwhile no longer matches, and a `link`
+/// after this commit finds no row and is refused), then their files. A file
+/// that cannot be removed is logged; the orphan sweep retries it, since its
+/// row is gone. Returns how many uploads were deleted. `now_ms` is a
+/// parameter so tests can move the clock.
+pub async fn remove_unattached(state: &AppState, now_ms: i64) -> AppResult<usize> {
+    let retention =
+        i64::try_from(state.config.unattached_upload_retention.as_millis()).unwrap_or(i64::MAX);
+    let cutoff = now_ms.saturating_sub(retention);
+    let mut tx = state.db.begin_write().await?;
+    let ids: Vec<String> = sqlx::query_scalar(
+        "DELETE FROM attachments WHERE message_id IS NULL AND created_at < $1 RETURNING id",
+    )
+    .bind(cutoff)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    for id in &ids {
+        let path = state.config.upload_dir.join(id);
+        if let Err(err) = tokio::fs::remove_file(&path).await {
+            if err.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(error = %err, file = %id, "could not remove an unattached upload");
+            }
+        }
+    }
+    Ok(ids.len())
+}
+
+/// How often [`spawn_unattached_cleaner`] runs.
+pub const UNATTACHED_CLEANUP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Runs [`remove_unattached`] every [`UNATTACHED_CLEANUP_EVERY`] (the first
+/// run one period after start), beside the change feed's pruner.
+pub fn spawn_unattached_cleaner(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(UNATTACHED_CLEANUP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match remove_unattached(&state, now_ms()).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "unattached uploads deleted"),
+                Err(e) => tracing::warn!(error = ?e, "unattached upload cleanup failed"),
+            }
+        }
+    });
 }
 
 /// Whether a temporary upload file is older than [`STALE_PART`].

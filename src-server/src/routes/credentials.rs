@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::{self, Actor};
+use crate::auth::{self, Actor, ClientAddr};
 use crate::db::{now_ms, uuid, Tx};
 use crate::error::{AppError, AppResult};
 use crate::extract::{invalid, Json};
@@ -302,7 +302,8 @@ pub async fn verify_email(
 }
 
 /// Mails a new verification code (the previous one stops working). At
-/// most one a minute.
+/// most one a minute per account, and a few an hour per client address
+/// (`--mail-per-address`, shared with password resets).
 #[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "accounts", security(("bearer" = [])),
     responses((status = 202, description = "A new code was mailed"),
               (status = 401, body = mostrador_core::ApiError),
@@ -312,7 +313,9 @@ pub async fn verify_email(
 pub async fn resend_verification(
     State(state): State<AppState>,
     actor: Actor,
+    ClientAddr(address): ClientAddr,
 ) -> AppResult<StatusCode> {
+    auth::check_mail_request(&state, &address)?;
     let mut tx = state.db.begin_write().await?;
     let pending = pending_email(&mut tx, actor.user_id).await?;
     let Some(email) = pending else {
@@ -322,10 +325,14 @@ pub async fn resend_verification(
         ));
     };
     let last = last_code_at(&mut tx, actor.user_id, Purpose::VerifyEmail).await?;
-    if last.is_some_and(|t| now_ms() - t < RESEND_GAP_MS) {
-        return Err(AppError::new(
+    if let Some(left) = last
+        .map(|t| RESEND_GAP_MS - (now_ms() - t))
+        .filter(|l| *l > 0)
+    {
+        return Err(auth::retry_later(
             ErrorCode::RateLimited,
             "a code was sent less than a minute ago; wait for it or try again shortly",
+            u64::try_from((left + 999) / 1000).unwrap_or(1),
         ));
     }
     let owner = verified_owner(&mut tx, &email).await?;
@@ -418,17 +425,22 @@ async fn reset_target(conn: &mut sqlx::AnyConnection, email: &str) -> AppResult<
 }
 
 /// Mails a password-reset code to the address if an account uses it. The
-/// answer is the same whether or not one does.
+/// answer is the same whether or not one does, including the per-address
+/// limit (`--mail-per-address`, 429 with `Retry-After`), which counts every
+/// request, known email or not.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts",
     request_body = PasswordResetRequest,
     responses((status = 202, description = "If an account uses this address, a code was mailed to it (valid 30 minutes, single use)"),
-              (status = 422, body = mostrador_core::ApiError)))]
+              (status = 422, body = mostrador_core::ApiError),
+              (status = 429, description = "Too many requests from this client address", body = mostrador_core::ApiError)))]
 #[tracing::instrument(skip_all)]
 pub async fn request_password_reset(
     State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
     Json(req): Json<PasswordResetRequest>,
 ) -> AppResult<StatusCode> {
     let email = normalize_email(&req.email).ok_or_else(|| invalid("email", "invalid"))?;
+    auth::check_mail_request(&state, &address)?;
     let mut tx = state.db.begin_write().await?;
     let Some(user_id) = reset_target(&mut tx, &email).await? else {
         return Ok(StatusCode::ACCEPTED);

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use mostrador_core::phone::E164;
 use mostrador_core::profile::{
-    Address, AddressKind, ContactPreferences, Profile, ProfileUpdate, LANGUAGES,
+    Address, AddressKind, ContactPreferences, Profile, ProfileUpdate, LANGUAGES, MAX_ADDRESSES,
 };
 use mostrador_core::ErrorCode;
 use sqlx::Row;
@@ -214,6 +214,9 @@ pub async fn put_address_in(tx: &mut Tx, actor: &Actor, a: &Address) -> AppResul
     {
         return Err(AppError::not_found("address"));
     }
+    if owner.is_none() {
+        check_address_count(tx, actor.user_id).await?;
+    }
     if a.is_default {
         sqlx::query("UPDATE addresses SET is_default = 0 WHERE user_id = $1 AND kind = $2")
             .bind(actor.user_id.to_string())
@@ -246,6 +249,29 @@ pub async fn put_address_in(tx: &mut Tx, actor: &Actor, a: &Address) -> AppResul
     .await?;
     touch_profile(tx, actor).await?;
     Ok(vec![a.id])
+}
+
+/// Refuses a new address once the customer has [`MAX_ADDRESSES`] (422,
+/// `addresses: too_many`, with the `limit`). Writers are serialised by
+/// `begin_write`, so two concurrent additions cannot both pass.
+async fn check_address_count(tx: &mut Tx, user_id: Uuid) -> AppResult<()> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM addresses WHERE user_id = $1")
+        .bind(user_id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    if usize::try_from(count).unwrap_or(usize::MAX) < MAX_ADDRESSES {
+        return Ok(());
+    }
+    Err(AppError::Api(
+        mostrador_core::ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("addresses: too_many (at most {MAX_ADDRESSES}; remove one first)"),
+        )
+        .with_details(serde_json::json!({
+            "fields": { "addresses": "too_many" },
+            "limit": MAX_ADDRESSES,
+        })),
+    ))
 }
 
 /// Removes one of the caller's addresses inside `tx` (shared with push).
@@ -285,7 +311,9 @@ pub async fn update_profile(
 }
 
 /// Creates or replaces one of the caller's addresses (id chosen by the
-/// client). Making it the default clears the default of its kind.
+/// client). Making it the default clears the default of its kind. A
+/// customer keeps at most 20 addresses: one more is refused with 422
+/// `addresses: too_many`.
 #[utoipa::path(put, path = "/api/v1/me/addresses/{id}", tag = "profile", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = Address,
     responses((status = 200, body = Profile), (status = 404, body = mostrador_core::ApiError), (status = 422, body = mostrador_core::ApiError)))]
