@@ -24,7 +24,7 @@ use mostrador_core::orders::Order;
 use mostrador_core::profile::{Address, Profile, ProfileUpdate};
 use mostrador_core::sync::MutationOp;
 use mostrador_core::{ApiError, BackendStatus, ErrorCode};
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 use uuid::Uuid;
 
 use crate::notify::Lang;
@@ -73,8 +73,8 @@ pub async fn session(state: State<'_, AppState>) -> Res<SessionInfo> {
 /// with a `conflict` carrying `UnsentWrites` (the UI asks, then calls again
 /// with `discard_unsent_of_previous_user`).
 #[tauri::command]
-pub async fn sign_in(
-    app: AppHandle,
+pub async fn sign_in<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     email: String,
     password: String,
@@ -99,8 +99,8 @@ pub async fn sign_in(
 /// Creates an account and signs in (refused like `sign_in` while another
 /// account's unsent writes are here).
 #[tauri::command]
-pub async fn sign_up(
-    app: AppHandle,
+pub async fn sign_up<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     email: String,
     password: String,
@@ -404,7 +404,10 @@ pub async fn delete_address(state: State<'_, AppState>, address_id: Uuid) -> Res
 /// Downloads everything the server keeps about the user and saves it as
 /// JSON in the Downloads folder (needs the server).
 #[tauri::command]
-pub async fn export_data(app: AppHandle, state: State<'_, AppState>) -> Res<SavedFile> {
+pub async fn export_data<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Res<SavedFile> {
     let data: serde_json::Value = state
         .engine()
         .await

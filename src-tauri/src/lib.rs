@@ -13,8 +13,10 @@ pub mod commands;
 pub mod notify;
 pub mod state;
 
+use std::path::PathBuf;
+
 use mostrador_client::ClientConfig;
-use tauri::Manager;
+use tauri::{Manager, Runtime};
 
 pub use state::AppState;
 
@@ -39,11 +41,36 @@ pub fn run() {
     init_tracing();
     tracing::info!(%server_url, "starting Mostrador");
     let config = ClientConfig::new(server_url);
+    app(tauri::Builder::default(), config, None)
+        .run(context())
+        .unwrap_or_else(|err| {
+            eprintln!("mostrador-app: could not start: {err}");
+            std::process::exit(1);
+        });
+}
 
-    tauri::Builder::default()
+/// The app's configuration, assets and capabilities (the ACL `build.rs`
+/// resolved), for any runtime: the real one in [`run`], Tauri's mock
+/// runtime in the command tests, which thereby check the real capability.
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
+}
+
+/// The app on `builder`: the notification plugin, the state (the store in
+/// `data_dir`, the platform's app data directory if `None`), the focus
+/// hook and every command. `run` and the command tests build the same app.
+pub fn app<R: Runtime>(
+    builder: tauri::Builder<R>,
+    config: ClientConfig,
+    data_dir: Option<PathBuf>,
+) -> tauri::Builder<R> {
+    builder
         .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
-            let dir = app.path().app_data_dir()?;
+            let dir = match data_dir {
+                Some(dir) => dir,
+                None => app.path().app_data_dir()?,
+            };
             let store_path = dir.join("store.sqlite3");
             let state = tauri::async_runtime::block_on(AppState::open(config, store_path))?;
             let signed_in = tauri::async_runtime::block_on(state.signed_in());
@@ -120,11 +147,6 @@ pub fn run() {
             commands::set_presence,
             commands::availability,
         ])
-        .run(tauri::generate_context!())
-        .unwrap_or_else(|err| {
-            eprintln!("mostrador-app: could not start: {err}");
-            std::process::exit(1);
-        });
 }
 
 fn init_tracing() {
