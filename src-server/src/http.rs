@@ -59,9 +59,18 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::live::router())
 }
 
+/// The routes and the OpenAPI 3.1 document generated from their handlers,
+/// completed with the standard error answers and field limits
+/// (`crate::openapi`).
+fn api_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut api) = api_router().split_for_parts();
+    crate::openapi::complete(&mut api);
+    (router, api)
+}
+
 /// The OpenAPI 3.1 document, generated from the handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    api_parts().1
 }
 
 /// The OpenAPI document as pretty JSON (cached).
@@ -71,7 +80,7 @@ pub fn openapi_json() -> &'static str {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (router, api) = api_router().split_for_parts();
+    let (router, api) = api_parts();
     let api = Arc::new(api);
     let request_id = HeaderName::from_static("x-request-id");
     router

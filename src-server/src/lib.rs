@@ -21,6 +21,7 @@ pub mod hours;
 pub mod http;
 pub mod live;
 pub mod mail;
+pub mod openapi;
 pub mod routes;
 pub mod serve;
 pub mod state;

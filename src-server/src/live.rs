@@ -334,7 +334,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// both JSON text frames; the server pings every 20 s.
 #[utoipa::path(get, path = "/api/v1/live", tag = "sync", security(("bearer" = [])),
     responses((status = 101, description = "Switching to the live WebSocket", body = LiveServerMessage),
-              (status = 401, body = mostrador_core::ApiError)))]
+              (status = 401, body = mostrador_core::ApiError),
+              (status = 429, description = "Too many live connections for this session", body = mostrador_core::ApiError)))]
 pub async fn live(
     State(state): State<AppState>,
     actor: Actor,

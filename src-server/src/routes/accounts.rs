@@ -181,7 +181,8 @@ pub async fn load_me(conn: &mut sqlx::AnyConnection, user_id: Uuid) -> AppResult
 /// not the address already has an account (then its owner is told by
 /// email instead, and the new account can never take the address).
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
-    responses((status = 201, body = AuthResponse), (status = 409, body = mostrador_core::ApiError), (status = 422, body = mostrador_core::ApiError)))]
+    responses((status = 201, body = AuthResponse), (status = 409, body = mostrador_core::ApiError), (status = 422, body = mostrador_core::ApiError),
+              (status = 429, description = "Too many registrations from this client address", body = mostrador_core::ApiError)))]
 #[tracing::instrument(skip_all)]
 pub async fn register(
     State(state): State<AppState>,
@@ -456,7 +457,8 @@ pub async fn list_staff(
 /// Admin: disables a staff account and signs it out everywhere.
 #[utoipa::path(post, path = "/api/v1/admin/staff/{id}/disable", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = StaffMember), (status = 403, body = mostrador_core::ApiError), (status = 404, body = mostrador_core::ApiError)))]
+    responses((status = 200, body = StaffMember), (status = 403, body = mostrador_core::ApiError), (status = 404, body = mostrador_core::ApiError),
+              (status = 409, description = "An administrator cannot disable their own account", body = mostrador_core::ApiError)))]
 #[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
 pub async fn disable_staff(
     State(state): State<AppState>,

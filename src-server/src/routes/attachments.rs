@@ -147,7 +147,8 @@ pub struct UploadQuery {
     params(("conversation_id" = Uuid, Path), ("id" = Uuid, Path), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Attachment), (status = 404, body = mostrador_core::ApiError),
-              (status = 413, body = mostrador_core::ApiError), (status = 422, body = mostrador_core::ApiError)))]
+              (status = 409, description = "The attachment id is in use by another upload, or the unsent-attachment quota is full (`details.reason`, `details.limit`)", body = mostrador_core::ApiError),
+               (status = 413, body = mostrador_core::ApiError), (status = 422, body = mostrador_core::ApiError)))]
 #[tracing::instrument(skip_all, fields(user.id = %actor.user_id, size = body.len()))]
 pub async fn upload(
     State(state): State<AppState>,

@@ -455,7 +455,8 @@ pub async fn list_callbacks(
 /// Books a voice or video callback in the first free slot of the given
 /// windows; 409 with `details.nearest_slots` when none is free.
 #[utoipa::path(post, path = "/api/v1/callbacks", tag = "callbacks", security(("bearer" = [])), request_body = RequestCallback,
-    responses((status = 201, body = Callback), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 201, body = Callback), (status = 403, description = "Only customers book callbacks", body = ApiError),
+              (status = 409, description = "No free slot in the windows given (`details.nearest_slots`), a booking limit, or the id is in use", body = ApiError), (status = 422, body = ApiError)))]
 #[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
 pub async fn request_callback(
     State(state): State<AppState>,

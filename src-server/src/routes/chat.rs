@@ -507,7 +507,8 @@ pub async fn list_conversations(
 /// Opens a conversation (optionally about an order) with its first message.
 /// Resending the same ids is harmless.
 #[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])), request_body = OpenConversation,
-    responses((status = 201, body = ConversationThread), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 201, body = ConversationThread), (status = 403, description = "Only customers open conversations", body = ApiError),
+              (status = 409, description = "The conversation or message id is in use", body = ApiError), (status = 422, body = ApiError)))]
 #[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
 pub async fn open_conversation(
     State(state): State<AppState>,
@@ -614,7 +615,8 @@ pub async fn update_in(
 /// Sends a message; resending the same message id is harmless.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = SendMessage,
-    responses((status = 201, body = Message), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 201, body = Message), (status = 403, description = "Internal notes are for staff", body = ApiError), (status = 404, body = ApiError),
+              (status = 409, description = "The message id is in use", body = ApiError), (status = 422, body = ApiError)))]
 #[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
 pub async fn send_message(
     State(state): State<AppState>,
