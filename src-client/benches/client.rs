@@ -188,7 +188,7 @@ async fn main() -> anyhow::Result<()> {
     for _ in 0..10 {
         let t = Instant::now();
         let store = Store::open(&store_path).await?;
-        let first: Vec<Conversation> = store.list("conversation", None).await?;
+        let first: Vec<Conversation> = store.list(None).await?;
         assert_eq!(first.len(), CONVERSATIONS);
         cold.push(ms(t.elapsed()));
         store.close().await;

@@ -24,7 +24,7 @@ impl Engine {
     /// Customers' names: from their profiles, else from their messages.
     async fn customer_names(&self) -> Result<HashMap<Uuid, String>, ClientError> {
         let mut names = self.store().customer_names_from_messages().await?;
-        for p in self.store().list::<Profile>("profile", None).await? {
+        for p in self.store().list::<Profile>(None).await? {
             names.insert(p.user_id, p.display_name);
         }
         Ok(names)
@@ -60,7 +60,7 @@ impl Engine {
     ) -> Result<InboxPage, ClientError> {
         let me = self.me().await?.map(|m| m.id).unwrap_or_default();
         let activity = self.store().conversation_activity().await?;
-        let conversations: Vec<Conversation> = self.store().list("conversation", None).await?;
+        let conversations: Vec<Conversation> = self.store().list(None).await?;
         let rows: Vec<InboxRow> = conversations
             .into_iter()
             .map(|c| {
@@ -103,7 +103,7 @@ impl Engine {
         let mut page: Vec<InboxRow> = matching.into_iter().take(limit).cloned().collect();
         let profiles: HashMap<Uuid, String> = if page.iter().any(|r| r.customer_name.is_empty()) {
             self.store()
-                .list::<Profile>("profile", None)
+                .list::<Profile>(None)
                 .await?
                 .into_iter()
                 .map(|p| (p.user_id, p.display_name))
@@ -122,11 +122,7 @@ impl Engine {
                 row.summary = self.summary_of(c).await?;
             }
             if let Some(order) = row.summary.order_id {
-                row.order_number = self
-                    .store()
-                    .get::<Order>("order", order)
-                    .await?
-                    .map(|o| o.number);
+                row.order_number = self.store().get::<Order>(order).await?.map(|o| o.number);
             }
         }
         Ok(InboxPage { rows: page, total })
@@ -146,13 +142,13 @@ impl Engine {
         let names = self.customer_names().await?;
         let profile = self
             .store()
-            .list::<Profile>("profile", None)
+            .list::<Profile>(None)
             .await?
             .into_iter()
             .find(|p| p.user_id == customer_id);
         let mut orders: Vec<Order> = self
             .store()
-            .list::<Order>("order", None)
+            .list::<Order>(None)
             .await?
             .into_iter()
             .filter(|o| o.customer_id == Some(customer_id))
@@ -166,7 +162,7 @@ impl Engine {
         let mut conversations = Vec::new();
         for c in self
             .store()
-            .list::<Conversation>("conversation", None)
+            .list::<Conversation>(None)
             .await?
             .into_iter()
             .rev()
@@ -176,7 +172,7 @@ impl Engine {
         }
         let callbacks: Vec<Callback> = self
             .store()
-            .list::<Callback>("callback", None)
+            .list::<Callback>(None)
             .await?
             .into_iter()
             .filter(|c| c.customer_id == customer_id)
@@ -199,7 +195,7 @@ impl Engine {
         let names = self.customer_names().await?;
         let numbers: HashMap<Uuid, String> = self
             .store()
-            .list::<Order>("order", None)
+            .list::<Order>(None)
             .await?
             .into_iter()
             .map(|o| (o.id, o.number))

@@ -66,7 +66,7 @@ impl Engine {
     /// The thread of a conversation: cached messages, then the unsent ones
     /// in the order they were written.
     pub async fn thread(&self, conversation_id: Uuid) -> Result<Vec<ThreadLine>, ClientError> {
-        let cached: Vec<Message> = self.store().list("message", Some(conversation_id)).await?;
+        let cached: Vec<Message> = self.store().list(Some(conversation_id)).await?;
         let mut lines: Vec<ThreadLine> = cached
             .into_iter()
             .map(|m| ThreadLine {
@@ -112,7 +112,7 @@ impl Engine {
     /// Conversations, most recently active last, with the ones opened
     /// offline that the server does not have yet.
     pub async fn conversations(&self) -> Result<Vec<ConversationLine>, ClientError> {
-        let cached: Vec<Conversation> = self.store().list("conversation", None).await?;
+        let cached: Vec<Conversation> = self.store().list(None).await?;
         let mut lines: Vec<ConversationLine> = cached
             .into_iter()
             .map(|c| ConversationLine {

@@ -133,14 +133,14 @@ impl Engine {
     /// device caches every customer's; its shopper view shows only its own).
     pub async fn orders(&self) -> Result<Vec<Order>, ClientError> {
         let me = self.my_id().await?;
-        let mut orders: Vec<Order> = self.store().list("order", None).await?;
+        let mut orders: Vec<Order> = self.store().list(None).await?;
         orders.retain(|o| o.customer_id == Some(me));
         orders.reverse();
         Ok(orders)
     }
 
     pub async fn order(&self, id: Uuid) -> Result<Option<Order>, ClientError> {
-        self.store().get("order", id).await
+        self.store().get(id).await
     }
 
     /// The signed-in user's profile: from the cache, or (when the feed has
@@ -149,7 +149,7 @@ impl Engine {
         let me = self.my_id().await?;
         let cached = self
             .store()
-            .list::<Profile>("profile", None)
+            .list::<Profile>(None)
             .await?
             .into_iter()
             .find(|p| p.user_id == me);
@@ -179,7 +179,7 @@ impl Engine {
         let me = self.my_id().await?;
         let mut lines: Vec<CallbackLine> = self
             .store()
-            .list::<Callback>("callback", None)
+            .list::<Callback>(None)
             .await?
             .into_iter()
             .map(|callback| CallbackLine {

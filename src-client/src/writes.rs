@@ -122,7 +122,7 @@ impl Engine {
     /// are not yet; returns whether a mark was queued.
     pub async fn mark_read(&self, conversation_id: Uuid) -> Result<bool, ClientError> {
         let me = self.my_id().await?;
-        let messages: Vec<Message> = self.store().list("message", Some(conversation_id)).await?;
+        let messages: Vec<Message> = self.store().list(Some(conversation_id)).await?;
         let Some(last) = messages.iter().rev().find(|m| m.author_id != me) else {
             return Ok(false);
         };

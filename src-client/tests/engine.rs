@@ -120,7 +120,7 @@ async fn writes_made_offline_go_out_once_and_in_order_when_the_server_is_back() 
 
     // The pull brings the server's view into the cache.
     app.pull().await.unwrap();
-    let cached: Vec<Message> = app.store().list("message", Some(conv)).await.unwrap();
+    let cached: Vec<Message> = app.store().list(Some(conv)).await.unwrap();
     assert_eq!(cached.iter().map(|m| m.id).collect::<Vec<_>>(), ids);
     server.stop().await;
 }
@@ -258,14 +258,8 @@ async fn two_devices_converge_and_an_old_cursor_resyncs() {
         "from the tablet".into(),
         "agent reply".into(),
     ];
-    assert_eq!(
-        on(phone.store().list("message", Some(conv)).await.unwrap()),
-        want
-    );
-    assert_eq!(
-        on(tablet.store().list("message", Some(conv)).await.unwrap()),
-        want
-    );
+    assert_eq!(on(phone.store().list(Some(conv)).await.unwrap()), want);
+    assert_eq!(on(tablet.store().list(Some(conv)).await.unwrap()), want);
 
     // The server drops old feed entries; the tablet's cursor is now too old.
     let before = tablet.store().cursor().await.unwrap();
@@ -294,10 +288,7 @@ async fn two_devices_converge_and_an_old_cursor_resyncs() {
     assert!(resynced, "the tablet rebuilt its cache");
     let mut want = want;
     want.push("later".into());
-    assert_eq!(
-        on(tablet.store().list("message", Some(conv)).await.unwrap()),
-        want
-    );
+    assert_eq!(on(tablet.store().list(Some(conv)).await.unwrap()), want);
     server.stop().await;
 }
 
@@ -372,7 +363,7 @@ async fn the_sync_service_sends_by_itself_when_the_server_comes_back_and_gets_re
     // An agent reply arrives without the app asking.
     server.agent_reply(conv, "on its way").await;
     eventually("the reply is in the local store", || async {
-        let msgs: Vec<Message> = app.store().list("message", Some(conv)).await.unwrap();
+        let msgs: Vec<Message> = app.store().list(Some(conv)).await.unwrap();
         msgs.iter().any(|m| m.body == "on its way")
     })
     .await;
@@ -424,7 +415,7 @@ async fn a_sync_cut_by_a_server_restart_resumes_where_it_stopped() {
 
     let server = Server::start(server_dir.path(), port).await;
     app.pull().await.unwrap();
-    let cached: Vec<Message> = app.store().list("message", Some(conv)).await.unwrap();
+    let cached: Vec<Message> = app.store().list(Some(conv)).await.unwrap();
     let bodies: Vec<String> = cached.into_iter().map(|m| m.body).collect();
     let want: Vec<String> = (0..60).map(|i| i.to_string()).collect();
     assert_eq!(bodies, want);
@@ -726,7 +717,7 @@ async fn a_long_pull_reports_progress() {
     assert_eq!(
         reader
             .store()
-            .list::<Message>("message", Some(conv))
+            .list::<Message>(Some(conv))
             .await
             .unwrap()
             .len(),

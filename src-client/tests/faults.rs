@@ -253,7 +253,7 @@ async fn soak_ten_thousand_operations_through_faults_lose_and_duplicate_nothing(
             }
             let cached: BTreeSet<String> = app
                 .store()
-                .list::<Message>("message", None)
+                .list::<Message>(None)
                 .await
                 .unwrap()
                 .into_iter()

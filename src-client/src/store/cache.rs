@@ -1,7 +1,10 @@
 //! Synced entities and the cursor: pages applied atomically, reads by kind.
 
+use mostrador_core::callbacks::Callback;
+use mostrador_core::chat::{Conversation, Message};
 use mostrador_core::orders::{Order, TrackingEvent, TrackingStatus};
-use mostrador_core::sync::{SyncItem, SyncPage};
+use mostrador_core::profile::Profile;
+use mostrador_core::sync::{EntityKind, SyncItem, SyncPage};
 use serde::de::DeserializeOwned;
 use sqlx::Row;
 use uuid::Uuid;
@@ -38,6 +41,28 @@ impl OrderProgress {
             new_events,
         })
     }
+}
+
+/// A synced entity the cache keeps, with the kind it is kept under: reads
+/// name the type, never a kind word, so the two cannot disagree.
+pub trait Cached: DeserializeOwned {
+    const KIND: EntityKind;
+}
+
+macro_rules! cached {
+    ($($t:ty => $kind:ident),* $(,)?) => {
+        $(impl Cached for $t {
+            const KIND: EntityKind = EntityKind::$kind;
+        })*
+    };
+}
+
+cached! {
+    Order => Order,
+    Conversation => Conversation,
+    Message => Message,
+    Profile => Profile,
+    Callback => Callback,
 }
 
 impl Store {
@@ -95,34 +120,40 @@ impl Store {
             }
             let (kind, id, parent, sort, json) = match item {
                 SyncItem::Order(o) => (
-                    "order",
+                    EntityKind::Order.as_str(),
                     o.id,
                     None,
                     o.placed_at.as_millisecond(),
                     serde_json::to_string(o),
                 ),
                 SyncItem::Conversation(c) => (
-                    "conversation",
+                    EntityKind::Conversation.as_str(),
                     c.id,
                     None,
                     c.last_message_at.unwrap_or(c.updated_at).as_millisecond(),
                     serde_json::to_string(c),
                 ),
                 SyncItem::Message(m) => (
-                    "message",
+                    EntityKind::Message.as_str(),
                     m.id,
                     Some(m.conversation_id),
                     m.created_at.as_millisecond(),
                     serde_json::to_string(m),
                 ),
                 SyncItem::Callback(c) => (
-                    "callback",
+                    EntityKind::Callback.as_str(),
                     c.id,
                     None,
                     c.slot_start.unwrap_or(c.created_at).as_millisecond(),
                     serde_json::to_string(c),
                 ),
-                SyncItem::Profile(p) => ("profile", p.user_id, None, 0, serde_json::to_string(p)),
+                SyncItem::Profile(p) => (
+                    EntityKind::Profile.as_str(),
+                    p.user_id,
+                    None,
+                    0,
+                    serde_json::to_string(p),
+                ),
                 SyncItem::Removed { kind, id } => {
                     sqlx::query("DELETE FROM entities WHERE kind = ? AND id = ?")
                         .bind(kind)
@@ -174,12 +205,10 @@ impl Store {
         tx.commit().await.map_err(db_err)
     }
 
-    /// Entities of a kind (optionally under a parent), newest `sort_key` last.
-    pub async fn list<T: DeserializeOwned>(
-        &self,
-        kind: &str,
-        parent: Option<Uuid>,
-    ) -> Result<Vec<T>, ClientError> {
+    /// Every cached `T` (or only those under `parent`: a conversation's
+    /// messages), newest `sort_key` last.
+    pub async fn list<T: Cached>(&self, parent: Option<Uuid>) -> Result<Vec<T>, ClientError> {
+        let kind = T::KIND.as_str();
         let rows = match parent {
             Some(p) => sqlx::query(
                 "SELECT json FROM entities WHERE kind = ? AND parent_id = ? ORDER BY sort_key, id",
@@ -201,11 +230,9 @@ impl Store {
             .collect()
     }
 
-    pub async fn get<T: DeserializeOwned>(
-        &self,
-        kind: &str,
-        id: Uuid,
-    ) -> Result<Option<T>, ClientError> {
+    /// One cached `T`.
+    pub async fn get<T: Cached>(&self, id: Uuid) -> Result<Option<T>, ClientError> {
+        let kind = T::KIND.as_str();
         let json: Option<String> =
             sqlx::query_scalar("SELECT json FROM entities WHERE kind = ? AND id = ?")
                 .bind(kind)
@@ -267,7 +294,7 @@ mod tests {
             store.apply_page(&older).await.unwrap().is_none(),
             "an older page after a newer one"
         );
-        let got: Message = store.get("message", id).await.unwrap().unwrap();
+        let got: Message = store.get(id).await.unwrap().unwrap();
         assert_eq!(
             (got.body.as_str(), store.cursor().await.unwrap()),
             ("v2", 10)
@@ -286,7 +313,7 @@ mod tests {
         assert!(store.apply_page(&gone).await.unwrap().is_some());
         drop(store);
         let store = Store::open(&dir.path().join("s.sqlite3")).await.unwrap();
-        assert!(store.get::<Message>("message", id).await.unwrap().is_none());
+        assert!(store.get::<Message>(id).await.unwrap().is_none());
         assert_eq!(store.cursor().await.unwrap(), 11);
     }
 }

@@ -37,7 +37,7 @@ mod outbox;
 mod session;
 mod views;
 
-pub use cache::OrderProgress;
+pub use cache::{Cached, OrderProgress};
 pub use files::PendingUpload;
 pub use outbox::OutboxItem;
 pub use views::ConversationActivity;
