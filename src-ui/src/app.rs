@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use mostrador_core::app::{AppEvent, OutboxCount, SignOutReason, SyncState};
+use mostrador_core::app::{AppEvent, Changes, OutboxCount, SignOutReason, SyncState};
 use mostrador_core::auth::Me;
+use mostrador_core::sync::EntityKind;
 use uuid::Uuid;
 
 use crate::i18n::{fill, Lang, K};
@@ -45,8 +46,9 @@ pub struct Ctx {
     pub session: RwSignal<Option<Option<Me>>>,
     pub sync: RwSignal<SyncState>,
     pub outbox: RwSignal<OutboxCount>,
-    /// Bumped whenever cached data changes: pages reload from the store.
-    pub rev: RwSignal<u64>,
+    /// What cached data changed, per kind and per watched id: a screen
+    /// reloads only when what it shows changed (see [`Ctx::watch`]).
+    pub revs: Revisions,
     pub route: RwSignal<Route>,
     /// Someone typing: (conversation, name, until ms).
     pub typing: RwSignal<Option<(Uuid, String, f64)>>,
@@ -73,6 +75,37 @@ impl Ctx {
         self.route.set(route);
     }
 
+    /// Call inside a resource's source: it reruns when data of one of
+    /// `kinds` changes, and only then.
+    pub fn watch(&self, kinds: &[EntityKind]) {
+        for kind in kinds {
+            self.revs.kind(*kind).track();
+        }
+    }
+
+    /// A watch on one conversation (its thread and summary). Call once when
+    /// the screen is built; `track()` it inside the resource's source.
+    pub fn watch_conversation(&self, id: Uuid) -> Watch {
+        self.revs
+            .watch(Scope::Conversation, Signal::stored(Some(id)))
+    }
+
+    /// A watch on one order.
+    pub fn watch_order(&self, id: Uuid) -> Watch {
+        self.revs.watch(Scope::Order, Signal::stored(Some(id)))
+    }
+
+    /// A watch on whichever customer `id` names (known once the thread
+    /// showing them has loaded); nothing reaches it while `None`.
+    pub fn watch_customer(&self, id: Signal<Option<Uuid>>) -> Watch {
+        self.revs.watch(Scope::Customer, id)
+    }
+
+    /// Applies a change set: bumps the revisions it reaches, nothing else.
+    pub fn changed(&self, changes: &Changes) {
+        self.revs.apply(changes);
+    }
+
     pub fn error(&self, err: &mostrador_core::ApiError) -> String {
         crate::i18n::error_text(self.lang(), err)
     }
@@ -94,6 +127,173 @@ impl Ctx {
 
 pub fn ctx() -> Ctx {
     expect_context::<Ctx>()
+}
+
+/// What a screen shows by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A thread (and its summary).
+    Conversation,
+    Order,
+    /// The agent's panel about a customer.
+    Customer,
+}
+
+/// One thing on screen, by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watched {
+    pub scope: Scope,
+    pub id: Uuid,
+}
+
+impl Watched {
+    /// Whether `changes` may have changed what this shows.
+    pub fn touched_by(self, changes: &Changes) -> bool {
+        match self.scope {
+            Scope::Conversation => changes.touches_conversation(self.id),
+            Scope::Order => changes.touches_order(self.id),
+            Scope::Customer => changes.touches_customer(self.id),
+        }
+    }
+}
+
+/// Which revisions one change set bumps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bumps {
+    /// Every kind touched (lists showing that kind reload).
+    pub kinds: Vec<EntityKind>,
+    /// The positions in `watched` (of [`bumps`]) whose screens reload.
+    pub watched: Vec<usize>,
+}
+
+/// The routing of a change set, pure so it can be tested: each kind it
+/// touches, and which of the things on screen (`watched`) it may have
+/// changed. Nothing else reloads.
+pub fn bumps(changes: &Changes, watched: &[Watched]) -> Bumps {
+    Bumps {
+        kinds: EntityKind::ALL
+            .into_iter()
+            .filter(|k| changes.touches(*k))
+            .collect(),
+        watched: watched
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.touched_by(changes))
+            .map(|(i, _)| i)
+            .collect(),
+    }
+}
+
+/// A revision a resource tracks to rerun when what it shows changed.
+#[derive(Debug, Clone, Copy)]
+pub struct Watch(RwSignal<u64>);
+
+impl Watch {
+    /// Call inside a resource's source.
+    pub fn track(self) {
+        self.0.track();
+    }
+}
+
+/// A screen's registration for one id; gone with the screen.
+#[derive(Debug, Clone, Copy)]
+struct Watcher {
+    token: u64,
+    scope: Scope,
+    id: Signal<Option<Uuid>>,
+    rev: RwSignal<u64>,
+}
+
+/// The revisions of the cached data: one per [`EntityKind`], for the
+/// lists, and one per mounted screen that shows one thing by id (a thread,
+/// an order, a customer), bumped only when a change may touch that id. A
+/// reply in one conversation so reloads that thread and the lists of
+/// conversations, never an order or another thread.
+#[derive(Debug, Clone, Copy)]
+pub struct Revisions {
+    kinds: [RwSignal<u64>; EntityKind::ALL.len()],
+    watchers: StoredValue<Vec<Watcher>>,
+    next_token: StoredValue<u64>,
+}
+
+impl Revisions {
+    fn new() -> Self {
+        Self {
+            kinds: std::array::from_fn(|_| RwSignal::new(0)),
+            watchers: StoredValue::new(Vec::new()),
+            next_token: StoredValue::new(0),
+        }
+    }
+
+    fn kind(&self, kind: EntityKind) -> RwSignal<u64> {
+        let i = EntityKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or_default();
+        self.kinds[i]
+    }
+
+    /// Registers a watch on `id` for the life of the calling component.
+    fn watch(&self, scope: Scope, id: Signal<Option<Uuid>>) -> Watch {
+        let token = self.next_token.get_value();
+        self.next_token.set_value(token + 1);
+        let rev = RwSignal::new(0);
+        self.watchers.update_value(|w| {
+            w.push(Watcher {
+                token,
+                scope,
+                id,
+                rev,
+            })
+        });
+        let watchers = self.watchers;
+        on_cleanup(move || {
+            let _ = watchers.try_update_value(|w| w.retain(|x| x.token != token));
+        });
+        Watch(rev)
+    }
+
+    fn apply(&self, changes: &Changes) {
+        let watchers = self.watchers.get_value();
+        // Watchers whose id is not known yet see nothing.
+        let known: Vec<(Watcher, Watched)> = watchers
+            .into_iter()
+            .filter_map(|w| {
+                let id = w.id.try_get_untracked().flatten()?;
+                Some((w, Watched { scope: w.scope, id }))
+            })
+            .collect();
+        let on_screen: Vec<Watched> = known.iter().map(|(_, w)| *w).collect();
+        let b = bumps(changes, &on_screen);
+        for kind in b.kinds {
+            self.kind(kind).update(|r| *r += 1);
+        }
+        for i in b.watched {
+            known[i].0.rev.update(|r| *r += 1);
+        }
+    }
+}
+
+/// Counts `key` in `window[object]` (e.g. fetches per command), so the
+/// end-to-end tests can tell a targeted reload from a full one. One
+/// property read and write: cheap enough to keep in release builds.
+pub fn count_for_tests(object: &str, key: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let name = wasm_bindgen::JsValue::from_str(object);
+    let counts = match js_sys::Reflect::get(&w, &name) {
+        Ok(v) if v.is_object() => v,
+        _ => {
+            let fresh: wasm_bindgen::JsValue = js_sys::Object::new().into();
+            let _ = js_sys::Reflect::set(&w, &name, &fresh);
+            fresh
+        }
+    };
+    let key = wasm_bindgen::JsValue::from_str(key);
+    let n = js_sys::Reflect::get(&counts, &key)
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
+    let _ = js_sys::Reflect::set(&counts, &key, &(n + 1.0).into());
 }
 
 const LANG_KEY: &str = "mostrador.language";
@@ -124,7 +324,7 @@ pub fn App() -> impl IntoView {
         session: RwSignal::new(None),
         sync: RwSignal::new(SyncState::Connecting),
         outbox: RwSignal::new(OutboxCount::default()),
-        rev: RwSignal::new(0),
+        revs: Revisions::new(),
         route: RwSignal::new(Route::Home),
         typing: RwSignal::new(None),
         notice: RwSignal::new(None),
@@ -178,8 +378,12 @@ pub fn App() -> impl IntoView {
 fn on_event(ctx: Ctx, event: AppEvent) {
     match event {
         AppEvent::Sync(s) => ctx.sync.set(s),
+        // Only the indicator shows counts: no screen reloads for them.
         AppEvent::Outbox(o) => ctx.outbox.set(o),
-        AppEvent::Changed(_) => ctx.rev.update(|r| *r += 1),
+        AppEvent::Changed(changes) => {
+            count_for_tests("__mostradorChanges", "changed");
+            ctx.changed(&changes);
+        }
         AppEvent::Typing {
             conversation_id,
             name,

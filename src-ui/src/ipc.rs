@@ -37,6 +37,7 @@ extern "C" {
 
 /// Calls a command with serde arguments and decodes its typed result.
 async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<R, ApiError> {
+    crate::app::count_for_tests("__mostradorFetches", cmd);
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     let args = args.serialize(&serializer).map_err(|e| {
         ApiError::new(

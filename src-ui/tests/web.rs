@@ -633,12 +633,7 @@ fn countries_are_named_in_the_ui_language() {
 
 #[wasm_bindgen_test]
 fn booking_limits_say_what_to_do_not_that_something_is_taken() {
-    for reason in [
-        "too_many_upcoming",
-        "phone_limit",
-        "too_many_unsent_uploads",
-        "unsent_uploads_too_large",
-    ] {
+    for reason in ["too_many_upcoming", "phone_limit"] {
         for lang in Lang::ALL {
             let err = ApiError::new(ErrorCode::Conflict, "limit")
                 .with_details(serde_json::json!({ "reason": reason, "limit": 3 }));
@@ -650,13 +645,127 @@ fn booking_limits_say_what_to_do_not_that_something_is_taken() {
     }
 }
 
-#[wasm_bindgen_test]
-fn the_address_cap_is_named_with_its_number() {
-    let limit = mostrador_core::profile::MAX_ADDRESSES.to_string();
-    for lang in Lang::ALL {
-        let err = ApiError::invalid_field("addresses", "too_many");
-        let text = error_text(lang, &err);
-        assert!(text.contains(&limit), "{lang:?}: {text}");
-        assert!(!text.contains("too_many"), "{lang:?}: {text}");
+mod refresh {
+    use mostrador_core::app::{Changes, Delivery, ThreadLine};
+    use mostrador_core::chat::MessageKind;
+    use mostrador_core::sync::EntityKind;
+    use mostrador_ui::app::{bumps, Scope, Watched};
+    use mostrador_ui::pages::chat::line_key;
+    use uuid::Uuid;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    /// Thread A, thread B, an order and a customer on screen.
+    fn on_screen() -> Vec<Watched> {
+        vec![
+            Watched {
+                scope: Scope::Conversation,
+                id: id(0xA),
+            },
+            Watched {
+                scope: Scope::Conversation,
+                id: id(0xB),
+            },
+            Watched {
+                scope: Scope::Order,
+                id: id(0x0),
+            },
+            Watched {
+                scope: Scope::Customer,
+                id: id(0xC),
+            },
+        ]
+    }
+
+    #[wasm_bindgen_test]
+    fn a_message_reloads_its_thread_and_the_conversation_lists_only() {
+        let mut changes = Changes::default();
+        changes.message(id(0xA), None);
+        let b = bumps(&changes, &on_screen());
+        assert_eq!(
+            b.kinds,
+            vec![EntityKind::Conversation, EntityKind::Message],
+            "lists of conversations reload, orders, profiles and calls do not"
+        );
+        assert_eq!(b.watched, vec![0], "thread A only: not B, not the order");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_conversation_change_reaches_its_customers_panel() {
+        let mut changes = Changes::default();
+        changes.conversation(id(0xB), Some(id(0xC)));
+        assert_eq!(bumps(&changes, &on_screen()).watched, vec![1, 3]);
+    }
+
+    #[wasm_bindgen_test]
+    fn an_order_change_reloads_that_order_and_no_thread() {
+        let changes = Changes {
+            kinds: vec![EntityKind::Order],
+            orders: vec![id(0x0)],
+            customers: vec![id(0xD)],
+            ..Changes::default()
+        };
+        let b = bumps(&changes, &on_screen());
+        assert_eq!(b.kinds, vec![EntityKind::Order]);
+        assert_eq!(b.watched, vec![2]);
+        let other = Changes {
+            orders: vec![id(0x1)],
+            ..changes
+        };
+        assert!(
+            bumps(&other, &on_screen()).watched.is_empty(),
+            "another order"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn changes_without_owners_reload_every_screen_of_their_kinds() {
+        // What the shell sends for an outbox transition today.
+        let kinds = vec![
+            EntityKind::Conversation,
+            EntityKind::Message,
+            EntityKind::Callback,
+        ];
+        let outbox = Changes {
+            unscoped: kinds.clone(),
+            kinds,
+            ..Changes::default()
+        };
+        let b = bumps(&outbox, &on_screen());
+        assert!(!b.kinds.contains(&EntityKind::Order));
+        assert!(!b.kinds.contains(&EntityKind::Profile));
+        // Both threads, and the customer panel (it lists conversations and
+        // calls); never the order.
+        assert_eq!(b.watched, vec![0, 1, 3]);
+        let all = bumps(&Changes::everything(), &on_screen());
+        assert_eq!(all.kinds, EntityKind::ALL.to_vec());
+        assert_eq!(all.watched, vec![0, 1, 2, 3]);
+        assert_eq!(bumps(&Changes::default(), &on_screen()), Default::default());
+    }
+
+    fn line(n: u128, delivery: Delivery) -> ThreadLine {
+        ThreadLine {
+            id: id(n),
+            body: "Where is my parcel?".into(),
+            kind: MessageKind::Text,
+            mine: true,
+            author_name: None,
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            delivery,
+            attachments: Vec::new(),
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_thread_line_keeps_its_key_until_what_it_shows_changes() {
+        let sent = line(1, Delivery::Sent);
+        assert_eq!(line_key(&sent), line_key(&sent.clone()));
+        let read = line_key(&line(1, Delivery::Read));
+        assert_eq!(read.0, sent.id);
+        assert_ne!(read, line_key(&sent), "a state change redraws that line");
+        assert_ne!(line_key(&line(2, Delivery::Sent)), line_key(&sent));
     }
 }

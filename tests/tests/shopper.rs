@@ -167,6 +167,53 @@ async fn shopper_tracks_an_order_chats_with_an_agent_and_books_a_call() -> anyho
     }
     app.screenshot("shopper-chat").await?;
 
+    // Refresh is targeted: with an order open, a reply in the conversation
+    // reaches the app (a change event) but does not reload the order.
+    app.click("[data-testid=nav-orders]").await?;
+    app.click(&format!(
+        "[data-testid=order-row][data-number={DELAYED_ORDER}]"
+    ))
+    .await?;
+    app.wait_for("[data-testid=timeline]").await?;
+    // Let the page's first load and any change in flight settle.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let counts = "return [(window.__mostradorFetches || {}).order || 0, \
+                  (window.__mostradorChanges || {}).changed || 0];";
+    let before = app.eval(counts).await?;
+    server
+        .post(
+            &agent,
+            &format!("/api/v1/conversations/{id}/messages"),
+            serde_json::json!({ "id": uuid_v4(), "body": "The courier is two stops away." }),
+        )
+        .await?;
+    app.wait_for_js(
+        "the reply's change reaches the app",
+        &format!(
+            "return ((window.__mostradorChanges || {{}}).changed || 0) > {};",
+            before[1]
+        ),
+        WAIT,
+    )
+    .await?;
+    // Time for a (wrong) reload to happen.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = app.eval(counts).await?;
+    assert_eq!(
+        after[0], before[0],
+        "the open order was not reloaded for a message ({before} -> {after})"
+    );
+    // The reply is in its thread (the most recent conversation).
+    app.click("[data-testid=nav-chats]").await?;
+    app.click("[data-testid=chat-row]").await?;
+    app.wait_for_js(
+        "the second reply shows in the thread",
+        "return [...document.querySelectorAll('[data-testid=message-body]')] \
+         .some(e => e.textContent.includes('two stops away'));",
+        WAIT,
+    )
+    .await?;
+
     // Book a voice callback: the phone is checked as it is typed.
     app.click("[data-testid=nav-callbacks]").await?;
     app.click("[data-testid=book-callback]").await?;

@@ -7,13 +7,14 @@ use mostrador_core::agent::{expand_canned, CannedContext, Metrics};
 use mostrador_core::app::{CustomerView, InboxRow, ThreadLine, ThreadView};
 use mostrador_core::auth::{Me, Role};
 use mostrador_core::callbacks::{CallbackOutcome, CallbackStatus};
-use mostrador_core::chat::{ConversationStatus, MessageKind, UpdateConversation};
+use mostrador_core::chat::{Conversation, ConversationStatus, MessageKind, UpdateConversation};
+use mostrador_core::sync::EntityKind;
 use uuid::Uuid;
 
 use super::chat::{
     composer_problem, described_by, near_limit, AttachButton, ComposerHint, PickedFiles,
 };
-use super::chat::{last_loaded, Follow, JumpToNewest};
+use super::chat::{last_loaded, line_key, loaded_thread, thread_state, Follow, JumpToNewest};
 use super::orders::StatusPill;
 use crate::app::{ctx, Route};
 use crate::i18n::{self, fill, K};
@@ -48,8 +49,13 @@ pub fn InboxPage() -> impl IntoView {
     // Rows drawn at once; "show more" adds a page.
     let shown_max = RwSignal::new(PAGE);
     // Filtered, sorted and cut to a page by the shell: only drawn rows cross.
+    // Conversations and their last lines; profiles give the names.
     let rows = LocalResource::new(move || {
-        ctx.rev.track();
+        ctx.watch(&[
+            EntityKind::Conversation,
+            EntityKind::Message,
+            EntityKind::Profile,
+        ]);
         let filter = InboxFilter {
             group: group.get(),
             status: status.get(),
@@ -162,8 +168,9 @@ fn InboxLine(row: InboxRow, now: jiff::Timestamp) -> impl IntoView {
 #[component]
 pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
     let ctx = ctx();
+    let thread = ctx.watch_conversation(id);
     let data = LocalResource::new(move || {
-        ctx.rev.track();
+        thread.track();
         ipc::thread(id)
     });
     Effect::new(move |_| {
@@ -177,9 +184,12 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
         Some(Ok(Some(t))) => t.summary.conversation.map(|c| c.customer_id),
         _ => None,
     });
+    // The panel reloads when something of this customer changed, not on
+    // every change.
+    let customer_changed = ctx.watch_customer(customer_id.into());
     let glance = LocalResource::new(move || {
         let customer = customer_id.get();
-        ctx.rev.track();
+        customer_changed.track();
         async move {
             match customer {
                 Some(c) => Some(ipc::customer(c).await),
@@ -198,6 +208,15 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
     let agents = LocalResource::new(ipc::agents);
     let shown = last_loaded(data);
     let follow = Follow::new(shown);
+    let (state, loaded) = (thread_state(shown), loaded_thread(shown));
+    // The head redraws when the conversation does (status, assignment),
+    // not on every new line.
+    let head = Memo::new(move |_| {
+        loaded.with(|t| {
+            t.as_ref()
+                .map(|t| (t.summary.subject.clone(), t.summary.conversation.clone()))
+        })
+    });
     view! {
         <div class="agent-layout">
             <section class="agent-main">
@@ -206,18 +225,18 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
                 </button>
                 // The subject and the actions stay in view above the
                 // scrolling thread (Resolve is never scrolled away).
-                {move || match shown.get() {
-                    Some(Ok(Some(t))) => view! { <AgentThreadHead thread=t me=me_id agents=agents/> }.into_any(),
-                    _ => ().into_any(),
+                {move || match head.get() {
+                    Some((subject, conv)) => view! { <AgentThreadHead subject=subject conv=conv me=me_id agents=agents/> }.into_any(),
+                    None => ().into_any(),
                 }}
                 <div class="thread-scroll" node_ref=follow.scroller on:scroll=move |_| follow.scrolled()
                     tabindex="0" role="region" aria-label=ctx.t(K::NavChats)>
                     <div class="thread-body" node_ref=follow.body>
-                        {move || match shown.get() {
+                        {move || match state.get() {
                             None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
                             Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
-                            Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
-                            Some(Ok(Some(t))) => view! { <AgentLines thread=t/> }.into_any(),
+                            Some(Ok(false)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
+                            Some(Ok(true)) => view! { <AgentLines thread=loaded/> }.into_any(),
                         }}
                         {typing}
                     </div>
@@ -242,12 +261,13 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
 /// The thread's subject, status and the agent's actions on it.
 #[component]
 fn AgentThreadHead(
-    thread: ThreadView,
+    subject: String,
+    conv: Option<Conversation>,
     me: Uuid,
     agents: LocalResource<Result<Vec<mostrador_core::agent::AgentInfo>, mostrador_core::ApiError>>,
 ) -> impl IntoView {
     let ctx = ctx();
-    let Some(conv) = thread.summary.conversation.clone() else {
+    let Some(conv) = conv else {
         return view! { <p class="muted">{ctx.t(K::StatePending)}</p> }.into_any();
     };
     let id = conv.id;
@@ -256,7 +276,7 @@ fn AgentThreadHead(
     let mine = conv.assigned_agent_id == Some(me);
     view! {
         <div class="thread-head">
-            <h1 class="subject" dir="auto" data-testid="thread-subject">{thread.summary.subject.clone()}</h1>
+            <h1 class="subject" dir="auto" data-testid="thread-subject">{subject}</h1>
             <span class="pill" data-testid="thread-status" data-status=status.as_str()>{ctx.t(i18n::conversation_status(status))}</span>
         </div>
         <div class="actions conv-actions">
@@ -292,15 +312,18 @@ fn AgentThreadHead(
     .into_any()
 }
 
-/// The thread's messages and notes (inside the scrolling box).
+/// The thread's messages and notes (inside the scrolling box), keyed so a
+/// new line is added without redrawing the others.
 #[component]
-fn AgentLines(thread: ThreadView) -> impl IntoView {
-    let lines = thread
-        .lines
-        .into_iter()
-        .map(|l| view! { <AgentLine line=l/> })
-        .collect_view();
-    view! { <ol class="thread" data-testid="thread" aria-live="polite">{lines}</ol> }
+fn AgentLines(thread: Memo<Option<ThreadView>>) -> impl IntoView {
+    let lines = Memo::new(move |_| {
+        thread.with(|t| t.as_ref().map(|t| t.lines.clone()).unwrap_or_default())
+    });
+    view! {
+        <ol class="thread" data-testid="thread" aria-live="polite">
+            <For each=move || lines.get() key=line_key children=|l| view! { <AgentLine line=l/> }/>
+        </ol>
+    }
 }
 
 #[component]
@@ -582,8 +605,9 @@ fn CustomerPanel(glance: CustomerView, current: Uuid) -> impl IntoView {
 #[component]
 pub fn QueuePage() -> impl IntoView {
     let ctx = ctx();
+    // Callbacks; profiles give the names.
     let data = LocalResource::new(move || {
-        ctx.rev.track();
+        ctx.watch(&[EntityKind::Callback, EntityKind::Profile]);
         ipc::callback_queue()
     });
     view! {
@@ -705,13 +729,21 @@ fn Bars(
     }
 }
 
+/// How often open metrics reload without a change.
+const METRICS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[component]
 pub fn MetricsPage() -> impl IntoView {
     let ctx = ctx();
+    // The server's figures move with conversations (opened, answered,
+    // resolved, rated) and calls; the timer catches time passing.
     let data = LocalResource::new(move || {
-        ctx.rev.track();
+        ctx.watch(&[EntityKind::Conversation, EntityKind::Callback]);
         ipc::metrics()
     });
+    if let Ok(h) = set_interval_with_handle(move || data.refetch(), METRICS_EVERY) {
+        on_cleanup(move || h.clear());
+    }
     view! {
         <div class="page">
             <div class="page-head"><h1>{ctx.t(K::MetricsTitle)}</h1></div>
@@ -779,10 +811,9 @@ fn MetricsView(m: Metrics) -> impl IntoView {
 #[component]
 pub fn CannedPage(me: Me) -> impl IntoView {
     let ctx = ctx();
-    let data = LocalResource::new(move || {
-        ctx.rev.track();
-        ipc::canned()
-    });
+    // Saved replies are not in the feed: this page reloads them after its
+    // own edits.
+    let data = LocalResource::new(ipc::canned);
     let admin = me.role == Role::Admin;
     let title = RwSignal::new(String::new());
     let body = RwSignal::new(String::new());
@@ -796,7 +827,7 @@ pub fn CannedPage(me: Me) -> impl IntoView {
                     title.set(String::new());
                     body.set(String::new());
                     error.set(None);
-                    ctx.rev.update(|r| *r += 1);
+                    data.refetch();
                 }
                 Err(e) => error.set(Some(ctx.error(&e))),
             }
@@ -819,7 +850,7 @@ pub fn CannedPage(me: Me) -> impl IntoView {
                                     {admin.then(|| view! {
                                         <button type="button" class="danger" data-testid="canned-delete" on:click=move |_| spawn_local(async move {
                                             match ipc::delete_canned(id).await {
-                                                Ok(()) => ctx.rev.update(|r| *r += 1),
+                                                Ok(()) => data.refetch(),
                                                 Err(e) => error.set(Some(ctx.error(&e))),
                                             }
                                         })>{ctx.t(K::Remove)}</button>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mostrador_core::app::{CallbackLine, Delivery};
 use mostrador_core::callbacks::{CallbackChannel, RequestCallback, Slot, TimeWindow};
+use mostrador_core::sync::EntityKind;
 use uuid::Uuid;
 
 use crate::app::{ctx, Route};
@@ -58,7 +59,7 @@ pub fn CallbackRow(line: CallbackLine) -> impl IntoView {
 pub fn CallbacksPage() -> impl IntoView {
     let ctx = ctx();
     let data = LocalResource::new(move || {
-        ctx.rev.track();
+        ctx.watch(&[EntityKind::Callback]);
         ipc::callbacks()
     });
     view! {

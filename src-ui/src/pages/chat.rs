@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mostrador_core::app::{ConversationSummary, Delivery, PickedFile, ThreadLine, ThreadView};
 use mostrador_core::chat::{ConversationStatus, MessageKind};
+use mostrador_core::sync::EntityKind;
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
 
@@ -52,7 +53,7 @@ pub fn ChatRow(summary: ConversationSummary) -> impl IntoView {
 pub fn ChatsPage() -> impl IntoView {
     let ctx = ctx();
     let data = LocalResource::new(move || {
-        ctx.rev.track();
+        ctx.watch(&[EntityKind::Conversation, EntityKind::Message]);
         ipc::conversations()
     });
     view! {
@@ -141,8 +142,9 @@ pub fn AskPage(order: Option<Uuid>) -> impl IntoView {
 #[component]
 pub fn ThreadPage(id: Uuid) -> impl IntoView {
     let ctx = ctx();
+    let thread = ctx.watch_conversation(id);
     let data = LocalResource::new(move || {
-        ctx.rev.track();
+        thread.track();
         ipc::thread(id)
     });
     let rating_state = Memo::new(move |_| match data.get() {
@@ -164,6 +166,7 @@ pub fn ThreadPage(id: Uuid) -> impl IntoView {
     });
     let shown = last_loaded(data);
     let follow = Follow::new(shown);
+    let (state, thread) = (thread_state(shown), loaded_thread(shown));
     view! {
         <div class="page thread-page">
             <button type="button" class="link back" data-testid="back" on:click=move |_| ctx.go(Route::Chats)>
@@ -172,11 +175,11 @@ pub fn ThreadPage(id: Uuid) -> impl IntoView {
             <div class="thread-scroll" node_ref=follow.scroller on:scroll=move |_| follow.scrolled()
                 tabindex="0" role="region" aria-label=ctx.t(K::NavChats)>
                 <div class="thread-body" node_ref=follow.body>
-                    {move || match shown.get() {
+                    {move || match state.get() {
                         None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
                         Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
-                        Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
-                        Some(Ok(Some(t))) => view! { <Thread thread=t/> }.into_any(),
+                        Some(Ok(false)) => view! { <p class="muted">{ctx.t(K::NotFound)}</p> }.into_any(),
+                        Some(Ok(true)) => view! { <Thread id=id thread=thread/> }.into_any(),
                     }}
                     // Outside the thread's redraws, so a live change never resets it.
                     {move || {
@@ -203,6 +206,44 @@ where
     Memo::new(move |prev: Option<&Option<T>>| data.get().or_else(|| prev.cloned().flatten()))
 }
 
+/// What a thread's load came to: `None` while loading, `Ok(false)` when the
+/// conversation is not on this device, `Ok(true)` once it is shown. A reload
+/// of a shown thread does not change it, so the thread stays mounted and
+/// only what changed in it redraws.
+pub fn thread_state(shown: Shown) -> Memo<Option<Result<bool, mostrador_core::ApiError>>> {
+    Memo::new(move |_| {
+        shown.with(|s| {
+            s.as_ref()
+                .map(|r| r.as_ref().map(Option::is_some).map_err(Clone::clone))
+        })
+    })
+}
+
+/// The thread last loaded, if any.
+pub fn loaded_thread(shown: Shown) -> Memo<Option<ThreadView>> {
+    Memo::new(move |_| shown.with(|s| s.clone().and_then(Result::ok).flatten()))
+}
+
+/// A thread as [`last_loaded`] keeps it.
+pub type Shown = Memo<Option<Result<Option<ThreadView>, mostrador_core::ApiError>>>;
+
+/// The key a thread line is drawn under: its id and a digest of what it
+/// shows. A new message adds one line and leaves the others as drawn; a
+/// line whose state changed (sent, read, failed) is redrawn alone.
+pub fn line_key(line: &ThreadLine) -> (Uuid, u64) {
+    use std::hash::Hasher;
+    struct Digest(std::collections::hash_map::DefaultHasher);
+    impl std::fmt::Write for Digest {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.write(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut d = Digest(std::collections::hash_map::DefaultHasher::new());
+    let _ = std::fmt::write(&mut d, format_args!("{line:?}"));
+    (line.id, d.0.finish())
+}
+
 /// Keeps a thread at its newest line: it opens there; a new line (the
 /// reader's own, or a live one) keeps a reader who is at the bottom there,
 /// also while images load or the window changes size; a reader scrolled
@@ -226,7 +267,7 @@ const AT_BOTTOM_SLACK: i32 = 32;
 
 impl Follow {
     /// Follows the thread `shown` draws.
-    pub fn new(shown: Memo<Option<Result<Option<ThreadView>, mostrador_core::ApiError>>>) -> Self {
+    pub fn new(shown: Shown) -> Self {
         let follow = Follow {
             scroller: NodeRef::new(),
             body: NodeRef::new(),
@@ -348,22 +389,39 @@ pub fn JumpToNewest(follow: Follow) -> impl IntoView {
 }
 
 #[component]
-fn Thread(thread: ThreadView) -> impl IntoView {
+fn Thread(id: Uuid, thread: Memo<Option<ThreadView>>) -> impl IntoView {
     let ctx = ctx();
-    let id = thread.summary.id;
-    let status = thread.summary.conversation.as_ref().map(|c| c.status);
-    let order_id = thread.summary.order_id;
+    let subject = Memo::new(move |_| {
+        thread.with(|t| {
+            t.as_ref()
+                .map(|t| t.summary.subject.clone())
+                .unwrap_or_default()
+        })
+    });
+    let conversation = Memo::new(move |_| {
+        thread.with(|t| t.as_ref().and_then(|t| t.summary.conversation.clone()))
+    });
+    let status = Memo::new(move |_| conversation.with(|c| c.as_ref().map(|c| c.status)));
+    let order_id = Memo::new(move |_| thread.with(|t| t.as_ref().and_then(|t| t.summary.order_id)));
     // Nobody has taken it yet: say whether anyone can, and offer a call.
-    let unattended =
-        thread.summary.conversation.as_ref().is_some_and(|c| {
-            c.assigned_agent_id.is_none() && c.status != ConversationStatus::Resolved
-        });
-    let lines = thread
-        .lines
-        .into_iter()
-        .filter(|l| l.kind == MessageKind::Text)
-        .map(|l| view! { <Line line=l/> })
-        .collect_view();
+    let unattended = Memo::new(move |_| {
+        conversation.with(|c| {
+            c.as_ref().is_some_and(|c| {
+                c.assigned_agent_id.is_none() && c.status != ConversationStatus::Resolved
+            })
+        })
+    });
+    let lines = Memo::new(move |_| {
+        thread.with(|t| {
+            t.as_ref().map_or_else(Vec::new, |t| {
+                t.lines
+                    .iter()
+                    .filter(|l| l.kind == MessageKind::Text)
+                    .cloned()
+                    .collect()
+            })
+        })
+    });
     let typing = move || {
         ctx.typing
             .get()
@@ -374,25 +432,35 @@ fn Thread(thread: ThreadView) -> impl IntoView {
     };
     view! {
         <div class="thread-head">
-            <h1 class="subject" dir="auto" data-testid="thread-subject">{thread.summary.subject.clone()}</h1>
-            {status.map(|s| view! { <span class="pill" data-testid="thread-status" data-status=s.as_str()>{ctx.t(i18n::conversation_status(s))}</span> })}
-            {order_id.map(|o| view! {
+            <h1 class="subject" dir="auto" data-testid="thread-subject">{move || subject.get()}</h1>
+            {move || status.get().map(|s| view! { <span class="pill" data-testid="thread-status" data-status=s.as_str()>{ctx.t(i18n::conversation_status(s))}</span> })}
+            {move || order_id.get().map(|o| view! {
                 <button type="button" class="link" on:click=move |_| ctx.go(Route::Order(o))>{ctx.t(K::NavOrders)}</button>
             })}
         </div>
-        {unattended.then(|| view! { <NoAgentBanner order=order_id/> })}
-        <ol class="thread" data-testid="thread" aria-live="polite">{lines}</ol>
+        // Mounted while nobody has the conversation, not per reload.
+        <Show when=move || unattended.get()>
+            <NoAgentBanner order=order_id/>
+        </Show>
+        <ol class="thread" data-testid="thread" aria-live="polite">
+            <For each=move || lines.get() key=line_key children=|l| view! { <Line line=l/> }/>
+        </ol>
         {typing}
     }
 }
 
+/// How often an open banner asks again whether an agent is free.
+const AVAILABILITY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[component]
-fn NoAgentBanner(order: Option<Uuid>) -> impl IntoView {
+fn NoAgentBanner(order: Memo<Option<Uuid>>) -> impl IntoView {
     let ctx = ctx();
-    let availability = LocalResource::new(move || {
-        ctx.rev.track();
-        ipc::availability()
-    });
+    // Asks the server when shown, then every minute while it is: presence
+    // is not in the cache, so data changes say nothing about it.
+    let availability = LocalResource::new(ipc::availability);
+    if let Ok(h) = set_interval_with_handle(move || availability.refetch(), AVAILABILITY_EVERY) {
+        on_cleanup(move || h.clear());
+    }
     view! {
         {move || {
             let none = matches!(availability.get(), Some(Ok(Some(a))) if a.agents_available == 0);
@@ -401,7 +469,7 @@ fn NoAgentBanner(order: Option<Uuid>) -> impl IntoView {
                     <strong>{ctx.t(K::NoAgentTitle)}</strong>
                     <p class="muted">{ctx.t(K::NoAgentBody)}</p>
                     <button type="button" class="primary" data-testid="no-agent-book"
-                        on:click=move |_| ctx.go(Route::BookCall { order, reschedule: None })>{ctx.t(K::BookCall)}</button>
+                        on:click=move |_| ctx.go(Route::BookCall { order: order.get_untracked(), reschedule: None })>{ctx.t(K::BookCall)}</button>
                 </div>
             })
         }}

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use mostrador_core::app::HomeView;
+use mostrador_core::sync::EntityKind;
 
 use super::callbacks::CallbackRow;
 use super::chat::ChatRow;
@@ -13,8 +14,15 @@ use crate::ipc;
 #[component]
 pub fn HomePage(name: String) -> impl IntoView {
     let ctx = ctx();
+    // Orders on their way, open conversations (last line, unread) and
+    // booked calls: the profile is not shown here.
     let data = LocalResource::new(move || {
-        ctx.rev.track();
+        ctx.watch(&[
+            EntityKind::Order,
+            EntityKind::Conversation,
+            EntityKind::Message,
+            EntityKind::Callback,
+        ]);
         ipc::home()
     });
     // For `cargo xtask bench app`: when the home screen first had its data.

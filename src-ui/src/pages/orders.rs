@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use mostrador_core::orders::{Order, TrackingStatus};
+use mostrador_core::sync::EntityKind;
 use uuid::Uuid;
 
 use crate::app::{ctx, Route};
@@ -68,7 +69,7 @@ pub fn OrderRow(order: Order) -> impl IntoView {
 pub fn OrdersPage() -> impl IntoView {
     let ctx = ctx();
     let data = LocalResource::new(move || {
-        ctx.rev.track();
+        ctx.watch(&[EntityKind::Order]);
         ipc::orders()
     });
     let query = RwSignal::new(String::new());
@@ -118,7 +119,8 @@ pub fn OrdersPage() -> impl IntoView {
 pub fn OrderPage(id: Uuid) -> impl IntoView {
     let ctx = ctx();
     let data = LocalResource::new(move || {
-        ctx.rev.track();
+    let order = ctx.watch_order(id);
+        order.track();
         ipc::order(id)
     });
     view! {

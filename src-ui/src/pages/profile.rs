@@ -78,7 +78,7 @@ fn ProfileForms(profile: Profile) -> impl IntoView {
         move |_| contact.update(|c| *f(c) = !*f(c))
     };
     let live = LocalResource::new(move || {
-        ctx.rev.track();
+        ctx.watch(&[mostrador_core::sync::EntityKind::Profile]);
         ipc::profile()
     });
     let address_row = move |a: Address| {
