@@ -6,6 +6,7 @@
 //!
 //! **Architecture invariant:** this crate knows nothing of Tauri or the DOM.
 
+pub mod account;
 pub mod agent;
 pub mod api;
 pub mod config;

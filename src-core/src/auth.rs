@@ -46,6 +46,9 @@ pub const MIN_PASSWORD_LEN: usize = 10;
 pub const MAX_PASSWORD_LEN: usize = 1024;
 /// Longest display name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
+/// Letters and digits in a one-time code mailed to prove an address or
+/// reset a password (the engine checks a typed code's shape with it).
+pub const EMAIL_CODE_LEN: usize = 10;
 
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -132,6 +132,69 @@ fn sign_in_options(discard: Option<bool>) -> mostrador_client::engine::SignInOpt
     }
 }
 
+/// Proves the account's email address with the mailed code; the updated
+/// user (its orders are on the device when this returns).
+#[tauri::command]
+pub async fn verify_email(state: State<'_, AppState>, code: String) -> Res<Me> {
+    state.engine().await.verify_email(&code).await.map_err(api)
+}
+
+/// Mails a new verification code (at most one a minute: `rate_limited`).
+#[tauri::command]
+pub async fn resend_verification(state: State<'_, AppState>) -> Res<()> {
+    state
+        .engine()
+        .await
+        .resend_verification()
+        .await
+        .map_err(api)
+}
+
+/// Changes the password; this device stays signed in, others are not.
+#[tauri::command]
+pub async fn change_password(
+    state: State<'_, AppState>,
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Res<()> {
+    state
+        .engine()
+        .await
+        .change_password(&current_password, &new_password, &confirm_password)
+        .await
+        .map_err(api)
+}
+
+/// Mails a password-reset code to the address (same answer for any
+/// address).
+#[tauri::command]
+pub async fn request_password_reset(state: State<'_, AppState>, email: String) -> Res<()> {
+    state
+        .engine()
+        .await
+        .request_password_reset(&email)
+        .await
+        .map_err(api)
+}
+
+/// Sets a new password with the mailed code (then the user signs in).
+#[tauri::command]
+pub async fn confirm_password_reset(
+    state: State<'_, AppState>,
+    email: String,
+    code: String,
+    new_password: String,
+    confirm_password: String,
+) -> Res<()> {
+    state
+        .engine()
+        .await
+        .confirm_password_reset(&email, &code, &new_password, &confirm_password)
+        .await
+        .map_err(api)
+}
+
 /// Try the server now (the offline banner's "Try now", the network came
 /// back): reconnects at once and makes waiting writes due.
 #[tauri::command]

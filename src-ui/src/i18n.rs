@@ -89,6 +89,35 @@ texts! {
     SessionEnded => "Your session ended. Please sign in again: anything not sent yet is kept and goes out then.", "Tu sesión ha terminado. Vuelve a iniciar sesión: lo que aún no se ha enviado se guarda y se enviará entonces.", "Сеанс завершён. Войдите снова: всё, что ещё не отправлено, сохранено и будет отправлено после входа.";
     AccountDeletedNote => "Your account was deleted and this device was wiped.", "Tu cuenta se ha eliminado y se han borrado los datos de este dispositivo.", "Ваш аккаунт удалён, данные на этом устройстве стёрты.";
 
+    VerifyBannerTitle => "Confirm your email to see your orders", "Confirma tu correo para ver tus pedidos", "Подтвердите эл. почту, чтобы видеть свои заказы";
+    VerifyBannerBody => "We sent a code to {email}.", "Te enviamos un código a {email}.", "Мы отправили код на {email}.";
+    VerifyCode => "Code from the email", "Código del correo", "Код из письма";
+    VerifyCodeHint => "{n} letters and digits.", "{n} letras y números.", "{n} латинских букв и цифр.";
+    VerifyAction => "Verify", "Verificar", "Подтвердить";
+    ResendAction => "Send a new code", "Enviar otro código", "Отправить код ещё раз";
+    ResendDone => "We sent a new code to {email}. It can take a minute to arrive.", "Te enviamos un código nuevo a {email}. Puede tardar un minuto en llegar.", "Новый код отправлен на {email}. Письмо может прийти через минуту.";
+    VerifiedNotice => "Email confirmed. Your orders are here now.", "Correo confirmado. Tus pedidos ya están aquí.", "Эл. почта подтверждена. Ваши заказы теперь здесь.";
+    ChangePasswordTitle => "Change password", "Cambiar contraseña", "Смена пароля";
+    CurrentPassword => "Current password", "Contraseña actual", "Текущий пароль";
+    NewPassword => "New password", "Contraseña nueva", "Новый пароль";
+    ConfirmPassword => "Repeat the new password", "Repite la contraseña nueva", "Повторите новый пароль";
+    ChangePasswordAction => "Change password", "Cambiar contraseña", "Сменить пароль";
+    PasswordChanged => "Password changed. Your other devices were signed out; this one stays signed in.", "Contraseña cambiada. Se cerró la sesión en tus otros dispositivos; en este sigue abierta.", "Пароль изменён. На других устройствах выполнен выход, на этом вы остаётесь в системе.";
+    ForgotPassword => "Forgot your password?", "¿Olvidaste tu contraseña?", "Забыли пароль?";
+    ResetTitle => "Reset your password", "Restablecer la contraseña", "Восстановление пароля";
+    ResetLead => "Enter your account's email and we'll send you a code.", "Escribe el correo de tu cuenta y te enviaremos un código.", "Введите эл. почту аккаунта — мы пришлём код.";
+    ResetSendCode => "Send code", "Enviar código", "Отправить код";
+    ResetCodeSent => "If an account uses {email}, we sent a code to it. It works for 30 minutes.", "Si hay una cuenta con {email}, le enviamos un código. Vale durante 30 minutos.", "Если есть аккаунт с адресом {email}, мы отправили на него код. Он действует 30 минут.";
+    ResetAction => "Set new password", "Guardar contraseña nueva", "Сохранить новый пароль";
+    ResetDone => "Your password was changed. Sign in with the new one.", "Tu contraseña se ha cambiado. Inicia sesión con la nueva.", "Пароль изменён. Войдите с новым паролем.";
+    BackToSignIn => "Back to sign in", "Volver a iniciar sesión", "Вернуться ко входу";
+    FieldCode => "Code", "Código", "Код";
+    ErrCodeRecentlySent => "We sent a code less than a minute ago. Wait for it, or ask again in a minute.", "Te enviamos un código hace menos de un minuto. Espéralo o pide otro dentro de un minuto.", "Код отправлен меньше минуты назад. Дождитесь письма или запросите новый код через минуту.";
+    ErrCurrentPasswordWrong => "The current password isn't right.", "La contraseña actual no es correcta.", "Текущий пароль указан неверно.";
+    ErrPasswordsDiffer => "Repeat the new password exactly: the two don't match.", "Repite la contraseña nueva exactamente: las dos no coinciden.", "Повторите новый пароль точно так же: пароли не совпадают.";
+    ErrCodeFormat => "Enter the code from the email: {n} letters and digits.", "Escribe el código del correo: {n} letras y números.", "Введите код из письма: {n} латинских букв и цифр.";
+    ErrCodeWrong => "That code isn't right, or it has expired. Check the email, or ask for a new code.", "Ese código no es correcto o ha caducado. Revisa el correo o pide uno nuevo.", "Код неверный или устарел. Проверьте письмо или запросите новый код.";
+
     Offline => "Offline", "Sin conexión", "Нет сети";
     TryNow => "Try now", "Reintentar ahora", "Повторить сейчас";
     UnsentDiscard => "Discard them and sign in", "Descartarlos e iniciar sesión", "Удалить их и войти";
@@ -512,6 +541,10 @@ pub fn and_list(lang: Lang, items: &[&str]) -> String {
 pub fn field_label(field: &str) -> Option<K> {
     Some(match field {
         "password" => K::Password,
+        "current_password" => K::CurrentPassword,
+        "new_password" => K::NewPassword,
+        "confirm_password" => K::ConfirmPassword,
+        "code" => K::FieldCode,
         "email" | "customer_email" => K::Email,
         "display_name" => K::DisplayName,
         "name" => K::FieldAddressName,
@@ -542,6 +575,9 @@ pub fn field_limit(field: &str, problem: &str) -> Option<usize> {
     Some(match (field, problem) {
         ("password", "too_short") => auth::MIN_PASSWORD_LEN,
         ("password", _) => auth::MAX_PASSWORD_LEN,
+        ("new_password", "too_short") => auth::MIN_PASSWORD_LEN,
+        ("new_password", _) => auth::MAX_PASSWORD_LEN,
+        ("code", _) => auth::EMAIL_CODE_LEN,
         ("display_name", _) => auth::MAX_NAME_CHARS,
         ("body", _) => chat::MAX_MESSAGE_CHARS,
         ("subject", _) => chat::MAX_SUBJECT_CHARS,
@@ -570,6 +606,10 @@ pub fn field_text(lang: Lang, field: &str, problem: &str) -> Option<String> {
         ("filename", _) => K::ErrFieldRequired,
         ("attachment_ids", _) => K::ErrFileLost,
         ("assigned_agent_id", _) => K::ErrAgentUnavailable,
+        ("current_password", "wrong") => K::ErrCurrentPasswordWrong,
+        ("confirm_password", _) => K::ErrPasswordsDiffer,
+        ("code", "format") => K::ErrCodeFormat,
+        ("code", "invalid") => K::ErrCodeWrong,
         (_, "required") => K::ErrFieldRequired,
         (_, "too_short") if n.is_some() => K::ErrFieldTooShort,
         (_, "too_long") if n.is_some() => K::ErrFieldTooLong,

@@ -191,6 +191,82 @@ pub async fn sign_out() -> Result<(), ApiError> {
     call("sign_out", &NoArgs {}).await
 }
 
+/// Proves the account's address with the mailed code; the updated user.
+pub async fn verify_email(code: String) -> Result<Me, ApiError> {
+    #[derive(Serialize)]
+    struct A {
+        code: String,
+    }
+    call("verify_email", &A { code }).await
+}
+
+/// Mails a new verification code (`rate_limited` within a minute of the
+/// last one).
+pub async fn resend_verification() -> Result<(), ApiError> {
+    call("resend_verification", &NoArgs {}).await
+}
+
+/// Changes the password; refusals name `current_password`,
+/// `new_password` or `confirm_password`.
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        current_password: String,
+        new_password: String,
+        confirm_password: String,
+    }
+    call(
+        "change_password",
+        &A {
+            current_password,
+            new_password,
+            confirm_password,
+        },
+    )
+    .await
+}
+
+/// Asks for a password-reset code by email.
+pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    struct A {
+        email: String,
+    }
+    call("request_password_reset", &A { email }).await
+}
+
+/// Sets a new password with the mailed code.
+pub async fn confirm_password_reset(
+    email: String,
+    code: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A {
+        email: String,
+        code: String,
+        new_password: String,
+        confirm_password: String,
+    }
+    call(
+        "confirm_password_reset",
+        &A {
+            email,
+            code,
+            new_password,
+            confirm_password,
+        },
+    )
+    .await
+}
+
 /// Try the server now (reconnect at once, send what waits).
 pub async fn reconnect_now() -> Result<(), ApiError> {
     call("reconnect_now", &NoArgs {}).await

@@ -293,6 +293,16 @@ const SERVER_REFUSALS: &[(&str, &str)] = &[
     ("password", "too_long"),
     ("email", "invalid"),
     ("email", "taken"),
+    // Proving the address and managing the password (server and engine).
+    ("code", "required"),
+    ("code", "format"),
+    ("code", "invalid"),
+    ("current_password", "required"),
+    ("current_password", "wrong"),
+    ("new_password", "required"),
+    ("new_password", "too_short"),
+    ("new_password", "too_long"),
+    ("confirm_password", "mismatch"),
 ];
 
 const CODES: &[ErrorCode] = &[

@@ -37,7 +37,7 @@ const RESET_TTL_MS: i64 = 30 * 60 * 1000;
 const RESEND_GAP_MS: i64 = 60 * 1000;
 /// Unambiguous letters and digits: 10 of them are 50 bits.
 const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-const CODE_LEN: usize = 10;
+const CODE_LEN: usize = mostrador_core::auth::EMAIL_CODE_LEN;
 
 /// What a code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

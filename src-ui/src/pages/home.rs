@@ -46,6 +46,7 @@ pub fn HomePage(name: String) -> impl IntoView {
                     {ctx.t(K::AskQuestion)}
                 </button>
             </div>
+            <super::account::VerifyBanner/>
             {move || match data.get() {
                 None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),

@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod account;
 pub mod agent;
 pub mod attachments;
 pub mod callbacks;

@@ -81,6 +81,7 @@ pub fn OrdersPage() -> impl IntoView {
     view! {
         <div class="page">
             <div class="page-head"><h1>{ctx.t(K::OrdersTitle)}</h1></div>
+            <super::account::VerifyBanner/>
             <div class="filters">
                 <input type="search" data-testid="order-search" placeholder=ctx.t(K::SearchOrders)
                     aria-label=ctx.t(K::SearchOrders)

@@ -31,6 +31,7 @@ pub fn ProfilePage() -> impl IntoView {
                 Some(Ok(None)) => view! { <p class="muted">{ctx.t(K::OnlineOnly)}</p> }.into_any(),
                 Some(Ok(Some(p))) => view! { <ProfileForms profile=p/> }.into_any(),
             }}
+            <super::account::ChangePasswordForm/>
             <SignOutButton/>
         </div>
     }

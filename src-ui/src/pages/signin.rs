@@ -70,6 +70,8 @@ pub fn SignInPage() -> impl IntoView {
     // Per field (display_name, email, password): the reason beside it.
     let field_errors = RwSignal::new(Vec::<(&'static str, String)>::new());
     let busy = RwSignal::new(false);
+    // "Forgot your password?": the reset flow instead of the form.
+    let resetting = RwSignal::new(false);
     let field_error = move |field: &'static str| {
         field_errors.with(|v| v.iter().find(|(f, _)| *f == field).map(|(_, t)| t.clone()))
     };
@@ -154,7 +156,21 @@ pub fn SignInPage() -> impl IntoView {
                 <LanguagePicker/>
             </div>
             <Notice/>
-            <form class="card signin-card" on:submit=submit data-testid="signin-form">
+            <Show when=move || resetting.get()>
+                <super::account::ResetPassword email=email
+                    on_done=Callback::new(move |address: String| {
+                        email.set(address);
+                        password.set(String::new());
+                        resetting.set(false);
+                        ctx.notice.set(Some(ctx.t(K::ResetDone).to_owned()));
+                        super::account::focus_soon("[data-testid=signin-password]");
+                    })
+                    on_back=Callback::new(move |_| {
+                        resetting.set(false);
+                        super::account::focus_soon("[data-testid=signin-email]");
+                    })/>
+            </Show>
+            <form class="card signin-card" class:hidden=move || resetting.get() on:submit=submit data-testid="signin-form">
                 <h1>{move || if creating.get() { ctx.t(K::SignUpTitle) } else { ctx.t(K::SignInTitle) }}</h1>
                 <p class="lead">{ctx.t(K::SignInLead)}</p>
                 <Show when=move || creating.get()>
@@ -205,6 +221,12 @@ pub fn SignInPage() -> impl IntoView {
                 <button type="submit" class="primary wide" data-testid="signin-submit" disabled=move || busy.get()>
                     {move || if creating.get() { ctx.t(K::SignUpAction) } else { ctx.t(K::SignInAction) }}
                 </button>
+                <Show when=move || !creating.get()>
+                    <button type="button" class="link" data-testid="signin-forgot"
+                        on:click=move |_| { error.set(None); field_errors.set(Vec::new()); resetting.set(true); }>
+                        {ctx.t(K::ForgotPassword)}
+                    </button>
+                </Show>
                 <button type="button" class="link" data-testid="signin-toggle"
                     on:click=move |_| { creating.update(|c| *c = !*c); error.set(None); field_errors.set(Vec::new()); }>
                     {move || if creating.get() { ctx.t(K::HaveAccount) } else { ctx.t(K::NoAccount) }}
