@@ -128,9 +128,11 @@ pub struct Order {
 }
 
 /// What the shop sends to `POST /api/v1/integrations/orders`, signed with
-/// HMAC-SHA256 over the raw body in the `X-Mostrador-Signature` header as
-/// `sha256=<hex>`. Idempotent by `event_id`; applied by `occurred_at`, so an
-/// older event never overwrites newer state. **Wire promise.**
+/// HMAC-SHA256 over `<timestamp>.<raw body>` in the `X-Mostrador-Signature`
+/// header as `sha256=<hex>`, the timestamp (Unix seconds, when it was
+/// signed) in `X-Mostrador-Timestamp`. Idempotent by `event_id`; applied by
+/// `occurred_at`, so an older event never overwrites newer state. **Wire
+/// promise.**
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IngestEvent {
@@ -178,6 +180,10 @@ pub struct IngestResult {
 
 /// The header carrying the ingest signature.
 pub const SIGNATURE_HEADER: &str = "x-mostrador-signature";
+/// The header carrying the time the shop signed an ingest event, in Unix
+/// seconds; it is part of the signed text, so a captured request cannot be
+/// replayed later with a fresh time.
+pub const TIMESTAMP_HEADER: &str = "x-mostrador-timestamp";
 
 #[cfg(test)]
 mod tests {

@@ -46,10 +46,16 @@ pub struct ServeArgs {
     #[arg(long, env = "MOSTRADOR_TOKEN_TTL_HOURS", default_value_t = 24 * 30)]
     pub token_ttl_hours: u64,
     /// Shared secret the shop signs ingest webhooks with (HMAC-SHA256 over
-    /// the raw body, header `X-Mostrador-Signature: sha256=<hex>`). Without
-    /// it, `POST /api/v1/integrations/orders` answers 503.
+    /// `<timestamp>.<raw body>`, headers `X-Mostrador-Timestamp: <Unix
+    /// seconds>` and `X-Mostrador-Signature: sha256=<hex>`). Without it,
+    /// `POST /api/v1/integrations/orders` answers 503.
     #[arg(long, env = "MOSTRADOR_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
+    /// Seconds a webhook's signed timestamp may be away from the server's
+    /// clock, either way; events signed earlier (replays) or later are
+    /// refused with 401.
+    #[arg(long, env = "MOSTRADOR_WEBHOOK_SKEW_SECONDS", default_value_t = crate::config::DEFAULT_WEBHOOK_SKEW.as_secs())]
+    pub webhook_skew_seconds: u64,
     /// IANA time zone of the business hours.
     #[arg(long, env = "MOSTRADOR_BUSINESS_TZ", default_value = "Europe/Madrid")]
     pub business_tz: String,
@@ -209,6 +215,7 @@ impl ServeArgs {
             data_dir,
             token_ttl: std::time::Duration::from_secs(self.token_ttl_hours.max(1) * 3600),
             webhook_secret: self.webhook_secret.filter(|s| !s.is_empty()),
+            webhook_skew: std::time::Duration::from_secs(self.webhook_skew_seconds.max(1)),
             hours: crate::hours::BusinessHours {
                 horizon: jiff::SignedDuration::from_hours(
                     24 * i64::from(self.callback_horizon_days.max(1)),

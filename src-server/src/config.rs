@@ -18,6 +18,9 @@ pub struct ServerConfig {
     /// Shared secret for the shop's signed ingest webhook. `None` turns
     /// ingest off (it answers 503). Never logged.
     pub webhook_secret: Option<String>,
+    /// How far a webhook's signed timestamp may be from now, either way:
+    /// older (a replay) or newer (a wrong clock) events are refused.
+    pub webhook_skew: Duration,
     /// When callbacks can be booked.
     pub hours: crate::hours::BusinessHours,
     /// Where attachment bytes are kept.
@@ -75,6 +78,9 @@ pub const DEFAULT_UNATTACHED_UPLOAD_RETENTION: Duration = Duration::from_secs(24
 /// Default failed sign-ins per client address per 15 minutes.
 pub const DEFAULT_LOGIN_PER_ADDRESS: usize = 20;
 
+/// Default allowed distance between a webhook's signed time and now.
+pub const DEFAULT_WEBHOOK_SKEW: Duration = Duration::from_secs(300);
+
 /// Default session lifetime: 30 days.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
@@ -88,6 +94,7 @@ impl ServerConfig {
             data_dir: data_dir.to_path_buf(),
             token_ttl: DEFAULT_TOKEN_TTL,
             webhook_secret: None,
+            webhook_skew: DEFAULT_WEBHOOK_SKEW,
             hours: crate::hours::BusinessHours::new(
                 "Europe/Madrid",
                 "09:00-18:00",

@@ -120,6 +120,18 @@ pub fn check_text(field: &str, text: &str) -> Result<(), AppError> {
     }
 }
 
+/// Refuses a name (of a person, a staff member, an address) holding
+/// control characters or direction controls such as U+202E
+/// (`mostrador_core::text::is_clean_name`), naming the field: a name must
+/// display as typed.
+pub fn check_name(field: &str, text: &str) -> Result<(), AppError> {
+    if mostrador_core::text::is_clean_name(text) {
+        Ok(())
+    } else {
+        Err(invalid(field, mostrador_core::text::INVALID_CHARACTERS))
+    }
+}
+
 /// A validation failure naming one field.
 pub fn invalid(field: &str, problem: &str) -> AppError {
     AppError::Api(ApiError::invalid_field(field, problem))

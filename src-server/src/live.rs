@@ -14,20 +14,24 @@
 //! or deleting the account closes every socket concerned at once
 //! ([`Hub::close_session`], [`Hub::close_user`]) with a close code the app
 //! understands (`mostrador_core::live::CLOSE_*`), and a closed staff member
-//! leaves presence (so is no longer auto-assigned). One session holds at
-//! most `MAX_SOCKETS_PER_SESSION` sockets.
+//! leaves presence (so is no longer auto-assigned). A session that merely
+//! expires ends its sockets too: each connection arms a timer for its
+//! session's `expires_at` and closes with `CLOSE_SESSION_ENDED` when it
+//! fires. One session holds at most `MAX_SOCKETS_PER_SESSION` sockets.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use mostrador_core::live::{
-    LiveClientMessage, LiveServerMessage, Presence, CLOSE_ACCOUNT_DELETED, MAX_SOCKETS_PER_SESSION,
+    LiveClientMessage, LiveServerMessage, Presence, CLOSE_ACCOUNT_DELETED, CLOSE_SESSION_ENDED,
+    MAX_SOCKETS_PER_SESSION,
 };
 use sqlx::Row;
 use tokio::sync::mpsc;
@@ -334,13 +338,29 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// both JSON text frames; the server pings every 20 s.
 #[utoipa::path(get, path = "/api/v1/live", tag = "sync", security(("bearer" = [])),
     responses((status = 101, description = "Switching to the live WebSocket", body = LiveServerMessage),
+              (status = 400, description = "Not a WebSocket upgrade request", body = mostrador_core::ApiError),
               (status = 401, body = mostrador_core::ApiError),
               (status = 429, description = "Too many live connections for this session", body = mostrador_core::ApiError)))]
 pub async fn live(
     State(state): State<AppState>,
     actor: Actor,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> AppResult<Response> {
+    // axum's own rejection is text/plain; every error is the one JSON shape.
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => {
+            let mut res = crate::error::api_error_response(mostrador_core::ApiError::new(
+                mostrador_core::ErrorCode::BadRequest,
+                format!(
+                    "this endpoint is a WebSocket: connect with an upgrade request ({})",
+                    rejection.body_text()
+                ),
+            ));
+            *res.status_mut() = rejection.status();
+            return Ok(res);
+        }
+    };
     if state.hub.session_sockets(actor.session_id) >= MAX_SOCKETS_PER_SESSION {
         return Err(crate::error::AppError::new(
             mostrador_core::ErrorCode::RateLimited,
@@ -356,32 +376,78 @@ pub async fn live(
         .on_upgrade(move |socket| connection(state, actor, socket)))
 }
 
-/// Is the session still live (not revoked, its user neither disabled nor
-/// deleted)? Checked once the connection is registered, so a session that
-/// ended between the upgrade and the registration cannot keep a socket.
-async fn session_alive(state: &AppState, session: Uuid) -> bool {
+/// A live session's state, read once the connection is registered (so a
+/// session that ended between the upgrade and the registration cannot keep
+/// a socket).
+enum SessionState {
+    /// Revoked or expired, or its user disabled or deleted.
+    Ended,
+    /// Live until `expires_at` (Unix ms); `None` when the database could
+    /// not be asked (a hiccup is not a revocation).
+    Live { expires_at: Option<i64> },
+}
+
+async fn session_state(state: &AppState, session: Uuid) -> SessionState {
     let row: Result<Option<i64>, _> = sqlx::query_scalar(
-        "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.id = $1 AND s.revoked_at IS NULL AND u.disabled = 0 AND u.deleted_at IS NULL",
+        "SELECT s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+           AND u.disabled = 0 AND u.deleted_at IS NULL",
     )
     .bind(session.to_string())
+    .bind(crate::db::now_ms())
     .fetch_optional(state.db.pool())
     .await;
-    // A database hiccup is not a revocation.
-    !matches!(row, Ok(None))
+    match row {
+        Ok(None) => SessionState::Ended,
+        Ok(Some(at)) => SessionState::Live {
+            expires_at: Some(at),
+        },
+        Err(err) => {
+            tracing::warn!(error = %err, "live: could not read the session's expiry");
+            SessionState::Live { expires_at: None }
+        }
+    }
+}
+
+/// When (on tokio's clock) a session expiring at `expires_at` (Unix ms)
+/// ends; far in the future when unknown.
+fn expiry_instant(expires_at: Option<i64>) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    match expires_at {
+        Some(at) => {
+            now + Duration::from_millis(u64::try_from(at - crate::db::now_ms()).unwrap_or(0))
+        }
+        None => now + Duration::from_secs(365 * 24 * 3600),
+    }
+}
+
+/// The close frame for `code` (`CLOSE_*`), with its reason in words.
+fn close_frame(code: u16) -> Message {
+    let reason = if code == CLOSE_ACCOUNT_DELETED {
+        "account_deleted"
+    } else {
+        "session_ended"
+    };
+    Message::Close(Some(axum::extract::ws::CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }
 
 async fn connection(state: AppState, actor: Actor, socket: WebSocket) {
     let mut reg = state.hub.register(&actor);
     let (mut tx, mut rx) = socket.split();
-    if !session_alive(&state, actor.session_id).await {
-        let frame = Message::Close(Some(axum::extract::ws::CloseFrame {
-            code: mostrador_core::live::CLOSE_SESSION_ENDED,
-            reason: "session_ended".into(),
-        }));
-        let _ = tokio::time::timeout(WRITE_DEADLINE, tx.send(frame)).await;
-        return;
-    }
+    let expires_at = match session_state(&state, actor.session_id).await {
+        SessionState::Live { expires_at } => expires_at,
+        SessionState::Ended => {
+            let frame = close_frame(CLOSE_SESSION_ENDED);
+            let _ = tokio::time::timeout(WRITE_DEADLINE, tx.send(frame)).await;
+            return;
+        }
+    };
+    // The session's natural end closes the socket like a sign-out.
+    let expired = tokio::time::sleep_until(expiry_instant(expires_at));
+    tokio::pin!(expired);
     let text = |msg: &LiveServerMessage| {
         Message::Text(serde_json::to_string(msg).unwrap_or_default().into())
     };
@@ -417,11 +483,12 @@ async fn connection(state: AppState, actor: Actor, socket: WebSocket) {
             changed = reg.close.changed() => {
                 let code = if changed.is_ok() { *reg.close.borrow() } else { None };
                 let Some(code) = code else { continue };
-                let reason = if code == CLOSE_ACCOUNT_DELETED { "account_deleted" } else { "session_ended" };
-                let frame = Message::Close(Some(axum::extract::ws::CloseFrame {
-                    code,
-                    reason: reason.into(),
-                }));
+                let _ = tokio::time::timeout(WRITE_DEADLINE, tx.send(close_frame(code))).await;
+                break;
+            }
+            () = expired.as_mut() => {
+                tracing::debug!("live: session expired, closing");
+                let frame = close_frame(CLOSE_SESSION_ENDED);
                 let _ = tokio::time::timeout(WRITE_DEADLINE, tx.send(frame)).await;
                 break;
             }

@@ -3,11 +3,19 @@
 //! a per-request timeout answered in the one JSON error shape, and a limit
 //! on concurrent connections per client address. WebSocket upgrades pass
 //! through. `axum::serve` has none of these knobs.
+//!
+//! Requests hyper cannot parse (a URI over 64 KiB, oversized headers, a
+//! malformed request line) never reach the router: hyper answers them itself
+//! with an empty body. [`JsonParseErrors`] rewrites those answers into the
+//! one JSON error shape on their way out.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request};
@@ -16,6 +24,7 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use mostrador_core::{ApiError, ErrorCode};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
@@ -71,26 +80,169 @@ impl PerAddress {
     }
 }
 
+/// A connection's byte stream that replaces hyper's own, bodiless answers to
+/// unparseable requests (400, 414 URI too long, 431 headers too large) with
+/// the same status and an `ApiError` body. Everything else passes through
+/// untouched, WebSocket frames included.
+#[derive(Debug)]
+pub struct JsonParseErrors<S> {
+    inner: S,
+    /// The replacement answer, and how much of it is written.
+    pending: Vec<u8>,
+    sent: usize,
+}
+
+impl<S> JsonParseErrors<S> {
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            pending: Vec::new(),
+            sent: 0,
+        }
+    }
+}
+
+/// The JSON answer replacing `head` when it is one of hyper's automatic
+/// parse-error answers: status 400, 414 or 431, `content-length: 0` and no
+/// content type. The router's errors always carry `application/json`, so
+/// they are never touched.
+fn json_for_parse_error(head: &[u8]) -> Option<Vec<u8>> {
+    let end = head.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&head[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?.strip_prefix("HTTP/1.1 ")?;
+    let (code, reason) = status_line.split_once(' ').unwrap_or((status_line, ""));
+    let (error, message) = match code {
+        "400" => (
+            ErrorCode::BadRequest,
+            "the request could not be read as HTTP",
+        ),
+        "414" => (
+            ErrorCode::BadRequest,
+            "the request's address (URI) is too long: at most 64 KiB",
+        ),
+        "431" => (
+            ErrorCode::PayloadTooLarge,
+            "the request's headers are too large",
+        ),
+        _ => return None,
+    };
+    let mut empty = false;
+    for line in lines {
+        let line = line.to_ascii_lowercase();
+        if line.starts_with("content-type:") {
+            return None;
+        }
+        empty |= line.replace(' ', "") == "content-length:0";
+    }
+    if !empty {
+        return None;
+    }
+    let body = serde_json::to_string(&ApiError::new(error, message)).ok()?;
+    Some(
+        format!(
+            "HTTP/1.1 {code} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+impl<S: AsyncWrite + Unpin> JsonParseErrors<S> {
+    /// Writes what is left of a replacement answer.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.sent < self.pending.len() {
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.sent..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.sent += n;
+        }
+        self.pending.clear();
+        self.sent = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for JsonParseErrors<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(self.poll_pending(cx))?;
+        if let Some(answer) = json_for_parse_error(buf) {
+            // hyper's answer counts as written; ours goes out instead (the
+            // rest of it on the next write or flush).
+            self.pending = answer;
+            let _ = self.poll_pending(cx)?;
+            return Poll::Ready(Ok(buf.len()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        ready!(self.poll_pending(cx))?;
+        let first = bufs.iter().find(|b| !b.is_empty());
+        if let Some(answer) = first.and_then(|b| json_for_parse_error(b)) {
+            self.pending = answer;
+            let _ = self.poll_pending(cx)?;
+            return Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()));
+        }
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_pending(cx))?;
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_pending(cx))?;
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// Adds the per-request timeout to `router` (503 `unavailable` in the one
 /// JSON shape when a handler runs too long).
 pub fn with_request_timeout(router: Router, limit: Duration) -> Router {
-    router.layer(axum::middleware::from_fn(move |req: Request, next: Next| async move {
-        match tokio::time::timeout(limit, next.run(req)).await {
-            Ok(res) => res,
-            Err(_) => {
-                tracing::warn!("request timed out");
-                let mut res = crate::error::api_error_response(ApiError::new(
-                    ErrorCode::Unavailable,
-                    "the request took too long; try again",
-                ));
-                res.headers_mut().insert(
-                    axum::http::header::RETRY_AFTER,
-                    axum::http::HeaderValue::from_static("1"),
-                );
-                res
+    router.layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| async move {
+            match tokio::time::timeout(limit, next.run(req)).await {
+                Ok(res) => res,
+                Err(_) => {
+                    tracing::warn!("request timed out");
+                    let mut res = crate::error::api_error_response(ApiError::new(
+                        ErrorCode::Unavailable,
+                        "the request took too long; try again",
+                    ));
+                    res.headers_mut().insert(
+                        axum::http::header::RETRY_AFTER,
+                        axum::http::HeaderValue::from_static("1"),
+                    );
+                    res
+                }
             }
-        }
-    }))
+        },
+    ))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets
@@ -140,7 +292,10 @@ pub async fn serve(
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_read);
             let conn = builder
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc))
+                .serve_connection(
+                    TokioIo::new(JsonParseErrors::new(stream)),
+                    TowerToHyperService::new(svc),
+                )
                 .with_upgrades();
             tokio::pin!(conn);
             tokio::select! {
@@ -159,4 +314,26 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_hypers_bodiless_parse_errors_are_rewritten() {
+        let hyper_414 = b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
+        let out = String::from_utf8(json_for_parse_error(hyper_414).unwrap()).unwrap();
+        assert!(out.starts_with("HTTP/1.1 414 URI Too Long\r\ncontent-type: application/json\r\n"));
+        let body = out.split_once("\r\n\r\n").unwrap().1;
+        assert!(serde_json::from_str::<ApiError>(body).is_ok(), "{body}");
+        let router_400 = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 0\r\n\r\n";
+        assert!(json_for_parse_error(router_400).is_none());
+        assert!(json_for_parse_error(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").is_none());
+        assert!(
+            json_for_parse_error(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 12\r\n\r\n")
+                .is_none()
+        );
+        assert!(json_for_parse_error(b"\x81\x05hello").is_none());
+    }
 }

@@ -217,6 +217,7 @@ on_both_backends!(
     live_pokes_reach_who_may_see_and_typing_crosses_sides,
     a_stalled_consumer_does_not_slow_the_others,
     a_socket_ends_with_its_session_and_sessions_hold_few_sockets,
+    a_socket_closes_when_its_session_expires,
 );
 
 /// Waits for the server to close `ws`; its close code, if any.
@@ -366,20 +367,75 @@ async fn a_socket_ends_with_its_session_and_sessions_hold_few_sockets(backend: B
         Some(CLOSE_SESSION_ENDED)
     );
     assert!(!s.state.hub.available_staff().contains(&agent_uuid));
-    let mut saw_offline = false;
+    assert!(
+        sees_offline(&mut ws_admin, agent_uuid).await,
+        "staff see the disabled agent go offline"
+    );
+    s.finish().await;
+}
+
+/// Does the staff socket `ws` hear, within a second, that `user` went
+/// offline?
+async fn sees_offline(ws: &mut Ws, user: Uuid) -> bool {
     while let Ok(Some(Ok(Message::Text(t)))) =
-        tokio::time::timeout(Duration::from_secs(1), ws_admin.next()).await
+        tokio::time::timeout(Duration::from_secs(1), ws.next()).await
     {
         if let Ok(LiveServerMessage::Presence {
             user_id, status, ..
         }) = serde_json::from_str(&t)
         {
-            if user_id == agent_uuid && status == mostrador_core::live::Presence::Offline {
-                saw_offline = true;
-                break;
+            if user_id == user && status == mostrador_core::live::Presence::Offline {
+                return true;
             }
         }
     }
-    assert!(saw_offline, "staff see the disabled agent go offline");
+    false
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// A session that simply runs out closes its sockets with 4001 within
+/// about a second, and the other staff see the agent go offline.
+async fn a_socket_closes_when_its_session_expires(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (admin, _) = s.staff("admin@shop.test", Role::Admin).await;
+    let (agent, agent_id) = s.staff("agent@shop.test", Role::Agent).await;
+    let agent_uuid: Uuid = agent_id.parse().unwrap();
+    // The agent's session ends in 3 s (as with a short `--token-ttl-hours`,
+    // for this session only, so the admin's stays).
+    let expires_at = now_ms() + 3000;
+    sqlx::query("UPDATE sessions SET expires_at = $1 WHERE user_id = $2")
+        .bind(expires_at)
+        .bind(&agent_id)
+        .execute(s.state.db.pool())
+        .await
+        .unwrap();
+    let mut ws_admin = connect(&s, &admin).await.unwrap();
+    let mut ws_agent = connect(&s, &agent).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while !s.state.hub.available_staff().contains(&agent_uuid) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a connected agent becomes available"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let left = Duration::from_millis(u64::try_from(expires_at - now_ms()).unwrap_or(0));
+    assert_eq!(
+        closed(&mut ws_agent, left + Duration::from_secs(1)).await,
+        Some(mostrador_core::live::CLOSE_SESSION_ENDED)
+    );
+    assert!(
+        now_ms() >= expires_at - 50,
+        "closed {} ms before the session's end",
+        expires_at - now_ms()
+    );
+    assert!(!s.state.hub.available_staff().contains(&agent_uuid));
+    assert!(
+        sees_offline(&mut ws_admin, agent_uuid).await,
+        "staff see the expired agent go offline"
+    );
     s.finish().await;
 }

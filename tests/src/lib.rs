@@ -203,12 +203,20 @@ impl ServerProcess {
     pub async fn ingest(&self, event: serde_json::Value) -> anyhow::Result<()> {
         use hmac::Mac;
         let body = serde_json::to_vec(&event)?;
+        // Signed as the shop does: HMAC-SHA256 of `<Unix seconds>.<body>`.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs()
+            .to_string();
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(WEBHOOK_SECRET.as_bytes())?;
+        mac.update(now.as_bytes());
+        mac.update(b".");
         mac.update(&body);
         let sig = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
         let res = reqwest::Client::new()
             .post(format!("{}/api/v1/integrations/orders", self.url))
             .header("content-type", "application/json")
+            .header(mostrador_core::orders::TIMESTAMP_HEADER, now)
             .header(mostrador_core::orders::SIGNATURE_HEADER, sig)
             .body(body)
             .send()

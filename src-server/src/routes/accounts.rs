@@ -18,7 +18,7 @@ use super::credentials;
 use crate::auth::{self, Actor};
 use crate::db::{now_ms, ts, uuid, Tx};
 use crate::error::{AppError, AppResult};
-use crate::extract::{check_text, invalid, Json, Path};
+use crate::extract::{check_name, invalid, Json, Path};
 use crate::feed::{self, Change, Entity};
 use crate::state::AppState;
 
@@ -59,7 +59,7 @@ fn validate_name(name: &str) -> AppResult<String> {
     if name.chars().count() > mostrador_core::auth::MAX_NAME_CHARS {
         return Err(invalid("display_name", "too_long"));
     }
-    check_text("display_name", name)?;
+    check_name("display_name", name)?;
     Ok(name.to_owned())
 }
 

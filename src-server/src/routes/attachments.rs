@@ -495,11 +495,9 @@ async fn stale(path: &std::path::Path) -> bool {
     modified.elapsed().is_ok_and(|age| age > STALE_PART)
 }
 
-/// Right-to-left and other direction overrides and isolates (U+202A–U+202E,
-/// U+2066–U+2069): with U+202E, `invoice<U+202E>fdp.exe` reads as `invoiceexe.pdf`.
-pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
+/// Direction overrides, isolates and marks: one rule for file names and
+/// display names, kept in `mostrador_core::text`.
+pub use mostrador_core::text::is_bidi_control;
 
 /// `inline` with an ASCII `filename` fallback and the exact name as RFC 5987
 /// `filename*` (UTF-8, percent-encoded); direction controls dropped.

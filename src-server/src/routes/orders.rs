@@ -6,7 +6,7 @@ use hmac::{Hmac, Mac};
 use mostrador_core::auth::normalize_email;
 use mostrador_core::orders::{
     IngestEvent, IngestKind, IngestResult, Order, OrderItem, PostalAddress, Shipment,
-    TrackingEvent, TrackingStatus, SIGNATURE_HEADER,
+    TrackingEvent, TrackingStatus, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 use mostrador_core::{ApiError, ErrorCode};
 use serde::Deserialize;
@@ -170,34 +170,81 @@ pub async fn get_order(
     Ok(Json(visible_order(&mut conn, &actor, id).await?))
 }
 
-/// `sha256=<hex>` of HMAC-SHA256(secret, body), checked in constant time.
-pub fn verify_signature(secret: &str, body: &[u8], header: Option<&str>) -> bool {
+/// HMAC-SHA256(secret, `<timestamp>.<body>`): the signed time is part of
+/// the signed text, so it cannot be changed without the secret.
+fn mac(secret: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
+
+/// Checks `sha256=<hex>` of [`mac`] in constant time.
+pub fn verify_signature(secret: &str, timestamp: &str, body: &[u8], header: Option<&str>) -> bool {
     let Some(hex_sig) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
         return false;
     };
     let Ok(sig) = hex::decode(hex_sig) else {
         return false;
     };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&sig).is_ok()
+    mac(secret, timestamp, body).verify_slice(&sig).is_ok()
 }
 
-/// Signs a body the way the shop must (for the shop's integrators and tests).
-pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+/// Signs a body sent at `timestamp` (Unix seconds, the value of the
+/// `X-Mostrador-Timestamp` header) the way the shop must (for the shop's
+/// integrators and tests).
+pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let bytes = mac(secret, &timestamp.to_string(), body)
+        .finalize()
+        .into_bytes();
+    format!("sha256={}", hex::encode(bytes))
+}
+
+/// Refuses a (correctly signed) timestamp further than `skew` from `now`
+/// (Unix seconds) either way: a captured request replayed later, or a shop
+/// whose clock is wrong. `occurred_at` is not used: shops legitimately send
+/// old events.
+fn check_signed_time(timestamp: &str, now: i64, skew: std::time::Duration) -> AppResult<()> {
+    let skew = i64::try_from(skew.as_secs()).unwrap_or(i64::MAX);
+    let refuse = |reason: &str, message: String| {
+        AppError::Api(
+            ApiError::new(ErrorCode::Unauthorized, message)
+                .with_details(serde_json::json!({ "reason": reason })),
+        )
+    };
+    let Ok(at) = timestamp.parse::<i64>() else {
+        return Err(refuse(
+            "bad_timestamp",
+            "the X-Mostrador-Timestamp header must be Unix seconds".into(),
+        ));
+    };
+    if at < now.saturating_sub(skew) {
+        return Err(refuse(
+            "stale_timestamp",
+            format!("the webhook was signed more than {skew} s ago; sign it again"),
+        ));
+    }
+    if at > now.saturating_add(skew) {
+        return Err(refuse(
+            "future_timestamp",
+            format!(
+                "the webhook is signed more than {skew} s in the future; check the shop's clock"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Order and shipment events from the shop. Signed with HMAC-SHA256 over
-/// the raw body (header `X-Mostrador-Signature: sha256=<hex>`); idempotent by
-/// `event_id`; applied by `occurred_at`, so an older event never overwrites
-/// newer state. A bad signature gets 401 and changes nothing.
+/// `<timestamp>.<raw body>` (headers `X-Mostrador-Timestamp: <Unix seconds>`
+/// and `X-Mostrador-Signature: sha256=<hex>`); a timestamp further than
+/// `--webhook-skew-seconds` from now is refused; idempotent by `event_id`;
+/// applied by `occurred_at`, so an older event never overwrites newer state.
+/// A bad signature or time gets 401 and changes nothing.
 #[utoipa::path(post, path = "/api/v1/integrations/orders", tag = "integrations", request_body = IngestEvent,
-    params(("X-Mostrador-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of the raw body>")),
+    params(("X-Mostrador-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of `<timestamp>.<raw body>`>"),
+           ("X-Mostrador-Timestamp" = i64, Header, description = "when the event was signed, Unix seconds (within the server's allowed skew)")),
     responses((status = 200, body = IngestResult), (status = 401, body = ApiError), (status = 422, body = ApiError), (status = 503, body = ApiError)))]
 #[tracing::instrument(skip_all)]
 pub async fn ingest(
@@ -211,14 +258,18 @@ pub async fn ingest(
             "order ingest is not configured on this server",
         ));
     };
-    let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    if !verify_signature(secret, &body, sig) {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let timestamp = header(TIMESTAMP_HEADER).unwrap_or_default().trim();
+    if !verify_signature(secret, timestamp, &body, header(SIGNATURE_HEADER)) {
         tracing::warn!("ingest: bad or missing signature");
         return Err(AppError::new(
             ErrorCode::Unauthorized,
-            "bad or missing webhook signature",
+            "bad or missing webhook signature (HMAC-SHA256 of `<X-Mostrador-Timestamp>.<body>`)",
         ));
     }
+    check_signed_time(timestamp, now_ms() / 1000, state.config.webhook_skew).inspect_err(|_| {
+        tracing::warn!("ingest: signed time outside the allowed window");
+    })?;
     let event: IngestEvent = serde_json::from_slice(&body).map_err(|e| {
         let code = if e.is_data() {
             ErrorCode::ValidationFailed
@@ -438,12 +489,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signatures_verify_only_with_the_right_secret_and_body() {
-        let sig = sign("s3cret", b"{\"a\":1}");
-        assert!(verify_signature("s3cret", b"{\"a\":1}", Some(&sig)));
-        assert!(!verify_signature("other", b"{\"a\":1}", Some(&sig)));
-        assert!(!verify_signature("s3cret", b"{\"a\":2}", Some(&sig)));
-        assert!(!verify_signature("s3cret", b"{\"a\":1}", None));
-        assert!(!verify_signature("s3cret", b"{\"a\":1}", Some("sha256=zz")));
+    fn signatures_verify_only_with_the_right_secret_body_and_time() {
+        let sig = sign("s3cret", 1_700_000_000, b"{\"a\":1}");
+        assert!(verify_signature(
+            "s3cret",
+            "1700000000",
+            b"{\"a\":1}",
+            Some(&sig)
+        ));
+        assert!(!verify_signature(
+            "other",
+            "1700000000",
+            b"{\"a\":1}",
+            Some(&sig)
+        ));
+        assert!(!verify_signature(
+            "s3cret",
+            "1700000000",
+            b"{\"a\":2}",
+            Some(&sig)
+        ));
+        assert!(!verify_signature(
+            "s3cret",
+            "1700000001",
+            b"{\"a\":1}",
+            Some(&sig)
+        ));
+        assert!(!verify_signature("s3cret", "", b"{\"a\":1}", Some(&sig)));
+        assert!(!verify_signature(
+            "s3cret",
+            "1700000000",
+            b"{\"a\":1}",
+            None
+        ));
+        assert!(!verify_signature(
+            "s3cret",
+            "1700000000",
+            b"{\"a\":1}",
+            Some("sha256=zz")
+        ));
+    }
+
+    #[test]
+    fn the_signed_time_must_be_near_now() {
+        let skew = std::time::Duration::from_secs(300);
+        let now = 1_700_000_000;
+        for ok in [now, now - 300, now + 300] {
+            assert!(
+                check_signed_time(&ok.to_string(), now, skew).is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in [now - 301, now + 301, 0, i64::MAX] {
+            assert!(
+                check_signed_time(&bad.to_string(), now, skew).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(check_signed_time("soon", now, skew).is_err());
     }
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::db::{now_ms, ts, uuid, Tx};
 use crate::error::{AppError, AppResult};
-use crate::extract::{check_text, invalid, Json, Path};
+use crate::extract::{check_name, invalid, Json, Path};
 use crate::feed::{self, Change, Entity};
 use crate::routes::accounts::audit;
 use crate::state::AppState;
@@ -122,7 +122,7 @@ pub async fn update(tx: &mut Tx, actor: &Actor, u: &ProfileUpdate) -> AppResult<
             return Err(invalid("display_name", "too_long"))
         }
         Some(n) => {
-            check_text("display_name", n)?;
+            check_name("display_name", n)?;
             n.to_owned()
         }
         None => current.display_name,
@@ -184,7 +184,7 @@ pub async fn put_address_in(tx: &mut Tx, actor: &Actor, a: &Address) -> AppResul
         if value.chars().count() > max {
             return Err(invalid(field, "too_long"));
         }
-        check_text(field, value)?;
+        check_name(field, value)?;
     }
     for (field, value, max) in [
         ("label", &a.label, 100),
@@ -195,7 +195,7 @@ pub async fn put_address_in(tx: &mut Tx, actor: &Actor, a: &Address) -> AppResul
         if value.trim().chars().count() > max {
             return Err(invalid(field, "too_long"));
         }
-        check_text(field, value)?;
+        check_name(field, value)?;
     }
     if p.country.len() != 2 || !p.country.chars().all(|c| c.is_ascii_alphabetic()) {
         return Err(invalid("country", "not_iso_3166"));

@@ -229,11 +229,13 @@ impl TestServer {
     /// Posts a signed ingest event.
     pub async fn ingest(&self, event: &Value) -> (StatusCode, Value) {
         let body = serde_json::to_vec(event).unwrap();
-        let sig = mostrador_server::routes::orders::sign(WEBHOOK_SECRET, &body);
+        let now = jiff::Timestamp::now().as_second();
+        let sig = mostrador_server::routes::orders::sign(WEBHOOK_SECRET, now, &body);
         let res = self
             .http
             .post(format!("{}/api/v1/integrations/orders", self.base))
             .header("content-type", "application/json")
+            .header(mostrador_core::orders::TIMESTAMP_HEADER, now.to_string())
             .header(mostrador_core::orders::SIGNATURE_HEADER, sig)
             .body(body)
             .send()
