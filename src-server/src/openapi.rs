@@ -199,7 +199,7 @@ enum Limit {
     /// the refused control characters; `required` text must hold something
     /// besides white space (the server trims before checking).
     Text { max: usize, required: bool },
-    /// A person's or staff member's name (`extract::check_text`, never blank).
+    /// A person's or staff member's name (`extract::check_name`).
     Name { max: usize },
     /// A password: counted in characters.
     Chars { min: usize, max: usize },
@@ -338,6 +338,9 @@ fn field_limits() -> Vec<(&'static str, &'static str, Limit)> {
 /// The characters `mostrador_core::text::is_allowed_char` refuses, as a
 /// regular-expression class body (ECMA-262 and Rust `regex` alike).
 const REFUSED_CONTROLS: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F";
+/// The direction controls `mostrador_core::text::is_bidi_control` refuses
+/// in names.
+const BIDI_CONTROLS: &str = r"\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C";
 
 /// A pattern for text made of characters outside `refused`, with at least
 /// one that is not white space when `required`.
@@ -354,9 +357,9 @@ pub fn free_text_pattern(required: bool) -> String {
     text_pattern(REFUSED_CONTROLS, required)
 }
 
-/// A name as the server accepts it: free text, never blank.
+/// A name as `extract::check_name` accepts it (never empty after trimming).
 pub fn name_pattern() -> String {
-    text_pattern(REFUSED_CONTROLS, true)
+    text_pattern(&format!("{REFUSED_CONTROLS}{BIDI_CONTROLS}"), true)
 }
 
 /// What `phone::E164::parse` accepts: `+`, then 7 to 15 digits, the first

@@ -142,11 +142,6 @@ async fn probe_every_operation(
     });
     let mut undocumented = Vec::new();
     for (method, template, op) in &ops {
-        // HEAD's WebSocket endpoint still answers a plain GET in text/plain
-        // (the fix in live.rs is in progress); probed once it lands.
-        if template == "/api/v1/live" {
-            continue;
-        }
         let has_body = op.get("requestBody").is_some();
         let has_path = params_in(op, "path") > 0;
         if malformed && !has_body && !has_path {
@@ -353,7 +348,7 @@ async fn the_documented_patterns_match_the_validators(backend: Backend) {
         );
         assert_eq!(
             name_re.is_match(&s),
-            mostrador_core::text::is_clean(&s),
+            mostrador_core::text::is_clean_name(&s),
             "name U+{:04X}",
             c as u32
         );
@@ -420,10 +415,10 @@ async fn the_documented_patterns_match_the_validators(backend: Backend) {
         .post(
             "/api/v1/auth/register",
             None,
-            json!({"email": "bell@example.com", "password": "correct horse battery", "display_name": "Ana\u{7}"}),
+            json!({"email": "bidi@example.com", "password": "correct horse battery", "display_name": "Ana\u{202E}nimda"}),
         )
         .await;
-    assert!(!matches(&name, "Ana\u{7}"));
+    assert!(!matches(&name, "Ana\u{202E}nimda"));
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     server.finish().await;
 }
