@@ -179,7 +179,11 @@ async fn verify_email_change_password_and_reset_it() -> anyhow::Result<()> {
     app.sign_in((EMAIL, "second password 2")).await?;
     sign_out(&app).await?;
 
-    // Forgot the password: email, then the mailed code and a new one.
+    // Forgot the password: email, then the mailed code and a new one
+    // (at phone width, in Spanish: a language switch redraws the screens,
+    // so it comes first).
+    app.set_viewport(390, 844).await?;
+    app.set_language("es").await?;
     app.click("[data-testid=signin-forgot]").await?;
     app.wait_for("[data-testid=reset-form]").await?;
     app.wait_for_js(
@@ -188,16 +192,12 @@ async fn verify_email_change_password_and_reset_it() -> anyhow::Result<()> {
         WAIT,
     )
     .await?;
-    app.set_viewport(390, 844).await?;
-    app.set_language("es").await?;
     app.type_into("[data-testid=reset-email]", EMAIL).await?;
     app.click("[data-testid=reset-submit]").await?;
     app.wait_for("[data-testid=reset-code]").await?;
     app.wait_for_text("[data-testid=reset-sent]", WAIT, |t| t.contains(EMAIL))
         .await?;
     app.screenshot("account-reset-es-phone").await?;
-    app.set_language("en").await?;
-    app.set_viewport(1280, 900).await?;
     let reset_code = mailed_code(data.path(), EMAIL)?;
     assert_ne!(reset_code, code);
     app.type_into("[data-testid=reset-code]", &reset_code)
@@ -208,7 +208,7 @@ async fn verify_email_change_password_and_reset_it() -> anyhow::Result<()> {
         .await?;
     app.click("[data-testid=reset-submit]").await?;
     app.wait_for_text("[data-testid=notice]", WAIT, |t| {
-        t.contains("Sign in with the new one")
+        t.contains("Inicia sesión con la nueva")
     })
     .await?;
     app.wait_for("[data-testid=signin-form]:not(.hidden)")
