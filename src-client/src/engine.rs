@@ -53,11 +53,12 @@ use tokio::sync::{broadcast, watch, Notify};
 use uuid::Uuid;
 
 use crate::events::SyncStatus;
-use crate::outbox::{attachment_ids, needs, unsent_kind, Needs};
-use crate::retry::{backoff, classify, jitter, RetryKind};
+use crate::platform::SecretStore;
+use crate::rules::outbox::{attachment_ids, next_attempt_at, plan_push, unsent_kind};
+use crate::rules::retry::{classify, jitter, RetryKind};
+use crate::rules::sync::{after_page, on_pull_error, AfterPage, OnPullError};
 use crate::session::KeychainSession;
 use crate::store::{now_ms, OutboxItem, Store};
-use crate::sync::{after_page, on_pull_error, AfterPage, OnPullError};
 use crate::{ApiClient, ClientConfig, ClientError};
 
 pub use crate::events::EngineEvent;
@@ -81,9 +82,10 @@ pub struct SignInOptions {
 pub struct Engine {
     api: ApiClient,
     store: Store,
-    /// Where the session token is kept; `None` keeps it in memory only
-    /// (tests of other parts; the app always uses the keychain).
-    keychain: Option<KeychainSession>,
+    /// Where the session token is kept (the OS keychain on native); `None`
+    /// keeps it in memory only (tests of other parts; the app always uses
+    /// the keychain).
+    keychain: Option<Arc<dyn SecretStore>>,
     pull_lock: Arc<tokio::sync::Mutex<()>>,
     events: broadcast::Sender<EngineEvent>,
     outbox_changed: Arc<Notify>,
@@ -125,12 +127,22 @@ impl Engine {
     /// saved there by an earlier run. Returns whether a session was restored.
     pub async fn use_keychain(&mut self) -> Result<bool, ClientError> {
         let keychain = KeychainSession::for_device(self.api.base_url(), self.store.path());
-        let token = keychain.load().await?;
+        self.use_secret_store(Arc::new(keychain)).await
+    }
+
+    /// Keeps the session token in `secrets` (the platform's secret store),
+    /// and picks up the one saved there by an earlier run. Returns whether a
+    /// session was restored.
+    pub async fn use_secret_store(
+        &mut self,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Result<bool, ClientError> {
+        let token = secrets.load().await?;
         let restored = token.is_some();
         if restored {
             self.api.set_token(token);
         }
-        self.keychain = Some(keychain);
+        self.keychain = Some(secrets);
         Ok(restored)
     }
 
@@ -412,25 +424,14 @@ impl Engine {
     /// Sends due, unwedged outbox items in order, in batches, except the
     /// messages that still wait for a file.
     pub async fn push_ready(&self) -> Result<PushReport, ClientError> {
-        let now = now_ms();
         let waiting_files = self.store.pending_uploads().await?;
-        let mut due: Vec<OutboxItem> = Vec::new();
-        let mut wedged_now = false;
-        for item in self.store.outbox().await? {
-            if item.wedged.is_some() || item.next_attempt_at > now {
-                continue;
-            }
-            match needs(&item, &waiting_files) {
-                Needs::Nothing => due.push(item),
-                Needs::Upload => {}
-                Needs::Refused(reason) => {
-                    self.store.wedge(item.mutation.client_id, &reason).await?;
-                    wedged_now = true;
-                }
-            }
+        let plan = plan_push(self.store.outbox().await?, &waiting_files, now_ms());
+        for (client_id, reason) in &plan.wedge {
+            self.store.wedge(*client_id, reason).await?;
         }
+        let wedged_now = !plan.wedge.is_empty();
         let mut report = PushReport::default();
-        for chunk in due.chunks(MAX_PUSH) {
+        for chunk in plan.send.chunks(MAX_PUSH) {
             let mutations: Vec<Mutation> = chunk.iter().map(|i| i.mutation.clone()).collect();
             match self.api.push(mutations).await {
                 Ok(res) => {
@@ -495,8 +496,7 @@ impl Engine {
         retry_after: Option<std::time::Duration>,
     ) -> Result<(), ClientError> {
         for item in chunk {
-            let wait = backoff(item.attempts as u32, jitter(), retry_after);
-            let at = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 4);
+            let at = next_attempt_at(item.attempts, jitter(), retry_after, now_ms());
             self.store
                 .defer(item.mutation.client_id, &err.to_string(), at)
                 .await?;

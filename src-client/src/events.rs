@@ -50,7 +50,7 @@ pub enum EngineEvent {
     /// per applied page.
     Changed(Vec<mostrador_core::sync::SyncItem>),
     /// An order's status changed or its timeline grew.
-    OrderProgress(crate::store::OrderProgress),
+    OrderProgress(crate::rules::page::OrderProgress),
     /// A file is going up: `sent` of `total` bytes handed to the
     /// connection (0 when it starts, `total` when all is sent); the message
     /// that waits for it, if it is already queued.

@@ -34,8 +34,8 @@ use uuid::Uuid;
 
 use crate::engine::Engine;
 use crate::events::EngineEvent;
-use crate::outbox::attachment_ids;
-use crate::retry::{backoff, classify, jitter, RetryKind};
+use crate::rules::outbox::{attachment_ids, next_attempt_at};
+use crate::rules::retry::{classify, jitter, RetryKind};
 use crate::store::{now_ms, OutboxItem};
 use crate::ClientError;
 
@@ -172,8 +172,7 @@ impl Engine {
                 RetryKind::NetworkFailure => None,
                 RetryKind::Transient { retry_after } => retry_after,
             };
-            let wait = backoff(up.attempts as u32, jitter(), retry_after);
-            let at = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 4);
+            let at = next_attempt_at(up.attempts, jitter(), retry_after, now_ms());
             tracing::info!(error = %err, "an upload will be tried again");
             self.store()
                 .defer_upload(up.attachment_id, &err.to_string(), at)

@@ -5,40 +5,76 @@
 //! caching, queueing writes — lives here, so it is tested without a window.
 //!
 //! **Architecture invariant:** this crate knows nothing of Tauri or the DOM.
+//!
+//! # Layers
+//!
+//! - **Rules** ([`rules`], plus the pure policy modules beside it such as
+//!   `receipts`): the engine's decisions on plain data, no I/O. They build
+//!   for every target, wasm32-unknown-unknown included.
+//! - **Platform interfaces** ([`platform`]): what the engine needs from
+//!   where it runs (secret store, live socket, clock, task bounds), as small
+//!   traits.
+//! - **Native platform** (feature `native`, on by default): the engine as
+//!   the desktop and mobile app run it, over sqlx SQLite (`store`),
+//!   reqwest (`api`), tokio-tungstenite (`live`), the OS keychain
+//!   (`session`) and tokio. Without the feature the crate is the rules and
+//!   the interfaces only; CI checks that build for wasm32
+//!   (`cargo check -p mostrador-client --no-default-features --target wasm32-unknown-unknown`).
 
-pub mod account;
-pub mod agent;
-pub mod api;
 pub mod config;
-mod drafts;
-pub mod echo;
-pub mod engine;
 pub mod error;
 pub mod events;
+pub mod platform;
+pub mod rules;
+
+pub use rules::{retry, sync};
+
+#[cfg(feature = "native")]
+pub mod account;
+#[cfg(feature = "native")]
+pub mod agent;
+#[cfg(feature = "native")]
+pub mod api;
+#[cfg(feature = "native")]
+mod drafts;
+#[cfg(feature = "native")]
+pub mod echo;
+#[cfg(feature = "native")]
+pub mod engine;
+#[cfg(feature = "native")]
 pub mod files;
+#[cfg(feature = "native")]
 pub mod live;
-mod outbox;
-pub mod retry;
+#[cfg(feature = "native")]
+mod live_socket;
+#[cfg(feature = "native")]
 pub mod session;
+#[cfg(feature = "native")]
 pub mod store;
-pub mod sync;
+#[cfg(feature = "native")]
 pub mod views;
+#[cfg(feature = "native")]
 mod writes;
 
+#[cfg(feature = "native")]
 pub use api::ApiClient;
 pub use config::ClientConfig;
+#[cfg(feature = "native")]
 pub use engine::{Engine, PushReport};
 pub use error::ClientError;
 pub use events::{EngineEvent, SyncStatus};
 
+#[cfg(feature = "native")]
 use mostrador_core::BackendStatus;
 
 /// The engine the shell holds one of.
+#[cfg(feature = "native")]
 #[derive(Debug, Clone)]
 pub struct Client {
     api: ApiClient,
 }
 
+#[cfg(feature = "native")]
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
         Ok(Self {

@@ -12,20 +12,17 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use mostrador_core::live::{
-    LiveClientMessage, LiveServerMessage, CLOSE_ACCOUNT_DELETED, CLOSE_SESSION_ENDED,
-};
+use mostrador_core::live::LiveClientMessage;
 use tokio::sync::watch;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
 use crate::engine::Engine;
 use crate::events::EngineEvent;
 pub use crate::events::SyncStatus;
+use crate::live_socket::NativeLiveSocket;
+use crate::platform::{LiveFrame, LiveSocket};
 use crate::retry::{jitter, reconnect_delay};
-use crate::sync::{on_live, OnLive};
+use crate::sync::{on_close, on_live, OnClose, OnLive};
 use crate::ClientError;
 
 /// How often the service checks in even without a poke (missed pokes,
@@ -41,38 +38,9 @@ impl Engine {
         format!("{ws}/api/v1/live")
     }
 
-    async fn connect_live(
-        &self,
-    ) -> Result<
-        tokio_tungstenite::WebSocketStream<
-            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-        >,
-        ClientError,
-    > {
+    async fn connect_live(&self) -> Result<NativeLiveSocket, ClientError> {
         let token = self.api().token().ok_or(ClientError::SignedOut)?;
-        let mut req = self
-            .live_url()
-            .into_client_request()
-            .map_err(|e| ClientError::Config(e.to_string()))?;
-        let value = format!("Bearer {}", token.expose())
-            .parse()
-            .map_err(|_| ClientError::Config("token is not a header value".into()))?;
-        req.headers_mut().insert("authorization", value);
-        // TLS (wss://) through rustls with the client's roots.
-        let connector = self.api().ws_connector();
-        let (ws, _) =
-            tokio_tungstenite::connect_async_tls_with_config(req, None, false, Some(connector))
-                .await
-                .map_err(|e| match e {
-                    tokio_tungstenite::tungstenite::Error::Http(res) if res.status() == 401 => {
-                        ClientError::Api(mostrador_core::ApiError::new(
-                            mostrador_core::ErrorCode::Unauthorized,
-                            "session expired",
-                        ))
-                    }
-                    other => ClientError::Network(other.to_string()),
-                })?;
-        Ok(ws)
+        NativeLiveSocket::connect(&self.live_url(), &token, self.api().ws_connector()).await
     }
 
     /// Tells the other side of a conversation that the user is typing
@@ -179,9 +147,11 @@ impl Engine {
             // Say again how available we are (a new connection counts as available).
             let chosen = *presence.borrow_and_update();
             if let Some(status) = chosen {
-                let msg = serde_json::to_string(&LiveClientMessage::Presence { status })
-                    .unwrap_or_default();
-                if ws.send(Message::Text(msg.into())).await.is_err() {
+                if ws
+                    .send(&LiveClientMessage::Presence { status })
+                    .await
+                    .is_err()
+                {
                     continue;
                 }
             }
@@ -196,9 +166,8 @@ impl Engine {
             tick.tick().await;
             loop {
                 tokio::select! {
-                    msg = ws.next() => match msg {
-                        Some(Ok(Message::Text(text))) => {
-                            let Ok(msg) = serde_json::from_str::<LiveServerMessage>(&text) else { continue };
+                    frame = ws.recv() => match frame {
+                        Some(LiveFrame::Message(msg)) => {
                             let cursor = self.store().cursor().await.unwrap_or(0);
                             let round = match on_live(cursor, &msg) {
                                 OnLive::Pull => self.sync_round().await,
@@ -207,20 +176,19 @@ impl Engine {
                             };
                             if round == Round::SignedOut { return; }
                         }
-                        Some(Ok(Message::Close(Some(frame)))) => match u16::from(frame.code) {
-                            CLOSE_SESSION_ENDED => {
+                        Some(LiveFrame::Closed(code)) => match on_close(code) {
+                            OnClose::SessionEnded => {
                                 self.session_refused().await;
                                 return;
                             }
-                            CLOSE_ACCOUNT_DELETED => {
+                            OnClose::AccountDeleted => {
                                 // Deleted from another device: the shell signs out (wiping the store).
                                 self.emit(EngineEvent::AccountDeleted);
                                 return;
                             }
-                            _ => break,
+                            OnClose::Reconnect => break,
                         },
-                        Some(Ok(_)) => {}
-                        Some(Err(_)) | None => break,
+                        None => break,
                     },
                     _ = self.outbox_changed().notified() => {
                         if self.sync_round().await == Round::SignedOut { return; }
@@ -235,20 +203,18 @@ impl Engine {
                         if changed.is_err() { break; }
                         let conv = *typing.borrow_and_update();
                         if let Some(conversation_id) = conv {
-                            let msg = serde_json::to_string(&LiveClientMessage::Typing { conversation_id }).unwrap_or_default();
-                            if ws.send(Message::Text(msg.into())).await.is_err() { break; }
+                            if ws.send(&LiveClientMessage::Typing { conversation_id }).await.is_err() { break; }
                         }
                     }
                     changed = presence.changed() => {
                         if changed.is_err() { break; }
                         let chosen = *presence.borrow_and_update();
                         if let Some(status) = chosen {
-                            let msg = serde_json::to_string(&LiveClientMessage::Presence { status }).unwrap_or_default();
-                            if ws.send(Message::Text(msg.into())).await.is_err() { break; }
+                            if ws.send(&LiveClientMessage::Presence { status }).await.is_err() { break; }
                         }
                     }
                     _ = stop.changed() => {
-                        let _ = ws.close(None).await;
+                        ws.close().await;
                         return;
                     }
                 }

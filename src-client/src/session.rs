@@ -171,3 +171,21 @@ impl KeychainSession {
         .await
     }
 }
+
+/// The native [`SecretStore`](crate::platform::SecretStore): the OS keychain.
+impl crate::platform::SecretStore for KeychainSession {
+    fn load(&self) -> crate::platform::BoxFuture<'_, Result<Option<Token>, ClientError>> {
+        Box::pin(KeychainSession::load(self))
+    }
+
+    fn save<'a>(
+        &'a self,
+        token: &'a Token,
+    ) -> crate::platform::BoxFuture<'a, Result<(), ClientError>> {
+        Box::pin(KeychainSession::save(self, token))
+    }
+
+    fn clear(&self) -> crate::platform::BoxFuture<'_, Result<(), ClientError>> {
+        Box::pin(KeychainSession::clear(self))
+    }
+}

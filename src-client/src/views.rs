@@ -1,43 +1,19 @@
 //! What the screens show, read from the local store and the outbox: the
 //! shell returns these to the UI as they are. Everything here works offline.
 
-use jiff::Timestamp;
 use mostrador_core::app::{
     CallbackLine, ConversationSummary, Delivery, HomeView, ThreadLine, ThreadView,
 };
 use mostrador_core::auth::Me;
-use mostrador_core::callbacks::{Callback, CallbackStatus};
+use mostrador_core::callbacks::Callback;
 use mostrador_core::chat::ConversationStatus;
 use mostrador_core::orders::Order;
 use mostrador_core::profile::Profile;
-use mostrador_core::sync::MutationOp;
 use uuid::Uuid;
 
-use crate::echo;
 use crate::engine::Engine;
-use crate::store::OutboxItem;
+use crate::rules::echo;
 use crate::ClientError;
-
-fn delivery(d: &echo::Delivery) -> Delivery {
-    match d {
-        echo::Delivery::Pending => Delivery::Pending,
-        echo::Delivery::Failed { client_id, reason } => Delivery::Failed {
-            client_id: *client_id,
-            reason: reason.clone(),
-        },
-        echo::Delivery::Stored(s) => (*s).into(),
-    }
-}
-
-fn outbox_delivery(item: &OutboxItem) -> Delivery {
-    match &item.wedged {
-        Some(reason) => Delivery::Failed {
-            client_id: item.mutation.client_id,
-            reason: reason.clone(),
-        },
-        None => Delivery::Pending,
-    }
-}
 
 impl Engine {
     /// The signed-in user as last confirmed by the server.
@@ -81,7 +57,7 @@ impl Engine {
                     last_at: last_msg
                         .map(|m| m.created_at)
                         .or_else(|| line.conversation.as_ref().map(|c| c.updated_at)),
-                    delivery: delivery(&line.delivery),
+                    delivery: line.delivery.to_wire(),
                     conversation: line.conversation,
                 }
             })
@@ -122,7 +98,7 @@ impl Engine {
                 kind: l.kind,
                 author_name: l.author_name,
                 created_at: l.created_at,
-                delivery: delivery(&l.delivery),
+                delivery: l.delivery.to_wire(),
                 attachments: l.attachments,
             })
             .collect();
@@ -177,66 +153,8 @@ impl Engine {
     /// [`Engine::callback_lines`] shows them.
     pub(crate) async fn all_callback_lines(&self) -> Result<Vec<CallbackLine>, ClientError> {
         let me = self.my_id().await?;
-        let mut lines: Vec<CallbackLine> = self
-            .store()
-            .list::<Callback>(None)
-            .await?
-            .into_iter()
-            .map(|callback| CallbackLine {
-                callback,
-                delivery: Delivery::Sent,
-            })
-            .collect();
-        for item in self.outbox().await? {
-            let at = Timestamp::from_millisecond(item.created_at).unwrap_or(Timestamp::UNIX_EPOCH);
-            match &item.mutation.op {
-                MutationOp::RequestCallback(r) => {
-                    if lines.iter().any(|l| l.callback.id == r.id) {
-                        continue;
-                    }
-                    let window = r.windows.first();
-                    lines.push(CallbackLine {
-                        callback: Callback {
-                            id: r.id,
-                            customer_id: me,
-                            channel: r.channel,
-                            phone: r.phone.clone(),
-                            topic: r.topic.clone(),
-                            order_id: r.order_id,
-                            time_zone: r.time_zone.clone(),
-                            slot_start: window.map(|w| w.start),
-                            slot_end: window.map(|w| w.end),
-                            status: CallbackStatus::Requested,
-                            outcome_note: None,
-                            created_at: at,
-                            updated_at: at,
-                        },
-                        delivery: outbox_delivery(&item),
-                    });
-                }
-                MutationOp::CancelCallback { callback_id } => {
-                    if let Some(l) = lines.iter_mut().find(|l| l.callback.id == *callback_id) {
-                        l.callback.status = CallbackStatus::Cancelled;
-                        l.delivery = outbox_delivery(&item);
-                    }
-                }
-                MutationOp::RescheduleCallback {
-                    callback_id,
-                    reschedule,
-                } => {
-                    if let Some(l) = lines.iter_mut().find(|l| l.callback.id == *callback_id) {
-                        if let Some(w) = reschedule.windows.first() {
-                            l.callback.slot_start = Some(w.start);
-                            l.callback.slot_end = Some(w.end);
-                        }
-                        l.delivery = outbox_delivery(&item);
-                    }
-                }
-                _ => {}
-            }
-        }
-        lines.sort_by_key(|l| l.callback.slot_start.unwrap_or(l.callback.created_at));
-        Ok(lines)
+        let cached = self.store().list::<Callback>(None).await?;
+        Ok(echo::callback_lines(me, cached, &self.outbox().await?))
     }
 
     /// The home screen: what is on its way, what is open, what is booked.

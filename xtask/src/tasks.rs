@@ -136,6 +136,16 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
         "--all-targets",
         "--no-run",
     ]))?;
+    // The engine's core (its rules and platform interfaces, without the
+    // native platform) must keep building for the browser.
+    run(cargo().args([
+        "check",
+        "-p",
+        "mostrador-client",
+        "--no-default-features",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
 
     let pg = crate::postgres::start()?;
     // A private D-Bus session with an unlocked GNOME Keyring (the Secret

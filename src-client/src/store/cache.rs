@@ -1,68 +1,27 @@
 //! Synced entities and the cursor: pages applied atomically, reads by kind.
 
-use mostrador_core::callbacks::Callback;
-use mostrador_core::chat::{Conversation, Message};
-use mostrador_core::orders::{Order, TrackingEvent, TrackingStatus};
-use mostrador_core::profile::Profile;
-use mostrador_core::sync::{EntityKind, SyncItem, SyncPage};
-use serde::de::DeserializeOwned;
+use mostrador_core::orders::Order;
+use mostrador_core::sync::{SyncItem, SyncPage};
 use sqlx::Row;
 use uuid::Uuid;
 
 use super::{db_err, json_err, Store};
+use crate::rules::page;
 use crate::ClientError;
 
-/// An order moved on since the cache last saw it (for notifications).
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderProgress {
-    pub order_id: Uuid,
-    pub number: String,
-    /// `Some` when the status changed.
-    pub status: Option<TrackingStatus>,
-    /// Timeline entries that are new to this device, oldest first.
-    pub new_events: Vec<TrackingEvent>,
-}
+pub use crate::rules::page::{Cached, OrderProgress};
 
-impl OrderProgress {
-    /// `None` for an order seen for the first time or unchanged.
-    pub fn between(old: Option<&Order>, new: &Order) -> Option<Self> {
-        let old = old?;
-        let status = (old.status != new.status).then_some(new.status);
-        let new_events: Vec<TrackingEvent> = new
-            .timeline
-            .iter()
-            .filter(|e| !old.timeline.iter().any(|o| o.id == e.id))
-            .cloned()
-            .collect();
-        (status.is_some() || !new_events.is_empty()).then(|| OrderProgress {
-            order_id: new.id,
-            number: new.number.clone(),
-            status,
-            new_events,
-        })
+/// The JSON an entity is kept as (a removal has none).
+fn entity_json(item: &SyncItem) -> Result<String, ClientError> {
+    match item {
+        SyncItem::Order(o) => serde_json::to_string(o),
+        SyncItem::Conversation(c) => serde_json::to_string(c),
+        SyncItem::Message(m) => serde_json::to_string(m),
+        SyncItem::Callback(c) => serde_json::to_string(c),
+        SyncItem::Profile(p) => serde_json::to_string(p),
+        SyncItem::Removed { .. } => Ok(String::new()),
     }
-}
-
-/// A synced entity the cache keeps, with the kind it is kept under: reads
-/// name the type, never a kind word, so the two cannot disagree.
-pub trait Cached: DeserializeOwned {
-    const KIND: EntityKind;
-}
-
-macro_rules! cached {
-    ($($t:ty => $kind:ident),* $(,)?) => {
-        $(impl Cached for $t {
-            const KIND: EntityKind = EntityKind::$kind;
-        })*
-    };
-}
-
-cached! {
-    Order => Order,
-    Conversation => Conversation,
-    Message => Message,
-    Profile => Profile,
-    Callback => Callback,
+    .map_err(json_err)
 }
 
 impl Store {
@@ -80,31 +39,30 @@ impl Store {
                 .await
                 .map_err(db_err)?;
         let current = current.and_then(|c| c.parse::<i64>().ok()).unwrap_or(0);
-        if page.cursor <= current {
+        if !page::applies(current, page) {
             return Ok(None);
         }
         let mut progress = Vec::new();
         for item in &page.items {
-            if let SyncItem::Message(m) = item {
-                if m.kind == mostrador_core::chat::MessageKind::Text {
-                    let at = m.created_at.as_millisecond();
-                    let customer = m.author_role == mostrador_core::auth::Role::Customer;
-                    sqlx::query(
-                        "INSERT INTO conversation_activity (conversation_id, customer_at, staff_at, customer_name)
-                         VALUES (?1, CASE WHEN ?2 THEN ?3 END, CASE WHEN ?2 THEN NULL ELSE ?3 END, CASE WHEN ?2 THEN ?4 END)
-                         ON CONFLICT (conversation_id) DO UPDATE SET
-                           customer_at = CASE WHEN ?2 THEN MAX(COALESCE(customer_at, 0), ?3) ELSE customer_at END,
-                           staff_at = CASE WHEN ?2 THEN staff_at ELSE MAX(COALESCE(staff_at, 0), ?3) END,
-                           customer_name = CASE WHEN ?2 THEN ?4 ELSE customer_name END",
-                    )
-                    .bind(m.conversation_id.to_string())
-                    .bind(customer)
-                    .bind(at)
-                    .bind(&m.author_name)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                }
+            if let Some(a) = match item {
+                SyncItem::Message(m) => page::activity(m),
+                _ => None,
+            } {
+                sqlx::query(
+                    "INSERT INTO conversation_activity (conversation_id, customer_at, staff_at, customer_name)
+                     VALUES (?1, CASE WHEN ?2 THEN ?3 END, CASE WHEN ?2 THEN NULL ELSE ?3 END, CASE WHEN ?2 THEN ?4 END)
+                     ON CONFLICT (conversation_id) DO UPDATE SET
+                       customer_at = CASE WHEN ?2 THEN MAX(COALESCE(customer_at, 0), ?3) ELSE customer_at END,
+                       staff_at = CASE WHEN ?2 THEN staff_at ELSE MAX(COALESCE(staff_at, 0), ?3) END,
+                       customer_name = CASE WHEN ?2 THEN ?4 ELSE customer_name END",
+                )
+                .bind(a.conversation_id.to_string())
+                .bind(a.by_customer)
+                .bind(a.at_ms)
+                .bind(a.author_name)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
             }
             if let SyncItem::Order(new) = item {
                 let old: Option<String> =
@@ -118,61 +76,26 @@ impl Store {
                     progress.push(p);
                 }
             }
-            let (kind, id, parent, sort, json) = match item {
-                SyncItem::Order(o) => (
-                    EntityKind::Order.as_str(),
-                    o.id,
-                    None,
-                    o.placed_at.as_millisecond(),
-                    serde_json::to_string(o),
-                ),
-                SyncItem::Conversation(c) => (
-                    EntityKind::Conversation.as_str(),
-                    c.id,
-                    None,
-                    c.last_message_at.unwrap_or(c.updated_at).as_millisecond(),
-                    serde_json::to_string(c),
-                ),
-                SyncItem::Message(m) => (
-                    EntityKind::Message.as_str(),
-                    m.id,
-                    Some(m.conversation_id),
-                    m.created_at.as_millisecond(),
-                    serde_json::to_string(m),
-                ),
-                SyncItem::Callback(c) => (
-                    EntityKind::Callback.as_str(),
-                    c.id,
-                    None,
-                    c.slot_start.unwrap_or(c.created_at).as_millisecond(),
-                    serde_json::to_string(c),
-                ),
-                SyncItem::Profile(p) => (
-                    EntityKind::Profile.as_str(),
-                    p.user_id,
-                    None,
-                    0,
-                    serde_json::to_string(p),
-                ),
-                SyncItem::Removed { kind, id } => {
+            let (Some(at), json) = (page::placement(item), entity_json(item)) else {
+                if let SyncItem::Removed { kind, id } = item {
                     sqlx::query("DELETE FROM entities WHERE kind = ? AND id = ?")
                         .bind(kind)
                         .bind(id.to_string())
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
-                    continue;
                 }
+                continue;
             };
             sqlx::query(
                 "INSERT INTO entities (kind, id, parent_id, sort_key, json) VALUES (?, ?, ?, ?, ?)
                  ON CONFLICT (kind, id) DO UPDATE SET parent_id = excluded.parent_id, sort_key = excluded.sort_key, json = excluded.json",
             )
-            .bind(kind)
-            .bind(id.to_string())
-            .bind(parent.map(|p| p.to_string()))
-            .bind(sort)
-            .bind(json.map_err(json_err)?)
+            .bind(at.kind.as_str())
+            .bind(at.id.to_string())
+            .bind(at.parent.map(|p| p.to_string()))
+            .bind(at.sort_key)
+            .bind(json?)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -315,66 +238,5 @@ mod tests {
         let store = Store::open(&dir.path().join("s.sqlite3")).await.unwrap();
         assert!(store.get::<Message>(id).await.unwrap().is_none());
         assert_eq!(store.cursor().await.unwrap(), 11);
-    }
-}
-
-#[cfg(test)]
-mod order_progress_tests {
-    use super::*;
-    use mostrador_core::orders::TrackingEvent;
-
-    fn order(status: TrackingStatus, events: &[(&str, TrackingStatus)]) -> Order {
-        Order {
-            id: Uuid::nil(),
-            number: "MS-1".into(),
-            customer_id: None,
-            status,
-            placed_at: jiff::Timestamp::UNIX_EPOCH,
-            total_minor: 0,
-            currency: "EUR".into(),
-            items: vec![],
-            shipping_address: None,
-            shipment: None,
-            timeline: events
-                .iter()
-                .map(|(id, s)| TrackingEvent {
-                    id: (*id).into(),
-                    status: *s,
-                    at: jiff::Timestamp::UNIX_EPOCH,
-                    place: None,
-                    description: None,
-                })
-                .collect(),
-            updated_at: jiff::Timestamp::UNIX_EPOCH,
-        }
-    }
-
-    #[test]
-    fn progress_is_what_this_device_has_not_seen() {
-        use TrackingStatus::*;
-        let v1 = order(Shipped, &[("a", Placed), ("b", Shipped)]);
-        let v2 = order(Delayed, &[("a", Placed), ("b", Shipped), ("c", Delayed)]);
-        assert_eq!(
-            OrderProgress::between(None, &v1),
-            None,
-            "first sight is not news"
-        );
-        assert_eq!(OrderProgress::between(Some(&v1), &v1), None);
-        let p = OrderProgress::between(Some(&v1), &v2).unwrap();
-        assert_eq!(p.status, Some(Delayed));
-        assert_eq!(
-            p.new_events
-                .iter()
-                .map(|e| e.id.as_str())
-                .collect::<Vec<_>>(),
-            ["c"]
-        );
-        // A late event that does not change the status is still news.
-        let v3 = order(
-            Delayed,
-            &[("a", Placed), ("x", Paid), ("b", Shipped), ("c", Delayed)],
-        );
-        let p = OrderProgress::between(Some(&v2), &v3).unwrap();
-        assert_eq!((p.status, p.new_events.len()), (None, 1));
     }
 }

@@ -8,22 +8,7 @@ use uuid::Uuid;
 use super::{db_err, json_err, now_ms, parse_id, Store};
 use crate::ClientError;
 
-/// A file waiting to go up (its bytes stay in the table until then).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PendingUpload {
-    pub attachment_id: Uuid,
-    pub conversation_id: Uuid,
-    pub filename: String,
-    pub size: i64,
-    /// The outbox write that must be applied first (the opening of its
-    /// conversation, when that was started on this device and is unsent).
-    pub waits_for: Option<Uuid>,
-    pub attempts: i64,
-    pub next_attempt_at: i64,
-    pub last_error: Option<String>,
-    /// Refused for good: the message that needs it is refused with this.
-    pub failed: Option<ApiError>,
-}
+pub use crate::rules::outbox::PendingUpload;
 
 impl Store {
     /// Keeps a file to upload once `waits_for` (if any) has been applied.

@@ -8,19 +8,7 @@ use uuid::Uuid;
 use super::{db_err, json_err, now_ms, Store};
 use crate::ClientError;
 
-/// A row of the outbox.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxItem {
-    pub seq: i64,
-    pub mutation: Mutation,
-    pub created_at: i64,
-    pub attempts: i64,
-    pub next_attempt_at: i64,
-    /// The last transient failure, for display.
-    pub last_error: Option<String>,
-    /// Set when the server refused it for good: the user retries or discards.
-    pub wedged: Option<ApiError>,
-}
+pub use crate::rules::outbox::OutboxItem;
 
 impl Store {
     /// Persists a write before anything else happens to it.

@@ -1,17 +1,709 @@
-//! Conversations and messages, in three layers:
-//!
-//! - [`data`]: columns, row mapping and reads (with attachments);
-//! - [`writes`]: the writes, each taking a transaction (shared by REST,
-//!   `POST /api/v1/sync/push` and the demo data), and auto-assignment,
-//!   which learns who is available through the [`Presence`] trait;
-//! - [`handlers`]: the thin HTTP endpoints.
-//!
-//! Who may see a conversation is `crate::authz::visible_conversation`.
+//! Conversations and messages. The write functions here (`open`, `send`,
+//! `mark`) take a transaction and are shared by the REST handlers and by
+//! `POST /api/v1/sync/push`, so both paths behave identically.
 
-pub mod data;
-pub mod handlers;
-pub mod writes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use mostrador_core::auth::Role;
+use mostrador_core::chat::{
+    Conversation, ConversationStatus, ConversationThread, MarkMessages, Message, MessageKind,
+    MessageState, OpenConversation, Rating, SendMessage, UpdateConversation, MAX_MESSAGE_CHARS,
+    MAX_SUBJECT_CHARS,
+};
+use mostrador_core::{ApiError, ErrorCode};
+use serde::Deserialize;
+use sqlx::Row;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
 
-pub use data::{load_conversation, load_message};
-pub use handlers::router;
-pub use writes::{mark, open, pick_agent, rate, send, update_in, Assignment, Presence};
+use crate::auth::Actor;
+use crate::db::{now_ms, opt_uuid, ts, uuid, Tx};
+use crate::error::{AppError, AppResult};
+use crate::extract::{check_text, invalid, Json, Path, Query};
+use crate::feed::{self, Change, Entity};
+use crate::routes::attachments;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_conversations, open_conversation))
+        .routes(routes!(get_conversation, update_conversation))
+        .routes(routes!(send_message))
+        .routes(routes!(mark_messages))
+        .routes(routes!(rate_conversation))
+}
+
+const CONV_COLUMNS: &str =
+    "id, customer_id, order_id, subject, status, assigned_agent_id, rating_score,
+    rating_comment, created_at, updated_at, last_message_at";
+
+fn conversation_from_row(r: &sqlx::any::AnyRow) -> AppResult<Conversation> {
+    let score: Option<i64> = r.try_get("rating_score")?;
+    Ok(Conversation {
+        id: uuid(&r.try_get::<String, _>("id")?)?,
+        customer_id: uuid(&r.try_get::<String, _>("customer_id")?)?,
+        order_id: opt_uuid(r.try_get("order_id")?)?,
+        subject: r.try_get("subject")?,
+        status: ConversationStatus::parse(&r.try_get::<String, _>("status")?)
+            .unwrap_or(ConversationStatus::Open),
+        assigned_agent_id: opt_uuid(r.try_get("assigned_agent_id")?)?,
+        rating: score.map(|score| Rating {
+            score,
+            comment: r.try_get("rating_comment").ok().flatten(),
+        }),
+        created_at: ts(r.try_get("created_at")?),
+        updated_at: ts(r.try_get("updated_at")?),
+        last_message_at: r.try_get::<Option<i64>, _>("last_message_at")?.map(ts),
+    })
+}
+
+const MESSAGE_COLUMNS: &str =
+    "m.id, m.conversation_id, m.author_id, m.author_role, u.display_name AS author_name,
+    m.kind, m.body, m.state, m.created_at";
+
+fn message_from_row(r: &sqlx::any::AnyRow) -> AppResult<Message> {
+    let kind: String = r.try_get("kind")?;
+    let state: String = r.try_get("state")?;
+    Ok(Message {
+        id: uuid(&r.try_get::<String, _>("id")?)?,
+        conversation_id: uuid(&r.try_get::<String, _>("conversation_id")?)?,
+        author_id: uuid(&r.try_get::<String, _>("author_id")?)?,
+        author_role: Role::parse(&r.try_get::<String, _>("author_role")?).unwrap_or(Role::Customer),
+        author_name: r.try_get("author_name")?,
+        kind: if kind == "note" {
+            MessageKind::Note
+        } else {
+            MessageKind::Text
+        },
+        body: r.try_get("body")?,
+        state: match state.as_str() {
+            "read" => MessageState::Read,
+            "delivered" => MessageState::Delivered,
+            _ => MessageState::Sent,
+        },
+        created_at: ts(r.try_get("created_at")?),
+        attachments: Vec::new(),
+    })
+}
+
+pub async fn load_conversation(
+    conn: &mut sqlx::AnyConnection,
+    id: Uuid,
+) -> AppResult<Option<Conversation>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CONV_COLUMNS} FROM conversations WHERE id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(conversation_from_row).transpose()
+}
+
+/// The conversation if `actor` may see it; 404 otherwise.
+pub async fn visible_conversation(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<Conversation> {
+    match load_conversation(conn, id).await? {
+        Some(c) if actor.can_see_customer(c.customer_id) => Ok(c),
+        _ => Err(AppError::not_found("conversation")),
+    }
+}
+
+pub async fn load_message(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult<Option<Message>> {
+    let row = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(mut message) = row.as_ref().map(message_from_row).transpose()? else {
+        return Ok(None);
+    };
+    message.attachments = attachments::of_message(conn, id).await?;
+    Ok(Some(message))
+}
+
+async fn thread(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    conversation: Conversation,
+) -> AppResult<ConversationThread> {
+    let notes = if actor.is_staff() {
+        ""
+    } else {
+        " AND m.kind = 'text'"
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.author_id
+         WHERE m.conversation_id = $1{notes} ORDER BY m.created_at, m.id"
+    ))
+    .bind(conversation.id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut messages: Vec<Message> = rows
+        .iter()
+        .map(message_from_row)
+        .collect::<AppResult<_>>()?;
+    let mut files = attachments::of_conversation(conn, conversation.id).await?;
+    for m in &mut messages {
+        m.attachments = files.remove(&m.id).unwrap_or_default();
+    }
+    Ok(ConversationThread {
+        conversation,
+        messages,
+    })
+}
+
+fn check_body(body: &str) -> AppResult<String> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(invalid("body", "required"));
+    }
+    if body.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(invalid("body", "too_long"));
+    }
+    check_text("body", body)?;
+    Ok(body.to_owned())
+}
+
+/// Opens a conversation with its first message (customers only).
+/// Who may take a new conversation: the agents available now, and how many
+/// open conversations one may hold.
+#[derive(Debug, Clone, Default)]
+pub struct Assignment {
+    pub available: Vec<Uuid>,
+    pub max_open: i64,
+}
+
+impl Assignment {
+    pub fn now(state: &AppState) -> Self {
+        Self {
+            available: state.hub.available_staff(),
+            max_open: state.config.agent_max_open,
+        }
+    }
+}
+
+/// The available agent with the fewest open conversations, under the
+/// limit (ties: the lowest id, so the choice is reproducible); `None` when
+/// nobody can take it.
+pub async fn pick_agent(tx: &mut Tx, assign: &Assignment) -> AppResult<Option<Uuid>> {
+    if assign.available.is_empty() {
+        return Ok(None);
+    }
+    let rows = sqlx::query(
+        "SELECT assigned_agent_id, COUNT(*) AS n FROM conversations
+         WHERE status <> 'resolved' AND assigned_agent_id IS NOT NULL GROUP BY assigned_agent_id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut load = std::collections::HashMap::new();
+    for r in rows {
+        let id: String = r.try_get("assigned_agent_id")?;
+        load.insert(id, r.try_get::<i64, _>("n")?);
+    }
+    let mut candidates: Vec<(i64, Uuid)> = assign
+        .available
+        .iter()
+        .map(|a| (load.get(&a.to_string()).copied().unwrap_or(0), *a))
+        .filter(|(n, _)| *n < assign.max_open)
+        .collect();
+    candidates.sort();
+    Ok(candidates.first().map(|(_, a)| *a))
+}
+
+pub async fn open(
+    tx: &mut Tx,
+    actor: &Actor,
+    req: &OpenConversation,
+    assign: &Assignment,
+) -> AppResult<Vec<Uuid>> {
+    if actor.role != Role::Customer {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "only customers open conversations",
+        ));
+    }
+    let subject = req.subject.trim();
+    if subject.is_empty() {
+        return Err(invalid("subject", "required"));
+    }
+    if subject.chars().count() > MAX_SUBJECT_CHARS {
+        return Err(invalid("subject", "too_long"));
+    }
+    check_text("subject", subject)?;
+    let body = check_body(&req.body)?;
+    if let Some(existing) = load_conversation(tx, req.id).await? {
+        // The same request again (e.g. resent after a lost answer).
+        if existing.customer_id == actor.user_id {
+            return Ok(vec![req.id, req.message_id]);
+        }
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "conversation id already in use",
+        ));
+    }
+    if let Some(order_id) = req.order_id {
+        let owner: Option<Option<String>> =
+            sqlx::query_scalar("SELECT customer_id FROM orders WHERE id = $1")
+                .bind(order_id.to_string())
+                .fetch_optional(&mut **tx)
+                .await?;
+        if owner.flatten() != Some(actor.user_id.to_string()) {
+            return Err(AppError::not_found("order"));
+        }
+    }
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO conversations (id, customer_id, order_id, subject, status, assigned_agent_id, rating_score,
+            rating_comment, created_at, updated_at, last_message_at)
+         VALUES ($1, $2, $3, $4, 'open', NULL, NULL, NULL, $5, $5, $5)",
+    )
+    .bind(req.id.to_string())
+    .bind(actor.user_id.to_string())
+    .bind(req.order_id.map(|o| o.to_string()))
+    .bind(subject)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    insert_message(
+        tx,
+        actor,
+        req.id,
+        req.message_id,
+        MessageKind::Text,
+        &body,
+        now,
+    )
+    .await?;
+    if let Some(agent) = pick_agent(tx, assign).await? {
+        sqlx::query("UPDATE conversations SET assigned_agent_id = $1 WHERE id = $2")
+            .bind(agent.to_string())
+            .bind(req.id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    feed::record(
+        tx,
+        Change::upsert(Entity::Conversation, req.id, Some(actor.user_id)),
+    )
+    .await?;
+    feed::record(
+        tx,
+        Change::upsert(Entity::Message, req.message_id, Some(actor.user_id)),
+    )
+    .await?;
+    Ok(vec![req.id, req.message_id])
+}
+
+async fn insert_message(
+    tx: &mut Tx,
+    actor: &Actor,
+    conversation_id: Uuid,
+    id: Uuid,
+    kind: MessageKind,
+    body: &str,
+    now: i64,
+) -> AppResult<i64> {
+    // Strictly increasing within a conversation, so messages written in the
+    // same millisecond keep the order they were written in.
+    let latest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(created_at) FROM messages WHERE conversation_id = $1")
+            .bind(conversation_id.to_string())
+            .fetch_one(&mut **tx)
+            .await?;
+    let now = latest.map_or(now, |l| now.max(l + 1));
+    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM messages WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if taken.is_some() {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "message id already in use",
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, author_id, author_role, kind, body, state, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'sent', $7)",
+    )
+    .bind(id.to_string())
+    .bind(conversation_id.to_string())
+    .bind(actor.user_id.to_string())
+    .bind(actor.role.as_str())
+    .bind(if kind == MessageKind::Note { "note" } else { "text" })
+    .bind(body)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(now)
+}
+
+/// Adds a message (or, for staff, an internal note) to a conversation.
+pub async fn send(
+    tx: &mut Tx,
+    actor: &Actor,
+    conversation_id: Uuid,
+    req: &SendMessage,
+) -> AppResult<Vec<Uuid>> {
+    let conv = visible_conversation(tx, actor, conversation_id).await?;
+    if req.kind == MessageKind::Note && !actor.is_staff() {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "internal notes are for support staff",
+        ));
+    }
+    let body = if req.attachment_ids.is_empty() {
+        check_body(&req.body)?
+    } else if req.body.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(invalid("body", "too_long"));
+    } else {
+        check_text("body", &req.body)?;
+        req.body.trim().to_owned()
+    };
+    if let Some(existing) = load_message(tx, req.id).await? {
+        if existing.author_id == actor.user_id
+            && existing.conversation_id == conversation_id
+            && existing.body == body
+        {
+            return Ok(vec![req.id]);
+        }
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "message id already in use",
+        ));
+    }
+    let now = now_ms();
+    let now = insert_message(tx, actor, conversation_id, req.id, req.kind, &body, now).await?;
+    attachments::link(tx, actor, conversation_id, req.id, &req.attachment_ids).await?;
+    if req.kind == MessageKind::Text {
+        // A customer writing again reopens; an agent replying claims an
+        // unassigned conversation.
+        let (status, assignee) = if actor.is_staff() {
+            (conv.status, conv.assigned_agent_id.or(Some(actor.user_id)))
+        } else {
+            (ConversationStatus::Open, conv.assigned_agent_id)
+        };
+        sqlx::query(
+            "UPDATE conversations SET status = $1, assigned_agent_id = $2, updated_at = $3, last_message_at = $3 WHERE id = $4",
+        )
+        .bind(status.as_str())
+        .bind(assignee.map(|a| a.to_string()))
+        .bind(now)
+        .bind(conversation_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+        feed::record(
+            tx,
+            Change::upsert(
+                Entity::Conversation,
+                conversation_id,
+                Some(conv.customer_id),
+            ),
+        )
+        .await?;
+    }
+    feed::record(
+        tx,
+        Change {
+            staff_only: req.kind == MessageKind::Note,
+            ..Change::upsert(Entity::Message, req.id, Some(conv.customer_id))
+        },
+    )
+    .await?;
+    Ok(vec![req.id])
+}
+
+/// Marks the other side's messages up to `up_to` as delivered or read
+/// (states only move forward).
+pub async fn mark(
+    tx: &mut Tx,
+    actor: &Actor,
+    conversation_id: Uuid,
+    req: &MarkMessages,
+) -> AppResult<Vec<Uuid>> {
+    let conv = visible_conversation(tx, actor, conversation_id).await?;
+    if req.state == MessageState::Sent {
+        return Err(invalid("state", "must_be_delivered_or_read"));
+    }
+    let anchor: Option<i64> = sqlx::query_scalar(
+        "SELECT created_at FROM messages WHERE id = $1 AND conversation_id = $2",
+    )
+    .bind(req.up_to.to_string())
+    .bind(conversation_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let anchor = anchor.ok_or_else(|| AppError::not_found("message"))?;
+    let (state, rank) = match req.state {
+        MessageState::Read => ("read", 2i64),
+        _ => ("delivered", 1i64),
+    };
+    let other_side = if actor.is_staff() {
+        "author_role = 'customer'"
+    } else {
+        "author_role <> 'customer' AND kind = 'text'"
+    };
+    let ids: Vec<String> = sqlx::query_scalar(&format!(
+        "UPDATE messages SET state = $1
+         WHERE conversation_id = $2 AND created_at <= $3 AND {other_side}
+           AND (CASE state WHEN 'sent' THEN 0 WHEN 'delivered' THEN 1 ELSE 2 END) < $4
+         RETURNING id"
+    ))
+    .bind(state)
+    .bind(conversation_id.to_string())
+    .bind(anchor)
+    .bind(rank)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = uuid(&id)?;
+        feed::record(
+            tx,
+            Change::upsert(Entity::Message, id, Some(conv.customer_id)),
+        )
+        .await?;
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// Records a conversation change, commits, and answers with its new state.
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ConversationQuery {
+    pub status: Option<ConversationStatus>,
+    pub limit: Option<i64>,
+}
+
+/// The caller's conversations, most recent first (staff: everyone's).
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])), params(ConversationQuery),
+    responses((status = 200, body = Vec<Conversation>), (status = 401, body = ApiError)))]
+pub async fn list_conversations(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<ConversationQuery>,
+) -> AppResult<Json<Vec<Conversation>>> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let rows = super::list_scoped(
+        &state,
+        &actor,
+        CONV_COLUMNS,
+        "conversations",
+        q.status.map(ConversationStatus::as_str),
+        &format!("ORDER BY updated_at DESC LIMIT {limit}"),
+    )
+    .await?;
+    Ok(Json(
+        rows.iter()
+            .map(conversation_from_row)
+            .collect::<AppResult<_>>()?,
+    ))
+}
+
+/// Opens a conversation (optionally about an order) with its first message.
+/// Resending the same ids is harmless.
+#[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])), request_body = OpenConversation,
+    responses((status = 201, body = ConversationThread), (status = 403, description = "Only customers open conversations", body = ApiError),
+              (status = 409, description = "The conversation or message id is in use", body = ApiError), (status = 422, body = ApiError)))]
+#[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
+pub async fn open_conversation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(req): Json<OpenConversation>,
+) -> AppResult<(StatusCode, Json<ConversationThread>)> {
+    let assign = Assignment::now(&state);
+    let mut tx = state.db.begin_write().await?;
+    open(&mut tx, &actor, &req, &assign).await?;
+    let conv = visible_conversation(&mut tx, &actor, req.id).await?;
+    let t = thread(&mut tx, &actor, conv).await?;
+    feed::commit(&state, tx).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// A conversation and its messages (internal notes only for staff).
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = ConversationThread), (status = 404, body = ApiError)))]
+pub async fn get_conversation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<ConversationThread>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let conv = visible_conversation(&mut conn, &actor, id).await?;
+    Ok(Json(thread(&mut conn, &actor, conv).await?))
+}
+
+/// Staff: set status (open / pending / resolved) and assignment.
+#[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = UpdateConversation,
+    responses((status = 200, body = Conversation), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+#[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
+pub async fn update_conversation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateConversation>,
+) -> AppResult<Json<Conversation>> {
+    actor.require_staff()?;
+    let mut tx = state.db.begin_write().await?;
+    update_in(&mut tx, &actor, id, &req).await?;
+    let updated = visible_conversation(&mut tx, &actor, id).await?;
+    feed::commit(&state, tx).await?;
+    Ok(Json(updated))
+}
+
+/// Staff change a conversation's status or assignee (REST and push).
+pub async fn update_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: Uuid,
+    req: &UpdateConversation,
+) -> AppResult<Vec<Uuid>> {
+    actor.require_staff()?;
+    let conv = visible_conversation(tx, actor, id).await?;
+    let assignee = match req.assigned_agent_id {
+        Some(Some(agent)) => {
+            let ok: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM users WHERE id = $1 AND role IN ('agent', 'admin') AND disabled = 0",
+            )
+            .bind(agent.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+            if ok.is_none() {
+                return Err(invalid("assigned_agent_id", "not_an_active_agent"));
+            }
+            Some(agent)
+        }
+        Some(None) => None,
+        None => conv.assigned_agent_id,
+    };
+    let status = req.status.unwrap_or(conv.status);
+    let now = now_ms();
+    // When it was resolved (for the resolution-time metric); reopening clears it.
+    let resolved_at = match (conv.status, status) {
+        (_, ConversationStatus::Resolved) if conv.status != ConversationStatus::Resolved => {
+            Some(now)
+        }
+        (ConversationStatus::Resolved, ConversationStatus::Resolved) => None,
+        _ => None,
+    };
+    sqlx::query(
+        "UPDATE conversations SET status = $1, assigned_agent_id = $2, updated_at = $3,
+            resolved_at = CASE WHEN $4 = 'resolved' THEN COALESCE($5, resolved_at) ELSE NULL END
+         WHERE id = $6",
+    )
+    .bind(status.as_str())
+    .bind(assignee.map(|a| a.to_string()))
+    .bind(now)
+    .bind(status.as_str())
+    .bind(resolved_at)
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    feed::record(
+        tx,
+        Change::upsert(Entity::Conversation, conv.id, Some(conv.customer_id)),
+    )
+    .await?;
+    Ok(vec![id])
+}
+
+/// Sends a message; resending the same message id is harmless.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = SendMessage,
+    responses((status = 201, body = Message), (status = 403, description = "Internal notes are for staff", body = ApiError), (status = 404, body = ApiError),
+              (status = 409, description = "The message id is in use", body = ApiError), (status = 422, body = ApiError)))]
+#[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(req): Json<SendMessage>,
+) -> AppResult<(StatusCode, Json<Message>)> {
+    let mut tx = state.db.begin_write().await?;
+    send(&mut tx, &actor, id, &req).await?;
+    let msg = load_message(&mut tx, req.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("message"))?;
+    feed::commit(&state, tx).await?;
+    Ok((StatusCode::CREATED, Json(msg)))
+}
+
+/// Marks the other side's messages as delivered or read.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/marks", tag = "conversations", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = MarkMessages,
+    responses((status = 204), (status = 404, body = ApiError)))]
+pub async fn mark_messages(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(req): Json<MarkMessages>,
+) -> AppResult<StatusCode> {
+    let mut tx = state.db.begin_write().await?;
+    mark(&mut tx, &actor, id, &req).await?;
+    feed::commit(&state, tx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The customer rates a resolved conversation, 1 to 5, with a comment.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/rating", tag = "conversations", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = Rating,
+    responses((status = 200, body = Conversation), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn rate_conversation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(rating): Json<Rating>,
+) -> AppResult<Json<Conversation>> {
+    let mut tx = state.db.begin_write().await?;
+    rate(&mut tx, &actor, id, &rating).await?;
+    let conv = visible_conversation(&mut tx, &actor, id).await?;
+    feed::commit(&state, tx).await?;
+    Ok(Json(conv))
+}
+
+/// The customer rates a resolved conversation inside `tx` (shared with push).
+pub async fn rate(tx: &mut Tx, actor: &Actor, id: Uuid, rating: &Rating) -> AppResult<Vec<Uuid>> {
+    if !(1..=5).contains(&rating.score) {
+        return Err(invalid("score", "out_of_range"));
+    }
+    let comment = rating
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if comment.is_some_and(|c| c.chars().count() > mostrador_core::chat::MAX_COMMENT_CHARS) {
+        return Err(invalid("comment", "too_long"));
+    }
+    check_text("comment", comment.unwrap_or_default())?;
+    let conv = visible_conversation(tx, actor, id).await?;
+    if conv.customer_id != actor.user_id {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "only the customer rates a conversation",
+        ));
+    }
+    if conv.status != ConversationStatus::Resolved {
+        return Err(AppError::Api(ApiError::new(
+            ErrorCode::Conflict,
+            "a conversation can be rated once it is resolved",
+        )));
+    }
+    sqlx::query("UPDATE conversations SET rating_score = $1, rating_comment = $2, updated_at = $3 WHERE id = $4")
+        .bind(rating.score)
+        .bind(comment)
+        .bind(now_ms())
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    feed::record(
+        tx,
+        Change::upsert(Entity::Conversation, id, Some(conv.customer_id)),
+    )
+    .await?;
+    Ok(vec![id])
+}

@@ -1,7 +1,7 @@
-//! Sync planning: pure decisions, table-tested; the engine in `lib.rs`
-//! carries them out.
+//! Sync planning: pure decisions, table-tested; the engine (`engine.rs`'s
+//! pull, `live.rs`'s sync service) carries them out.
 
-use mostrador_core::live::LiveServerMessage;
+use mostrador_core::live::{LiveServerMessage, CLOSE_ACCOUNT_DELETED, CLOSE_SESSION_ENDED};
 use mostrador_core::sync::SyncPage;
 use mostrador_core::ErrorCode;
 
@@ -73,6 +73,26 @@ pub fn on_live(local_cursor: i64, msg: &LiveServerMessage) -> OnLive {
     }
 }
 
+/// What the server closing the live connection asks of the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnClose {
+    /// The session ended (expired, revoked): keep unsent writes, sign out.
+    SessionEnded,
+    /// The account was deleted from another device: the shell signs out
+    /// (wiping the store).
+    AccountDeleted,
+    /// Anything else (a restart, a network failure): reconnect.
+    Reconnect,
+}
+
+pub fn on_close(code: Option<u16>) -> OnClose {
+    match code {
+        Some(CLOSE_SESSION_ENDED) => OnClose::SessionEnded,
+        Some(CLOSE_ACCOUNT_DELETED) => OnClose::AccountDeleted,
+        _ => OnClose::Reconnect,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +130,17 @@ mod tests {
         for (err, want) in cases {
             assert_eq!(on_pull_error(&err), want, "{err:?}");
         }
+    }
+
+    #[test]
+    fn close_codes_table() {
+        assert_eq!(on_close(Some(CLOSE_SESSION_ENDED)), OnClose::SessionEnded);
+        assert_eq!(
+            on_close(Some(CLOSE_ACCOUNT_DELETED)),
+            OnClose::AccountDeleted
+        );
+        assert_eq!(on_close(Some(1001)), OnClose::Reconnect, "going away");
+        assert_eq!(on_close(None), OnClose::Reconnect);
     }
 
     #[test]

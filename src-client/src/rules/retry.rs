@@ -70,12 +70,11 @@ pub fn reconnect_delay(attempt: u32, jitter: f64, base: Duration, cap: Duration)
     step.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
 }
 
-/// A jitter value in `[0, 1)` from the clock (good enough to spread retries).
+/// A jitter value in `[0, 1)` from the clock (good enough to spread
+/// retries). Through jiff, whose clock is the browser's on wasm32, where
+/// `std::time::SystemTime::now` panics.
 pub fn jitter() -> f64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let nanos = jiff::Timestamp::now().subsec_nanosecond().unsigned_abs();
     f64::from(nanos % 1000) / 1000.0
 }
 

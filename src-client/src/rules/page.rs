@@ -1,0 +1,265 @@
+//! Applying a pulled page, with no I/O: whether a page applies at all,
+//! where each synced entity is kept and how it sorts, what a text message
+//! says about a conversation's activity, and which orders moved on. The
+//! store writes what these answer, in one transaction with the cursor.
+
+use mostrador_core::auth::Role;
+use mostrador_core::callbacks::Callback;
+use mostrador_core::chat::{Conversation, Message, MessageKind};
+use mostrador_core::orders::{Order, TrackingEvent, TrackingStatus};
+use mostrador_core::profile::Profile;
+use mostrador_core::sync::{EntityKind, SyncItem, SyncPage};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// Whether `page` moves a cache that is complete up to `stored_cursor`: a
+/// page ending at or before it (a duplicate, or one overtaken by a newer
+/// pull) changes nothing.
+pub fn applies(stored_cursor: i64, page: &SyncPage) -> bool {
+    page.cursor > stored_cursor
+}
+
+/// Where a synced entity is kept: its kind and id, the parent reads filter
+/// on (a message's conversation), and the key lists are ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub kind: EntityKind,
+    pub id: Uuid,
+    pub parent: Option<Uuid>,
+    pub sort_key: i64,
+}
+
+/// Where `item` is kept; `None` for a removal.
+pub fn placement(item: &SyncItem) -> Option<Placement> {
+    let at = |kind, id, parent, sort: jiff::Timestamp| Placement {
+        kind,
+        id,
+        parent,
+        sort_key: sort.as_millisecond(),
+    };
+    Some(match item {
+        SyncItem::Order(o) => at(EntityKind::Order, o.id, None, o.placed_at),
+        SyncItem::Conversation(c) => at(
+            EntityKind::Conversation,
+            c.id,
+            None,
+            c.last_message_at.unwrap_or(c.updated_at),
+        ),
+        SyncItem::Message(m) => at(
+            EntityKind::Message,
+            m.id,
+            Some(m.conversation_id),
+            m.created_at,
+        ),
+        SyncItem::Callback(c) => at(
+            EntityKind::Callback,
+            c.id,
+            None,
+            c.slot_start.unwrap_or(c.created_at),
+        ),
+        SyncItem::Profile(p) => Placement {
+            kind: EntityKind::Profile,
+            id: p.user_id,
+            parent: None,
+            sort_key: 0,
+        },
+        SyncItem::Removed { .. } => return None,
+    })
+}
+
+/// What a message says about its conversation's activity (the agent's
+/// inbox orders by who spoke last and how long the customer has waited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Activity<'a> {
+    pub conversation_id: Uuid,
+    /// The customer spoke (else staff did).
+    pub by_customer: bool,
+    pub at_ms: i64,
+    pub author_name: &'a str,
+}
+
+/// The activity a message records; `None` for notes and system lines,
+/// which do not count as anyone speaking.
+pub fn activity(m: &Message) -> Option<Activity<'_>> {
+    (m.kind == MessageKind::Text).then(|| Activity {
+        conversation_id: m.conversation_id,
+        by_customer: m.author_role == Role::Customer,
+        at_ms: m.created_at.as_millisecond(),
+        author_name: &m.author_name,
+    })
+}
+
+/// An order moved on since the cache last saw it (for notifications).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderProgress {
+    pub order_id: Uuid,
+    pub number: String,
+    /// `Some` when the status changed.
+    pub status: Option<TrackingStatus>,
+    /// Timeline entries that are new to this device, oldest first.
+    pub new_events: Vec<TrackingEvent>,
+}
+
+impl OrderProgress {
+    /// `None` for an order seen for the first time or unchanged.
+    pub fn between(old: Option<&Order>, new: &Order) -> Option<Self> {
+        let old = old?;
+        let status = (old.status != new.status).then_some(new.status);
+        let new_events: Vec<TrackingEvent> = new
+            .timeline
+            .iter()
+            .filter(|e| !old.timeline.iter().any(|o| o.id == e.id))
+            .cloned()
+            .collect();
+        (status.is_some() || !new_events.is_empty()).then(|| OrderProgress {
+            order_id: new.id,
+            number: new.number.clone(),
+            status,
+            new_events,
+        })
+    }
+}
+
+/// A synced entity the cache keeps, with the kind it is kept under: reads
+/// name the type, never a kind word, so the two cannot disagree.
+pub trait Cached: DeserializeOwned {
+    const KIND: EntityKind;
+}
+
+macro_rules! cached {
+    ($($t:ty => $kind:ident),* $(,)?) => {
+        $(impl Cached for $t {
+            const KIND: EntityKind = EntityKind::$kind;
+        })*
+    };
+}
+
+cached! {
+    Order => Order,
+    Conversation => Conversation,
+    Message => Message,
+    Profile => Profile,
+    Callback => Callback,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(status: TrackingStatus, events: &[(&str, TrackingStatus)]) -> Order {
+        Order {
+            id: Uuid::nil(),
+            number: "MS-1".into(),
+            customer_id: None,
+            status,
+            placed_at: jiff::Timestamp::UNIX_EPOCH,
+            total_minor: 0,
+            currency: "EUR".into(),
+            items: vec![],
+            shipping_address: None,
+            shipment: None,
+            timeline: events
+                .iter()
+                .map(|(id, s)| TrackingEvent {
+                    id: (*id).into(),
+                    status: *s,
+                    at: jiff::Timestamp::UNIX_EPOCH,
+                    place: None,
+                    description: None,
+                })
+                .collect(),
+            updated_at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn progress_is_what_this_device_has_not_seen() {
+        use TrackingStatus::*;
+        let v1 = order(Shipped, &[("a", Placed), ("b", Shipped)]);
+        let v2 = order(Delayed, &[("a", Placed), ("b", Shipped), ("c", Delayed)]);
+        assert_eq!(
+            OrderProgress::between(None, &v1),
+            None,
+            "first sight is not news"
+        );
+        assert_eq!(OrderProgress::between(Some(&v1), &v1), None);
+        let p = OrderProgress::between(Some(&v1), &v2).unwrap();
+        assert_eq!(p.status, Some(Delayed));
+        assert_eq!(
+            p.new_events
+                .iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>(),
+            ["c"]
+        );
+        // A late event that does not change the status is still news.
+        let v3 = order(
+            Delayed,
+            &[("a", Placed), ("x", Paid), ("b", Shipped), ("c", Delayed)],
+        );
+        let p = OrderProgress::between(Some(&v2), &v3).unwrap();
+        assert_eq!((p.status, p.new_events.len()), (None, 1));
+    }
+
+    fn message(kind: MessageKind, role: Role) -> Message {
+        Message {
+            id: Uuid::from_u128(1),
+            conversation_id: Uuid::from_u128(2),
+            author_id: Uuid::from_u128(3),
+            author_role: role,
+            author_name: "Nora".into(),
+            kind,
+            body: "hi".into(),
+            state: mostrador_core::chat::MessageState::Sent,
+            created_at: jiff::Timestamp::from_millisecond(42).unwrap(),
+            attachments: vec![],
+        }
+    }
+
+    #[test]
+    fn only_a_page_past_the_cursor_applies() {
+        let page = |cursor| SyncPage {
+            changes: 0,
+            remaining: 0,
+            items: vec![],
+            cursor,
+            has_more: false,
+        };
+        assert!(applies(10, &page(11)));
+        assert!(!applies(11, &page(11)), "a duplicate");
+        assert!(!applies(12, &page(11)), "overtaken by a newer pull");
+    }
+
+    #[test]
+    fn messages_are_kept_under_their_conversation_and_removals_nowhere() {
+        let m = message(MessageKind::Text, Role::Customer);
+        assert_eq!(
+            placement(&SyncItem::Message(m)),
+            Some(Placement {
+                kind: EntityKind::Message,
+                id: Uuid::from_u128(1),
+                parent: Some(Uuid::from_u128(2)),
+                sort_key: 42,
+            })
+        );
+        let removed = SyncItem::Removed {
+            kind: "message".into(),
+            id: Uuid::nil(),
+        };
+        assert_eq!(placement(&removed), None);
+    }
+
+    #[test]
+    fn only_text_messages_count_as_someone_speaking() {
+        let customer = message(MessageKind::Text, Role::Customer);
+        let a = activity(&customer).unwrap();
+        assert!(a.by_customer);
+        assert_eq!((a.at_ms, a.author_name), (42, "Nora"));
+        assert!(
+            !activity(&message(MessageKind::Text, Role::Agent))
+                .unwrap()
+                .by_customer
+        );
+        assert_eq!(activity(&message(MessageKind::Note, Role::Agent)), None);
+    }
+}
