@@ -43,11 +43,6 @@ impl Actor {
         self.role.is_staff()
     }
 
-    /// May this actor see support data belonging to `customer_id`?
-    pub fn can_see_customer(&self, customer_id: Uuid) -> bool {
-        self.is_staff() || self.user_id == customer_id
-    }
-
     /// Refuses non-staff callers with 403.
     pub fn require_staff(&self) -> Result<(), AppError> {
         if self.is_staff() {

@@ -10,6 +10,7 @@
 //! `{code, message, details}` from `mostrador-core` and logs internals.
 
 pub mod auth;
+pub mod authz;
 pub mod cli;
 pub mod config;
 pub mod db;

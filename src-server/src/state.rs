@@ -21,7 +21,7 @@ pub struct AppState {
     /// connections wake on it.
     pub feed_head: Arc<tokio::sync::watch::Sender<i64>>,
     /// Live WebSocket connections and their routing (see `live`).
-    pub hub: Arc<crate::live::Hub>,
+    pub hub: Arc<crate::live::hub::Hub>,
 }
 
 impl AppState {
@@ -44,7 +44,7 @@ impl AppState {
                 config.mail_per_address,
             )),
             feed_head: Arc::new(tokio::sync::watch::channel(0).0),
-            hub: Arc::new(crate::live::Hub::default()),
+            hub: Arc::new(crate::live::hub::Hub::default()),
             config: Arc::new(config),
         }
     }

@@ -23,8 +23,6 @@
 //! those never attached are deleted, row then file, once older than
 //! `--unattached-upload-hours` ([`remove_unattached`], run hourly).
 
-use std::collections::HashMap;
-
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -37,10 +35,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::authz::visible_conversation;
 use crate::db::{now_ms, uuid, Tx};
 use crate::error::{AppError, AppResult};
 use crate::extract::{invalid, Json, Path, Query, RawBody};
-use crate::routes::chat::visible_conversation;
+use crate::routes::chat::data::{attachment_from_row as from_row, ATTACHMENT_COLUMNS as COLUMNS};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -49,8 +48,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(MAX_ATTACHMENT_BYTES))
         .routes(routes!(download))
 }
-
-const COLUMNS: &str = "id, conversation_id, filename, content_type, size, message_id, uploader_id";
 
 /// Most uploads one person may hold that are not attached to a message yet
 /// (sent uploads do not count). One more is refused with 409, `details.reason`
@@ -62,74 +59,6 @@ pub const MAX_UNSENT_UPLOAD_BYTES: i64 = 50 * 1024 * 1024;
 
 /// How old a temporary upload file must be before the sweep removes it.
 pub const STALE_PART: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
-
-fn from_row(r: &sqlx::any::AnyRow) -> AppResult<Attachment> {
-    Ok(Attachment {
-        id: uuid(&r.try_get::<String, _>("id")?)?,
-        conversation_id: uuid(&r.try_get::<String, _>("conversation_id")?)?,
-        filename: r.try_get("filename")?,
-        content_type: r.try_get("content_type")?,
-        size: r.try_get("size")?,
-    })
-}
-
-pub async fn of_message(
-    conn: &mut sqlx::AnyConnection,
-    message_id: Uuid,
-) -> AppResult<Vec<Attachment>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM attachments WHERE message_id = $1 ORDER BY created_at, id"
-    ))
-    .bind(message_id.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(from_row).collect()
-}
-
-/// A conversation's sent attachments, by message.
-pub async fn of_conversation(
-    conn: &mut sqlx::AnyConnection,
-    conversation_id: Uuid,
-) -> AppResult<HashMap<Uuid, Vec<Attachment>>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM attachments WHERE conversation_id = $1 AND message_id IS NOT NULL ORDER BY created_at, id"
-    ))
-    .bind(conversation_id.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out: HashMap<Uuid, Vec<Attachment>> = HashMap::new();
-    for r in &rows {
-        let message = uuid(&r.try_get::<String, _>("message_id")?)?;
-        out.entry(message).or_default().push(from_row(r)?);
-    }
-    Ok(out)
-}
-
-/// Attaches the caller's unsent uploads in this conversation to a message.
-pub async fn link(
-    tx: &mut Tx,
-    actor: &Actor,
-    conversation_id: Uuid,
-    message_id: Uuid,
-    ids: &[Uuid],
-) -> AppResult<()> {
-    for id in ids {
-        let done = sqlx::query(
-            "UPDATE attachments SET message_id = $1
-             WHERE id = $2 AND conversation_id = $3 AND uploader_id = $4 AND message_id IS NULL",
-        )
-        .bind(message_id.to_string())
-        .bind(id.to_string())
-        .bind(conversation_id.to_string())
-        .bind(actor.user_id.to_string())
-        .execute(&mut **tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(invalid("attachment_ids", "unknown_or_already_sent"));
-        }
-    }
-    Ok(())
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct UploadQuery {

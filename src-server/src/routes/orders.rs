@@ -5,111 +5,33 @@ use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
 use mostrador_core::auth::normalize_email;
 use mostrador_core::orders::{
-    IngestEvent, IngestKind, IngestResult, Order, OrderItem, PostalAddress, Shipment,
-    TrackingEvent, TrackingStatus, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    IngestEvent, IngestKind, IngestResult, Order, OrderItem, PostalAddress, SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
 };
 use mostrador_core::{ApiError, ErrorCode};
 use serde::Deserialize;
 use sha2::Sha256;
-use sqlx::Row;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::db::{now_ms, opt_uuid, ts, uuid, Tx};
+use crate::authz;
+use crate::db::{now_ms, opt_uuid, uuid, Tx};
 use crate::error::{AppError, AppResult};
 use crate::extract::{check_text, invalid, Json, Path, Query, RawBody};
 use crate::feed::{self, Change, Entity};
 use crate::state::AppState;
+
+pub mod data;
+
+use data::{order_from_row, ORDER_COLUMNS};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_orders))
         .routes(routes!(get_order))
         .routes(routes!(ingest))
-}
-
-const ORDER_COLUMNS: &str = "id, number, customer_id, placed_at, total_minor, currency, items_json,
-    shipping_address_json, carrier, tracking_number, eta, status, updated_at";
-
-fn decode_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, sqlx::Error> {
-    serde_json::from_str(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-async fn order_from_row(conn: &mut sqlx::AnyConnection, r: &sqlx::any::AnyRow) -> AppResult<Order> {
-    let id = uuid(&r.try_get::<String, _>("id")?)?;
-    let events = sqlx::query(
-        "SELECT id, status, at, place, description FROM tracking_events WHERE order_id = $1 ORDER BY at, id",
-    )
-    .bind(id.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut timeline = Vec::with_capacity(events.len());
-    for e in events {
-        let status: String = e.try_get("status")?;
-        timeline.push(TrackingEvent {
-            id: e.try_get("id")?,
-            status: TrackingStatus::parse(&status).unwrap_or(TrackingStatus::Placed),
-            at: ts(e.try_get("at")?),
-            place: e.try_get("place")?,
-            description: e.try_get("description")?,
-        });
-    }
-    let carrier: Option<String> = r.try_get("carrier")?;
-    let tracking_number: Option<String> = r.try_get("tracking_number")?;
-    let shipment = match (carrier, tracking_number) {
-        (Some(carrier), Some(tracking_number)) => Some(Shipment {
-            carrier,
-            tracking_number,
-            eta: r.try_get::<Option<i64>, _>("eta")?.map(ts),
-        }),
-        _ => None,
-    };
-    let status: String = r.try_get("status")?;
-    Ok(Order {
-        id,
-        number: r.try_get("number")?,
-        customer_id: opt_uuid(r.try_get("customer_id")?)?,
-        status: TrackingStatus::parse(&status).unwrap_or(TrackingStatus::Placed),
-        placed_at: ts(r.try_get("placed_at")?),
-        total_minor: r.try_get("total_minor")?,
-        currency: r.try_get("currency")?,
-        items: decode_json(&r.try_get::<String, _>("items_json")?)?,
-        shipping_address: r
-            .try_get::<Option<String>, _>("shipping_address_json")?
-            .as_deref()
-            .map(decode_json)
-            .transpose()?,
-        shipment,
-        timeline,
-        updated_at: ts(r.try_get("updated_at")?),
-    })
-}
-
-/// Loads an order with its timeline.
-pub async fn load_order(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult<Option<Order>> {
-    let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row {
-        Some(r) => Ok(Some(order_from_row(conn, &r).await?)),
-        None => Ok(None),
-    }
-}
-
-/// Loads an order only if `actor` may see it (404 otherwise: a customer
-/// cannot learn that someone else's order exists).
-pub async fn visible_order(
-    conn: &mut sqlx::AnyConnection,
-    actor: &Actor,
-    id: Uuid,
-) -> AppResult<Order> {
-    match load_order(conn, id).await? {
-        Some(o) if actor.is_staff() || o.customer_id == Some(actor.user_id) => Ok(o),
-        _ => Err(AppError::not_found("order")),
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -167,7 +89,7 @@ pub async fn get_order(
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Order>> {
     let mut conn = state.db.pool().acquire().await?;
-    Ok(Json(visible_order(&mut conn, &actor, id).await?))
+    Ok(Json(authz::visible_order(&mut conn, &actor, id).await?))
 }
 
 /// HMAC-SHA256(secret, `<timestamp>.<body>`): the signed time is part of

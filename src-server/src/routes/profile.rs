@@ -366,7 +366,7 @@ pub async fn export(
             .await?;
     let mut orders = Vec::new();
     for id in order_ids {
-        if let Some(o) = crate::routes::orders::load_order(&mut conn, uuid(&id)?).await? {
+        if let Some(o) = crate::routes::orders::data::load_order(&mut conn, uuid(&id)?).await? {
             orders.push(o);
         }
     }

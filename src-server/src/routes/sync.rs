@@ -109,7 +109,7 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
             gone()
         } else {
             match entity.as_str() {
-                "order" => match orders::load_order(&mut conn, id).await? {
+                "order" => match orders::data::load_order(&mut conn, id).await? {
                     Some(o) if actor.is_staff() || o.customer_id == Some(actor.user_id) => {
                         SyncItem::Order(o)
                     }
@@ -352,7 +352,8 @@ async fn apply_op(
 ) -> AppResult<Vec<Uuid>> {
     match op {
         MutationOp::OpenConversation(req) => {
-            chat::open(tx, actor, req, &chat::Assignment::now(state)).await
+            let assign = chat::Assignment::now(state.hub.as_ref(), state.config.agent_max_open);
+            chat::open(tx, actor, req, &assign).await
         }
         MutationOp::SendMessage {
             conversation_id,
