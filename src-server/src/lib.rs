@@ -23,10 +23,12 @@ pub mod http;
 pub mod live;
 pub mod mail;
 pub mod openapi;
+pub mod password;
 pub mod routes;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
+pub mod throttle;
 
 use anyhow::Context;
 use tokio::net::TcpListener;

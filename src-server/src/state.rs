@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::{LoginThrottle, RateWindow};
+use crate::throttle::{LoginThrottle, RateWindow};
 use crate::config::ServerConfig;
 use crate::db::Db;
 
@@ -26,7 +26,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: ServerConfig) -> Self {
-        crate::auth::configure_hashing(config.hash_concurrency, config.hash_wait);
+        crate::password::configure_hashing(config.hash_concurrency, config.hash_wait);
         Self {
             db,
             // 5 failures per account, 20 per address, per 15 minutes.
