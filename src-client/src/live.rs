@@ -20,7 +20,7 @@ use crate::engine::Engine;
 use crate::events::EngineEvent;
 pub use crate::events::SyncStatus;
 use crate::live_socket::NativeLiveSocket;
-use crate::platform::{LiveFrame, LiveSocket};
+use crate::platform::{self, LiveFrame, LiveSocket};
 use crate::retry::{jitter, reconnect_delay};
 use crate::sync::{on_close, on_live, OnClose, OnLive};
 use crate::ClientError;
@@ -93,7 +93,7 @@ impl Engine {
                 Duration::from_millis(u64::try_from(at - crate::store::now_ms()).unwrap_or(0))
             });
             tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
+                _ = platform::sleep(wait) => {}
                 _ = self.uploads_changed().notified() => {}
                 _ = stop.changed() => return,
             }
@@ -137,7 +137,7 @@ impl Engine {
                         last_error: Some(err.to_string()),
                     }));
                     tokio::select! {
-                        _ = tokio::time::sleep(wait) => continue,
+                        _ = platform::sleep(wait) => continue,
                         _ = self.reconnect_requested().notified() => continue,
                         _ = stop.changed() => return,
                     }

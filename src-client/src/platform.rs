@@ -10,7 +10,7 @@
 //! | Live connection | [`LiveSocket`] | tokio-tungstenite | `WebSocket` |
 //! | Secret store | [`SecretStore`] | OS keychain (`session.rs`) | none: an HttpOnly cookie or the frame's storage |
 //! | Time | [`now_ms`], [`crate::retry::jitter`] | jiff | jiff (`js` feature) |
-//! | Tasks | [`MaybeSend`] bounds; spawn and sleep | tokio | `spawn_local`, timers |
+//! | Tasks, timers | [`spawn`], [`sleep`], [`MaybeSend`] bounds | tokio | `spawn_local`, `setTimeout` |
 //!
 //! Futures are `Send` on native (tokio's multi-threaded runtime moves
 //! tasks between threads) and need not be in the browser (one thread, and
@@ -21,6 +21,7 @@
 use std::fmt::Debug;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use mostrador_core::auth::Token;
 use mostrador_core::live::{LiveClientMessage, LiveServerMessage};
@@ -98,4 +99,34 @@ pub trait LiveSocket: MaybeSend {
 /// `std::time::SystemTime::now` panics.
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
+}
+
+/// Runs `task` in the background on the platform's executor: tokio's
+/// runtime on native, the browser's event loop (`spawn_local`) on wasm32.
+/// For tasks the engine detaches; a task it must stop keeps its own handle.
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub fn spawn(task: impl Future<Output = ()> + Send + 'static) {
+    drop(tokio::spawn(task));
+}
+
+/// Runs `task` in the background on the platform's executor: tokio's
+/// runtime on native, the browser's event loop (`spawn_local`) on wasm32.
+/// For tasks the engine detaches; a task it must stop keeps its own handle.
+#[cfg(target_arch = "wasm32")]
+pub fn spawn(task: impl Future<Output = ()> + 'static) {
+    wasm_bindgen_futures::spawn_local(task);
+}
+
+/// Waits `duration` on the platform's timer: tokio's on native, the
+/// browser's `setTimeout` on wasm32. Cancel by dropping the future.
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub async fn sleep(duration: Duration) {
+    tokio::time::sleep(duration).await;
+}
+
+/// Waits `duration` on the platform's timer: tokio's on native, the
+/// browser's `setTimeout` on wasm32. Cancel by dropping the future.
+#[cfg(target_arch = "wasm32")]
+pub async fn sleep(duration: Duration) {
+    gloo_timers::future::sleep(duration).await;
 }
