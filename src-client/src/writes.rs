@@ -33,7 +33,7 @@ impl Engine {
         if body.is_empty() {
             return Err(invalid("write a message first"));
         }
-        mostrador_core::chat::check_message_length(body).map_err(ClientError::Api)?;
+        mostrador_core::chat::check_body(body, false).map_err(ClientError::Api)?;
         let subject = match order_id {
             Some(id) => match self.order(id).await? {
                 Some(o) => format!("Order {}", o.number),
@@ -64,7 +64,8 @@ impl Engine {
         if body.is_empty() && attachment_ids.is_empty() {
             return Err(invalid("write a message or attach a file first"));
         }
-        mostrador_core::chat::check_message_length(body).map_err(ClientError::Api)?;
+        mostrador_core::chat::check_body(body, !attachment_ids.is_empty())
+            .map_err(ClientError::Api)?;
         let id = Uuid::new_v4();
         self.enqueue(MutationOp::SendMessage {
             conversation_id,
@@ -164,7 +165,8 @@ impl Engine {
         if body.is_empty() {
             return Err(invalid("write the note first"));
         }
-        mostrador_core::chat::check_message_length(body).map_err(ClientError::Api)?;
+        mostrador_core::chat::check_body(body, !attachment_ids.is_empty())
+            .map_err(ClientError::Api)?;
         let id = Uuid::new_v4();
         self.enqueue(MutationOp::SendMessage {
             conversation_id,

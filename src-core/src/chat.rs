@@ -40,6 +40,25 @@ pub enum MessageState {
     Read,
 }
 
+impl MessageState {
+    pub const ALL: [MessageState; 3] = [Self::Sent, Self::Delivered, Self::Read];
+
+    /// The stored word (`messages.state`), the same as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Sent => "sent",
+            MessageState::Delivered => "delivered",
+            MessageState::Read => "read",
+        }
+    }
+
+    /// The state a stored word names; `None` for a word this build does not
+    /// know.
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -50,13 +69,63 @@ pub enum MessageKind {
     Note,
 }
 
+impl MessageKind {
+    pub const ALL: [MessageKind; 2] = [Self::Text, Self::Note];
+
+    /// The stored word (`messages.kind`), the same as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Text => "text",
+            MessageKind::Note => "note",
+        }
+    }
+
+    /// The kind a stored word names; `None` for a word this build does not
+    /// know.
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == word)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rating {
-    /// 1 to 5.
+    /// 1 to 5 ([`Rating::SCORES`]).
     pub score: i64,
     #[serde(default)]
     pub comment: Option<String>,
+}
+
+impl Rating {
+    /// The scores a rating may give: one to five stars.
+    pub const SCORES: std::ops::RangeInclusive<i64> = 1..=5;
+
+    /// The rating as it may be stored, or the field that is wrong: the
+    /// score within [`Rating::SCORES`] (`score` / `out_of_range`), the
+    /// comment trimmed with a blank one dropped, at most
+    /// [`MAX_COMMENT_CHARS`] (`comment` / `too_long`) and clean text
+    /// (`comment` / `invalid_characters`). The server checks every rating
+    /// with it (REST and push), the engine before queueing one.
+    pub fn check(self) -> Result<Rating, crate::ApiError> {
+        if !Self::SCORES.contains(&self.score) {
+            return Err(crate::ApiError::invalid_field("score", "out_of_range"));
+        }
+        let comment = self
+            .comment
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        if let Some(c) = comment {
+            if c.chars().count() > MAX_COMMENT_CHARS {
+                return Err(crate::ApiError::invalid_field("comment", "too_long"));
+            }
+            check_clean("comment", c)?;
+        }
+        Ok(Rating {
+            score: self.score,
+            comment: comment.map(str::to_owned),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,13 +203,33 @@ pub const MAX_SUBJECT_CHARS: usize = 200;
 /// Longest comment with a rating, in characters.
 pub const MAX_COMMENT_CHARS: usize = 2000;
 
-/// The server's length check of a message body, for the app to run before
-/// queueing: `body` / `too_long` over [`MAX_MESSAGE_CHARS`].
-pub fn check_message_length(body: &str) -> Result<(), crate::ApiError> {
+/// A message body as it may be stored (trimmed), or the problem with it:
+/// `body` / `required` when blank and nothing is attached, `too_long` over
+/// [`MAX_MESSAGE_CHARS`], `invalid_characters` for a refused character
+/// ([`crate::text::is_clean`]). One check for the server (REST and push)
+/// and the engine (before queueing), so the app never queues a message the
+/// server will refuse.
+pub fn check_body(body: &str, with_attachments: bool) -> Result<&str, crate::ApiError> {
+    let body = body.trim();
+    if body.is_empty() && !with_attachments {
+        return Err(crate::ApiError::invalid_field("body", "required"));
+    }
     if body.chars().count() > MAX_MESSAGE_CHARS {
-        Err(crate::ApiError::invalid_field("body", "too_long"))
-    } else {
+        return Err(crate::ApiError::invalid_field("body", "too_long"));
+    }
+    check_clean("body", body)?;
+    Ok(body)
+}
+
+/// `field` / `invalid_characters` unless `text` is clean user text.
+fn check_clean(field: &str, text: &str) -> Result<(), crate::ApiError> {
+    if crate::text::is_clean(text) {
         Ok(())
+    } else {
+        Err(crate::ApiError::invalid_field(
+            field,
+            crate::text::INVALID_CHARACTERS,
+        ))
     }
 }
 
@@ -249,6 +338,68 @@ mod tests {
         assert_eq!(sniff_attachment(b"MZ\x90\0 not a picture"), None);
         assert_eq!(sniff_attachment(b"<svg onload=alert(1)>"), None);
         assert_eq!(sniff_attachment(b""), None);
+    }
+
+    #[test]
+    fn message_words_round_trip_and_match_the_wire() {
+        for st in MessageState::ALL {
+            assert_eq!(MessageState::parse(st.as_str()), Some(st));
+            assert_eq!(serde_json::to_value(st).unwrap(), st.as_str());
+        }
+        for k in MessageKind::ALL {
+            assert_eq!(MessageKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        assert_eq!(MessageState::parse("seen"), None);
+        assert_eq!(MessageKind::parse("Note"), None);
+    }
+
+    fn problem(e: crate::ApiError) -> (String, String) {
+        let (f, p) = e.field_problem().unwrap();
+        (f.to_owned(), p.to_owned())
+    }
+
+    #[test]
+    fn ratings_are_one_to_five_stars_with_a_short_clean_comment() {
+        let rating = |score, comment: Option<&str>| Rating {
+            score,
+            comment: comment.map(str::to_owned),
+        };
+        for score in Rating::SCORES {
+            assert_eq!(rating(score, None).check().unwrap().score, score);
+        }
+        for score in [0, 6, -1, i64::MAX] {
+            let e = rating(score, None).check().unwrap_err();
+            assert_eq!(problem(e), ("score".into(), "out_of_range".into()));
+        }
+        assert_eq!(
+            rating(4, Some("  great \n"))
+                .check()
+                .unwrap()
+                .comment
+                .as_deref(),
+            Some("great")
+        );
+        assert_eq!(rating(4, Some("   ")).check().unwrap().comment, None);
+        let long = "é".repeat(MAX_COMMENT_CHARS + 1);
+        let e = rating(4, Some(&long)).check().unwrap_err();
+        assert_eq!(problem(e), ("comment".into(), "too_long".into()));
+        let e = rating(4, Some("a\u{0}b")).check().unwrap_err();
+        assert_eq!(problem(e), ("comment".into(), "invalid_characters".into()));
+    }
+
+    #[test]
+    fn message_bodies_are_trimmed_bounded_and_clean() {
+        assert_eq!(check_body("  hi \n", false).unwrap(), "hi");
+        let e = check_body(" \n ", false).unwrap_err();
+        assert_eq!(problem(e), ("body".into(), "required".into()));
+        assert_eq!(check_body(" ", true).unwrap(), "");
+        let at_limit = "я".repeat(MAX_MESSAGE_CHARS);
+        assert!(check_body(&at_limit, false).is_ok());
+        let e = check_body(&format!("{at_limit}я"), true).unwrap_err();
+        assert_eq!(problem(e), ("body".into(), "too_long".into()));
+        let e = check_body("bell\u{7}", false).unwrap_err();
+        assert_eq!(problem(e), ("body".into(), "invalid_characters".into()));
     }
 
     #[test]

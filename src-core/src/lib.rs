@@ -13,6 +13,7 @@ pub mod callbacks;
 pub mod chat;
 pub mod error;
 pub mod health;
+pub mod lang;
 pub mod live;
 pub mod orders;
 pub mod phone;

@@ -74,6 +74,13 @@ pub enum SyncItem {
     Profile(Profile),
     Callback(Callback),
     /// The entity is gone (or no longer visible to the caller).
+    ///
+    /// `kind` stays a word on the wire, not an [`EntityKind`]: a page
+    /// decodes as a whole, so an engine meeting a tombstone of a kind a
+    /// newer server added would otherwise fail the page and stop syncing.
+    /// As a word it decodes, [`SyncItem::kind`] gives `None` and the engine
+    /// skips it. Build one with [`SyncItem::removed`], read it with
+    /// [`SyncItem::kind`]; nothing spells the word by hand.
     Removed {
         kind: String,
         id: Uuid,
@@ -81,6 +88,14 @@ pub enum SyncItem {
 }
 
 impl SyncItem {
+    /// The tombstone of `kind`'s entity `id`.
+    pub fn removed(kind: EntityKind, id: Uuid) -> Self {
+        SyncItem::Removed {
+            kind: kind.as_str().to_owned(),
+            id,
+        }
+    }
+
     /// The kind of entity this item carries; `None` for a tombstone of a
     /// kind this build does not know.
     pub fn kind(&self) -> Option<EntityKind> {
@@ -204,3 +219,25 @@ pub struct PushResponse {
 
 /// Largest batch `POST /api/v1/sync/push` accepts.
 pub const MAX_PUSH: usize = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tombstones_carry_the_kind_word_and_an_unknown_kind_still_decodes() {
+        let id = Uuid::nil();
+        let item = SyncItem::removed(EntityKind::Callback, id);
+        let json = serde_json::to_value(&item).unwrap();
+        assert_eq!(json["data"]["kind"], "callback");
+        assert_eq!(item.kind(), Some(EntityKind::Callback));
+        // A kind a newer server added: the page still decodes, the item is
+        // of no kind this build knows.
+        let page: SyncPage = serde_json::from_value(serde_json::json!({
+            "items": [{"entity": "removed", "data": {"kind": "voucher", "id": id}}],
+            "cursor": 7, "has_more": false
+        }))
+        .unwrap();
+        assert_eq!(page.items[0].kind(), None);
+    }
+}

@@ -9,27 +9,10 @@ use crate::db::{now_ms, Tx};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// The kinds of entity the feed carries (`changes.entity`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entity {
-    Order,
-    Conversation,
-    Message,
-    Profile,
-    Callback,
-}
-
-impl Entity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Entity::Order => "order",
-            Entity::Conversation => "conversation",
-            Entity::Message => "message",
-            Entity::Profile => "profile",
-            Entity::Callback => "callback",
-        }
-    }
-}
+/// The kinds of entity the feed carries (`changes.entity` holds
+/// [`EntityKind::as_str`]): core's type, the one the engine's store and the
+/// UI's refresh use, named for this module's callers.
+pub use mostrador_core::sync::EntityKind as Entity;
 
 /// One change to record.
 #[derive(Debug, Clone, Copy)]

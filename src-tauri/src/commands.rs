@@ -217,7 +217,7 @@ pub async fn sync_state(state: State<'_, AppState>) -> Res<(SyncState, OutboxCou
 /// The UI's language (for notifications and the server's profile).
 #[tauri::command]
 pub async fn set_language(state: State<'_, AppState>, language: String) -> Res<()> {
-    *state.lang.lock().unwrap_or_else(|e| e.into_inner()) = Lang::parse(&language);
+    *state.lang.lock().unwrap_or_else(|e| e.into_inner()) = Lang::from_tag(&language);
     Ok(())
 }
 

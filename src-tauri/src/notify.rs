@@ -5,28 +5,12 @@
 
 use mostrador_core::callbacks::CallbackChannel;
 use mostrador_core::orders::TrackingStatus;
-use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_notification::NotificationExt;
 
-/// The languages of the UI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    En,
-    Es,
-    Ru,
-}
-
-impl Lang {
-    pub fn parse(s: &str) -> Self {
-        match s.get(..2) {
-            Some("es") => Lang::Es,
-            Some("ru") => Lang::Ru,
-            _ => Lang::En,
-        }
-    }
-}
+/// The languages of the UI: core's, so a notification and the screen
+/// name a language (and a tracking status) alike.
+pub use mostrador_core::lang::Lang;
 
 /// Who reads the notifications on this device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,46 +62,13 @@ pub fn reply(lang: Lang, audience: Audience, author: &str, body: &str) -> Note {
     }
 }
 
-fn status_name(lang: Lang, s: TrackingStatus) -> &'static str {
-    use TrackingStatus::*;
-    match (lang, s) {
-        (Lang::En, Placed) => "placed",
-        (Lang::En, Paid) => "paid",
-        (Lang::En, Packed) => "packed",
-        (Lang::En, Shipped) => "shipped",
-        (Lang::En, InTransit) => "in transit",
-        (Lang::En, OutForDelivery) => "out for delivery",
-        (Lang::En, Delivered) => "delivered",
-        (Lang::En, Delayed) => "delayed",
-        (Lang::En, Returned) => "returned",
-        (Lang::Es, Placed) => "realizado",
-        (Lang::Es, Paid) => "pagado",
-        (Lang::Es, Packed) => "empaquetado",
-        (Lang::Es, Shipped) => "enviado",
-        (Lang::Es, InTransit) => "en tránsito",
-        (Lang::Es, OutForDelivery) => "en reparto",
-        (Lang::Es, Delivered) => "entregado",
-        (Lang::Es, Delayed) => "retrasado",
-        (Lang::Es, Returned) => "devuelto",
-        (Lang::Ru, Placed) => "оформлен",
-        (Lang::Ru, Paid) => "оплачен",
-        (Lang::Ru, Packed) => "упакован",
-        (Lang::Ru, Shipped) => "отправлен",
-        (Lang::Ru, InTransit) => "в пути",
-        (Lang::Ru, OutForDelivery) => "передан курьеру",
-        (Lang::Ru, Delivered) => "доставлен",
-        (Lang::Ru, Delayed) => "задерживается",
-        (Lang::Ru, Returned) => "возвращён",
-    }
-}
-
 /// A shopper's order moved on; staff are not told of every order in the
 /// shop (`None`).
 pub fn order(lang: Lang, audience: Audience, number: &str, status: TrackingStatus) -> Option<Note> {
     if audience == Audience::Staff {
         return None;
     }
-    let s = status_name(lang, status);
+    let s = mostrador_core::lang::tracking_status_in_sentence(lang, status);
     let (title, body) = match lang {
         Lang::En => (format!("Order {number}"), format!("Your order is {s}.")),
         Lang::Es => (format!("Pedido {number}"), format!("Tu pedido está {s}.")),
@@ -249,8 +200,6 @@ mod tests {
         let n = reply(Lang::En, Audience::Shopper, "Lucía", &long);
         assert_eq!(n.title, "Lucía replied");
         assert_eq!(n.body.chars().count(), PREVIEW + 1);
-        assert_eq!(Lang::parse("ru-RU"), Lang::Ru);
-        assert_eq!(Lang::parse("de"), Lang::En);
     }
 
     #[test]

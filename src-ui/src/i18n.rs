@@ -3,46 +3,11 @@
 
 use mostrador_core::callbacks::{CallbackChannel, CallbackStatus};
 use mostrador_core::chat::ConversationStatus;
-use mostrador_core::orders::TrackingStatus;
 use mostrador_core::phone::PhoneError;
 use mostrador_core::{ApiError, ErrorCode};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    En,
-    Es,
-    Ru,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::En, Lang::Es, Lang::Ru];
-
-    /// `en`, `es-MX`, `ru_RU`… → a supported language (English otherwise).
-    pub fn from_tag(tag: &str) -> Lang {
-        match tag.get(..2).map(str::to_ascii_lowercase).as_deref() {
-            Some("es") => Lang::Es,
-            Some("ru") => Lang::Ru,
-            _ => Lang::En,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Es => "es",
-            Lang::Ru => "ru",
-        }
-    }
-
-    /// The language's own name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Es => "Español",
-            Lang::Ru => "Русский",
-        }
-    }
-}
+/// The app's languages: core's, shared with the shell's notifications.
+pub use mostrador_core::lang::Lang;
 
 macro_rules! texts {
     ($($key:ident => $en:expr, $es:expr, $ru:expr;)*) => {
@@ -623,38 +588,8 @@ pub fn field_text(lang: Lang, field: &str, problem: &str) -> Option<String> {
     ))
 }
 
-pub fn tracking_status(lang: Lang, s: TrackingStatus) -> &'static str {
-    use TrackingStatus::*;
-    match (lang, s) {
-        (Lang::En, Placed) => "Order placed",
-        (Lang::En, Paid) => "Paid",
-        (Lang::En, Packed) => "Packed",
-        (Lang::En, Shipped) => "Shipped",
-        (Lang::En, InTransit) => "In transit",
-        (Lang::En, OutForDelivery) => "Out for delivery",
-        (Lang::En, Delivered) => "Delivered",
-        (Lang::En, Delayed) => "Delayed",
-        (Lang::En, Returned) => "Returned",
-        (Lang::Es, Placed) => "Pedido realizado",
-        (Lang::Es, Paid) => "Pagado",
-        (Lang::Es, Packed) => "Empaquetado",
-        (Lang::Es, Shipped) => "Enviado",
-        (Lang::Es, InTransit) => "En tránsito",
-        (Lang::Es, OutForDelivery) => "En reparto",
-        (Lang::Es, Delivered) => "Entregado",
-        (Lang::Es, Delayed) => "Retrasado",
-        (Lang::Es, Returned) => "Devuelto",
-        (Lang::Ru, Placed) => "Заказ оформлен",
-        (Lang::Ru, Paid) => "Оплачен",
-        (Lang::Ru, Packed) => "Упакован",
-        (Lang::Ru, Shipped) => "Отправлен",
-        (Lang::Ru, InTransit) => "В пути",
-        (Lang::Ru, OutForDelivery) => "Передан курьеру",
-        (Lang::Ru, Delivered) => "Доставлен",
-        (Lang::Ru, Delayed) => "Задерживается",
-        (Lang::Ru, Returned) => "Возвращён",
-    }
-}
+/// A tracking status's label (core's, the one notifications word too).
+pub use mostrador_core::lang::tracking_status;
 
 pub fn conversation_status(s: ConversationStatus) -> K {
     match s {

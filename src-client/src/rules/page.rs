@@ -242,10 +242,7 @@ mod tests {
                 sort_key: 42,
             })
         );
-        let removed = SyncItem::Removed {
-            kind: "message".into(),
-            id: Uuid::nil(),
-        };
+        let removed = SyncItem::removed(EntityKind::Message, Uuid::nil());
         assert_eq!(placement(&removed), None);
     }
 

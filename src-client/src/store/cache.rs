@@ -1,7 +1,7 @@
 //! Synced entities and the cursor: pages applied atomically, reads by kind.
 
 use mostrador_core::orders::Order;
-use mostrador_core::sync::{SyncItem, SyncPage};
+use mostrador_core::sync::{EntityKind, SyncItem, SyncPage};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -66,7 +66,8 @@ impl Store {
             }
             if let SyncItem::Order(new) = item {
                 let old: Option<String> =
-                    sqlx::query_scalar("SELECT json FROM entities WHERE kind = 'order' AND id = ?")
+                    sqlx::query_scalar("SELECT json FROM entities WHERE kind = ? AND id = ?")
+                        .bind(EntityKind::Order.as_str())
                         .bind(new.id.to_string())
                         .fetch_optional(&mut *tx)
                         .await
@@ -77,9 +78,11 @@ impl Store {
                 }
             }
             let (Some(at), json) = (page::placement(item), entity_json(item)) else {
-                if let SyncItem::Removed { kind, id } = item {
+                // A tombstone of a kind this build does not know has nothing
+                // cached to delete.
+                if let (SyncItem::Removed { id, .. }, Some(kind)) = (item, item.kind()) {
                     sqlx::query("DELETE FROM entities WHERE kind = ? AND id = ?")
-                        .bind(kind)
+                        .bind(kind.as_str())
                         .bind(id.to_string())
                         .execute(&mut *tx)
                         .await
@@ -226,10 +229,7 @@ mod tests {
         let gone = SyncPage {
             changes: 0,
             remaining: 0,
-            items: vec![SyncItem::Removed {
-                kind: "message".into(),
-                id,
-            }],
+            items: vec![SyncItem::removed(EntityKind::Message, id)],
             cursor: 11,
             has_more: false,
         };

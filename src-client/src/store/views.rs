@@ -2,11 +2,14 @@
 //! aggregates over cached messages (unread counts, last messages, search)
 //! and the per-conversation activity `apply_page` keeps for the agent's
 //! inbox. Each answers in one query, so a list of thousands of
-//! conversations never loads every message.
+//! conversations never loads every message. Kind and state words are
+//! bound from their core types (`EntityKind`, `MessageKind`,
+//! `MessageState`), never spelled in the SQL.
 
 use std::collections::HashMap;
 
-use mostrador_core::chat::Message;
+use mostrador_core::chat::{Message, MessageKind, MessageState};
+use mostrador_core::sync::EntityKind;
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -45,14 +48,17 @@ impl Store {
     ) -> Result<HashMap<Uuid, i64>, ClientError> {
         let rows = sqlx::query(
             "SELECT parent_id, COUNT(*) AS n FROM entities
-             WHERE kind = 'message' AND (?2 IS NULL OR parent_id = ?2)
+             WHERE kind = ?3 AND (?2 IS NULL OR parent_id = ?2)
                AND json_extract(json, '$.author_id') != ?1
-               AND json_extract(json, '$.state') != 'read'
-               AND json_extract(json, '$.kind') = 'text'
+               AND json_extract(json, '$.state') != ?4
+               AND json_extract(json, '$.kind') = ?5
              GROUP BY parent_id",
         )
         .bind(me.to_string())
         .bind(only.map(|o| o.to_string()))
+        .bind(EntityKind::Message.as_str())
+        .bind(MessageState::Read.as_str())
+        .bind(MessageKind::Text.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
@@ -68,13 +74,15 @@ impl Store {
     ) -> Result<HashMap<Uuid, Message>, ClientError> {
         let rows = sqlx::query(
             "SELECT m.parent_id, m.json FROM entities m
-             WHERE m.kind = 'message' AND (?1 IS NULL OR m.parent_id = ?1)
-               AND json_extract(m.json, '$.kind') = 'text' AND m.sort_key = (
+             WHERE m.kind = ?2 AND (?1 IS NULL OR m.parent_id = ?1)
+               AND json_extract(m.json, '$.kind') = ?3 AND m.sort_key = (
                 SELECT MAX(sort_key) FROM entities x
-                WHERE x.kind = 'message' AND x.parent_id = m.parent_id
-                  AND json_extract(x.json, '$.kind') = 'text')",
+                WHERE x.kind = ?2 AND x.parent_id = m.parent_id
+                  AND json_extract(x.json, '$.kind') = ?3)",
         )
         .bind(only.map(|o| o.to_string()))
+        .bind(EntityKind::Message.as_str())
+        .bind(MessageKind::Text.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
@@ -94,10 +102,12 @@ impl Store {
         conversation_id: Uuid,
     ) -> Result<Option<Message>, ClientError> {
         let last: Option<String> = sqlx::query_scalar(
-            "SELECT json FROM entities WHERE kind = 'message' AND parent_id = ?
-             AND json_extract(json, '$.kind') = 'text' ORDER BY sort_key DESC LIMIT 1",
+            "SELECT json FROM entities WHERE kind = ?2 AND parent_id = ?1
+             AND json_extract(json, '$.kind') = ?3 ORDER BY sort_key DESC LIMIT 1",
         )
         .bind(conversation_id.to_string())
+        .bind(EntityKind::Message.as_str())
+        .bind(MessageKind::Text.as_str())
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;
@@ -133,9 +143,10 @@ impl Store {
     pub async fn customer_names_from_messages(&self) -> Result<HashMap<Uuid, String>, ClientError> {
         let rows = sqlx::query(
             "SELECT json_extract(e.json, '$.customer_id') AS id, a.customer_name AS name
-             FROM conversation_activity a JOIN entities e ON e.kind = 'conversation' AND e.id = a.conversation_id
+             FROM conversation_activity a JOIN entities e ON e.kind = ? AND e.id = a.conversation_id
              WHERE a.customer_name IS NOT NULL",
         )
+        .bind(EntityKind::Conversation.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
@@ -157,9 +168,10 @@ impl Store {
             .replace('%', "\\%")
             .replace('_', "\\_");
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT parent_id FROM entities WHERE kind = 'message'
+            "SELECT DISTINCT parent_id FROM entities WHERE kind = ?
              AND json_extract(json, '$.body') LIKE ? ESCAPE '\\'",
         )
+        .bind(EntityKind::Message.as_str())
         .bind(format!("%{escaped}%"))
         .fetch_all(&self.pool)
         .await

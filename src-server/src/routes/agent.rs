@@ -277,7 +277,7 @@ pub async fn compute(state: &AppState, now: i64) -> AppResult<Metrics> {
     for r in ratings {
         let score: i64 = r.try_get("rating_score")?;
         let n: i64 = r.try_get("n")?;
-        if (1..=5).contains(&score) {
+        if mostrador_core::chat::Rating::SCORES.contains(&score) {
             satisfaction[(score - 1) as usize] += n;
             sum += score * n;
             count += n;

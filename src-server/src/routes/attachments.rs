@@ -26,7 +26,7 @@
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use mostrador_core::chat::{sniff_attachment, Attachment, MAX_ATTACHMENT_BYTES};
+use mostrador_core::chat::{sniff_attachment, Attachment, MessageKind, MAX_ATTACHMENT_BYTES};
 use mostrador_core::ErrorCode;
 use serde::Deserialize;
 use sqlx::Row;
@@ -280,7 +280,11 @@ pub async fn download(
         .await
         .map_err(|_| AppError::not_found("attachment"))?;
     let unsent = row.try_get::<Option<String>, _>("message_id")?.is_none();
-    let note = row.try_get::<Option<String>, _>("kind")?.as_deref() == Some("note");
+    let note = row
+        .try_get::<Option<String>, _>("kind")?
+        .as_deref()
+        .and_then(MessageKind::parse)
+        == Some(MessageKind::Note);
     let own = row.try_get::<String, _>("uploader_id")? == actor.user_id.to_string();
     if !actor.is_staff() && ((unsent && !own) || note) {
         return Err(AppError::not_found("attachment"));

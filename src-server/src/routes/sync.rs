@@ -24,8 +24,8 @@
 
 use axum::extract::State;
 use mostrador_core::sync::{
-    Mutation, MutationOp, MutationOutcome, MutationResult, PushRequest, PushResponse, SyncItem,
-    SyncPage, DEFAULT_PAGE, MAX_PAGE, MAX_PUSH,
+    EntityKind, Mutation, MutationOp, MutationOutcome, MutationResult, PushRequest, PushResponse,
+    SyncItem, SyncPage, DEFAULT_PAGE, MAX_PAGE, MAX_PUSH,
 };
 use serde::Deserialize;
 use sqlx::Row;
@@ -90,10 +90,13 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
     let rows = &rows[..rows.len().min(limit as usize)];
     let mut cursor = since;
     // Each entity once, at the position of its last change in the page.
-    let mut keys: Vec<(String, Uuid, bool)> = Vec::with_capacity(rows.len());
+    let mut keys: Vec<(EntityKind, Uuid, bool)> = Vec::with_capacity(rows.len());
     for r in rows {
         cursor = r.try_get("seq")?;
-        let entity: String = r.try_get("entity")?;
+        // Only `feed::record` writes the word, from an `EntityKind`.
+        let Some(entity) = EntityKind::parse(&r.try_get::<String, _>("entity")?) else {
+            continue;
+        };
         let id = uuid(&r.try_get::<String, _>("entity_id")?)?;
         let removed = r.try_get::<i64, _>("removed")? != 0;
         keys.retain(|(e, i, _)| !(e == &entity && *i == id));
@@ -101,25 +104,22 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
     }
     let mut items = Vec::with_capacity(keys.len());
     for (entity, id, removed) in keys {
-        let gone = || SyncItem::Removed {
-            kind: entity.clone(),
-            id,
-        };
+        let gone = || SyncItem::removed(entity, id);
         let item = if removed {
             gone()
         } else {
-            match entity.as_str() {
-                "order" => match orders::data::load_order(&mut conn, id).await? {
+            match entity {
+                EntityKind::Order => match orders::data::load_order(&mut conn, id).await? {
                     Some(o) if actor.is_staff() || o.customer_id == Some(actor.user_id) => {
                         SyncItem::Order(o)
                     }
                     _ => gone(),
                 },
-                "conversation" => match chat::load_conversation(&mut conn, id).await? {
+                EntityKind::Conversation => match chat::load_conversation(&mut conn, id).await? {
                     Some(c) if actor.can_see_customer(c.customer_id) => SyncItem::Conversation(c),
                     _ => gone(),
                 },
-                "message" => match chat::load_message(&mut conn, id).await? {
+                EntityKind::Message => match chat::load_message(&mut conn, id).await? {
                     Some(m)
                         if actor.is_staff()
                             || m.kind == mostrador_core::chat::MessageKind::Text =>
@@ -128,17 +128,16 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
                     }
                     _ => gone(),
                 },
-                "callback" => match callbacks::load_callback(&mut conn, id).await? {
+                EntityKind::Callback => match callbacks::load_callback(&mut conn, id).await? {
                     Some(c) if actor.can_see_customer(c.customer_id) => {
                         SyncItem::Callback(callbacks::for_viewer(c, actor))
                     }
                     _ => gone(),
                 },
-                "profile" => match profile::load_profile(&mut conn, id).await? {
+                EntityKind::Profile => match profile::load_profile(&mut conn, id).await? {
                     Some(p) if actor.can_see_customer(p.user_id) => SyncItem::Profile(p),
                     _ => gone(),
                 },
-                _ => continue,
             }
         };
         items.push(item);

@@ -791,7 +791,7 @@ fn MetricsView(m: Metrics) -> impl IntoView {
             </section>
             <section class="card">
                 <h2>{ctx.t(K::Satisfaction)}</h2>
-                <Bars values=m.satisfaction.to_vec() labels=(1..=5).map(|n| format!("{n}★")).collect()
+                <Bars values=m.satisfaction.to_vec() labels=mostrador_core::chat::Rating::SCORES.map(|n| format!("{n}★")).collect()
                     testid="satisfaction-chart" title=ctx.t(K::Satisfaction).to_owned()/>
             </section>
             <section class="card">

@@ -755,7 +755,7 @@ fn Rate(id: Uuid, existing: Option<i64>) -> impl IntoView {
     let sent = RwSignal::new(existing);
     let error = RwSignal::new(None::<String>);
     let stars = move || {
-        (1..=5)
+        mostrador_core::chat::Rating::SCORES
             .map(|n| {
                 let label = fill(ctx.t(K::RateStars), &[("n", &n.to_string())]);
                 view! {

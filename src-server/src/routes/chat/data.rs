@@ -53,17 +53,9 @@ pub(crate) fn message_from_row(r: &sqlx::any::AnyRow) -> AppResult<Message> {
         author_id: uuid(&r.try_get::<String, _>("author_id")?)?,
         author_role: Role::parse(&r.try_get::<String, _>("author_role")?).unwrap_or(Role::Customer),
         author_name: r.try_get("author_name")?,
-        kind: if kind == "note" {
-            MessageKind::Note
-        } else {
-            MessageKind::Text
-        },
+        kind: MessageKind::parse(&kind).unwrap_or(MessageKind::Text),
         body: r.try_get("body")?,
-        state: match state.as_str() {
-            "read" => MessageState::Read,
-            "delivered" => MessageState::Delivered,
-            _ => MessageState::Sent,
-        },
+        state: MessageState::parse(&state).unwrap_or(MessageState::Sent),
         created_at: ts(r.try_get("created_at")?),
         attachments: Vec::new(),
     })

@@ -6,7 +6,7 @@
 use mostrador_core::auth::Role;
 use mostrador_core::chat::{
     ConversationStatus, MarkMessages, MessageKind, MessageState, OpenConversation, Rating,
-    SendMessage, UpdateConversation, MAX_MESSAGE_CHARS, MAX_SUBJECT_CHARS,
+    SendMessage, UpdateConversation, MAX_SUBJECT_CHARS,
 };
 use mostrador_core::{ApiError, ErrorCode};
 use sqlx::Row;
@@ -20,16 +20,12 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{check_text, invalid};
 use crate::feed::{self, Change, Entity};
 
-fn check_body(body: &str) -> AppResult<String> {
-    let body = body.trim();
-    if body.is_empty() {
-        return Err(invalid("body", "required"));
-    }
-    if body.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(invalid("body", "too_long"));
-    }
-    check_text("body", body)?;
-    Ok(body.to_owned())
+/// A message body as stored: core's one check (`chat::check_body`), which
+/// the engine also runs before queueing.
+fn check_body(body: &str, with_attachments: bool) -> AppResult<String> {
+    mostrador_core::chat::check_body(body, with_attachments)
+        .map(str::to_owned)
+        .map_err(AppError::Api)
 }
 
 /// Staff presence as auto-assignment needs it. The live hub implements it;
@@ -108,7 +104,7 @@ pub async fn open(
         return Err(invalid("subject", "too_long"));
     }
     check_text("subject", subject)?;
-    let body = check_body(&req.body)?;
+    let body = check_body(&req.body, false)?;
     if let Some(existing) = load_conversation(tx, req.id).await? {
         // The same request again (e.g. resent after a lost answer).
         if existing.customer_id == actor.user_id {
@@ -209,7 +205,7 @@ async fn insert_message(
     .bind(conversation_id.to_string())
     .bind(actor.user_id.to_string())
     .bind(actor.role.as_str())
-    .bind(if kind == MessageKind::Note { "note" } else { "text" })
+    .bind(kind.as_str())
     .bind(body)
     .bind(now)
     .execute(&mut **tx)
@@ -231,14 +227,7 @@ pub async fn send(
             "internal notes are for support staff",
         ));
     }
-    let body = if req.attachment_ids.is_empty() {
-        check_body(&req.body)?
-    } else if req.body.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(invalid("body", "too_long"));
-    } else {
-        check_text("body", &req.body)?;
-        req.body.trim().to_owned()
-    };
+    let body = check_body(&req.body, !req.attachment_ids.is_empty())?;
     if let Some(existing) = load_message(tx, req.id).await? {
         if existing.author_id == actor.user_id
             && existing.conversation_id == conversation_id
@@ -312,10 +301,9 @@ pub async fn mark(
     .fetch_optional(&mut **tx)
     .await?;
     let anchor = anchor.ok_or_else(|| AppError::not_found("message"))?;
-    let (state, rank) = match req.state {
-        MessageState::Read => ("read", 2i64),
-        _ => ("delivered", 1i64),
-    };
+    // The state's rank in the CASE below (sent 0, delivered 1, read 2):
+    // `MessageState` is declared in that order.
+    let (state, rank) = (req.state.as_str(), req.state as i64);
     let other_side = if actor.is_staff() {
         "author_role = 'customer'"
     } else {
@@ -430,18 +418,7 @@ pub async fn link(
 
 /// The customer rates a resolved conversation inside `tx` (shared with push).
 pub async fn rate(tx: &mut Tx, actor: &Actor, id: Uuid, rating: &Rating) -> AppResult<Vec<Uuid>> {
-    if !(1..=5).contains(&rating.score) {
-        return Err(invalid("score", "out_of_range"));
-    }
-    let comment = rating
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty());
-    if comment.is_some_and(|c| c.chars().count() > mostrador_core::chat::MAX_COMMENT_CHARS) {
-        return Err(invalid("comment", "too_long"));
-    }
-    check_text("comment", comment.unwrap_or_default())?;
+    let rating = rating.clone().check().map_err(AppError::Api)?;
     let conv = visible_conversation(tx, actor, id).await?;
     if conv.customer_id != actor.user_id {
         return Err(AppError::new(
@@ -457,7 +434,7 @@ pub async fn rate(tx: &mut Tx, actor: &Actor, id: Uuid, rating: &Rating) -> AppR
     }
     sqlx::query("UPDATE conversations SET rating_score = $1, rating_comment = $2, updated_at = $3 WHERE id = $4")
         .bind(rating.score)
-        .bind(comment)
+        .bind(rating.comment)
         .bind(now_ms())
         .bind(id.to_string())
         .execute(&mut **tx)
