@@ -2,14 +2,17 @@
 
 use std::sync::{Arc, RwLock};
 
+use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics, PutCanned};
 use mostrador_core::auth::{
     AuthResponse, ChangePasswordRequest, LoginRequest, Me, PasswordResetConfirm,
     PasswordResetRequest, RegisterRequest, Token, VerifyEmailRequest,
 };
+use mostrador_core::callbacks::Slot;
 use mostrador_core::sync::{Mutation, PushRequest, PushResponse, SyncPage};
 use mostrador_core::{ApiError, ErrorCode, Health};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::{ClientConfig, ClientError};
 
@@ -263,6 +266,51 @@ impl ApiClient {
             return Err(read_error(res).await);
         }
         Ok(res.bytes().await?.to_vec())
+    }
+
+    /// `GET /api/v1/callbacks/slots`: free callback slots in the next two weeks.
+    pub async fn callback_slots(&self) -> Result<Vec<Slot>, ClientError> {
+        self.get("/api/v1/callbacks/slots").await
+    }
+
+    /// `GET /api/v1/me/export`: everything the server keeps about the user.
+    pub async fn export(&self) -> Result<serde_json::Value, ClientError> {
+        self.get("/api/v1/me/export").await
+    }
+
+    /// `GET /api/v1/canned`: the saved replies.
+    pub async fn canned(&self) -> Result<Vec<CannedResponse>, ClientError> {
+        self.get("/api/v1/canned").await
+    }
+
+    /// `PUT /api/v1/canned/{id}` (admins): creates or replaces a saved reply.
+    pub async fn put_canned(
+        &self,
+        id: Uuid,
+        canned: &PutCanned,
+    ) -> Result<CannedResponse, ClientError> {
+        self.put(&format!("/api/v1/canned/{id}"), canned).await
+    }
+
+    /// `DELETE /api/v1/canned/{id}` (admins).
+    pub async fn delete_canned(&self, id: Uuid) -> Result<(), ClientError> {
+        self.delete(&format!("/api/v1/canned/{id}")).await
+    }
+
+    /// `GET /api/v1/metrics`: support metrics, computed now.
+    pub async fn metrics(&self) -> Result<Metrics, ClientError> {
+        self.get("/api/v1/metrics").await
+    }
+
+    /// `GET /api/v1/agents`: the support team and who is available.
+    pub async fn agents(&self) -> Result<Vec<AgentInfo>, ClientError> {
+        self.get("/api/v1/agents").await
+    }
+
+    /// `GET /api/v1/support/availability`: whether an agent could take a
+    /// new conversation now.
+    pub async fn availability(&self) -> Result<Availability, ClientError> {
+        self.get("/api/v1/support/availability").await
     }
 
     /// GET with the session token.

@@ -43,22 +43,26 @@
 use std::path::Path;
 use std::time::Duration;
 
-use mostrador_core::app::{UnsentWrite, UnsentWrites};
+use mostrador_core::app::{Changes, UnsentWrite, UnsentWrites};
 use mostrador_core::auth::{AuthResponse, LoginRequest, Me, RegisterRequest};
-use mostrador_core::sync::{Mutation, MutationOp, MutationOutcome, MAX_PUSH};
+use mostrador_core::callbacks::Callback;
+use mostrador_core::chat::Conversation;
+use mostrador_core::sync::{Mutation, MutationOp, MutationOutcome, SyncItem, MAX_PUSH};
 use mostrador_core::ApiError;
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch, Notify};
 use uuid::Uuid;
 
+use crate::changes::{self, target, Target};
 use crate::events::SyncStatus;
+use crate::notices::{self, Notice};
 use crate::platform::SecretStore;
 use crate::rules::outbox::{attachment_ids, next_attempt_at, plan_push, unsent_kind};
 use crate::rules::retry::{classify, jitter, RetryKind};
 use crate::rules::sync::{after_page, on_pull_error, AfterPage, OnPullError};
 use crate::session::KeychainSession;
-use crate::store::{now_ms, OutboxItem, Store};
+use crate::store::{now_ms, OrderProgress, OutboxItem, Store};
 use crate::{ApiClient, ClientConfig, ClientError};
 
 pub use crate::events::EngineEvent;
@@ -99,6 +103,10 @@ pub struct Engine {
     typing: Arc<watch::Sender<Option<Uuid>>>,
     /// Staff: the availability to announce (again after each reconnect).
     presence: Arc<watch::Sender<Option<mostrador_core::live::Presence>>>,
+    /// Messages written after this (a minute before the engine opened) are
+    /// fresh: they get delivery receipts and notices; older history that a
+    /// first sync brings stays quiet.
+    fresh_since: jiff::Timestamp,
 }
 
 /// Page size for pulls.
@@ -120,6 +128,7 @@ impl Engine {
             reconnect_backoff: (config.reconnect_base, config.reconnect_cap),
             typing: Arc::new(watch::channel(None).0),
             presence: Arc::new(watch::channel(None).0),
+            fresh_since: jiff::Timestamp::now() - Duration::from_secs(60),
         })
     }
 
@@ -332,7 +341,7 @@ impl Engine {
         Ok(kept)
     }
 
-    async fn emit_outbox(&self) -> Result<(), ClientError> {
+    pub(crate) async fn emit_outbox(&self) -> Result<(), ClientError> {
         let items = self.store.outbox().await?;
         let wedged = items.iter().filter(|i| i.wedged.is_some()).count();
         let _ = self.events.send(EngineEvent::Outbox {
@@ -345,8 +354,10 @@ impl Engine {
     /// Persists a write; it is sent by the next `push_pending`.
     pub async fn enqueue(&self, op: MutationOp) -> Result<Uuid, ClientError> {
         let client_id = Uuid::new_v4();
+        let changes = self.changes_of(&op).await;
         self.store.enqueue(&Mutation { client_id, op }).await?;
         self.emit_outbox().await?;
+        self.emit_changes(changes);
         // Wake the sync service (if running) to send it now.
         self.outbox_changed.notify_one();
         self.uploads_changed.notify_one();
@@ -355,6 +366,52 @@ impl Engine {
 
     pub async fn outbox(&self) -> Result<Vec<OutboxItem>, ClientError> {
         self.store.outbox().await
+    }
+
+    /// What a write touches, with whose it is when the store knows (a
+    /// failed look-up only makes the change less precise).
+    pub(crate) async fn changes_of(&self, op: &MutationOp) -> Changes {
+        let owner = match target(op) {
+            Target::Conversation(id) => self
+                .store
+                .get::<Conversation>(id)
+                .await
+                .ok()
+                .flatten()
+                .map(|c| c.customer_id),
+            Target::Callback(Some(id)) => self
+                .store
+                .get::<Callback>(id)
+                .await
+                .ok()
+                .flatten()
+                .map(|c| c.customer_id),
+            Target::Callback(None) | Target::Account | Target::Profile => None,
+        };
+        // A profile, or a conversation or callback not synced yet, is the
+        // user's own.
+        let customer = match (owner, target(op)) {
+            (None, Target::Account) => None,
+            (None, _) => self.store.me().await.ok().flatten().map(|m| m.id),
+            (owner, _) => owner,
+        };
+        changes::of_op(op, customer)
+    }
+
+    /// Tells the screens what changed (nothing if nothing did).
+    pub(crate) fn emit_changes(&self, changes: Changes) {
+        if !changes.is_empty() {
+            let _ = self.events.send(EngineEvent::Changed(changes));
+        }
+    }
+
+    /// What the outbox `items` touch, merged.
+    async fn changes_of_items(&self, items: &[&OutboxItem]) -> Changes {
+        let mut all = Changes::default();
+        for item in items {
+            all.merge(&self.changes_of(&item.mutation.op).await);
+        }
+        all
     }
 
     /// Makes every unwedged item and every unrefused file due now (the
@@ -377,22 +434,31 @@ impl Engine {
 
     /// The user asks to send a wedged item again (and its refused files).
     pub async fn retry(&self, client_id: Uuid) -> Result<bool, ClientError> {
-        if let Some(item) = self.find_outbox(client_id).await? {
-            self.retry_uploads_of(&item).await?;
+        let item = self.find_outbox(client_id).await?;
+        if let Some(item) = &item {
+            self.retry_uploads_of(item).await?;
         }
         let done = self.store.unwedge(client_id).await?;
         self.emit_outbox().await?;
+        if let Some(item) = &item {
+            self.emit_changes(self.changes_of_items(&[item]).await);
+        }
         self.outbox_changed.notify_one();
         Ok(done)
     }
 
     /// The user gives up on an item (and on the files only it needed).
     pub async fn discard(&self, client_id: Uuid) -> Result<(), ClientError> {
-        if let Some(item) = self.find_outbox(client_id).await? {
-            self.drop_uploads_of(&item).await?;
+        let item = self.find_outbox(client_id).await?;
+        if let Some(item) = &item {
+            self.drop_uploads_of(item).await?;
         }
         self.store.remove_outbox(client_id).await?;
-        self.emit_outbox().await
+        self.emit_outbox().await?;
+        if let Some(item) = &item {
+            self.emit_changes(self.changes_of_items(&[item]).await);
+        }
+        Ok(())
     }
 
     async fn find_outbox(&self, client_id: Uuid) -> Result<Option<OutboxItem>, ClientError> {
@@ -431,11 +497,14 @@ impl Engine {
         }
         let wedged_now = !plan.wedge.is_empty();
         let mut report = PushReport::default();
+        // What was applied or refused: the screens showing it redraw.
+        let mut settled: Vec<&OutboxItem> = Vec::new();
         for chunk in plan.send.chunks(MAX_PUSH) {
             let mutations: Vec<Mutation> = chunk.iter().map(|i| i.mutation.clone()).collect();
             match self.api.push(mutations).await {
                 Ok(res) => {
                     for r in res.results {
+                        settled.extend(chunk.iter().find(|i| i.mutation.client_id == r.client_id));
                         match r.outcome {
                             MutationOutcome::Applied { .. } => {
                                 self.store.remove_outbox(r.client_id).await?;
@@ -474,6 +543,7 @@ impl Engine {
                         }
                     }
                     self.emit_outbox().await?;
+                    self.emit_changes(self.changes_of_items(&settled).await);
                     return Err(err);
                 }
             }
@@ -485,6 +555,7 @@ impl Engine {
         if report != PushReport::default() || wedged_now {
             self.emit_outbox().await?;
         }
+        self.emit_changes(self.changes_of_items(&settled).await);
         Ok(report)
     }
 
@@ -504,6 +575,28 @@ impl Engine {
         Ok(())
     }
 
+    /// What follows an applied page: delivery receipts for fresh messages
+    /// (the policy is `receipts.rs`) and notices (`notices.rs`). Neither
+    /// may stop the pull: a failure is logged, the page stays applied.
+    async fn after_applying(&self, items: &[SyncItem], progress: Vec<OrderProgress>) {
+        if let Err(err) = self.acknowledge_delivery(items, self.fresh_since).await {
+            tracing::info!(error = %err, "could not queue delivery receipts");
+        }
+        if let Ok(me) = self.my_id().await {
+            for notice in notices::replies(me, items, self.fresh_since) {
+                let _ = self.events.send(EngineEvent::Notice(notice));
+            }
+        }
+        for p in progress {
+            let _ = self.events.send(EngineEvent::Notice(Notice::OrderProgress {
+                order_id: p.order_id,
+                number: p.number,
+                status: p.status,
+                new_events: p.new_events,
+            }));
+        }
+    }
+
     /// Pulls the feed from the stored cursor until caught up; rebuilds the
     /// cache from 0 when the server says the cursor is too old. Returns the
     /// number of items applied.
@@ -518,12 +611,8 @@ impl Engine {
             match self.api.sync(cursor, PAGE).await {
                 Ok(page) => {
                     if let Some(progress) = self.store.apply_page(&page).await? {
-                        if !page.items.is_empty() {
-                            let _ = self.events.send(EngineEvent::Changed(page.items.clone()));
-                        }
-                        for p in progress {
-                            let _ = self.events.send(EngineEvent::OrderProgress(p));
-                        }
+                        self.emit_changes(Changes::of_items(&page.items));
+                        self.after_applying(&page.items, progress).await;
                     }
                     applied += page.items.len();
                     changes_done += page.changes;

@@ -45,12 +45,13 @@ pub enum EngineEvent {
     Synced { cursor: i64, items: usize },
     /// The server said the cache was too old; it was rebuilt.
     Resynced,
-    /// Entities changed (new or updated messages, message states,
-    /// conversations, orders, callbacks, profile) or were removed: one event
-    /// per applied page.
-    Changed(Vec<mostrador_core::sync::SyncItem>),
-    /// An order's status changed or its timeline grew.
-    OrderProgress(crate::rules::page::OrderProgress),
+    /// What changed, by kind and id, for targeted refresh: one event per
+    /// applied page, and one per local write queued, applied, refused,
+    /// retried or discarded (naming the conversations it touches).
+    Changed(mostrador_core::app::Changes),
+    /// Something to tell the user about (a reply, an order's progress, a
+    /// callback about to start); the shell words and shows it.
+    Notice(crate::notices::Notice),
     /// A file is going up: `sent` of `total` bytes handed to the
     /// connection (0 when it starts, `total` when all is sent); the message
     /// that waits for it, if it is already queued.

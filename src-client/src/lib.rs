@@ -24,13 +24,18 @@
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod changes;
+pub mod notices;
 pub mod platform;
+pub mod receipts;
 pub mod rules;
 
 pub use rules::{retry, sync};
 
 #[cfg(feature = "native")]
 pub mod account;
+#[cfg(feature = "native")]
+pub mod actions;
 #[cfg(feature = "native")]
 pub mod agent;
 #[cfg(feature = "native")]

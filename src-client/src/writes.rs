@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use mostrador_core::callbacks::CallbackOutcome;
 use mostrador_core::chat::{
-    MarkMessages, Message, MessageKind, MessageState, OpenConversation, SendMessage,
+    Conversation, MarkMessages, Message, MessageKind, MessageState, OpenConversation, SendMessage,
     UpdateConversation,
 };
 use mostrador_core::sync::{MutationOp, SyncItem};
@@ -16,6 +16,7 @@ use mostrador_core::{ApiError, ErrorCode};
 use uuid::Uuid;
 
 use crate::engine::Engine;
+use crate::receipts::{self, Queued, Receipt};
 use crate::ClientError;
 
 fn invalid(message: &str) -> ClientError {
@@ -80,47 +81,83 @@ impl Engine {
         Ok(id)
     }
 
-    /// Tells the other side their fresh messages reached this device: per
-    /// conversation, marks the newest message from someone else written
-    /// after `since` (and still only `sent`) as delivered. Older history
-    /// arriving with a first sync is left alone. Returns the marks queued.
+    /// Tells the other side their fresh messages reached this device, as
+    /// the receipts policy decides (`receipts::deliveries`): per
+    /// conversation this user takes part in (its customer, or its assigned
+    /// agent), the newest message from someone else written after `since`
+    /// and still only `sent`, unless a queued mark already covers it. The
+    /// engine calls it after applying each page. Returns the marks queued.
     pub async fn acknowledge_delivery(
         &self,
         items: &[SyncItem],
         since: Timestamp,
     ) -> Result<usize, ClientError> {
         let me = self.my_id().await?;
-        let mut newest: HashMap<Uuid, &Message> = HashMap::new();
-        for item in items {
-            if let SyncItem::Message(m) = item {
-                let fresh = m.author_id != me
-                    && m.kind == MessageKind::Text
-                    && m.state == MessageState::Sent
-                    && m.created_at >= since;
-                if fresh
-                    && newest
-                        .get(&m.conversation_id)
-                        .is_none_or(|n| n.created_at <= m.created_at)
-                {
-                    newest.insert(m.conversation_id, m);
+        let messages: Vec<&Message> = items
+            .iter()
+            .filter_map(|i| match i {
+                SyncItem::Message(m) if m.author_id != me && m.created_at >= since => Some(m),
+                _ => None,
+            })
+            .collect();
+        if messages.is_empty() {
+            return Ok(0);
+        }
+        let mut conversations = HashMap::new();
+        for m in &messages {
+            if !conversations.contains_key(&m.conversation_id) {
+                if let Some(c) = self.store().get::<Conversation>(m.conversation_id).await? {
+                    conversations.insert(c.id, c);
                 }
             }
         }
-        for (conversation_id, m) in &newest {
-            self.enqueue(MutationOp::MarkMessages {
-                conversation_id: *conversation_id,
-                mark: MarkMessages {
-                    up_to: m.id,
-                    state: MessageState::Delivered,
-                },
-            })
-            .await?;
+        let queued = self.queued_receipts().await?;
+        let receipts = receipts::deliveries(me, messages, &conversations, since, &queued);
+        for r in &receipts {
+            self.queue_receipt(r).await?;
         }
-        Ok(newest.len())
+        Ok(receipts.len())
+    }
+
+    /// The receipts waiting in the outbox, with when the message each
+    /// names was written (a mark naming a message not cached is skipped:
+    /// it covers nothing this device can tell).
+    async fn queued_receipts(&self) -> Result<Vec<Queued>, ClientError> {
+        let mut queued = Vec::new();
+        for item in self.outbox().await? {
+            if let MutationOp::MarkMessages {
+                conversation_id,
+                mark,
+            } = &item.mutation.op
+            {
+                if let Some(m) = self.store().get::<Message>(mark.up_to).await? {
+                    queued.push(Queued {
+                        client_id: item.mutation.client_id,
+                        conversation_id: *conversation_id,
+                        state: mark.state,
+                        up_to_at: m.created_at,
+                    });
+                }
+            }
+        }
+        Ok(queued)
+    }
+
+    async fn queue_receipt(&self, r: &Receipt) -> Result<(), ClientError> {
+        self.queue(MutationOp::MarkMessages {
+            conversation_id: r.conversation_id,
+            mark: MarkMessages {
+                up_to: r.up_to,
+                state: r.state,
+            },
+        })
+        .await
     }
 
     /// Marks the other side's messages in a conversation as read, if any
-    /// are not yet; returns whether a mark was queued.
+    /// are not yet; returns whether a mark was queued. A "delivered" still
+    /// waiting in the outbox that the read covers is dropped: one receipt
+    /// goes instead of two (`receipts::superseded_by_read`).
     pub async fn mark_read(&self, conversation_id: Uuid) -> Result<bool, ClientError> {
         let me = self.my_id().await?;
         let messages: Vec<Message> = self.store().list(Some(conversation_id)).await?;
@@ -133,20 +170,28 @@ impl Engine {
         {
             return Ok(false);
         }
-        let already = self.outbox().await?.iter().any(|i| {
-            matches!(&i.mutation.op, MutationOp::MarkMessages { mark, .. } if mark.up_to == last.id && mark.state == MessageState::Read)
+        let queued = self.queued_receipts().await?;
+        let already = queued.iter().any(|q| {
+            q.conversation_id == conversation_id
+                && q.state == MessageState::Read
+                && q.up_to_at >= last.created_at
         });
         if already {
             return Ok(false);
         }
-        self.enqueue(MutationOp::MarkMessages {
+        self.queue_receipt(&Receipt {
             conversation_id,
-            mark: MarkMessages {
-                up_to: last.id,
-                state: MessageState::Read,
-            },
+            up_to: last.id,
+            state: MessageState::Read,
         })
         .await?;
+        let superseded = receipts::superseded_by_read(conversation_id, last.created_at, &queued);
+        for client_id in &superseded {
+            self.store().remove_outbox(*client_id).await?;
+        }
+        if !superseded.is_empty() {
+            self.emit_outbox().await?;
+        }
         Ok(true)
     }
 
@@ -182,7 +227,7 @@ impl Engine {
     }
 
     /// Queues a write whose client id the caller has no use for.
-    async fn queue(&self, op: MutationOp) -> Result<(), ClientError> {
+    pub(crate) async fn queue(&self, op: MutationOp) -> Result<(), ClientError> {
         self.enqueue(op).await.map(|_| ())
     }
 

@@ -2,6 +2,7 @@
 //! files: offline writes, resend after a crash, permanent rejections,
 //! resync, two devices.
 
+use mostrador_client::notices::Notice;
 use mostrador_client::EngineEvent;
 use mostrador_core::auth::LoginRequest;
 use mostrador_core::chat::{
@@ -33,7 +34,7 @@ async fn thread(server: &Server, conv: Uuid) -> ConversationThread {
         session_id: Uuid::nil(),
         display_name: "Test".into(),
     };
-    let c = mostrador_server::routes::chat::visible_conversation(&mut conn, &agent, conv)
+    let c = mostrador_server::authz::visible_conversation(&mut conn, &agent, conv)
         .await
         .unwrap();
     let messages: Vec<String> = sqlx::query_scalar(
@@ -472,25 +473,34 @@ async fn order_progress_and_changes_are_reported_as_typed_events() {
     })
     .await;
     app.pull().await.unwrap();
+    let order_id = app
+        .orders()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.number == "MS-7")
+        .unwrap()
+        .id;
     let (mut changed_order, mut progress) = (false, None);
     while let Ok(e) = events.try_recv() {
         match e {
-            EngineEvent::Changed(items) => {
-                changed_order |= items.iter().any(
-                    |i| matches!(i, mostrador_core::sync::SyncItem::Order(o) if o.number == "MS-7"),
-                )
-            }
-            EngineEvent::OrderProgress(p) => progress = Some(p),
+            EngineEvent::Changed(changes) => changed_order |= changes.touches_order(order_id),
+            EngineEvent::Notice(Notice::OrderProgress {
+                number,
+                status,
+                new_events,
+                ..
+            }) => progress = Some((number, status, new_events)),
             _ => {}
         }
     }
     assert!(changed_order);
-    let p = progress.expect("an order-progress event");
+    let (number, status, new_events) = progress.expect("an order-progress notice");
     assert_eq!(
-        (p.number.as_str(), p.status),
+        (number.as_str(), status),
         ("MS-7", Some(TrackingStatus::Delayed))
     );
-    assert_eq!(p.new_events[0].place.as_deref(), Some("Zaragoza"));
+    assert_eq!(new_events[0].place.as_deref(), Some("Zaragoza"));
     server.stop().await;
 }
 
@@ -799,7 +809,8 @@ async fn an_agent_device_sees_the_inbox_with_waiting_times_and_answers_through_i
     assert_eq!(glance.name, "Ana");
     assert_eq!(glance.conversations.len(), 1);
 
-    // The shopper sees the reply, never the note, and acknowledges it.
+    // The shopper sees the reply, never the note; the engine acknowledged
+    // it while applying the page.
     let mut events = shopper.subscribe();
     shopper.pull().await.unwrap();
     let lines = shopper.thread(conv).await.unwrap();
@@ -807,15 +818,11 @@ async fn an_agent_device_sees_the_inbox_with_waiting_times_and_answers_through_i
     assert_eq!(bodies, ["it's late\nOrder MS-1", "Hi Ana, on its way"]);
     let mut items = Vec::new();
     while let Ok(e) = events.try_recv() {
-        if let EngineEvent::Changed(page) = e {
-            items.extend(page);
+        if let EngineEvent::Changed(changes) = e {
+            items.push(changes);
         }
     }
-    let since = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(5);
-    assert_eq!(
-        shopper.acknowledge_delivery(&items, since).await.unwrap(),
-        1
-    );
+    assert!(items.iter().any(|c| c.touches_conversation(conv)));
     shopper.push_pending().await.unwrap();
     let reply = thread(&server, conv)
         .await
@@ -824,17 +831,10 @@ async fn an_agent_device_sees_the_inbox_with_waiting_times_and_answers_through_i
         .find(|m| m.body == "Hi Ana, on its way")
         .unwrap();
     assert_eq!(reply.state, mostrador_core::chat::MessageState::Delivered);
-    // History older than `since` is not acknowledged again.
-    assert_eq!(
-        shopper
-            .acknowledge_delivery(
-                &items,
-                jiff::Timestamp::now() + jiff::SignedDuration::from_mins(1)
-            )
-            .await
-            .unwrap(),
-        0
-    );
+    // The receipt coming back (the reply now `delivered`) is not
+    // acknowledged again.
+    shopper.pull().await.unwrap();
+    assert!(shopper.outbox().await.unwrap().is_empty());
     server.stop().await;
 }
 

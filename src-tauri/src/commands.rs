@@ -9,20 +9,18 @@
 //! outbox. Only `slots` and `export_data` need the server there and then.
 
 use mostrador_client::ClientError;
-use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics, PutCanned};
+use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics};
 use mostrador_core::app::{
     CallbackLine, ConversationSummary, CustomerView, HomeView, InboxFilter, InboxPage, OutboxCount,
     PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadView,
 };
 use mostrador_core::auth::{LoginRequest, Me, RegisterRequest};
 use mostrador_core::callbacks::CallbackOutcome;
-use mostrador_core::callbacks::{RequestCallback, RescheduleCallback, Slot, TimeWindow};
-use mostrador_core::chat::Rating;
+use mostrador_core::callbacks::{RequestCallback, Slot, TimeWindow};
 use mostrador_core::chat::UpdateConversation;
 use mostrador_core::live::Presence;
 use mostrador_core::orders::Order;
 use mostrador_core::profile::{Address, Profile, ProfileUpdate};
-use mostrador_core::sync::MutationOp;
 use mostrador_core::{ApiError, BackendStatus, ErrorCode};
 use tauri::{AppHandle, Manager, Runtime, State};
 use uuid::Uuid;
@@ -342,6 +340,7 @@ pub async fn discard(state: State<'_, AppState>, client_id: Uuid) -> Res<()> {
     state.engine().await.discard(client_id).await.map_err(api)
 }
 
+/// Rates a conversation (the engine checks the score).
 #[tauri::command]
 pub async fn rate(
     state: State<'_, AppState>,
@@ -349,18 +348,12 @@ pub async fn rate(
     score: i64,
     comment: Option<String>,
 ) -> Res<()> {
-    if !(1..=5).contains(&score) {
-        return Err(ApiError::invalid_field("score", "out_of_range"));
-    }
-    let comment = comment.filter(|c| !c.trim().is_empty());
-    enqueue(
-        &state,
-        MutationOp::RateConversation {
-            conversation_id,
-            rating: Rating { score, comment },
-        },
-    )
-    .await
+    state
+        .engine()
+        .await
+        .rate(conversation_id, score, comment)
+        .await
+        .map_err(api)
 }
 
 /// An attachment as a `data:` URL (from the cache when it has it).
@@ -388,34 +381,28 @@ pub async fn callbacks(state: State<'_, AppState>) -> Res<Vec<CallbackLine>> {
 /// Free slots in the next two weeks (needs the server).
 #[tauri::command]
 pub async fn slots(state: State<'_, AppState>) -> Res<Vec<Slot>> {
+    state.engine().await.callback_slots().await.map_err(api)
+}
+
+/// Books a callback in the slot `window`; its id (chosen by the engine).
+#[tauri::command]
+pub async fn request_callback(state: State<'_, AppState>, request: RequestCallback) -> Res<Uuid> {
     state
         .engine()
         .await
-        .api()
-        .get("/api/v1/callbacks/slots")
+        .request_callback(request)
         .await
         .map_err(api)
 }
 
-/// Books a callback in the slot `window` (the id is chosen here).
-#[tauri::command]
-pub async fn request_callback(state: State<'_, AppState>, request: RequestCallback) -> Res<Uuid> {
-    if let Some(phone) = &request.phone {
-        mostrador_core::phone::E164::parse(phone)
-            .map_err(|_| ApiError::invalid_field("phone", "not_e164"))?;
-    }
-    let id = Uuid::new_v4();
-    enqueue(
-        &state,
-        MutationOp::RequestCallback(RequestCallback { id, ..request }),
-    )
-    .await?;
-    Ok(id)
-}
-
 #[tauri::command]
 pub async fn cancel_callback(state: State<'_, AppState>, callback_id: Uuid) -> Res<()> {
-    enqueue(&state, MutationOp::CancelCallback { callback_id }).await
+    state
+        .engine()
+        .await
+        .cancel_callback(callback_id)
+        .await
+        .map_err(api)
 }
 
 #[tauri::command]
@@ -424,16 +411,12 @@ pub async fn reschedule_callback(
     callback_id: Uuid,
     window: TimeWindow,
 ) -> Res<()> {
-    enqueue(
-        &state,
-        MutationOp::RescheduleCallback {
-            callback_id,
-            reschedule: RescheduleCallback {
-                windows: vec![window],
-            },
-        },
-    )
-    .await
+    state
+        .engine()
+        .await
+        .reschedule_callback(callback_id, window)
+        .await
+        .map_err(api)
 }
 
 #[tauri::command]
@@ -443,61 +426,67 @@ pub async fn profile(state: State<'_, AppState>) -> Res<Option<Profile>> {
 
 #[tauri::command]
 pub async fn update_profile(state: State<'_, AppState>, update: ProfileUpdate) -> Res<()> {
-    if let Some(phone) = update.phone.as_deref().filter(|p| !p.is_empty()) {
-        mostrador_core::phone::E164::parse(phone)
-            .map_err(|_| ApiError::invalid_field("phone", "not_e164"))?;
-    }
-    enqueue(&state, MutationOp::UpdateProfile(update)).await
+    state
+        .engine()
+        .await
+        .update_profile(update)
+        .await
+        .map_err(api)
 }
 
 /// Adds (nil id) or replaces an address.
 #[tauri::command]
-pub async fn put_address(state: State<'_, AppState>, mut address: Address) -> Res<()> {
-    if address.id.is_nil() {
-        address.id = Uuid::new_v4();
-    }
-    enqueue(&state, MutationOp::PutAddress(address)).await
+pub async fn put_address(state: State<'_, AppState>, address: Address) -> Res<()> {
+    state
+        .engine()
+        .await
+        .put_address(address)
+        .await
+        .map(|_| ())
+        .map_err(api)
 }
 
 #[tauri::command]
 pub async fn delete_address(state: State<'_, AppState>, address_id: Uuid) -> Res<()> {
-    enqueue(&state, MutationOp::DeleteAddress { address_id }).await
+    state
+        .engine()
+        .await
+        .delete_address(address_id)
+        .await
+        .map_err(api)
 }
 
-/// Downloads everything the server keeps about the user and saves it as
-/// JSON in the Downloads folder (needs the server).
+/// Downloads everything the server keeps about the user (the engine
+/// fetches it) and saves it in the Downloads folder: choosing the folder
+/// and writing the file is the shell's part (pure I/O).
 #[tauri::command]
 pub async fn export_data<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
 ) -> Res<SavedFile> {
-    let data: serde_json::Value = state
-        .engine()
-        .await
-        .api()
-        .get("/api/v1/me/export")
-        .await
-        .map_err(api)?;
+    let export = state.engine().await.export().await.map_err(api)?;
     let dir = app
         .path()
         .download_dir()
         .or_else(|_| app.path().home_dir())
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    let date = jiff::Zoned::now().date();
-    let path = dir.join(format!("mostrador-export-{date}.json"));
-    let bytes = serde_json::to_vec_pretty(&data)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    save_whole(&dir.join(&export.file_name), &export.bytes)
+}
+
+/// Writes `bytes` to `path` whole, then renames: never a half-written file.
+fn save_whole(path: &std::path::Path, bytes: &[u8]) -> Res<SavedFile> {
     let io = |e: std::io::Error| {
         ApiError::new(
             ErrorCode::Internal,
             format!("saving {}: {e}", path.display()),
         )
     };
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    // Written whole, then renamed: never a half-written export.
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
     let tmp = path.with_extension("json.part");
-    std::fs::write(&tmp, &bytes).map_err(io)?;
-    std::fs::rename(&tmp, &path).map_err(io)?;
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
     Ok(SavedFile {
         path: path.display().to_string(),
         bytes: bytes.len() as u64,
@@ -508,7 +497,7 @@ pub async fn export_data<R: Runtime>(
 /// signed out and wiped (the `signed_out` event says so).
 #[tauri::command]
 pub async fn delete_account(state: State<'_, AppState>) -> Res<()> {
-    enqueue(&state, MutationOp::DeleteAccount).await
+    state.engine().await.delete_account().await.map_err(api)
 }
 
 // ---- agent mode ----
@@ -592,34 +581,10 @@ pub async fn record_outcome(
         .map_err(api)
 }
 
-/// Fetches `path` from the server and keeps a copy under `key`; offline,
-/// answers from the copy.
-async fn online_or_cached<T: serde::Serialize + serde::de::DeserializeOwned>(
-    state: &State<'_, AppState>,
-    path: &str,
-    key: &str,
-) -> Res<T> {
-    let engine = state.engine().await;
-    match engine.api().get::<T>(path).await {
-        Ok(v) => {
-            if let Ok(json) = serde_json::to_string(&v) {
-                if let Err(err) = engine.store().set_kv(key, &json).await {
-                    tracing::warn!(error = %err, key, "could not keep an offline copy");
-                }
-            }
-            Ok(v)
-        }
-        Err(err) => match engine.store().get_kv(key).await.ok().flatten() {
-            Some(json) => serde_json::from_str(&json).map_err(|_| api(err)),
-            None => Err(api(err)),
-        },
-    }
-}
-
-/// Saved replies (cached for offline use).
+/// Saved replies (the engine keeps a copy for offline use).
 #[tauri::command]
 pub async fn canned(state: State<'_, AppState>) -> Res<Vec<CannedResponse>> {
-    online_or_cached(&state, "/api/v1/canned", "canned").await
+    state.engine().await.canned().await.map_err(api)
 }
 
 /// Admins: create (no id) or replace a saved reply.
@@ -630,37 +595,29 @@ pub async fn put_canned(
     title: String,
     body: String,
 ) -> Res<CannedResponse> {
-    let id = id.unwrap_or_else(Uuid::new_v4);
     state
         .engine()
         .await
-        .api()
-        .put(&format!("/api/v1/canned/{id}"), &PutCanned { title, body })
+        .put_canned(id, title, body)
         .await
         .map_err(api)
 }
 
 #[tauri::command]
 pub async fn delete_canned(state: State<'_, AppState>, id: Uuid) -> Res<()> {
-    state
-        .engine()
-        .await
-        .api()
-        .delete(&format!("/api/v1/canned/{id}"))
-        .await
-        .map_err(api)
+    state.engine().await.delete_canned(id).await.map_err(api)
 }
 
 /// Support metrics, computed by the server now.
 #[tauri::command]
 pub async fn metrics(state: State<'_, AppState>) -> Res<Metrics> {
-    online_or_cached(&state, "/api/v1/metrics", "metrics").await
+    state.engine().await.metrics().await.map_err(api)
 }
 
 /// The support team, with who is available.
 #[tauri::command]
 pub async fn agents(state: State<'_, AppState>) -> Res<Vec<AgentInfo>> {
-    online_or_cached(&state, "/api/v1/agents", "agents").await
+    state.engine().await.agents().await.map_err(api)
 }
 
 /// Staff: available or away.
@@ -673,21 +630,5 @@ pub async fn set_presence(state: State<'_, AppState>, status: Presence) -> Res<(
 /// Whether an agent could take a new conversation now (`None` offline).
 #[tauri::command]
 pub async fn availability(state: State<'_, AppState>) -> Res<Option<Availability>> {
-    Ok(state
-        .engine()
-        .await
-        .api()
-        .get("/api/v1/support/availability")
-        .await
-        .ok())
-}
-
-async fn enqueue(state: &State<'_, AppState>, op: MutationOp) -> Res<()> {
-    state
-        .engine()
-        .await
-        .enqueue(op)
-        .await
-        .map(|_| ())
-        .map_err(api)
+    Ok(state.engine().await.availability().await)
 }

@@ -7,15 +7,13 @@
 //! tells the UI. The user's own sign-out and a deleted account wipe the
 //! device (`AppState::sign_out`).
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
 
+use mostrador_client::notices::Notice;
 use mostrador_client::{ClientConfig, ClientError, Engine, EngineEvent, SyncStatus};
 use mostrador_core::app::{AppEvent, Changes, OutboxCount, SignOutReason, SyncState, EVENT};
 use mostrador_core::live::LiveServerMessage;
-use mostrador_core::sync::SyncItem;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::{watch, RwLock};
 
@@ -83,7 +81,9 @@ impl AppState {
         }
         let events = engine.subscribe();
         tauri::async_runtime::spawn(forward(app.clone(), engine.clone(), events, stop.clone()));
-        tauri::async_runtime::spawn(reminders(app.clone(), engine.clone(), stop.clone()));
+        let reminders = engine.clone();
+        let stop_reminders = stop.clone();
+        tauri::async_runtime::spawn(async move { reminders.remind(stop_reminders).await });
         tauri::async_runtime::spawn(async move { engine.run(stop).await });
     }
 
@@ -172,7 +172,6 @@ async fn forward<R: Runtime>(
     mut events: tokio::sync::broadcast::Receiver<EngineEvent>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let started = jiff::Timestamp::now();
     let signed_in = engine.me().await.ok().flatten();
     let me = signed_in.as_ref().map(|m| m.id);
     let audience = notify::Audience::of(signed_in.map(|m| m.role));
@@ -199,43 +198,15 @@ async fn forward<R: Runtime>(
                 emit(&app, AppEvent::Sync(s));
             }
             EngineEvent::Outbox { pending, wedged } => {
+                // Counts only: the writes themselves come with their own
+                // `Changed` (naming what they touch).
                 let count = OutboxCount { pending, wedged };
                 state.last.lock().unwrap_or_else(|e| e.into_inner()).1 = count;
                 emit(&app, AppEvent::Outbox(count));
-                // An outbox item left or changed state (sent, refused):
-                // the screens showing pending writes redraw.
-                emit(&app, AppEvent::Changed(outbox_changes()));
             }
-            EngineEvent::Changed(items) => {
-                emit(&app, AppEvent::Changed(Changes::of_items(&items)));
-                // Fresh messages from the other side: tell them they arrived.
-                let since = started - Duration::from_secs(60);
-                if let Err(err) = engine.acknowledge_delivery(&items, since).await {
-                    tracing::info!(error = %err, "could not queue delivery receipts");
-                }
-                if !window_focused(&app) {
-                    for item in &items {
-                        if let SyncItem::Message(m) = item {
-                            let fresh = m.created_at > started - Duration::from_secs(60);
-                            if fresh
-                                && Some(m.author_id) != me
-                                && m.kind == mostrador_core::chat::MessageKind::Text
-                                && m.state == mostrador_core::chat::MessageState::Sent
-                            {
-                                notify::show(
-                                    &app,
-                                    &notify::reply(lang, audience, &m.author_name, &m.body),
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-            EngineEvent::OrderProgress(p) if !window_focused(&app) => {
-                if let Some(note) = p
-                    .status
-                    .and_then(|s| notify::order(lang, audience, &p.number, s))
-                {
+            EngineEvent::Changed(changes) => emit(&app, AppEvent::Changed(changes)),
+            EngineEvent::Notice(notice) if !window_focused(&app) => {
+                if let Some(note) = note_for(&notice, lang, audience) {
                     notify::show(&app, &note);
                 }
             }
@@ -296,61 +267,27 @@ async fn forward<R: Runtime>(
     }
 }
 
-/// Pending writes show in threads, conversation lists and callbacks.
-fn outbox_changes() -> Changes {
-    use mostrador_core::sync::EntityKind;
-    let kinds = vec![EntityKind::Conversation, EntityKind::Message, EntityKind::Callback];
-    Changes {
-        unscoped: kinds.clone(),
-        kinds,
-        ..Changes::default()
-    }
-}
-
-/// How long before its slot a callback is announced.
-const REMIND_BEFORE: Duration = Duration::from_secs(10 * 60);
-
-/// Announces each upcoming callback once, shortly before its slot.
-async fn reminders<R: Runtime>(app: AppHandle<R>, engine: Engine, mut stop: watch::Receiver<bool>) {
-    let mut reminded: HashSet<uuid::Uuid> = HashSet::new();
-    let mut tick = tokio::time::interval(Duration::from_secs(30));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
+/// A notice in the user's language (`None` for one this audience is not
+/// told about).
+fn note_for(notice: &Notice, lang: Lang, audience: notify::Audience) -> Option<notify::Note> {
+    match notice {
+        Notice::Reply {
+            author_name, body, ..
+        } => Some(notify::reply(lang, audience, author_name, body)),
+        Notice::OrderProgress { number, status, .. } => {
+            status.and_then(|s| notify::order(lang, audience, number, s))
         }
-        let audience = notify::Audience::of(engine.me().await.ok().flatten().map(|m| m.role));
-        // Staff are due to call someone: by name (the queue has the names).
-        let lines: Vec<(mostrador_core::app::CallbackLine, String)> = match audience {
-            notify::Audience::Staff => match engine.callback_queue().await {
-                Ok(rows) => rows
-                    .into_iter()
-                    .map(|r| (r.line, r.customer_name))
-                    .collect(),
-                Err(_) => continue,
-            },
-            notify::Audience::Shopper => match engine.callback_lines().await {
-                Ok(lines) => lines.into_iter().map(|l| (l, String::new())).collect(),
-                Err(_) => continue,
-            },
-        };
-        let now = jiff::Timestamp::now();
-        for (line, customer) in lines {
-            let c = &line.callback;
-            let Some(start) = c.slot_start else { continue };
-            let soon = start > now && start <= now + REMIND_BEFORE;
-            if c.status.is_pending() && soon && reminded.insert(c.id) {
-                let lang = *app
-                    .state::<AppState>()
-                    .lang
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                let minutes = (start.as_second() - now.as_second()).max(60) / 60;
-                notify::show(
-                    &app,
-                    &notify::reminder(lang, audience, c.channel, minutes, &customer),
-                );
-            }
-        }
+        Notice::Reminder {
+            channel,
+            minutes,
+            customer_name,
+            ..
+        } => Some(notify::reminder(
+            lang,
+            audience,
+            *channel,
+            *minutes,
+            customer_name,
+        )),
     }
 }

@@ -139,17 +139,7 @@ fn commands_read_offline_queue_writes_and_refuse_bad_input_with_a_typed_error() 
     let server = Server::start(&dir.path().join("server"));
     let app = TestApp::open(&server.url, &dir.path().join("app"));
 
-    let me: Me = app
-        .call(
-            "sign_up",
-            json!({
-                "email": "ana@example.test",
-                "password": "correct horse battery",
-                "displayName": "Ana",
-                "language": "es",
-            }),
-        )
-        .unwrap();
+    let me = sign_up_ana(&app);
     assert_eq!(me.display_name, "Ana");
 
     // The server goes away: the write waits in the outbox.
@@ -186,6 +176,69 @@ fn commands_read_offline_queue_writes_and_refuse_bad_input_with_a_typed_error() 
     assert_eq!(refused.field_problem(), Some(("body", "too_long")));
     let (_, count): (SyncState, OutboxCount) = app.call("sync_state", json!({})).unwrap();
     assert_eq!(count.pending, 1, "nothing more was queued");
+}
+
+/// The commands that used to check, choose ids and build writes in the
+/// shell now call one engine method each: the engine refuses bad input
+/// with the one error shape naming the field, and queues the rest.
+#[test]
+fn moved_commands_are_checked_and_queued_by_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let app = TestApp::open(&server.url, &dir.path().join("app"));
+    sign_up_ana(&app);
+    server.stop.send(()).unwrap();
+    let conversation: Uuid = app
+        .call("ask", json!({ "orderId": null, "body": "Hola" }))
+        .unwrap();
+
+    let refused = app
+        .call::<()>(
+            "rate",
+            json!({ "conversationId": conversation, "score": 9, "comment": null }),
+        )
+        .unwrap_err();
+    assert_eq!(refused.field_problem(), Some(("score", "out_of_range")));
+    let refused = app
+        .call::<Uuid>(
+            "request_callback",
+            json!({ "request": {
+                "id": Uuid::nil(),
+                "channel": "voice",
+                "phone": "call me maybe",
+                "topic": "refund",
+                "time_zone": "Europe/Madrid",
+                "windows": [],
+            }}),
+        )
+        .unwrap_err();
+    assert_eq!(refused.field_problem(), Some(("phone", "not_e164")));
+
+    let () = app
+        .call(
+            "rate",
+            json!({ "conversationId": conversation, "score": 5, "comment": " " }),
+        )
+        .unwrap();
+    let count = eventually(|| {
+        let (_, count): (SyncState, OutboxCount) = app.call("sync_state", json!({})).unwrap();
+        (count.pending == 2).then_some(count)
+    });
+    assert_eq!(count.wedged, 0, "the question and the rating wait");
+}
+
+/// Ana signs up through the command, as the sign-up page does.
+fn sign_up_ana(app: &TestApp) -> Me {
+    app.call(
+        "sign_up",
+        json!({
+            "email": "ana@example.test",
+            "password": "correct horse battery",
+            "displayName": "Ana",
+            "language": "es",
+        }),
+    )
+    .unwrap()
 }
 
 /// Polls `check` for up to 10 s (the outbox count is forwarded by the

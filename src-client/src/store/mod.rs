@@ -20,6 +20,7 @@
 //! - `outbox`: queued writes and their retry state;
 //! - `files`: uploads waiting and the attachment cache;
 //! - `drafts`: what the user left typed in a composer;
+//! - `kept`: the last answers of server-only reads, for offline use;
 //! - `session`: the signed-in user, and what an ended session forgets or keeps.
 
 use std::path::{Path, PathBuf};
@@ -33,12 +34,14 @@ use crate::ClientError;
 mod cache;
 mod drafts;
 mod files;
+mod kept;
 mod outbox;
 mod session;
 mod views;
 
 pub use cache::{Cached, OrderProgress};
 pub use files::PendingUpload;
+pub use kept::Kept;
 pub use outbox::OutboxItem;
 pub use views::ConversationActivity;
 
@@ -99,9 +102,9 @@ impl Store {
         &self.path
     }
 
-    /// A value kept under `key` (the shell's offline copies; the engine's
-    /// own keys have typed methods).
-    pub async fn get_kv(&self, key: &str) -> Result<Option<String>, ClientError> {
+    /// A value kept under `key`; private to the store (callers use the
+    /// typed methods: `cursor`, `me`, `kept`).
+    async fn get_kv(&self, key: &str) -> Result<Option<String>, ClientError> {
         sqlx::query_scalar("SELECT value FROM kv WHERE key = ?")
             .bind(key)
             .fetch_optional(&self.pool)
@@ -109,7 +112,7 @@ impl Store {
             .map_err(db_err)
     }
 
-    pub async fn set_kv(&self, key: &str, value: &str) -> Result<(), ClientError> {
+    async fn set_kv(&self, key: &str, value: &str) -> Result<(), ClientError> {
         sqlx::query("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)

@@ -1,0 +1,44 @@
+//! Server answers kept for offline use (saved replies, metrics, the team):
+//! the last good answer of a read that needs the server, shown when it
+//! cannot be reached. Typed: each kept answer names its own key, so a read
+//! cannot decode another answer's copy.
+
+use mostrador_core::agent::{AgentInfo, CannedResponse, Metrics};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{json_err, Store};
+use crate::ClientError;
+
+/// An answer the store keeps a copy of, under its own key.
+pub trait Kept: Serialize + DeserializeOwned {
+    const KEY: &'static str;
+}
+
+impl Kept for Vec<CannedResponse> {
+    const KEY: &'static str = "canned";
+}
+
+impl Kept for Metrics {
+    const KEY: &'static str = "metrics";
+}
+
+impl Kept for Vec<AgentInfo> {
+    const KEY: &'static str = "agents";
+}
+
+impl Store {
+    /// Replaces the kept copy of `T`.
+    pub async fn keep<T: Kept>(&self, value: &T) -> Result<(), ClientError> {
+        let json = serde_json::to_string(value).map_err(json_err)?;
+        self.set_kv(T::KEY, &json).await
+    }
+
+    /// The last kept copy of `T`, if any (an unreadable copy counts as none).
+    pub async fn kept<T: Kept>(&self) -> Result<Option<T>, ClientError> {
+        Ok(self
+            .get_kv(T::KEY)
+            .await?
+            .and_then(|json| serde_json::from_str(&json).ok()))
+    }
+}
