@@ -15,6 +15,7 @@ pub mod error;
 pub mod health;
 pub mod lang;
 pub mod live;
+pub mod notification;
 pub mod orders;
 pub mod phone;
 pub mod profile;
