@@ -121,3 +121,49 @@ async fn a_message_over_the_limit_is_refused_before_it_is_queued() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_and_ratings_the_server_refuses_are_refused_before_they_are_queued() {
+    use mostrador_core::chat::MAX_COMMENT_CHARS;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(dir.path(), port).await;
+    let app = engine(port, &dir.path().join("store.sqlite3")).await;
+    app.register(&register("lee@example.com")).await.unwrap();
+    let conv = app.ask(None, "short").await.unwrap();
+    let problem = |e: mostrador_client::ClientError| {
+        let e = e.to_api_error();
+        let (field, problem) = e.field_problem().expect("a field is named");
+        (field.to_owned(), problem.to_owned())
+    };
+    // core's chat::check_body, as the server runs it.
+    let err = app
+        .say(conv, "ring \u{7} the bell", vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(problem(err), ("body".into(), "invalid_characters".into()));
+    let err = app.reply(conv, "note\0", true, vec![]).await.unwrap_err();
+    assert_eq!(problem(err), ("body".into(), "invalid_characters".into()));
+    // core's Rating::check, as the server runs it.
+    for score in [0, 6] {
+        let err = app.rate(conv, score, None).await.unwrap_err();
+        assert_eq!(problem(err), ("score".into(), "out_of_range".into()));
+    }
+    let long = "x".repeat(MAX_COMMENT_CHARS + 1);
+    let err = app.rate(conv, 5, Some(long)).await.unwrap_err();
+    assert_eq!(problem(err), ("comment".into(), "too_long".into()));
+    let err = app
+        .rate(conv, 5, Some("\u{1b}[31m".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        problem(err),
+        ("comment".into(), "invalid_characters".into())
+    );
+    assert_eq!(
+        app.store().outbox().await.unwrap().len(),
+        1,
+        "only the question is queued"
+    );
+    server.stop().await;
+}
