@@ -779,3 +779,29 @@ mod refresh {
         assert_ne!(line_key(&line(2, Delivery::Sent)), line_key(&sent));
     }
 }
+
+#[wasm_bindgen_test]
+fn the_composer_runs_cores_body_check_in_the_users_language() {
+    use mostrador_core::chat::MAX_MESSAGE_CHARS;
+    use mostrador_ui::pages::chat::composer_problem;
+    assert_eq!(composer_problem(Lang::En, "hello", false, false), None);
+    assert_eq!(
+        composer_problem(Lang::Es, "  ", false, false).as_deref(),
+        Some(K::ComposerEmpty.text(Lang::Es))
+    );
+    assert_eq!(composer_problem(Lang::En, " ", true, false), None);
+    assert_eq!(
+        composer_problem(Lang::Ru, " ", true, true).as_deref(),
+        Some(K::NoteEmpty.text(Lang::Ru))
+    );
+    let long = "a".repeat(MAX_MESSAGE_CHARS + 1);
+    let too_long = composer_problem(Lang::En, &long, false, false).unwrap();
+    assert!(
+        too_long.contains("10,000") || too_long.contains("10000"),
+        "{too_long}"
+    );
+    // A refused character is named before sending, not after the server
+    // refuses the queued message.
+    let bell = composer_problem(Lang::Es, "hola \u{7}", false, false).unwrap();
+    assert!(bell.contains("caracteres"), "{bell}");
+}

@@ -552,21 +552,23 @@ pub fn say_typing(conversation_id: Uuid, last: StoredValue<f64>) {
 }
 
 /// Why a composer will not send `text` now (in the user's language), or
-/// `None` when it will: blank without a file, or over the server's limit.
+/// `None` when it will: core's `chat::check_body`, the one the engine and
+/// the server run (blank without a file, over the limit, a refused
+/// character), with the composer's own words for a blank one.
 pub fn composer_problem(
     lang: i18n::Lang,
     text: &str,
     has_files: bool,
     note: bool,
 ) -> Option<String> {
-    if text.chars().count() > MAX_MESSAGE_CHARS {
-        return i18n::field_text(lang, "body", "too_long");
+    let err = mostrador_core::chat::check_body(text, has_files && !note).err()?;
+    match err.field_problem()? {
+        (_, "required") => {
+            let k = if note { K::NoteEmpty } else { K::ComposerEmpty };
+            Some(k.text(lang).to_owned())
+        }
+        (field, problem) => i18n::field_text(lang, field, problem),
     }
-    if text.trim().is_empty() && (note || !has_files) {
-        let k = if note { K::NoteEmpty } else { K::ComposerEmpty };
-        return Some(k.text(lang).to_owned());
-    }
-    None
 }
 
 /// Whether `text` is near the server's limit (its [`CharCount`] shows).
