@@ -139,7 +139,7 @@ impl Changes {
                     c.add_kind(EntityKind::Callback);
                     push_once(&mut c.customers, cb.customer_id);
                 }
-                SyncItem::Removed { kind, .. } => match EntityKind::parse(kind) {
+                SyncItem::Removed { .. } => match item.kind() {
                     Some(k) => {
                         c.add_kind(k);
                         if !c.unscoped.contains(&k) {
@@ -543,10 +543,7 @@ mod tests {
 
     #[test]
     fn a_tombstone_touches_every_screen_of_its_kind() {
-        let c = Changes::of_items(&[SyncItem::Removed {
-            kind: "message".into(),
-            id: Uuid::from_u128(3),
-        }]);
+        let c = Changes::of_items(&[SyncItem::removed(EntityKind::Message, Uuid::from_u128(3))]);
         assert!(c.touches_conversation(Uuid::from_u128(10)));
         assert!(!c.touches_order(Uuid::from_u128(12)));
         let unknown = Changes::of_items(&[SyncItem::Removed {
