@@ -356,6 +356,8 @@ texts! {
     ErrRateLimited => "Too many attempts. Please wait a few minutes.", "Demasiados intentos. Espera unos minutos.", "Слишком много попыток. Подождите несколько минут.";
     ErrConflict => "That's already taken.", "Eso ya está ocupado.", "Это уже занято.";
     ErrTooManyCalls => "You already have as many upcoming calls as one person can book. Cancel one to book another.", "Ya tienes tantas llamadas pendientes como se pueden reservar. Cancela una para reservar otra.", "У вас уже запланировано максимальное число звонков. Отмените один, чтобы заказать новый.";
+    ErrTooManyAddresses => "You can keep up to {n} addresses. Remove one to add another.", "Puedes guardar hasta {n} direcciones. Elimina una para añadir otra.", "Можно хранить не больше {n} адресов. Удалите один, чтобы добавить новый.";
+    ErrTooManyUploads => "Too many files are waiting to be sent. Send or remove some before attaching more.", "Hay demasiados archivos pendientes de enviar. Envía o quita algunos antes de adjuntar más.", "Слишком много файлов ждут отправки. Отправьте или уберите часть, прежде чем прикреплять новые.";
     ErrPhoneLimit => "This phone number already has as many upcoming calls as can be booked. Use another number or cancel a call.", "Este número de teléfono ya tiene el máximo de llamadas pendientes. Usa otro número o cancela una llamada.", "На этот номер уже запланировано максимальное число звонков. Укажите другой номер или отмените звонок.";
     ErrEmailTaken => "An account with that email already exists.", "Ya existe una cuenta con ese correo.", "Аккаунт с такой почтой уже существует.";
     ErrSlotTaken => "That time was just taken. Please pick another.", "Esa hora se acaba de ocupar. Elige otra.", "Это время только что заняли. Выберите другое.";
@@ -476,6 +478,15 @@ pub fn error_text(lang: Lang, err: &ApiError) -> String {
         // Booking limits (`details.reason`).
         ErrorCode::Conflict if reason(err) == Some("too_many_upcoming") => K::ErrTooManyCalls,
         ErrorCode::Conflict if reason(err) == Some("phone_limit") => K::ErrPhoneLimit,
+        // Upload quota (`details.reason`).
+        ErrorCode::Conflict
+            if matches!(
+                reason(err),
+                Some("too_many_unsent_uploads" | "unsent_uploads_too_large")
+            ) =>
+        {
+            K::ErrTooManyUploads
+        }
         ErrorCode::Conflict => K::ErrConflict,
         ErrorCode::PayloadTooLarge => K::ErrTooLarge,
         ErrorCode::ValidationFailed if err.message.contains("PDF") => K::ErrFileType,
@@ -530,6 +541,7 @@ pub fn field_label(field: &str) -> Option<K> {
         "file" | "filename" | "attachment_ids" => K::FieldFile,
         "score" => K::FieldRating,
         "assigned_agent_id" => K::FieldAgent,
+        "addresses" => K::Addresses,
         _ => return None,
     })
 }
@@ -550,6 +562,7 @@ pub fn field_limit(field: &str, problem: &str) -> Option<usize> {
         ("topic", _) => callbacks::MAX_TOPIC_CHARS,
         ("note", _) => callbacks::MAX_OUTCOME_NOTE_CHARS,
         ("title", _) => mostrador_core::agent::MAX_CANNED_TITLE_CHARS,
+        ("addresses", _) => mostrador_core::profile::MAX_ADDRESSES,
         _ => return None,
     })
 }
@@ -571,6 +584,7 @@ pub fn field_text(lang: Lang, field: &str, problem: &str) -> Option<String> {
         ("filename", _) => K::ErrFieldRequired,
         ("attachment_ids", _) => K::ErrFileLost,
         ("assigned_agent_id", _) => K::ErrAgentUnavailable,
+        ("addresses", "too_many") => K::ErrTooManyAddresses,
         ("current_password", "wrong") => K::ErrCurrentPasswordWrong,
         ("confirm_password", _) => K::ErrPasswordsDiffer,
         ("code", "format") => K::ErrCodeFormat,

@@ -643,7 +643,12 @@ fn countries_are_named_in_the_ui_language() {
 
 #[wasm_bindgen_test]
 fn booking_limits_say_what_to_do_not_that_something_is_taken() {
-    for reason in ["too_many_upcoming", "phone_limit"] {
+    for reason in [
+        "too_many_upcoming",
+        "phone_limit",
+        "too_many_unsent_uploads",
+        "unsent_uploads_too_large",
+    ] {
         for lang in Lang::ALL {
             let err = ApiError::new(ErrorCode::Conflict, "limit")
                 .with_details(serde_json::json!({ "reason": reason, "limit": 3 }));
@@ -652,6 +657,17 @@ fn booking_limits_say_what_to_do_not_that_something_is_taken() {
             assert_ne!(text, generic, "{reason} {lang:?}");
             assert!(!text.contains(reason), "{reason} {lang:?}: {text}");
         }
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_address_cap_is_named_with_its_number() {
+    let limit = mostrador_core::profile::MAX_ADDRESSES.to_string();
+    for lang in Lang::ALL {
+        let err = ApiError::invalid_field("addresses", "too_many");
+        let text = error_text(lang, &err);
+        assert!(text.contains(&limit), "{lang:?}: {text}");
+        assert!(!text.contains("too_many"), "{lang:?}: {text}");
     }
 }
 

@@ -7,7 +7,6 @@
 
 #![allow(dead_code)]
 
-
 use mostrador_server::{http, prepare, ServerConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;

@@ -119,8 +119,8 @@ pub fn OrdersPage() -> impl IntoView {
 #[component]
 pub fn OrderPage(id: Uuid) -> impl IntoView {
     let ctx = ctx();
-    let data = LocalResource::new(move || {
     let order = ctx.watch_order(id);
+    let data = LocalResource::new(move || {
         order.track();
         ipc::order(id)
     });
