@@ -141,6 +141,7 @@ fn display_example(name: &str) -> anyhow::Result<Vec<String>> {
 fn build_for_display() -> anyhow::Result<()> {
     crate::setup::all()?;
     crate::tasks::build_ui()?;
+    crate::tasks::build_app_alone()?;
     crate::util::run(cargo().args([
         "test",
         "--workspace",
