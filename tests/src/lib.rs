@@ -88,6 +88,12 @@ impl ServerProcess {
     /// The demo data set, the webhook secret, and callback hours around the
     /// clock (UTC, every day), so slots exist whenever the tests run.
     pub async fn start_demo(data_dir: &Path) -> anyhow::Result<Self> {
+        Self::start_demo_with(data_dir, &[]).await
+    }
+
+    /// [`ServerProcess::start_demo`] with more server flags (a benchmark
+    /// registering many shoppers from one address raises that limit).
+    pub async fn start_demo_with(data_dir: &Path, more: &[&str]) -> anyhow::Result<Self> {
         let out = Command::new(workspace_bin("mostrador-server"))
             .arg("seed-demo")
             .arg("--data-dir")
@@ -111,8 +117,10 @@ impl ServerProcess {
             "--business-days",
             "mon-sun",
         ]
+        .into_iter()
+        .chain(more.iter().copied())
         .map(String::from)
-        .to_vec();
+        .collect();
         Self::spawn(data_dir, "127.0.0.1:0", extra).await
     }
 
