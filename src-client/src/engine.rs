@@ -491,14 +491,19 @@ impl Engine {
     /// messages that still wait for a file.
     pub async fn push_ready(&self) -> Result<PushReport, ClientError> {
         let waiting_files = self.store.pending_uploads().await?;
-        let plan = plan_push(self.store.outbox().await?, &waiting_files, now_ms());
+        let outbox = self.store.outbox().await?;
+        let plan = plan_push(outbox.clone(), &waiting_files, now_ms());
         for (client_id, reason) in &plan.wedge {
             self.store.wedge(*client_id, reason).await?;
         }
         let wedged_now = !plan.wedge.is_empty();
         let mut report = PushReport::default();
-        // What was applied or refused: the screens showing it redraw.
-        let mut settled: Vec<&OutboxItem> = Vec::new();
+        // What was applied, refused or wedged: the screens showing it
+        // redraw (a wedged message offers retry and discard).
+        let mut settled: Vec<&OutboxItem> = outbox
+            .iter()
+            .filter(|i| plan.wedge.iter().any(|(id, _)| *id == i.mutation.client_id))
+            .collect();
         for chunk in plan.send.chunks(MAX_PUSH) {
             let mutations: Vec<Mutation> = chunk.iter().map(|i| i.mutation.clone()).collect();
             match self.api.push(mutations).await {
@@ -534,6 +539,7 @@ impl Engine {
                             for item in chunk {
                                 self.store.wedge(item.mutation.client_id, &reason).await?;
                             }
+                            settled.extend(chunk.iter());
                         }
                         // Signed out: keep everything for after the next sign-in.
                         RetryKind::Permanent(_) => {}

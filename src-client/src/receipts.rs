@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use mostrador_core::chat::{Conversation, Message, MessageKind, MessageState};
+use mostrador_core::chat::{from_other_side, Conversation, Message, MessageKind, MessageState};
 use uuid::Uuid;
 
 /// Whether user `me`'s devices acknowledge messages in `conversation`: the
@@ -68,13 +68,12 @@ pub fn deliveries<'a>(
 ) -> Vec<Receipt> {
     let mut newest: HashMap<Uuid, &Message> = HashMap::new();
     for m in messages {
-        let due = m.author_id != me
-            && m.kind == MessageKind::Text
+        let due = m.kind == MessageKind::Text
             && m.state == MessageState::Sent
             && m.created_at >= since
-            && conversations
-                .get(&m.conversation_id)
-                .is_some_and(|c| acknowledges(me, c));
+            && conversations.get(&m.conversation_id).is_some_and(|c| {
+                acknowledges(me, c) && from_other_side(m, me, c.customer_id != me)
+            });
         if due
             && newest
                 .get(&m.conversation_id)
@@ -193,6 +192,20 @@ mod tests {
         let unassigned = conversation(customer, None);
         let m = message(&unassigned, customer, 5);
         assert!(deliveries(other, [&m], &by_id(&unassigned), at(0), &[]).is_empty());
+        // A colleague's later reply is not the assigned agent's to
+        // acknowledge: still the customer's message.
+        let from_colleague = message(&c, other, 7);
+        let acks = deliveries(
+            assigned,
+            [&from_customer, &from_colleague],
+            &convs,
+            at(0),
+            &[],
+        );
+        assert_eq!(
+            acks.iter().map(|r| r.up_to).collect::<Vec<_>>(),
+            [from_customer.id]
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use mostrador_core::callbacks::CallbackOutcome;
 use mostrador_core::chat::{
-    Conversation, MarkMessages, Message, MessageKind, MessageState, OpenConversation, SendMessage,
-    UpdateConversation,
+    self, Conversation, MarkMessages, Message, MessageKind, MessageState, OpenConversation,
+    SendMessage, UpdateConversation,
 };
 use mostrador_core::sync::{MutationOp, SyncItem};
 use mostrador_core::{ApiError, ErrorCode};
@@ -160,13 +160,22 @@ impl Engine {
     /// goes instead of two (`receipts::superseded_by_read`).
     pub async fn mark_read(&self, conversation_id: Uuid) -> Result<bool, ClientError> {
         let me = self.my_id().await?;
+        // Staff read the customer's messages; the customer, staff's. A
+        // conversation not cached yet is one this user just opened.
+        let staff = self
+            .store()
+            .get::<Conversation>(conversation_id)
+            .await?
+            .is_some_and(|c| c.customer_id != me);
         let messages: Vec<Message> = self.store().list(Some(conversation_id)).await?;
-        let Some(last) = messages.iter().rev().find(|m| m.author_id != me) else {
+        let theirs = |m: &&Message| chat::from_other_side(m, me, staff);
+        let Some(last) = messages.iter().rev().find(theirs) else {
             return Ok(false);
         };
         if messages
             .iter()
-            .all(|m| m.author_id == me || m.state == MessageState::Read)
+            .filter(theirs)
+            .all(|m| m.state == MessageState::Read)
         {
             return Ok(false);
         }

@@ -175,6 +175,15 @@ pub struct Attachment {
     pub size: i64,
 }
 
+/// Whether `m` is from the other side of its conversation for `me`, who
+/// takes part as staff (`staff`) or as its customer: staff read and
+/// acknowledge customers' messages, a customer staff's. A colleague's
+/// reply is never "unread" for staff (the server raises only the other
+/// side's messages on a mark, so counting it would ask for marks forever).
+pub fn from_other_side(m: &Message, me: Uuid, staff: bool) -> bool {
+    m.author_id != me && (m.author_role == Role::Customer) == staff
+}
+
 /// Largest attachment accepted.
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
@@ -338,6 +347,30 @@ mod tests {
         assert_eq!(sniff_attachment(b"MZ\x90\0 not a picture"), None);
         assert_eq!(sniff_attachment(b"<svg onload=alert(1)>"), None);
         assert_eq!(sniff_attachment(b""), None);
+    }
+
+    #[test]
+    fn the_other_side_is_the_customer_for_staff_and_staff_for_the_customer() {
+        let (ana, luis, marta) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let from = |id, role| Message {
+            id: Uuid::from_u128(9),
+            conversation_id: Uuid::from_u128(10),
+            author_id: id,
+            author_role: role,
+            author_name: String::new(),
+            kind: MessageKind::Text,
+            body: "hi".into(),
+            state: MessageState::Sent,
+            created_at: Timestamp::UNIX_EPOCH,
+            attachments: vec![],
+        };
+        let customers = from(ana, Role::Customer);
+        let colleagues = from(marta, Role::Agent);
+        assert!(from_other_side(&customers, luis, true));
+        assert!(!from_other_side(&colleagues, luis, true));
+        assert!(!from_other_side(&from(luis, Role::Agent), luis, true));
+        assert!(from_other_side(&colleagues, ana, false));
+        assert!(!from_other_side(&customers, ana, false));
     }
 
     #[test]

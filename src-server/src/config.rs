@@ -72,8 +72,11 @@ pub const DEFAULT_REGISTER_PER_ADDRESS: usize = 20;
 /// Default reset and verification mails asked for per client address per hour.
 pub const DEFAULT_MAIL_PER_ADDRESS: usize = 10;
 
-/// Default age at which uploads never attached to a message are deleted.
-pub const DEFAULT_UNATTACHED_UPLOAD_RETENTION: Duration = Duration::from_secs(24 * 3600);
+/// Default age at which uploads never attached to a message are deleted:
+/// long, because an app uploads a file before the message naming it is
+/// pushed, and an app that went offline (or whose session ended) keeps
+/// that message for later; the per-person quota bounds what waits.
+pub const DEFAULT_UNATTACHED_UPLOAD_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Default failed sign-ins per client address per 15 minutes.
 pub const DEFAULT_LOGIN_PER_ADDRESS: usize = 20;

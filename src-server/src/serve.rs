@@ -90,6 +90,11 @@ pub struct JsonParseErrors<S> {
     /// The replacement answer, and how much of it is written.
     pending: Vec<u8>,
     sent: usize,
+    /// Whether the next write starts an answer: only the first write after
+    /// reading request bytes is looked at, so body bytes (a download that
+    /// happens to hold an answer-like text after a partial write) are
+    /// never taken for hyper's answer, and large writes are not scanned.
+    answer_due: bool,
 }
 
 impl<S> JsonParseErrors<S> {
@@ -98,6 +103,7 @@ impl<S> JsonParseErrors<S> {
             inner,
             pending: Vec::new(),
             sent: 0,
+            answer_due: false,
         }
     }
 }
@@ -107,6 +113,9 @@ impl<S> JsonParseErrors<S> {
 /// content type. The router's errors always carry `application/json`, so
 /// they are never touched.
 fn json_for_parse_error(head: &[u8]) -> Option<Vec<u8>> {
+    if !head.starts_with(b"HTTP/1.1 4") {
+        return None;
+    }
     let end = head.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&head[..end]).ok()?;
     let mut lines = head.split("\r\n");
@@ -170,7 +179,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for JsonParseErrors<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.answer_due = true;
+        }
+        read
     }
 }
 
@@ -181,7 +195,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         ready!(self.poll_pending(cx))?;
-        if let Some(answer) = json_for_parse_error(buf) {
+        let due = std::mem::take(&mut self.answer_due);
+        if let Some(answer) = due.then(|| json_for_parse_error(buf)).flatten() {
             // hyper's answer counts as written; ours goes out instead (the
             // rest of it on the next write or flush).
             self.pending = answer;
@@ -197,7 +212,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         ready!(self.poll_pending(cx))?;
-        let first = bufs.iter().find(|b| !b.is_empty());
+        let due = std::mem::take(&mut self.answer_due);
+        let first = bufs.iter().find(|b| !b.is_empty()).filter(|_| due);
         if let Some(answer) = first.and_then(|b| json_for_parse_error(b)) {
             self.pending = answer;
             let _ = self.poll_pending(cx)?;
@@ -335,5 +351,37 @@ mod tests {
                 .is_none()
         );
         assert!(json_for_parse_error(b"\x81\x05hello").is_none());
+    }
+
+    /// Body bytes that look like hyper's answer (a file holding that text,
+    /// after a partial write) go out untouched: only the first write after
+    /// request bytes were read is an answer's head.
+    #[tokio::test]
+    async fn only_the_first_write_after_a_read_is_looked_at() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let lookalike = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n";
+        let (server, mut client) = tokio::io::duplex(4096);
+        let mut conn = JsonParseErrors::new(server);
+
+        conn.write_all(lookalike).await.unwrap();
+        let mut got = vec![0; lookalike.len()];
+        client.read_exact(&mut got).await.unwrap();
+        assert_eq!(
+            got, lookalike,
+            "a write with no request before it is passed on"
+        );
+
+        client.write_all(b"GARBAGE\r\n\r\n").await.unwrap();
+        let mut req = [0; 64];
+        let n = conn.read(&mut req).await.unwrap();
+        assert!(n > 0);
+        conn.write_all(lookalike).await.unwrap();
+        conn.flush().await.unwrap();
+        let mut head = vec![0; 64];
+        client.read_exact(&mut head).await.unwrap();
+        assert!(
+            String::from_utf8_lossy(&head).contains("application/json"),
+            "hyper's answer to a request is rewritten"
+        );
     }
 }

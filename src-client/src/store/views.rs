@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use mostrador_core::auth::Role;
 use mostrador_core::chat::{Message, MessageKind, MessageState};
 use mostrador_core::sync::EntityKind;
 use sqlx::Row;
@@ -39,8 +40,9 @@ fn by_conversation<T>(rows: impl IntoIterator<Item = (String, T)>) -> HashMap<Uu
 
 impl Store {
     /// Per conversation (every one, or `only` one): how many text messages
-    /// from someone other than `me` are not read yet. Conversations with
-    /// none are absent.
+    /// from the other side (`chat::from_other_side`: staff's for the
+    /// conversation's customer, the customer's for staff) are not read yet.
+    /// Conversations with none are absent.
     pub async fn unread_counts(
         &self,
         me: Uuid,
@@ -52,6 +54,9 @@ impl Store {
                AND json_extract(json, '$.author_id') != ?1
                AND json_extract(json, '$.state') != ?4
                AND json_extract(json, '$.kind') = ?5
+               AND (json_extract(json, '$.author_role') = ?7) = (COALESCE(
+                    (SELECT json_extract(c.json, '$.customer_id') FROM entities c
+                     WHERE c.kind = ?6 AND c.id = entities.parent_id), ?1) != ?1)
              GROUP BY parent_id",
         )
         .bind(me.to_string())
@@ -59,6 +64,8 @@ impl Store {
         .bind(EntityKind::Message.as_str())
         .bind(MessageState::Read.as_str())
         .bind(MessageKind::Text.as_str())
+        .bind(EntityKind::Conversation.as_str())
+        .bind(Role::Customer.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
@@ -241,9 +248,13 @@ mod tests {
         let newest_a = message(a, ana, 3, "hello?");
         let mut note = message(a, luis, 4, "internal");
         note.kind = MessageKind::Note;
+        // A colleague's reply: unread for Ana, never for Luis (staff do
+        // not read each other's replies; the server would not mark it).
+        let colleague = (Uuid::new_v4(), Role::Agent);
         let messages = [
             read,
             message(a, luis, 2, "on its way"),
+            message(a, colleague, 2, "I've asked the carrier"),
             newest_a.clone(),
             note,
         ];
@@ -266,7 +277,7 @@ mod tests {
             store.unread_counts(ana.0, Some(b)).await.unwrap(),
             HashMap::new()
         );
-        assert_eq!(store.unread_counts(ana.0, Some(a)).await.unwrap()[&a], 1);
+        assert_eq!(store.unread_counts(ana.0, Some(a)).await.unwrap()[&a], 2);
 
         // The newest text message, not the later note.
         let last = store.last_text_messages(None).await.unwrap();
