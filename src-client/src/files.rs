@@ -68,6 +68,32 @@ impl UploadReport {
 }
 
 impl Engine {
+    /// Keeps `files` for a message (or note) with `body` in
+    /// `conversation_id`: the body and every file are checked before any
+    /// file is kept, so a refusal leaves nothing queued (a kept file waits
+    /// for its message and counts against the server's quota of unsent
+    /// uploads). The attachment ids, for [`Engine::say`] or
+    /// [`Engine::reply`].
+    pub async fn attach_for(
+        &self,
+        conversation_id: Uuid,
+        body: &str,
+        files: Vec<mostrador_core::app::PickedFile>,
+    ) -> Result<Vec<Uuid>, ClientError> {
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        mostrador_core::chat::check_body(body.trim(), true).map_err(ClientError::Api)?;
+        for f in &files {
+            check_file(&f.bytes)?;
+        }
+        let mut ids = Vec::with_capacity(files.len());
+        for f in files {
+            ids.push(self.attach(conversation_id, &f.name, f.bytes).await?);
+        }
+        Ok(ids)
+    }
+
     /// Keeps a file for a message; returns the attachment id to put in
     /// `SendMessage::attachment_ids`. Refuses at once what the server would
     /// refuse (not an image or PDF, over 10 MB). A file for a conversation
@@ -78,18 +104,7 @@ impl Engine {
         filename: &str,
         bytes: Vec<u8>,
     ) -> Result<Uuid, ClientError> {
-        if bytes.len() > MAX_ATTACHMENT_BYTES {
-            return Err(ClientError::Api(mostrador_core::ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                "files are limited to 10 MB",
-            )));
-        }
-        if sniff_attachment(&bytes).is_none() {
-            return Err(ClientError::Api(mostrador_core::ApiError::new(
-                ErrorCode::ValidationFailed,
-                "only images (PNG, JPEG, GIF, WebP) and PDF files can be attached",
-            )));
-        }
+        check_file(&bytes)?;
         let opening = self
             .outbox()
             .await?
@@ -252,4 +267,22 @@ mod tests {
         }
         assert!(upload_timeout(MAX_ATTACHMENT_BYTES) > Duration::from_secs(10));
     }
+}
+
+/// A file the server would accept: at most 10 MB, an image or a PDF by its
+/// bytes.
+fn check_file(bytes: &[u8]) -> Result<(), ClientError> {
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(ClientError::Api(mostrador_core::ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "files are limited to 10 MB",
+        )));
+    }
+    if sniff_attachment(bytes).is_none() {
+        return Err(ClientError::Api(mostrador_core::ApiError::new(
+            ErrorCode::ValidationFailed,
+            "only images (PNG, JPEG, GIF, WebP) and PDF files can be attached",
+        )));
+    }
+    Ok(())
 }

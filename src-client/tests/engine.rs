@@ -936,3 +936,40 @@ async fn a_staff_accounts_shopper_views_show_only_its_own_data() {
     assert_eq!(nora.callback_lines().await.unwrap().len(), 1);
     server.stop().await;
 }
+
+/// A message with files is checked whole before any file is kept: a bad
+/// file or body leaves nothing waiting (a kept file would count against
+/// the server's quota of unsent uploads with no message to carry it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_message_with_files_keeps_none_of_them() {
+    use mostrador_core::app::PickedFile;
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR a photo of the label";
+    let app_dir = tempfile::tempdir().unwrap();
+    let app = engine(free_port(), &app_dir.path().join("store.sqlite3")).await;
+    let conv = Uuid::new_v4();
+    let file = |name: &str, bytes: &[u8]| PickedFile {
+        name: name.into(),
+        bytes: bytes.to_vec(),
+    };
+
+    let bad_file = app
+        .attach_for(
+            conv,
+            "two files",
+            vec![file("a.png", PNG), file("setup.exe", b"MZ\x90\0")],
+        )
+        .await;
+    assert!(bad_file.is_err());
+    let bad_body = app
+        .attach_for(conv, "bell \u{0007}", vec![file("a.png", PNG)])
+        .await;
+    assert!(bad_body.is_err());
+    assert!(app.store().pending_uploads().await.unwrap().is_empty());
+
+    let ids = app
+        .attach_for(conv, "the label", vec![file("a.png", PNG)])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(app.store().pending_uploads().await.unwrap().len(), 1);
+}

@@ -264,26 +264,11 @@ pub async fn say(
     files: Vec<PickedFile>,
 ) -> Res<Uuid> {
     let engine = state.engine().await;
-    let ids = attach_all(&engine, conversation_id, files).await?;
+    let ids = engine
+        .attach_for(conversation_id, &body, files)
+        .await
+        .map_err(api)?;
     engine.say(conversation_id, &body, ids).await.map_err(api)
-}
-
-/// Keeps each picked file for the conversation; their attachment ids.
-async fn attach_all(
-    engine: &mostrador_client::Engine,
-    conversation_id: Uuid,
-    files: Vec<PickedFile>,
-) -> Res<Vec<Uuid>> {
-    let mut ids = Vec::with_capacity(files.len());
-    for f in files {
-        ids.push(
-            engine
-                .attach(conversation_id, &f.name, f.bytes)
-                .await
-                .map_err(api)?,
-        );
-    }
-    Ok(ids)
 }
 
 #[tauri::command]
@@ -544,7 +529,10 @@ pub async fn reply(
     files: Vec<PickedFile>,
 ) -> Res<Uuid> {
     let engine = state.engine().await;
-    let ids = attach_all(&engine, conversation_id, files).await?;
+    let ids = engine
+        .attach_for(conversation_id, &body, files)
+        .await
+        .map_err(api)?;
     engine
         .reply(conversation_id, &body, note, ids)
         .await
