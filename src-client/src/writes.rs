@@ -54,18 +54,30 @@ impl Engine {
         Ok(id)
     }
 
-    /// Sends a message with files already kept by [`Engine::attach`].
+    /// Sends a message with files already kept by [`Engine::attach_for`].
     pub async fn say(
         &self,
         conversation_id: Uuid,
         body: &str,
         attachment_ids: Vec<Uuid>,
     ) -> Result<Uuid, ClientError> {
-        let body = body.trim();
-        if body.is_empty() && attachment_ids.is_empty() {
+        if body.trim().is_empty() && attachment_ids.is_empty() {
             return Err(invalid("write a message or attach a file first"));
         }
-        mostrador_core::chat::check_body(body, !attachment_ids.is_empty())
+        self.send_kind(conversation_id, body, MessageKind::Text, attachment_ids)
+            .await
+    }
+
+    /// Checks `body` (core's one rule) and queues it as a message of `kind`
+    /// with its new id.
+    async fn send_kind(
+        &self,
+        conversation_id: Uuid,
+        body: &str,
+        kind: MessageKind,
+        attachment_ids: Vec<Uuid>,
+    ) -> Result<Uuid, ClientError> {
+        let body = mostrador_core::chat::check_body(body.trim(), !attachment_ids.is_empty())
             .map_err(ClientError::Api)?;
         let id = Uuid::new_v4();
         self.enqueue(MutationOp::SendMessage {
@@ -73,7 +85,7 @@ impl Engine {
             message: SendMessage {
                 id,
                 body: body.to_owned(),
-                kind: MessageKind::Text,
+                kind,
                 attachment_ids,
             },
         })
@@ -215,24 +227,11 @@ impl Engine {
         if !note {
             return self.say(conversation_id, body, attachment_ids).await;
         }
-        let body = body.trim();
-        if body.is_empty() {
+        if body.trim().is_empty() {
             return Err(invalid("write the note first"));
         }
-        mostrador_core::chat::check_body(body, !attachment_ids.is_empty())
-            .map_err(ClientError::Api)?;
-        let id = Uuid::new_v4();
-        self.enqueue(MutationOp::SendMessage {
-            conversation_id,
-            message: SendMessage {
-                id,
-                body: body.to_owned(),
-                kind: MessageKind::Note,
-                attachment_ids,
-            },
-        })
-        .await?;
-        Ok(id)
+        self.send_kind(conversation_id, body, MessageKind::Note, attachment_ids)
+            .await
     }
 
     /// Queues a write whose client id the caller has no use for.
