@@ -198,11 +198,14 @@ async fn upcoming_callbacks_are_limited_per_customer_and_phone(backend: Backend)
     let (a, _) = s.customer("many@example.com").await;
     let (b, _) = s.customer("other@example.com").await;
     let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
-    let book = |phone: Option<&str>, hour: i64| {
-        let at = soon + jiff::SignedDuration::from_hours(hour);
+    // Three-hour windows, apart: each holds a whole free slot at any time
+    // of day (a one-hour window starting at 23:09 held none before the
+    // business day's 23:30 close, and the test failed in the evening).
+    let book = |phone: Option<&str>, n: i64| {
+        let at = soon + jiff::SignedDuration::from_hours(3 * n);
         json!({"id": uuid::Uuid::new_v4(), "channel": if phone.is_some() { "voice" } else { "video" },
                "phone": phone, "topic": "Parcel", "time_zone": "UTC",
-               "windows": [{"start": at, "end": at + jiff::SignedDuration::from_hours(1)}]})
+               "windows": [{"start": at, "end": at + jiff::SignedDuration::from_hours(3)}]})
     };
     let mut ids = Vec::new();
     for (i, phone) in [Some("+34600111222"), Some("+34600111222"), None].into_iter().enumerate() {
@@ -242,7 +245,10 @@ async fn upcoming_callbacks_are_limited_per_customer_and_phone(backend: Backend)
 async fn slow_and_idle_connections_are_closed(backend: Backend) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let s = TestServer::start_with(backend, |c| {
-        c.conn_limits.header_read = std::time::Duration::from_secs(1);
+        // Long enough that the four held connections below are still open
+        // when the fifth comes on a loaded 2-core machine (with 1 s they
+        // were sometimes closed first, and the fifth was served).
+        c.conn_limits.header_read = std::time::Duration::from_secs(3);
         c.conn_limits.per_address = 4;
     })
     .await;
@@ -261,7 +267,7 @@ async fn slow_and_idle_connections_are_closed(backend: Backend) {
             }
         })
         .await;
-        assert!(closed.is_ok(), "a slow connection was still open after 10 s (timeout 1 s)");
+        assert!(closed.is_ok(), "a slow connection was still open after 10 s (timeout 3 s)");
     }
     // Four connections are held open; a fifth from the same address is
     // closed at once, and requests work again once they go.
