@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::engine::{Engine, EngineEvent};
 use crate::notices;
-use crate::store::Kept;
+use crate::rules::kept::Kept;
 use crate::ClientError;
 
 /// How often the reminder schedule looks at the callbacks.

@@ -17,7 +17,7 @@ use mostrador_core::profile::Profile;
 use uuid::Uuid;
 
 use crate::engine::Engine;
-use crate::store::ConversationActivity;
+use crate::rules::page::ConversationActivity;
 use crate::ClientError;
 
 impl Engine {

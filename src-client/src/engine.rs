@@ -57,12 +57,13 @@ use uuid::Uuid;
 use crate::changes::{self, target, Target};
 use crate::events::SyncStatus;
 use crate::notices::{self, Notice};
-use crate::platform::SecretStore;
-use crate::rules::outbox::{attachment_ids, next_attempt_at, plan_push, unsent_kind};
+use crate::platform::{now_ms, SecretStore};
+use crate::rules::outbox::{attachment_ids, next_attempt_at, plan_push, unsent_kind, OutboxItem};
+use crate::rules::page::OrderProgress;
 use crate::rules::retry::{classify, jitter, RetryKind};
 use crate::rules::sync::{after_page, on_pull_error, AfterPage, OnPullError};
 use crate::session::KeychainSession;
-use crate::store::{now_ms, OrderProgress, OutboxItem, Store};
+use crate::store::Store;
 use crate::{ApiClient, ClientConfig, ClientError};
 
 pub use crate::events::EngineEvent;

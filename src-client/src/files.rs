@@ -34,9 +34,9 @@ use uuid::Uuid;
 
 use crate::engine::Engine;
 use crate::events::EngineEvent;
-use crate::rules::outbox::{attachment_ids, next_attempt_at};
+use crate::platform::now_ms;
+use crate::rules::outbox::{attachment_ids, next_attempt_at, OutboxItem};
 use crate::rules::retry::{classify, jitter, RetryKind};
-use crate::store::{now_ms, OutboxItem};
 use crate::ClientError;
 
 /// How many bytes of fetched attachments the cache keeps.

@@ -90,7 +90,7 @@ impl Engine {
                 }
             };
             let wait = next_due.map_or(SAFETY_TICK, |at| {
-                Duration::from_millis(u64::try_from(at - crate::store::now_ms()).unwrap_or(0))
+                Duration::from_millis(u64::try_from(at - platform::now_ms()).unwrap_or(0))
             });
             tokio::select! {
                 _ = platform::sleep(wait) => {}

@@ -9,12 +9,14 @@
 //! - [`sync`]: what a pulled page, a failed pull or a live message asks for;
 //! - [`page`]: applying a pulled page (which entities go where, activity,
 //!   order progress) and the entity kind each cached type is kept under;
-//! - [`echo`]: cached rows merged with the unsent writes (local echo).
+//! - [`echo`]: cached rows merged with the unsent writes (local echo);
+//! - [`kept`]: which server answers are kept for offline use, under which key.
 //!
 //! Builds for every target (wasm32-unknown-unknown included): nothing here
 //! may use the store, the network, tokio or the OS clock directly.
 
 pub mod echo;
+pub mod kept;
 pub mod outbox;
 pub mod page;
 pub mod retry;

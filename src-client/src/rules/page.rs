@@ -89,6 +89,19 @@ pub fn activity(m: &Message) -> Option<Activity<'_>> {
     })
 }
 
+/// When a conversation last heard from each side (unix ms), kept by the
+/// store's `apply_page` for every text message, so the inbox sorts by
+/// waiting time without scanning messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationActivity {
+    /// The customer's last message.
+    pub customer_at: Option<i64>,
+    /// Staff's last reply.
+    pub staff_at: Option<i64>,
+    /// The customer's name, as their last message carried it.
+    pub customer_name: Option<String>,
+}
+
 /// An order moved on since the cache last saw it (for notifications).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderProgress {

@@ -3,29 +3,10 @@
 //! cannot be reached. Typed: each kept answer names its own key, so a read
 //! cannot decode another answer's copy.
 
-use mostrador_core::agent::{AgentInfo, CannedResponse, Metrics};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+pub use crate::rules::kept::Kept;
 
 use super::{json_err, Store};
 use crate::ClientError;
-
-/// An answer the store keeps a copy of, under its own key.
-pub trait Kept: Serialize + DeserializeOwned {
-    const KEY: &'static str;
-}
-
-impl Kept for Vec<CannedResponse> {
-    const KEY: &'static str = "canned";
-}
-
-impl Kept for Metrics {
-    const KEY: &'static str = "metrics";
-}
-
-impl Kept for Vec<AgentInfo> {
-    const KEY: &'static str = "agents";
-}
 
 impl Store {
     /// Replaces the kept copy of `T`.

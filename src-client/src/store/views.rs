@@ -14,21 +14,10 @@ use mostrador_core::sync::EntityKind;
 use sqlx::Row;
 use uuid::Uuid;
 
+pub use crate::rules::page::ConversationActivity;
+
 use super::{db_err, Store};
 use crate::ClientError;
-
-/// When a conversation last heard from each side (unix ms), kept by
-/// `apply_page` for every text message, so the inbox sorts by waiting time
-/// without scanning messages.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConversationActivity {
-    /// The customer's last message.
-    pub customer_at: Option<i64>,
-    /// Staff's last reply.
-    pub staff_at: Option<i64>,
-    /// The customer's name, as their last message carried it.
-    pub customer_name: Option<String>,
-}
 
 /// Rows keyed by a conversation id column; a row whose id does not parse
 /// (never written by this store) is skipped.
