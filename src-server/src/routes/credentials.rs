@@ -26,7 +26,7 @@ use crate::db::{now_ms, uuid, Tx};
 use crate::error::{AppError, AppResult};
 use crate::extract::{invalid, Json};
 use crate::feed::{self, Change, Entity};
-use crate::routes::accounts::{audit, load_me, validate_password_field};
+use crate::routes::users::{audit, load_me, validate_password_field};
 use crate::state::AppState;
 
 /// Wrong guesses a code survives.

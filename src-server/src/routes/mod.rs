@@ -10,6 +10,7 @@ pub mod health;
 pub mod orders;
 pub mod profile;
 pub mod sync;
+pub mod users;
 
 use crate::auth::Actor;
 use crate::state::AppState;

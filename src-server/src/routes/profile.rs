@@ -18,7 +18,7 @@ use crate::db::{now_ms, ts, uuid, Tx};
 use crate::error::{AppError, AppResult};
 use crate::extract::{check_name, invalid, Json, Path};
 use crate::feed::{self, Change, Entity};
-use crate::routes::accounts::audit;
+use crate::routes::users::audit;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -358,7 +358,7 @@ pub async fn export(
 ) -> AppResult<Json<serde_json::Value>> {
     let mut conn = state.db.pool().acquire().await?;
     let profile = own_profile(&mut conn, &actor).await?;
-    let account = crate::routes::accounts::load_me(&mut conn, actor.user_id).await?;
+    let account = crate::routes::users::load_me(&mut conn, actor.user_id).await?;
     let order_ids: Vec<String> =
         sqlx::query_scalar("SELECT id FROM orders WHERE customer_id = $1 ORDER BY placed_at")
             .bind(actor.user_id.to_string())
