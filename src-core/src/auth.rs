@@ -73,6 +73,32 @@ pub struct LoginRequest {
     pub device_name: Option<String>,
 }
 
+/// `POST /api/v1/auth/identity`: a shop-signed identity (a JWT, HS256)
+/// exchanged for a session, answered like a login (`AuthResponse`).
+/// Claims: `email` (required), `name`, `sub` (the shop's customer id),
+/// `exp` (required, at most [`MAX_IDENTITY_TTL_SECS`] ahead), `iat`,
+/// `jti` (required, accepted once). Its `Debug` never shows the token.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdentityRequest {
+    pub identity: String,
+    /// A name for this device's session, e.g. "Web (shop)".
+    #[serde(default)]
+    pub device_name: Option<String>,
+}
+
+impl fmt::Debug for IdentityRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityRequest")
+            .field("identity", &"***")
+            .field("device_name", &self.device_name)
+            .finish()
+    }
+}
+
+/// Furthest ahead a shop-signed identity's `exp` may be, in seconds (24 h).
+pub const MAX_IDENTITY_TTL_SECS: i64 = 24 * 3600;
+
 /// A bearer token. Its `Debug` never shows the secret.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

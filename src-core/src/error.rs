@@ -37,6 +37,17 @@ pub enum ErrorCode {
     Unavailable,
     /// Something failed on our side; the details are in the server log.
     Internal,
+    /// A shop-signed identity (`POST /api/v1/auth/identity`) whose `exp`
+    /// has passed: the shop page must sign a fresh one.
+    IdentityExpired,
+    /// A shop-signed identity that is not one: bad signature, wrong
+    /// algorithm, malformed, missing claims, or an expiry too far ahead.
+    IdentityInvalid,
+    /// A shop-signed identity whose `jti` was already exchanged once.
+    IdentityReplayed,
+    /// This server has no identity secret (`--identity-secret`), so it
+    /// cannot accept shop-signed identities.
+    IdentityNotConfigured,
     /// A code this build does not know yet (sent by a newer server).
     #[serde(other)]
     Unknown,
@@ -48,14 +59,17 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => 400,
             ErrorCode::ValidationFailed => 422,
-            ErrorCode::Unauthorized => 401,
+            ErrorCode::Unauthorized
+            | ErrorCode::IdentityExpired
+            | ErrorCode::IdentityInvalid
+            | ErrorCode::IdentityReplayed => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::ResyncRequired => 410,
-            ErrorCode::Unavailable => 503,
+            ErrorCode::Unavailable | ErrorCode::IdentityNotConfigured => 503,
             ErrorCode::Internal | ErrorCode::Unknown => 500,
         }
     }
@@ -161,5 +175,12 @@ mod tests {
         assert_eq!(ErrorCode::ValidationFailed.http_status(), 422);
         assert!(ErrorCode::Unavailable.is_transient());
         assert!(!ErrorCode::Forbidden.is_transient());
+        assert_eq!(ErrorCode::IdentityReplayed.http_status(), 401);
+        assert_eq!(ErrorCode::IdentityNotConfigured.http_status(), 503);
+        assert!(!ErrorCode::IdentityNotConfigured.is_transient());
+        assert_eq!(
+            serde_json::to_value(ErrorCode::IdentityNotConfigured).unwrap(),
+            "identity_not_configured"
+        );
     }
 }

@@ -47,6 +47,29 @@ pub const CLOSE_ACCOUNT_DELETED: u16 = 4002;
 /// with 429.
 pub const MAX_SOCKETS_PER_SESSION: usize = 8;
 
+/// `POST /api/v1/live/ticket`: a single-use ticket for opening the live
+/// socket where no `Authorization` header can be set (a browser's
+/// `WebSocket`): `GET /api/v1/live?ticket=…` within `expires_in` seconds
+/// upgrades as the session that asked for it. Its `Debug` hides the ticket.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LiveTicket {
+    pub ticket: String,
+    pub expires_in: u32,
+}
+
+impl std::fmt::Debug for LiveTicket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveTicket")
+            .field("ticket", &"***")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// Seconds a live ticket stays valid.
+pub const LIVE_TICKET_TTL_SECS: u32 = 30;
+
 /// A staff member's availability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
