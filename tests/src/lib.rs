@@ -5,6 +5,9 @@
 //! The binaries are the ones `cargo test --workspace` builds into
 //! `target/debug`; the UI inside the app is the one `cargo xtask ui` built.
 //! Run through `cargo xtask test`, which provides the display (Xvfb).
+//! The web app's tests drive headless Chromium instead: [`browser`].
+
+pub mod browser;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -28,9 +31,13 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
-/// A workspace binary built by `cargo test --workspace` / `cargo build`.
+/// A workspace binary built by `cargo test --workspace` / `cargo build`
+/// (from `MOSTRADOR_BIN_DIR` instead when set: the web benchmark runs the
+/// release server).
 pub fn workspace_bin(name: &str) -> PathBuf {
-    let path = target_dir().join("debug").join(name);
+    let dir = std::env::var_os("MOSTRADOR_BIN_DIR")
+        .map_or_else(|| target_dir().join("debug"), PathBuf::from);
+    let path = dir.join(name);
     assert!(
         path.exists(),
         "{} is missing: run the tests through `cargo xtask test`",

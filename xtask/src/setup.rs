@@ -29,6 +29,10 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
     "webkit2gtk-driver",
+    // The web app's end-to-end tests and `cargo xtask bench web`: headless
+    // Chromium driven through chromedriver.
+    "chromium",
+    "chromium-driver",
     // The keychain tests: a D-Bus session and GNOME Keyring's Secret Service.
     "dbus",
     "gnome-keyring",
