@@ -274,28 +274,6 @@ impl Revisions {
     }
 }
 
-/// Counts `key` in `window[object]` (e.g. fetches per command), so the
-/// end-to-end tests can tell a targeted reload from a full one. One
-/// property read and write: cheap enough to keep in release builds.
-pub fn count_for_tests(object: &str, key: &str) {
-    let Some(w) = web_sys::window() else { return };
-    let name = wasm_bindgen::JsValue::from_str(object);
-    let counts = match js_sys::Reflect::get(&w, &name) {
-        Ok(v) if v.is_object() => v,
-        _ => {
-            let fresh: wasm_bindgen::JsValue = js_sys::Object::new().into();
-            let _ = js_sys::Reflect::set(&w, &name, &fresh);
-            fresh
-        }
-    };
-    let key = wasm_bindgen::JsValue::from_str(key);
-    let n = js_sys::Reflect::get(&counts, &key)
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0);
-    let _ = js_sys::Reflect::set(&counts, &key, &(n + 1.0).into());
-}
-
 const LANG_KEY: &str = "mostrador.language";
 
 fn stored_language() -> Option<Lang> {
@@ -381,7 +359,7 @@ fn on_event(ctx: Ctx, event: AppEvent) {
         // Only the indicator shows counts: no screen reloads for them.
         AppEvent::Outbox(o) => ctx.outbox.set(o),
         AppEvent::Changed(changes) => {
-            count_for_tests("__mostradorChanges", "changed");
+            crate::probe::count_for_tests("__mostradorChanges", "changed");
             ctx.changed(&changes);
         }
         AppEvent::Typing {
@@ -419,7 +397,7 @@ fn on_event(ctx: Ctx, event: AppEvent) {
             };
             ctx.notice.set(Some(ctx.t(k).to_owned()));
             // What was typed belonged to that session.
-            crate::drafts::clear_all();
+            crate::drafts::memory::clear_all();
             ctx.route.set(Route::Home);
             ctx.session.set(Some(None));
         }

@@ -5,8 +5,6 @@
 //! and when the composer goes away), so it survives an app restart. All of
 //! it is forgotten on sign-out.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -16,31 +14,8 @@ use uuid::Uuid;
 use crate::app::{ctx, Ctx};
 use crate::ipc;
 
-thread_local! {
-    static MEMORY: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
-}
-
-/// The text kept under `key`.
-pub fn get(key: &str) -> Option<String> {
-    MEMORY.with(|m| m.borrow().get(key).cloned())
-}
-
-/// Keeps `value` under `key` (empty forgets it).
-pub fn set(key: &str, value: &str) {
-    MEMORY.with(|m| {
-        let mut m = m.borrow_mut();
-        if value.is_empty() {
-            m.remove(key);
-        } else {
-            m.insert(key.to_owned(), value.to_owned());
-        }
-    });
-}
-
-/// Forgets every draft (sign-out: the next user must not see them).
-pub fn clear_all() {
-    MEMORY.with(|m| m.borrow_mut().clear());
-}
+pub mod memory;
+pub use memory::{clear_all, get, set};
 
 /// A form field whose text outlives its component, kept under `key`.
 pub fn field(key: impl Into<String>) -> RwSignal<String> {

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use js_sys::{Array, Date, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::i18n::Lang;
+use mostrador_core::lang::Lang;
 
 fn options(pairs: &[(&str, &str)]) -> Object {
     let o = Object::new();
@@ -114,11 +114,32 @@ pub fn number(lang: Lang, n: i64) -> String {
         .unwrap_or_else(|| n.to_string())
 }
 
+/// A unit of a waiting time, named by `fmt::duration` in the user's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Second,
+    Minute,
+    Hour,
+    Day,
+}
+
+impl TimeUnit {
+    /// The unit's identifier for `Intl.NumberFormat`'s `unit` option.
+    pub fn intl(self) -> &'static str {
+        match self {
+            Self::Second => "second",
+            Self::Minute => "minute",
+            Self::Hour => "hour",
+            Self::Day => "day",
+        }
+    }
+}
+
 /// A waiting time from [`crate::logic::waited`] in `lang`, each part
 /// through `Intl.NumberFormat`'s short units ("2 h, 5 min", "2 ч 5 мин",
 /// "2 h y 5 min" as the platform spells them); plain English units when
 /// the platform lacks unit formatting.
-pub fn duration(lang: Lang, parts: &[(i64, crate::logic::TimeUnit)]) -> String {
+pub fn duration(lang: Lang, parts: &[(i64, TimeUnit)]) -> String {
     parts
         .iter()
         .map(|(n, unit)| {
@@ -135,10 +156,10 @@ pub fn duration(lang: Lang, parts: &[(i64, crate::logic::TimeUnit)]) -> String {
             )
             .unwrap_or_else(|| {
                 let short = match unit {
-                    crate::logic::TimeUnit::Second => "s",
-                    crate::logic::TimeUnit::Minute => "min",
-                    crate::logic::TimeUnit::Hour => "h",
-                    crate::logic::TimeUnit::Day => "d",
+                    TimeUnit::Second => "s",
+                    TimeUnit::Minute => "min",
+                    TimeUnit::Hour => "h",
+                    TimeUnit::Day => "d",
                 };
                 format!("{n} {short}")
             })

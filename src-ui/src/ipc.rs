@@ -37,7 +37,7 @@ extern "C" {
 
 /// Calls a command with serde arguments and decodes its typed result.
 async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<R, ApiError> {
-    crate::app::count_for_tests("__mostradorFetches", cmd);
+    crate::probe::count_for_tests("__mostradorFetches", cmd);
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     let args = args.serialize(&serializer).map_err(|e| {
         ApiError::new(
@@ -354,7 +354,14 @@ pub async fn save_draft(conversation_id: Uuid, body: String) -> Result<(), ApiEr
         conversation_id: Uuid,
         body: String,
     }
-    call("save_draft", &A { conversation_id, body }).await
+    call(
+        "save_draft",
+        &A {
+            conversation_id,
+            body,
+        },
+    )
+    .await
 }
 
 pub async fn typing(conversation_id: Uuid) -> Result<(), ApiError> {

@@ -13,6 +13,7 @@ pub mod icons;
 pub mod ipc;
 pub mod logic;
 pub mod pages;
+pub mod probe;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

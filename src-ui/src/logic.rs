@@ -183,26 +183,7 @@ pub fn filter_orders<'a>(
 
 pub use mostrador_core::app::{filter_inbox, InboxFilter, InboxGroup};
 
-/// A unit of a waiting time, named by `fmt::duration` in the user's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeUnit {
-    Second,
-    Minute,
-    Hour,
-    Day,
-}
-
-impl TimeUnit {
-    /// The unit's identifier for `Intl.NumberFormat`'s `unit` option.
-    pub fn intl(self) -> &'static str {
-        match self {
-            Self::Second => "second",
-            Self::Minute => "minute",
-            Self::Hour => "hour",
-            Self::Day => "day",
-        }
-    }
-}
+pub use crate::fmt::TimeUnit;
 
 /// How long since `since`, as at most two parts, largest first:
 /// 45 s → [(45, Second)]; 12 min → [(12, Minute)]; 2 h 5 min →

@@ -1,0 +1,24 @@
+//! Counters the end-to-end tests read from the page (`window.__mostradorFetches`,
+//! `window.__mostradorChanges`).
+
+/// Counts `key` in `window[object]` (e.g. fetches per command), so the
+/// end-to-end tests can tell a targeted reload from a full one. One
+/// property read and write: cheap enough to keep in release builds.
+pub fn count_for_tests(object: &str, key: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let name = wasm_bindgen::JsValue::from_str(object);
+    let counts = match js_sys::Reflect::get(&w, &name) {
+        Ok(v) if v.is_object() => v,
+        _ => {
+            let fresh: wasm_bindgen::JsValue = js_sys::Object::new().into();
+            let _ = js_sys::Reflect::set(&w, &name, &fresh);
+            fresh
+        }
+    };
+    let key = wasm_bindgen::JsValue::from_str(key);
+    let n = js_sys::Reflect::get(&counts, &key)
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
+    let _ = js_sys::Reflect::set(&counts, &key, &(n + 1.0).into());
+}
