@@ -69,6 +69,9 @@ mod live_socket;
 pub mod session;
 #[cfg(feature = "native")]
 pub mod store;
+/// The browser's store (IndexedDB), with the native store's methods.
+#[cfg(all(feature = "browser", target_arch = "wasm32"))]
+pub mod store_web;
 
 #[cfg(all(feature = "browser", not(feature = "native")))]
 pub mod store_web;
