@@ -5,6 +5,7 @@
 //! twice installs nothing the second time.
 
 mod bench;
+mod modules;
 mod postgres;
 mod setup;
 mod tasks;

@@ -135,6 +135,7 @@ pub fn build_app_alone() -> anyhow::Result<()> {
 /// Every test of the workspace, the end-to-end ones under Xvfb. Extra
 /// arguments go to `cargo test` (e.g. a test name filter).
 pub fn test(extra: &[String]) -> anyhow::Result<()> {
+    crate::modules::check(&root(), &crate::modules::CRATES)?;
     setup::all()?;
     build_ui()?;
     build_app_alone()?;
