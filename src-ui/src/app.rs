@@ -296,7 +296,11 @@ pub fn set_language(ctx: &Ctx, lang: Lang) {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let lang = stored_language().unwrap_or_else(|| Lang::from_tag(&fmt::system_language()));
+    // The widget's `lang` (in embed mode) wins, then the user's pick on
+    // this device, then the system's.
+    let lang = crate::embed::language()
+        .or_else(stored_language)
+        .unwrap_or_else(|| Lang::from_tag(&fmt::system_language()));
     let ctx = Ctx {
         lang: RwSignal::new(lang),
         session: RwSignal::new(None),
@@ -311,6 +315,7 @@ pub fn App() -> impl IntoView {
     };
     provide_context(ctx);
     set_language(&ctx, lang);
+    crate::embed::start(ctx);
 
     spawn_local(async move {
         if let Err(e) = ipc::on_event(move |event| on_event(ctx, event)).await {
@@ -484,6 +489,7 @@ fn Frame(me: Me) -> impl IntoView {
                 <SyncIndicator/>
                 {staff.then(|| view! { <AgentSwitch/> })}
                 <LanguagePicker/>
+                <crate::embed::CloseButton/>
             </header>
             <OfflineBanner/>
             <Notice/>

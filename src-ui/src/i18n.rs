@@ -35,6 +35,7 @@ texts! {
     NavCallbacks => "Calls", "Llamadas", "Звонки";
     NavProfile => "Profile", "Perfil", "Профиль";
     Language => "Language", "Idioma", "Язык";
+    Close => "Close", "Cerrar", "Закрыть";
 
     SignInTitle => "Sign in", "Iniciar sesión", "Вход";
     SignUpTitle => "Create account", "Crear cuenta", "Регистрация";

@@ -9,6 +9,7 @@ pub const PHONE: &str =
     "M5 4h4l2 5-3 2a11 11 0 0 0 5 5l2-3 5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2z";
 pub const USER: &str = "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21a8 8 0 0 1 16 0";
 pub const CHART: &str = "M4 20V10M10 20V4M16 20v-7M22 20H2";
+pub const CLOSE: &str = "M6 6l12 12M18 6L6 18";
 pub const CLIP: &str =
     "M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7";
 

@@ -1,14 +1,20 @@
-//! The one typed bridge to the Tauri shell.
+//! The one typed bridge to the shell.
 //!
 //! **API boundary:** one function per command in `src-tauri/src/commands.rs`;
 //! arguments and results are `mostrador-core` types, errors are
-//! [`ApiError`]. Nothing else in the UI may reach `window.__TAURI__`.
-//! Tauri matches argument names in camelCase, hence `rename_all` below.
+//! [`ApiError`]. Nothing else in the UI may reach the shell. Argument
+//! names travel in camelCase (Tauri's convention), hence `rename_all`
+//! below.
+//!
+//! Two shells answer: the desktop app's (Tauri: `window.__TAURI__`, the
+//! default build) and, with the `web` feature, the in-page one of the web
+//! build (`crate::web_shell`), which answers the same commands with the
+//! same JSON. Only [`call`] and [`on_event`] differ between them.
 
 use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics};
 use mostrador_core::app::{
     AppEvent, CallbackLine, ConversationSummary, CustomerView, HomeView, InboxFilter, InboxPage,
-    OutboxCount, PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadView, EVENT,
+    OutboxCount, PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadView,
 };
 use mostrador_core::auth::Me;
 use mostrador_core::callbacks::CallbackOutcome;
@@ -17,70 +23,116 @@ use mostrador_core::chat::UpdateConversation;
 use mostrador_core::live::Presence;
 use mostrador_core::orders::Order;
 use mostrador_core::profile::{Address, Profile, ProfileUpdate};
-use mostrador_core::{ApiError, BackendStatus, ErrorCode};
+use mostrador_core::{ApiError, BackendStatus};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
-use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
-    async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+/// The desktop app's shell, reached through `window.__TAURI__`.
+#[cfg(not(feature = "web"))]
+mod shell {
+    use mostrador_core::app::{AppEvent, EVENT};
+    use mostrador_core::{ApiError, ErrorCode};
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+    use wasm_bindgen::prelude::*;
 
-    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "event"], js_name = listen, catch)]
-    async fn tauri_listen(
-        event: &str,
-        handler: &Closure<dyn FnMut(JsValue)>,
-    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
+        async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
+        #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "event"], js_name = listen, catch)]
+        async fn tauri_listen(
+            event: &str,
+            handler: &Closure<dyn FnMut(JsValue)>,
+        ) -> Result<JsValue, JsValue>;
+    }
+
+    /// Invokes a Tauri command with serde arguments and decodes its typed
+    /// result.
+    pub(super) async fn call<A: Serialize, R: DeserializeOwned>(
+        cmd: &str,
+        args: &A,
+    ) -> Result<R, ApiError> {
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        let args = args.serialize(&serializer).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("encoding {cmd} arguments: {e}"),
+            )
+        })?;
+        match tauri_invoke(cmd, args).await {
+            Ok(value) => serde_wasm_bindgen::from_value(value).map_err(|e| {
+                ApiError::new(ErrorCode::Internal, format!("decoding {cmd} result: {e}"))
+            }),
+            Err(value) => Err(serde_wasm_bindgen::from_value::<ApiError>(value.clone())
+                .unwrap_or_else(|_| {
+                    ApiError::new(
+                        ErrorCode::Internal,
+                        value.as_string().unwrap_or_else(|| format!("{cmd} failed")),
+                    )
+                })),
+        }
+    }
+
+    pub(super) async fn on_event(handler: impl Fn(AppEvent) + 'static) -> Result<(), ApiError> {
+        let closure = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let payload = js_sys::Reflect::get(&event, &JsValue::from_str("payload"))
+                .unwrap_or(JsValue::UNDEFINED);
+            match serde_wasm_bindgen::from_value::<AppEvent>(payload) {
+                Ok(e) => handler(e),
+                Err(err) => web_sys::console::warn_1(&format!("undecodable event: {err}").into()),
+            }
+        });
+        tauri_listen(EVENT, &closure)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("{e:?}")))?;
+        // Listens for the page's lifetime.
+        closure.forget();
+        Ok(())
+    }
+}
+
+/// The web build's in-page shell: the same two entry points, answered
+/// with the Tauri command set's JSON.
+#[cfg(feature = "web")]
+mod shell {
+    use mostrador_core::app::AppEvent;
+    use mostrador_core::{ApiError, ErrorCode};
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+
+    pub(super) async fn call<A: Serialize, R: DeserializeOwned>(
+        cmd: &str,
+        args: &A,
+    ) -> Result<R, ApiError> {
+        let args = serde_json::to_string(args).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("encoding {cmd} arguments: {e}"),
+            )
+        })?;
+        let result = crate::web_shell::call(cmd, &args).await?;
+        serde_json::from_str(&result)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("decoding {cmd} result: {e}")))
+    }
+
+    pub(super) async fn on_event(handler: impl Fn(AppEvent) + 'static) -> Result<(), ApiError> {
+        crate::web_shell::on_event(handler).await
+    }
 }
 
 /// Calls a command with serde arguments and decodes its typed result.
 async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<R, ApiError> {
     crate::probe::count_for_tests("__mostradorFetches", cmd);
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    let args = args.serialize(&serializer).map_err(|e| {
-        ApiError::new(
-            ErrorCode::Internal,
-            format!("encoding {cmd} arguments: {e}"),
-        )
-    })?;
-    match tauri_invoke(cmd, args).await {
-        Ok(value) => serde_wasm_bindgen::from_value(value)
-            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("decoding {cmd} result: {e}"))),
-        Err(value) => Err(serde_wasm_bindgen::from_value::<ApiError>(value.clone())
-            .unwrap_or_else(|_| {
-                ApiError::new(
-                    ErrorCode::Internal,
-                    value.as_string().unwrap_or_else(|| format!("{cmd} failed")),
-                )
-            })),
-    }
+    shell::call(cmd, args).await
 }
 
 /// Calls `handler` with every [`AppEvent`] the shell emits, for the life
 /// of the page.
 pub async fn on_event(handler: impl Fn(AppEvent) + 'static) -> Result<(), ApiError> {
-    let closure = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        let payload = js_sys::Reflect::get(&event, &JsValue::from_str("payload"))
-            .unwrap_or(JsValue::UNDEFINED);
-        match serde_wasm_bindgen::from_value::<AppEvent>(payload) {
-            Ok(e) => handler(e),
-            Err(err) => web_sys_log(&format!("undecodable event: {err}")),
-        }
-    });
-    tauri_listen(EVENT, &closure)
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("{e:?}")))?;
-    // Listens for the page's lifetime.
-    closure.forget();
-    Ok(())
-}
-
-fn web_sys_log(msg: &str) {
-    let _ = js_sys::Reflect::get(&js_sys::global(), &"console".into())
-        .and_then(|c| js_sys::Reflect::get(&c, &"warn".into()))
-        .map(|f| js_sys::Function::from(f).call1(&JsValue::NULL, &msg.into()));
+    shell::on_event(handler).await
 }
 
 #[derive(Serialize)]
@@ -185,6 +237,17 @@ pub async fn sign_up_with(
         },
     )
     .await
+}
+
+/// Signs in with the shop's signed identity (the widget passes it in).
+/// Only the web build's shell answers it: the desktop app is never
+/// embedded.
+pub async fn sign_in_with_identity(identity: String) -> Result<Me, ApiError> {
+    #[derive(Serialize)]
+    struct A {
+        identity: String,
+    }
+    call("sign_in_with_identity", &A { identity }).await
 }
 
 pub async fn sign_out() -> Result<(), ApiError> {

@@ -7,12 +7,15 @@
 
 pub mod app;
 pub mod drafts;
+pub mod embed;
 pub mod fmt;
 pub mod i18n;
 pub mod icons;
 pub mod ipc;
 pub mod logic;
 pub mod pages;
+#[cfg(feature = "web")]
+mod web_shell;
 pub mod probe;
 
 use wasm_bindgen::prelude::wasm_bindgen;

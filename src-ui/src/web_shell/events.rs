@@ -1,0 +1,147 @@
+//! Engine events → the UI's [`AppEvent`]s, as `src-tauri/src/state.rs`
+//! forwards them, and the engine's notices as browser notifications while
+//! the page is in the background.
+
+use std::rc::Rc;
+
+use mostrador_client::notices::Notice;
+use mostrador_client::{Engine, EngineEvent, SyncStatus};
+use mostrador_core::app::{AppEvent, Changes, OutboxCount, SignOutReason, SyncState};
+use mostrador_core::lang::Lang;
+use mostrador_core::live::LiveServerMessage;
+use mostrador_core::notification::{self, Audience, Note};
+use tokio::sync::{broadcast, watch};
+
+use super::{browser, Shell};
+
+fn sync_state(s: &SyncStatus) -> SyncState {
+    match s {
+        SyncStatus::Offline {
+            retry_in,
+            last_error,
+        } => SyncState::Offline {
+            retry_in_ms: u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
+            last_error: last_error.clone(),
+        },
+        SyncStatus::Connecting => SyncState::Connecting,
+        SyncStatus::Syncing { done, total } => SyncState::Syncing {
+            done: *done,
+            total: *total,
+        },
+        SyncStatus::UpToDate => SyncState::UpToDate,
+    }
+}
+
+/// Forwards until `stop` or the end of the session.
+pub(super) async fn forward(
+    shell: Rc<Shell>,
+    engine: Engine,
+    mut events: broadcast::Receiver<EngineEvent>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let signed_in = engine.me().await.ok().flatten();
+    let me = signed_in.as_ref().map(|m| m.id);
+    let audience = Audience::of(signed_in.map(|m| m.role));
+    loop {
+        let event = tokio::select! {
+            e = events.recv() => e,
+            _ = stop.changed() => return,
+        };
+        let event = match event {
+            Ok(e) => e,
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                // Missed some: redraw everything.
+                shell.emit(AppEvent::Changed(Changes::everything()));
+                continue;
+            }
+            Err(_) => return,
+        };
+        match event {
+            EngineEvent::Status(s) => {
+                let s = sync_state(&s);
+                shell.last.borrow_mut().0 = s.clone();
+                shell.emit(AppEvent::Sync(s));
+            }
+            EngineEvent::Outbox { pending, wedged } => {
+                let count = OutboxCount { pending, wedged };
+                shell.last.borrow_mut().1 = count;
+                shell.emit(AppEvent::Outbox(count));
+            }
+            EngineEvent::Changed(changes) => shell.emit(AppEvent::Changed(changes)),
+            EngineEvent::Notice(notice) if browser::in_background() => {
+                if let Some(note) = note_for(&notice, shell.lang.get(), audience) {
+                    browser::notify(&note);
+                }
+            }
+            EngineEvent::Resynced => shell.emit(AppEvent::Changed(Changes::everything())),
+            EngineEvent::Live(LiveServerMessage::Typing {
+                conversation_id,
+                user_id,
+                name,
+                ..
+            }) if Some(user_id) != me => shell.emit(AppEvent::Typing {
+                conversation_id,
+                name,
+            }),
+            // The engine ended the session and kept unsent writes for the
+            // same user's next sign-in.
+            EngineEvent::SignedOut => {
+                shell.session_ended().await;
+                shell.emit(AppEvent::SignedOut {
+                    reason: SignOutReason::Expired,
+                });
+                return;
+            }
+            // The account is gone: nothing of it stays in the browser.
+            EngineEvent::AccountDeleted => {
+                if let Err(err) = shell.sign_out().await {
+                    browser::warn(&format!(
+                        "wiping the browser's copy after the account was deleted: {}",
+                        err.message
+                    ));
+                }
+                shell.emit(AppEvent::SignedOut {
+                    reason: SignOutReason::AccountDeleted,
+                });
+                return;
+            }
+            EngineEvent::UploadProgress {
+                attachment_id,
+                message_id,
+                sent,
+                total,
+            } => shell.emit(AppEvent::Upload {
+                attachment_id,
+                message_id,
+                sent,
+                total,
+            }),
+            _ => {}
+        }
+    }
+}
+
+/// A notice in the user's language (`None` for one this audience is not
+/// told about); the words are core's, as on the desktop.
+fn note_for(notice: &Notice, lang: Lang, audience: Audience) -> Option<Note> {
+    match notice {
+        Notice::Reply {
+            author_name, body, ..
+        } => Some(notification::reply(lang, audience, author_name, body)),
+        Notice::OrderProgress { number, status, .. } => {
+            status.and_then(|s| notification::order(lang, audience, number, s))
+        }
+        Notice::Reminder {
+            channel,
+            minutes,
+            customer_name,
+            ..
+        } => Some(notification::reminder(
+            lang,
+            audience,
+            *channel,
+            *minutes,
+            customer_name,
+        )),
+    }
+}
