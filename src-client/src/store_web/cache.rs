@@ -1,0 +1,192 @@
+//! Synced entities and the cursor: pages applied atomically, reads by kind.
+
+use mostrador_core::auth::Role;
+use mostrador_core::chat::{MessageKind, MessageState};
+use mostrador_core::orders::Order;
+use mostrador_core::sync::{SyncItem, SyncPage};
+use uuid::Uuid;
+use wasm_bindgen::JsValue;
+
+use super::idb::{self, json_err, Durability, Tx};
+use super::{clear, put_kv, Store, ACTIVITY, ENTITIES, KV};
+use crate::rules::page::{self, Activity, Cached, OrderProgress, Placement};
+use crate::ClientError;
+
+/// An entity's key: `[kind, id]`.
+pub(super) fn entity_key(kind: &str, id: Uuid) -> JsValue {
+    idb::key(&[kind.into(), id.to_string().into()])
+}
+
+/// The record `item` is kept as: its placement, its JSON, and the fields
+/// the views' indexes and filters read without parsing it.
+fn entity_record(at: &Placement, item: &SyncItem) -> Result<JsValue, ClientError> {
+    // The item's own JSON (the `data` of its wire form).
+    let json = serde_json::to_value(item).map_err(json_err)?["data"].to_string();
+    let id = at.id.to_string();
+    let parent = at.parent.map(|p| p.to_string()).unwrap_or_default();
+    let mut fields = vec![
+        ("kind", at.kind.as_str().into()),
+        ("id", id.as_str().into()),
+        ("p", parent.as_str().into()),
+        ("s", idb::int(at.sort_key)),
+        ("j", json.into()),
+    ];
+    match item {
+        SyncItem::Message(m) => {
+            if m.kind == MessageKind::Text {
+                fields.push((
+                    "t",
+                    idb::key(&[
+                        parent.as_str().into(),
+                        idb::int(at.sort_key),
+                        id.as_str().into(),
+                    ]),
+                ));
+                if m.state != MessageState::Read {
+                    fields.push(("u", parent.as_str().into()));
+                }
+            }
+            fields.push(("a", m.author_id.to_string().into()));
+            fields.push(("c", (m.author_role == Role::Customer).into()));
+            fields.push(("b", m.body.to_ascii_lowercase().into()));
+        }
+        SyncItem::Conversation(c) => fields.push(("cu", c.customer_id.to_string().into())),
+        _ => {}
+    }
+    idb::record(&fields)
+}
+
+/// Records a text message's activity (see `ConversationActivity`): the
+/// customer's last message time and name, or staff's last reply time.
+async fn note_activity(tx: &Tx, a: &Activity<'_>) -> Result<(), ClientError> {
+    let store = tx.store(ACTIVITY)?;
+    let id = a.conversation_id.to_string();
+    let old = idb::call(store.get(&id.as_str().into())).await?;
+    let seen = old.is_object();
+    let later = |at: Option<i64>| {
+        Some(if seen {
+            at.unwrap_or(0).max(a.at_ms)
+        } else {
+            a.at_ms
+        })
+    };
+    let (mut customer_at, mut staff_at) = (idb::int_field(&old, "ca"), idb::int_field(&old, "sa"));
+    let mut name = idb::str_field(&old, "n");
+    if a.by_customer {
+        customer_at = later(customer_at);
+        name = Some(a.author_name.to_owned());
+    } else {
+        staff_at = later(staff_at);
+    }
+    let row = idb::record(&[
+        ("id", id.as_str().into()),
+        ("ca", idb::opt_int(customer_at)),
+        ("sa", idb::opt_int(staff_at)),
+        ("n", idb::opt_str(name.as_deref())),
+    ])?;
+    idb::call(store.put(&row)).await.map(|_| ())
+}
+
+/// The cached `T` in an entity record (`None` for no record).
+fn decode<T: Cached>(row: &JsValue) -> Result<Option<T>, ClientError> {
+    idb::str_field(row, "j")
+        .map(|j| serde_json::from_str(&j).map_err(json_err))
+        .transpose()
+}
+
+impl Store {
+    /// Applies one page of changes and advances the cursor, atomically.
+    /// A page that ends at or before the stored cursor (a duplicate, or one
+    /// overtaken by a newer pull) changes nothing. Returns whether it applied.
+    pub async fn apply_page(
+        &self,
+        page: &SyncPage,
+    ) -> Result<Option<Vec<OrderProgress>>, ClientError> {
+        let tx = Tx::write(&self.db, &[ENTITIES, ACTIVITY, KV], Durability::Default)?;
+        let current = idb::call(tx.store(KV)?.get(&"cursor".into())).await?;
+        let current = idb::str_field(&current, "v")
+            .and_then(|c| c.parse::<i64>().ok())
+            .unwrap_or(0);
+        if !page::applies(current, page) {
+            return Ok(None);
+        }
+        let entities = tx.store(ENTITIES)?;
+        let mut progress = Vec::new();
+        for item in &page.items {
+            if let Some(a) = match item {
+                SyncItem::Message(m) => page::activity(m),
+                _ => None,
+            } {
+                note_activity(&tx, &a).await?;
+            }
+            if let SyncItem::Order(new) = item {
+                let key = entity_key(Order::KIND.as_str(), new.id);
+                let old = idb::call(entities.get(&key)).await?;
+                // An unreadable old copy counts as none.
+                let old: Option<Order> =
+                    idb::str_field(&old, "j").and_then(|j| serde_json::from_str(&j).ok());
+                if let Some(p) = OrderProgress::between(old.as_ref(), new) {
+                    progress.push(p);
+                }
+            }
+            match (page::placement(item), item) {
+                (Some(at), _) => {
+                    idb::call(entities.put(&entity_record(&at, item)?)).await?;
+                }
+                // A tombstone of a kind this build does not know has
+                // nothing cached to delete.
+                (None, SyncItem::Removed { id, .. }) => {
+                    if let Some(kind) = item.kind() {
+                        idb::call(entities.delete(&entity_key(kind.as_str(), *id))).await?;
+                    }
+                }
+                (None, _) => {}
+            }
+        }
+        put_kv(&tx, "cursor", &page.cursor.to_string()).await?;
+        tx.commit().await?;
+        Ok(Some(progress))
+    }
+
+    /// Forgets every synced entity and the cursor (the server asked for a
+    /// full resync). The outbox is kept: unsent writes are never dropped.
+    pub async fn reset_cache(&self) -> Result<(), ClientError> {
+        let tx = Tx::write(&self.db, &[ENTITIES, ACTIVITY, KV], Durability::Default)?;
+        clear(&tx, &[ENTITIES, ACTIVITY]).await?;
+        idb::call(tx.store(KV)?.delete(&"cursor".into())).await?;
+        tx.commit().await
+    }
+
+    /// Every cached `T` (or only those under `parent`: a conversation's
+    /// messages), newest `sort_key` last.
+    pub async fn list<T: Cached>(&self, parent: Option<Uuid>) -> Result<Vec<T>, ClientError> {
+        let kind: JsValue = T::KIND.as_str().into();
+        let tx = Tx::read(&self.db, &[ENTITIES])?;
+        let entities = tx.store(ENTITIES)?;
+        let all = match parent {
+            Some(p) => {
+                let range = idb::prefix_range(&[kind, p.to_string().into()])?;
+                entities
+                    .index("list")
+                    .and_then(|i| i.get_all_with_key(&range))
+            }
+            None => {
+                let range = idb::prefix_range(&[kind])?;
+                entities
+                    .index("kind")
+                    .and_then(|i| i.get_all_with_key(&range))
+            }
+        };
+        idb::rows(idb::call(all).await?)
+            .iter()
+            .filter_map(|row| decode(row).transpose())
+            .collect()
+    }
+
+    /// One cached `T`.
+    pub async fn get<T: Cached>(&self, id: Uuid) -> Result<Option<T>, ClientError> {
+        let tx = Tx::read(&self.db, &[ENTITIES])?;
+        let row = idb::call(tx.store(ENTITIES)?.get(&entity_key(T::KIND.as_str(), id))).await?;
+        decode(&row)
+    }
+}
