@@ -315,7 +315,7 @@ pub fn App() -> impl IntoView {
     };
     provide_context(ctx);
     set_language(&ctx, lang);
-    crate::embed::start(ctx);
+    pages::embed::start(ctx);
 
     spawn_local(async move {
         if let Err(e) = ipc::on_event(move |event| on_event(ctx, event)).await {
@@ -489,7 +489,7 @@ fn Frame(me: Me) -> impl IntoView {
                 <SyncIndicator/>
                 {staff.then(|| view! { <AgentSwitch/> })}
                 <LanguagePicker/>
-                <crate::embed::CloseButton/>
+                <crate::embed::CloseButton lang=ctx.lang/>
             </header>
             <OfflineBanner/>
             <Notice/>

@@ -5,6 +5,7 @@ pub mod agent;
 pub mod attachments;
 pub mod callbacks;
 pub mod chat;
+pub mod embed;
 pub mod home;
 pub mod orders;
 pub mod profile;

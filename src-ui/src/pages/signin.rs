@@ -154,7 +154,7 @@ pub fn SignInPage() -> impl IntoView {
                     <span class="brand-name">{ctx.t(K::AppName)}</span>
                 </div>
                 <LanguagePicker/>
-                <crate::embed::CloseButton/>
+                <crate::embed::CloseButton lang=ctx.lang/>
             </div>
             <Notice/>
             <Show when=move || resetting.get()>

@@ -1,0 +1,124 @@
+//! What the app does inside the shop's widget (`crate::embed` is the
+//! protocol): signs in with the identity the widget passes, opens the
+//! order it names, reports the unread count (also in the page title).
+//! Nothing here runs outside embed mode.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use mostrador_core::sync::EntityKind;
+
+use crate::app::{landing, Ctx, Route};
+use crate::embed::{self, FromWidget};
+use crate::i18n::K;
+use crate::ipc;
+
+/// Starts embed mode if the app is embedded: listens to the widget, then
+/// says it is ready.
+pub fn start(ctx: Ctx) {
+    if !embed::embedded() {
+        return;
+    }
+    let unread = unread_count(ctx);
+    Effect::new(move |last: Option<i64>| {
+        let n = unread.get();
+        if last != Some(n) {
+            set_title(ctx, n);
+            embed::post_unread(n);
+        }
+        n
+    });
+    // The order the widget asked to open, until the user's orders show it.
+    let pending_open = RwSignal::new(None::<String>);
+    embed::listen(move |message| match message {
+        FromWidget::Identity(identity) => sign_in(ctx, identity),
+        FromWidget::Open(order) => pending_open.set(order),
+    });
+    Effect::new(move |_| {
+        let Some(number) = pending_open.get() else {
+            return;
+        };
+        if !matches!(ctx.session.get(), Some(Some(_))) {
+            return;
+        }
+        ctx.watch(&[EntityKind::Order, EntityKind::Conversation]);
+        spawn_local(async move {
+            if let Some(route) = route_for_order(&number).await {
+                pending_open.set(None);
+                ctx.go(route);
+            }
+        });
+    });
+    embed::post_ready();
+}
+
+/// Signs in with the shop's identity. When it is refused and someone is
+/// signed in already (the widget sends the identity again on each page of
+/// the shop; a used one is refused), that session stays.
+fn sign_in(ctx: Ctx, identity: String) {
+    spawn_local(async move {
+        match ipc::sign_in_with_identity(identity).await {
+            Ok(me) => {
+                landing(&ctx, &me);
+                ctx.session.set(Some(Some(me)));
+            }
+            Err(e) => {
+                if !matches!(ctx.session.get_untracked(), Some(Some(_))) {
+                    ctx.notice.set(Some(ctx.error(&e)));
+                }
+            }
+        }
+    });
+}
+
+/// Where "open on order `number`" leads: its conversation if there is
+/// one, else a new question about it; `None` while the order is not here
+/// (the first sync is still running).
+async fn route_for_order(number: &str) -> Option<Route> {
+    let order = ipc::orders()
+        .await
+        .ok()?
+        .into_iter()
+        .find(|o| o.number.eq_ignore_ascii_case(number))?;
+    let conversation = ipc::conversations()
+        .await
+        .ok()?
+        .into_iter()
+        .find(|c| c.order_id == Some(order.id));
+    Some(match conversation {
+        Some(c) => Route::Chat(c.id),
+        None => Route::Ask(Some(order.id)),
+    })
+}
+
+/// Messages from the other side not read yet, over the user's
+/// conversations (0 when nobody is signed in).
+fn unread_count(ctx: Ctx) -> Signal<i64> {
+    let count = RwSignal::new(0_i64);
+    Effect::new(move |_| {
+        let signed_in = matches!(ctx.session.get(), Some(Some(_)));
+        ctx.watch(&[EntityKind::Conversation, EntityKind::Message]);
+        if !signed_in {
+            count.set(0);
+            return;
+        }
+        spawn_local(async move {
+            if let Ok(list) = ipc::conversations().await {
+                count.set(list.iter().map(|c| c.unread.max(0)).sum());
+            }
+        });
+    });
+    count.into()
+}
+
+/// "(2) Mostrador": the tab says there is something to read.
+fn set_title(ctx: Ctx, unread: i64) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let name = ctx.t(K::AppName);
+    document.set_title(&if unread > 0 {
+        format!("({unread}) {name}")
+    } else {
+        name.to_owned()
+    });
+}
