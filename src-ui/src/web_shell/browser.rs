@@ -17,14 +17,6 @@ fn js_error(what: &str, e: JsValue) -> ApiError {
     )
 }
 
-/// The page's origin: the support server that served the app.
-pub(super) fn origin() -> Result<String, ApiError> {
-    window()?
-        .location()
-        .origin()
-        .map_err(|e| js_error("reading the page's origin", e))
-}
-
 pub(super) fn warn(msg: &str) {
     web_sys::console::warn_1(&msg.into());
 }

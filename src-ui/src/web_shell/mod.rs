@@ -24,7 +24,9 @@ mod events;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
+use mostrador_client::web::LocalSecretStore;
 use mostrador_client::{ClientConfig, ClientError, Engine};
 use mostrador_core::app::{AppEvent, OutboxCount, SyncState};
 use mostrador_core::lang::Lang;
@@ -73,7 +75,7 @@ fn api(e: ClientError) -> ApiError {
 async fn shell() -> Result<Rc<Shell>, ApiError> {
     let cell = SHELL.with(Rc::clone);
     cell.get_or_try_init(|| async {
-        let config = ClientConfig::new(browser::origin()?);
+        let config = ClientConfig::new(mostrador_client::web::page_origin().map_err(api)?);
         let engine = open_engine(&config).await?;
         Ok::<_, ApiError>(Rc::new(Shell {
             config,
@@ -93,7 +95,10 @@ async fn shell() -> Result<Rc<Shell>, ApiError> {
 /// origin's storage.
 async fn open_engine(config: &ClientConfig) -> Result<Engine, ApiError> {
     let mut engine = Engine::open_browser(config, DB_NAME).await.map_err(api)?;
-    engine.use_keychain().await.map_err(api)?;
+    engine
+        .use_secret_store(Arc::new(LocalSecretStore))
+        .await
+        .map_err(api)?;
     Ok(engine)
 }
 
