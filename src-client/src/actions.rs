@@ -204,7 +204,7 @@ impl Engine {
     /// `stop` turns true. The shell runs it next to [`Engine::run`].
     pub async fn remind(&self, mut stop: watch::Receiver<bool>) {
         let mut reminded: HashSet<Uuid> = HashSet::new();
-        let mut tick = tokio::time::interval(REMINDER_TICK);
+        let mut tick = crate::platform::interval(REMINDER_TICK);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}

@@ -1,13 +1,18 @@
-//! Typed HTTP client for the backend's API.
+//! Typed HTTP client for the backend's API: reqwest over hyper and rustls
+//! on native, over the browser's `fetch` on wasm32 (the same calls; only
+//! the client's construction and the upload body differ). Every request
+//! carries the session token as `Authorization: Bearer` on both, so the
+//! browser build has no cookie and no CSRF surface.
 
 use std::sync::{Arc, RwLock};
 
 use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics, PutCanned};
 use mostrador_core::auth::{
-    AuthResponse, ChangePasswordRequest, LoginRequest, Me, PasswordResetConfirm,
+    AuthResponse, ChangePasswordRequest, IdentityRequest, LoginRequest, Me, PasswordResetConfirm,
     PasswordResetRequest, RegisterRequest, Token, VerifyEmailRequest,
 };
 use mostrador_core::callbacks::Slot;
+use mostrador_core::live::LiveTicket;
 use mostrador_core::sync::{Mutation, PushRequest, PushResponse, SyncPage};
 use mostrador_core::{ApiError, ErrorCode, Health};
 use serde::de::DeserializeOwned;
@@ -21,8 +26,11 @@ pub struct ApiClient {
     http: reqwest::Client,
     base_url: String,
     token: Arc<RwLock<Option<Token>>>,
+    /// Each request's time budget (`fetch` has no client-wide one).
+    request_timeout: std::time::Duration,
     /// TLS settings of the live socket (`wss://`): the web roots, plus
     /// `ClientConfig::extra_root_pem`.
+    #[cfg(feature = "native")]
     tls: Arc<rustls::ClientConfig>,
 }
 
@@ -35,6 +43,7 @@ impl std::fmt::Debug for ApiClient {
 }
 
 impl ApiClient {
+    #[cfg(feature = "native")]
     pub fn new(config: &ClientConfig) -> Result<Self, ClientError> {
         let mut http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
@@ -68,12 +77,36 @@ impl ApiClient {
                 .map_err(|e| ClientError::Config(e.to_string()))?,
             base_url: config.server_url.clone(),
             token: Arc::new(RwLock::new(None)),
+            request_timeout: config.request_timeout,
             tls: Arc::new(tls),
         })
     }
 
+    /// The browser's client: `fetch` decides connections, TLS and the
+    /// user agent; `ClientConfig::extra_root_pem` does not apply (the
+    /// browser's roots are the user's).
+    #[cfg(all(feature = "browser", not(feature = "native")))]
+    pub fn new(config: &ClientConfig) -> Result<Self, ClientError> {
+        Ok(Self {
+            http: reqwest::Client::builder()
+                .build()
+                .map_err(|e| ClientError::Config(e.to_string()))?,
+            base_url: config.server_url.clone(),
+            token: Arc::new(RwLock::new(None)),
+            request_timeout: config.request_timeout,
+        })
+    }
+
+    /// A request to `path` on the backend, within the request budget.
+    fn at(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base_url))
+            .timeout(self.request_timeout)
+    }
+
     /// How the live socket connects: rustls with this client's roots
     /// (used for `wss://`; `ws://` stays plain).
+    #[cfg(feature = "native")]
     pub(crate) fn ws_connector(&self) -> tokio_tungstenite::Connector {
         tokio_tungstenite::Connector::Rustls(self.tls.clone())
     }
@@ -92,13 +125,7 @@ impl ApiClient {
 
     /// `GET /healthz`.
     pub async fn health(&self) -> Result<Health, ClientError> {
-        read_json(
-            self.http
-                .get(format!("{}/healthz", self.base_url))
-                .send()
-                .await?,
-        )
-        .await
+        read_json(self.at(reqwest::Method::GET, "/healthz").send().await?).await
     }
 
     pub async fn register(&self, req: &RegisterRequest) -> Result<AuthResponse, ClientError> {
@@ -107,6 +134,19 @@ impl ApiClient {
 
     pub async fn login(&self, req: &LoginRequest) -> Result<AuthResponse, ClientError> {
         self.post("/api/v1/auth/login", req).await
+    }
+
+    /// Exchanges a shop-signed identity (a JWT) for a session, answered
+    /// like a login.
+    pub async fn identity(&self, req: &IdentityRequest) -> Result<AuthResponse, ClientError> {
+        self.post("/api/v1/auth/identity", req).await
+    }
+
+    /// A single-use ticket for opening the live socket where no header can
+    /// be set (the browser's `WebSocket`); it is never logged.
+    pub async fn live_ticket(&self) -> Result<LiveTicket, ClientError> {
+        let req = self.at(reqwest::Method::POST, "/api/v1/live/ticket");
+        read_json(self.authed(req)?.send().await?).await
     }
 
     /// Proves the signed-in account's address with the mailed code; the
@@ -165,10 +205,7 @@ impl ApiClient {
         path: &str,
         body: &B,
     ) -> Result<(), ClientError> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base_url))
-            .json(body);
+        let mut req = self.at(method, path).json(body);
         if let Some(t) = self.token() {
             req = req.bearer_auth(t.expose());
         }
@@ -189,8 +226,7 @@ impl ApiClient {
     /// Revokes `token` (this client's, or one it was refused to use).
     pub async fn logout_token(&self, token: &Token) -> Result<(), ClientError> {
         let res = self
-            .http
-            .post(format!("{}/api/v1/auth/logout", self.base_url))
+            .at(reqwest::Method::POST, "/api/v1/auth/logout")
             .bearer_auth(token.expose())
             .send()
             .await?;
@@ -203,10 +239,10 @@ impl ApiClient {
 
     /// One page of the change feed.
     pub async fn sync(&self, since: i64, limit: i64) -> Result<SyncPage, ClientError> {
-        let req = self.http.get(format!(
-            "{}/api/v1/sync?since={since}&limit={limit}",
-            self.base_url
-        ));
+        let req = self.at(
+            reqwest::Method::GET,
+            &format!("/api/v1/sync?since={since}&limit={limit}"),
+        );
         read_json(self.authed(req)?.send().await?).await
     }
 
@@ -217,7 +253,9 @@ impl ApiClient {
 
     /// `PUT /api/v1/conversations/{conv}/attachments/{id}` (idempotent),
     /// within `timeout` (not the client's shorter default), calling
-    /// `progress(sent, total)` as the body is handed to the connection.
+    /// `progress(sent, total)` as the body is handed to the connection
+    /// (native; `fetch` takes the body whole, so the browser reports only
+    /// the end).
     pub async fn upload(
         &self,
         conversation_id: &str,
@@ -228,28 +266,34 @@ impl ApiClient {
         progress: std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>,
     ) -> Result<(), ClientError> {
         let total = bytes.len() as u64;
-        // About twenty steps per file, at least 64 KiB each.
-        let step = (bytes.len() / 20).max(64 * 1024);
-        let chunks: Vec<Vec<u8>> = bytes.chunks(step).map(<[u8]>::to_vec).collect();
-        let mut sent = 0u64;
-        let body = futures_util::stream::iter(chunks.into_iter().map(move |c| {
-            sent += c.len() as u64;
-            progress(sent, total);
-            Ok::<_, std::io::Error>(c)
-        }));
         let req = self
-            .http
-            .put(format!(
-                "{}/api/v1/conversations/{conversation_id}/attachments/{id}",
-                self.base_url
-            ))
+            .at(
+                reqwest::Method::PUT,
+                &format!("/api/v1/conversations/{conversation_id}/attachments/{id}"),
+            )
             .query(&[("filename", filename)])
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .header(reqwest::header::CONTENT_LENGTH, total)
-            .timeout(timeout)
-            .body(reqwest::Body::wrap_stream(body));
+            .timeout(timeout);
+        #[cfg(feature = "native")]
+        let req = {
+            // About twenty steps per file, at least 64 KiB each.
+            let step = (bytes.len() / 20).max(64 * 1024);
+            let chunks: Vec<Vec<u8>> = bytes.chunks(step).map(<[u8]>::to_vec).collect();
+            let mut sent = 0u64;
+            let body = futures_util::stream::iter(chunks.into_iter().map(move |c| {
+                sent += c.len() as u64;
+                progress(sent, total);
+                Ok::<_, std::io::Error>(c)
+            }));
+            req.header(reqwest::header::CONTENT_LENGTH, total)
+                .body(reqwest::Body::wrap_stream(body))
+        };
+        #[cfg(all(feature = "browser", not(feature = "native")))]
+        let req = req.body(bytes);
         let res = self.authed(req)?.send().await?;
         if res.status().is_success() {
+            #[cfg(all(feature = "browser", not(feature = "native")))]
+            progress(total, total);
             Ok(())
         } else {
             Err(read_error(res).await)
@@ -258,9 +302,7 @@ impl ApiClient {
 
     /// `GET /api/v1/attachments/{id}`.
     pub async fn download(&self, id: &str) -> Result<Vec<u8>, ClientError> {
-        let req = self
-            .http
-            .get(format!("{}/api/v1/attachments/{id}", self.base_url));
+        let req = self.at(reqwest::Method::GET, &format!("/api/v1/attachments/{id}"));
         let res = self.authed(req)?.send().await?;
         if !res.status().is_success() {
             return Err(read_error(res).await);
@@ -315,7 +357,7 @@ impl ApiClient {
 
     /// GET with the session token.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let req = self.http.get(format!("{}{path}", self.base_url));
+        let req = self.at(reqwest::Method::GET, path);
         read_json(self.authed(req)?.send().await?).await
     }
 
@@ -325,13 +367,13 @@ impl ApiClient {
         path: &str,
         body: &B,
     ) -> Result<T, ClientError> {
-        let req = self.http.put(format!("{}{path}", self.base_url)).json(body);
+        let req = self.at(reqwest::Method::PUT, path).json(body);
         read_json(self.authed(req)?.send().await?).await
     }
 
     /// DELETE with the session token (any 2xx is success).
     pub async fn delete(&self, path: &str) -> Result<(), ClientError> {
-        let req = self.http.delete(format!("{}{path}", self.base_url));
+        let req = self.at(reqwest::Method::DELETE, path);
         let res = self.authed(req)?.send().await?;
         if res.status().is_success() {
             Ok(())
@@ -345,10 +387,7 @@ impl ApiClient {
         path: &str,
         body: &B,
     ) -> Result<T, ClientError> {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base_url))
-            .json(body);
+        let mut req = self.at(reqwest::Method::POST, path).json(body);
         if let Some(t) = self.token() {
             req = req.bearer_auth(t.expose());
         }

@@ -40,11 +40,12 @@
 //! warned about unsent writes), confirming another account's sign-in, and
 //! account deletion count as discards.
 
-use std::path::Path;
 use std::time::Duration;
 
 use mostrador_core::app::{Changes, UnsentWrite, UnsentWrites};
-use mostrador_core::auth::{AuthResponse, LoginRequest, Me, RegisterRequest};
+use mostrador_core::auth::{
+    normalize_email, AuthResponse, IdentityRequest, LoginRequest, Me, RegisterRequest,
+};
 use mostrador_core::callbacks::Callback;
 use mostrador_core::chat::Conversation;
 use mostrador_core::sync::{Mutation, MutationOp, MutationOutcome, SyncItem, MAX_PUSH};
@@ -57,12 +58,11 @@ use uuid::Uuid;
 use crate::changes::{self, target, Target};
 use crate::events::SyncStatus;
 use crate::notices::{self, Notice};
-use crate::platform::{now_ms, SecretStore};
+use crate::platform::{self, now_ms, SecretStore};
 use crate::rules::outbox::{attachment_ids, next_attempt_at, plan_push, unsent_kind, OutboxItem};
 use crate::rules::page::OrderProgress;
 use crate::rules::retry::{classify, jitter, RetryKind};
 use crate::rules::sync::{after_page, on_pull_error, AfterPage, OnPullError};
-use crate::session::KeychainSession;
 use crate::store::Store;
 use crate::{ApiClient, ClientConfig, ClientError};
 
@@ -113,12 +113,34 @@ pub struct Engine {
 /// Page size for pulls.
 const PAGE: i64 = 500;
 
+/// The lock every push holds ([`platform::exclusive`]: the Web Locks API in
+/// the browser, shared by the origin's tabs).
+pub const OUTBOX_LOCK: &str = "mostrador-outbox";
+
 impl Engine {
     /// Opens the engine over the store file at `store_path`.
-    pub async fn open(config: &ClientConfig, store_path: &Path) -> Result<Self, ClientError> {
+    #[cfg(feature = "native")]
+    pub async fn open(
+        config: &ClientConfig,
+        store_path: &std::path::Path,
+    ) -> Result<Self, ClientError> {
+        Self::over(config, Store::open(store_path).await?)
+    }
+
+    /// Opens the engine in a web page over the IndexedDB database
+    /// `db_name` (one per server and profile; every tab of the page's
+    /// origin shares it). `config.server_url` is the page's origin
+    /// ([`crate::web::page_origin`]). The session is kept with
+    /// [`Engine::use_secret_store`] and [`crate::web::LocalSecretStore`].
+    #[cfg(all(feature = "browser", not(feature = "native")))]
+    pub async fn open_browser(config: &ClientConfig, db_name: &str) -> Result<Self, ClientError> {
+        Self::over(config, Store::open_browser(db_name).await?)
+    }
+
+    fn over(config: &ClientConfig, store: Store) -> Result<Self, ClientError> {
         Ok(Self {
             api: ApiClient::new(config)?,
-            store: Store::open(store_path).await?,
+            store,
             keychain: None,
             pull_lock: Arc::new(tokio::sync::Mutex::new(())),
             events: broadcast::channel(256).0,
@@ -135,8 +157,10 @@ impl Engine {
 
     /// Keeps the session token in the OS keychain, and picks up the one
     /// saved there by an earlier run. Returns whether a session was restored.
+    #[cfg(feature = "native")]
     pub async fn use_keychain(&mut self) -> Result<bool, ClientError> {
-        let keychain = KeychainSession::for_device(self.api.base_url(), self.store.path());
+        let keychain =
+            crate::session::KeychainSession::for_device(self.api.base_url(), self.store.path());
         self.use_secret_store(Arc::new(keychain)).await
     }
 
@@ -282,6 +306,40 @@ impl Engine {
         self.signed_in(auth, options).await
     }
 
+    /// Signs in with an identity the shop signed (a JWT the widget passed
+    /// in): the same sign-in as [`Engine::login`], the session and unsent
+    /// writes handled alike.
+    pub async fn sign_in_with_identity(&self, identity: &str) -> Result<Me, ClientError> {
+        self.sign_in_with_identity_with(identity, SignInOptions::default())
+            .await
+    }
+
+    /// [`Engine::sign_in_with_identity`], refused like
+    /// [`Engine::login_with`] when another account's unsent writes are here.
+    /// An identity is accepted once, so that refusal comes before the
+    /// exchange when the identity names another address than the account
+    /// that left them (its `email` claim, read unverified: only the server
+    /// checks the signature); the same identity then goes again once the
+    /// user confirmed.
+    pub async fn sign_in_with_identity_with(
+        &self,
+        identity: &str,
+        options: SignInOptions,
+    ) -> Result<Me, ClientError> {
+        let claimed = identity_email(identity);
+        self.ask_before_another(
+            |previous| claimed.is_none() || claimed != normalize_email(&previous.email),
+            options,
+        )
+        .await?;
+        let req = IdentityRequest {
+            identity: identity.to_owned(),
+            device_name: None,
+        };
+        let auth = self.api.identity(&req).await?;
+        self.signed_in(auth, options).await
+    }
+
     pub async fn register(&self, req: &RegisterRequest) -> Result<Me, ClientError> {
         self.register_with(req, SignInOptions::default()).await
     }
@@ -292,19 +350,36 @@ impl Engine {
         req: &RegisterRequest,
         options: SignInOptions,
     ) -> Result<Me, ClientError> {
-        let unsent = match self.previous_user().await? {
-            Some(previous) => self.unsent_writes(&previous).await?,
-            None => UnsentWrites {
-                name: String::new(),
-                writes: vec![],
-            },
-        };
         // A new account is always someone else: ask before creating it.
-        if !unsent.writes.is_empty() && !options.discard_unsent_of_previous_user {
-            return Err(ClientError::UnsentWritesOfAnotherUser(unsent));
-        }
+        self.ask_before_another(|_| true, options).await?;
         let auth = self.api.register(req).await?;
         self.signed_in(auth, options).await
+    }
+
+    /// Refuses with [`ClientError::UnsentWritesOfAnotherUser`], before
+    /// anything is sent, when the account that left unsent writes here
+    /// `is_other` than the one signing in and `options` do not discard them.
+    /// (`signed_in` checks again by id once the server said who it is.)
+    async fn ask_before_another(
+        &self,
+        is_other: impl FnOnce(&Me) -> bool,
+        options: SignInOptions,
+    ) -> Result<(), ClientError> {
+        if options.discard_unsent_of_previous_user {
+            return Ok(());
+        }
+        let Some(previous) = self.previous_user().await? else {
+            return Ok(());
+        };
+        if !is_other(&previous) {
+            return Ok(());
+        }
+        let unsent = self.unsent_writes(&previous).await?;
+        if unsent.writes.is_empty() {
+            Ok(())
+        } else {
+            Err(ClientError::UnsentWritesOfAnotherUser(unsent))
+        }
     }
 
     /// Signs out: revokes the session if the server can be reached and
@@ -489,8 +564,15 @@ impl Engine {
     }
 
     /// Sends due, unwedged outbox items in order, in batches, except the
-    /// messages that still wait for a file.
+    /// messages that still wait for a file. In the browser it runs under the
+    /// origin-wide lock [`OUTBOX_LOCK`] and reads the outbox inside it, so
+    /// two tabs never send one item twice (one sends and removes it, the
+    /// next finds it gone).
     pub async fn push_ready(&self) -> Result<PushReport, ClientError> {
+        platform::exclusive(OUTBOX_LOCK, self.push_due()).await
+    }
+
+    async fn push_due(&self) -> Result<PushReport, ClientError> {
         let waiting_files = self.store.pending_uploads().await?;
         let outbox = self.store.outbox().await?;
         let plan = plan_push(outbox.clone(), &waiting_files, now_ms());
@@ -652,6 +734,19 @@ impl Engine {
             }
         }
     }
+}
+
+/// The address a shop-signed identity (a JWT) names in its `email` claim,
+/// normalised; read without checking the signature, only to decide whether
+/// to ask before signing in (the server verifies it).
+fn identity_email(identity: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = identity.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    normalize_email(claims.get("email")?.as_str()?)
 }
 
 fn is_auth(e: &ApiError) -> bool {

@@ -48,7 +48,7 @@ impl ClientError {
     }
 }
 
-#[cfg(feature = "native")]
+#[cfg(any(feature = "native", feature = "browser"))]
 impl From<reqwest::Error> for ClientError {
     fn from(err: reqwest::Error) -> Self {
         if err.is_decode() {
@@ -64,7 +64,7 @@ impl From<reqwest::Error> for ClientError {
 
 /// The error chain as one line, without the URL (URLs must not leak into logs
 /// or the UI: one day they may carry credentials).
-#[cfg(feature = "native")]
+#[cfg(any(feature = "native", feature = "browser"))]
 fn reason_without_url(err: reqwest::Error) -> String {
     let err = err.without_url();
     let mut msg = err.to_string();

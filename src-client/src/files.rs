@@ -34,10 +34,13 @@ use uuid::Uuid;
 
 use crate::engine::Engine;
 use crate::events::EngineEvent;
-use crate::platform::now_ms;
+use crate::platform::{self, now_ms};
 use crate::rules::outbox::{attachment_ids, next_attempt_at, OutboxItem};
 use crate::rules::retry::{classify, jitter, RetryKind};
 use crate::ClientError;
+
+/// The lock an upload round holds ([`platform::exclusive`]).
+pub const UPLOADS_LOCK: &str = "mostrador-uploads";
 
 /// How many bytes of fetched attachments the cache keeps.
 pub const CACHE_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
@@ -127,8 +130,14 @@ impl Engine {
     /// oldest first, each on its own: a failure defers (or, refused for
     /// good, marks) that file and the others still go. Returns an error only
     /// for the local store or a session the server no longer accepts.
+    /// In the browser the origin's tabs take turns ([`UPLOADS_LOCK`]), so a
+    /// file goes up from one of them.
     pub async fn upload_pending(&self) -> Result<UploadReport, ClientError> {
         let _one = self.upload_lock().lock().await;
+        platform::exclusive(UPLOADS_LOCK, self.upload_due()).await
+    }
+
+    async fn upload_due(&self) -> Result<UploadReport, ClientError> {
         let waiting = self.store().pending_uploads().await?;
         let outbox = self.outbox().await?;
         let unsent: HashSet<Uuid> = outbox.iter().map(|i| i.mutation.client_id).collect();

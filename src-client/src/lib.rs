@@ -16,10 +16,20 @@
 //!   traits.
 //! - **Native platform** (feature `native`, on by default): the engine as
 //!   the desktop and mobile app run it, over sqlx SQLite (`store`),
-//!   reqwest (`api`), tokio-tungstenite (`live`), the OS keychain
-//!   (`session`) and tokio. Without the feature the crate is the rules and
-//!   the interfaces only; CI checks that build for wasm32
-//!   (`cargo check -p mostrador-client --no-default-features --target wasm32-unknown-unknown`).
+//!   reqwest (`api`), tokio-tungstenite (`live_socket`), the OS keychain
+//!   (`session`) and tokio.
+//! - **Browser platform** (feature `browser`, wasm32 only): the same engine
+//!   in a web page, over IndexedDB (`store_web`, seen by the engine as
+//!   `store`), reqwest's fetch backend (`api`), and `web`: the browser's
+//!   `WebSocket` (with a single-use ticket), `localStorage` for the session
+//!   and Web Locks so two tabs never send one write twice. CI checks it
+//!   builds: `cargo check -p mostrador-client --no-default-features
+//!   --features browser --target wasm32-unknown-unknown`.
+//!
+//! Everything from `engine` down (writes, views, actions, account, agent,
+//! files, live, echo, drafts, api) is one copy for both platforms; only the
+//! small pieces [`platform`] lists differ, selected by `cfg`. With neither
+//! feature the crate is the rules and the interfaces only.
 
 pub mod config;
 pub mod error;
@@ -32,57 +42,57 @@ pub mod rules;
 
 pub use rules::{retry, sync};
 
-#[cfg(feature = "native")]
-pub mod account;
-#[cfg(feature = "native")]
-pub mod actions;
-#[cfg(feature = "native")]
-pub mod agent;
-#[cfg(feature = "native")]
-pub mod api;
-#[cfg(feature = "native")]
-mod drafts;
-#[cfg(feature = "native")]
-pub mod echo;
-#[cfg(feature = "native")]
-pub mod engine;
-#[cfg(feature = "native")]
-pub mod files;
-#[cfg(feature = "native")]
-pub mod live;
+/// Items that need a platform: built with either `native` or `browser`.
+macro_rules! with_platform {
+    ($($item:item)*) => { $(#[cfg(any(feature = "native", feature = "browser"))] $item)* };
+}
+
+with_platform! {
+    pub mod account;
+    pub mod actions;
+    pub mod agent;
+    pub mod api;
+    mod drafts;
+    pub mod echo;
+    pub mod engine;
+    pub mod files;
+    pub mod live;
+    pub mod views;
+    mod writes;
+    pub use api::ApiClient;
+    pub use engine::{Engine, PushReport};
+}
+
 #[cfg(feature = "native")]
 mod live_socket;
 #[cfg(feature = "native")]
 pub mod session;
 #[cfg(feature = "native")]
 pub mod store;
-/// The browser's store (IndexedDB), with the native store's methods.
-#[cfg(all(feature = "browser", target_arch = "wasm32"))]
-pub mod store_web;
-#[cfg(feature = "native")]
-pub mod views;
-#[cfg(feature = "native")]
-mod writes;
 
-#[cfg(feature = "native")]
-pub use api::ApiClient;
+#[cfg(all(feature = "browser", not(feature = "native")))]
+pub mod store_web;
+/// The browser's store, under the name the engine uses on both platforms.
+#[cfg(all(feature = "browser", not(feature = "native")))]
+pub use store_web as store;
+#[cfg(all(feature = "browser", not(feature = "native")))]
+pub mod web;
+
 pub use config::ClientConfig;
-#[cfg(feature = "native")]
-pub use engine::{Engine, PushReport};
 pub use error::ClientError;
 pub use events::{EngineEvent, SyncStatus};
 
-#[cfg(feature = "native")]
+#[cfg(any(feature = "native", feature = "browser"))]
 use mostrador_core::BackendStatus;
 
 /// The engine the shell holds one of.
-#[cfg(feature = "native")]
+#[cfg(any(feature = "native", feature = "browser"))]
 #[derive(Debug, Clone)]
 pub struct Client {
     api: ApiClient,
 }
 
-#[cfg(feature = "native")]
+#[cfg(any(feature = "native", feature = "browser"))]
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
         Ok(Self {

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::engine::Engine;
 use crate::events::EngineEvent;
 pub use crate::events::SyncStatus;
+#[cfg(feature = "native")]
 use crate::live_socket::NativeLiveSocket;
 use crate::platform::{self, LiveFrame, LiveSocket};
 use crate::retry::{jitter, reconnect_delay};
@@ -38,9 +39,22 @@ impl Engine {
         format!("{ws}/api/v1/live")
     }
 
-    async fn connect_live(&self) -> Result<NativeLiveSocket, ClientError> {
+    /// Native: the session token in the `Authorization` header.
+    #[cfg(feature = "native")]
+    async fn connect_live(&self) -> Result<impl LiveSocket, ClientError> {
         let token = self.api().token().ok_or(ClientError::SignedOut)?;
         NativeLiveSocket::connect(&self.live_url(), &token, self.api().ws_connector()).await
+    }
+
+    /// Browser (no headers on a `WebSocket`): a single-use ticket asked for
+    /// with the token, in the query (`POST /api/v1/live/ticket`).
+    #[cfg(all(feature = "browser", not(feature = "native")))]
+    async fn connect_live(&self) -> Result<impl LiveSocket, ClientError> {
+        let ticket = self.api().live_ticket().await?;
+        let mut url = reqwest::Url::parse(&self.live_url())
+            .map_err(|e| ClientError::Config(format!("live URL: {e}")))?;
+        url.query_pairs_mut().append_pair("ticket", &ticket.ticket);
+        crate::web::socket::BrowserLiveSocket::connect(url.as_str()).await
     }
 
     /// Tells the other side of a conversation that the user is typing
@@ -64,11 +78,11 @@ impl Engine {
     /// `EngineEvent::SignedOut` and returns).
     pub async fn run(&self, mut stop: watch::Receiver<bool>) {
         // Files go up on their own, stopped with the service.
-        let uploads = AbortOnDrop(tokio::spawn({
+        let uploads = platform::spawn_guarded({
             let engine = self.clone();
             let stop = stop.clone();
             async move { engine.run_uploads(stop).await }
-        }));
+        });
         self.run_live(&mut stop).await;
         drop(uploads);
     }
@@ -162,7 +176,7 @@ impl Engine {
             if self.sync_round().await == Round::SignedOut {
                 return;
             }
-            let mut tick = tokio::time::interval(SAFETY_TICK);
+            let mut tick = platform::interval(SAFETY_TICK);
             tick.tick().await;
             loop {
                 tokio::select! {
@@ -251,13 +265,4 @@ enum Round {
     Done,
     /// The server refused the session: the service stops.
     SignedOut,
-}
-
-/// Aborts a task when dropped (the service's upload task ends with it).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }

@@ -4,11 +4,11 @@
 
 use futures_util::{SinkExt, StreamExt};
 use mostrador_core::auth::Token;
-use mostrador_core::live::{LiveClientMessage, LiveServerMessage};
+use mostrador_core::live::LiveClientMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::platform::{BoxFuture, LiveFrame, LiveSocket};
+use crate::platform::{live_message, live_text, BoxFuture, LiveFrame, LiveSocket};
 use crate::ClientError;
 
 type Stream =
@@ -54,8 +54,7 @@ impl LiveSocket for NativeLiveSocket {
         msg: &'a LiveClientMessage,
     ) -> BoxFuture<'a, Result<(), ClientError>> {
         Box::pin(async move {
-            let text =
-                serde_json::to_string(msg).map_err(|e| ClientError::Decode(e.to_string()))?;
+            let text = live_text(msg)?;
             self.0
                 .send(Message::Text(text.into()))
                 .await
@@ -70,9 +69,7 @@ impl LiveSocket for NativeLiveSocket {
             loop {
                 match self.0.next().await? {
                     Ok(Message::Text(text)) => {
-                        // A message this build cannot read is skipped (a
-                        // newer server); the safety tick catches up.
-                        if let Ok(msg) = serde_json::from_str::<LiveServerMessage>(&text) {
+                        if let Some(msg) = live_message(&text) {
                             return Some(LiveFrame::Message(msg));
                         }
                     }

@@ -1,22 +1,25 @@
 //! What the engine needs from the platform it runs on, as small
-//! interfaces the engine owns. The native implementations are in the
-//! modules behind the `native` feature; the browser's come with the web
-//! build (issue 13).
+//! interfaces the engine owns, and the few pieces that differ per platform
+//! (selected by `cfg`; the engine's rules are one copy). The native
+//! implementations are behind the `native` feature, the browser's behind
+//! `browser` (wasm32; `web/` and `store_web/`).
 //!
 //! | Need | Interface | Native | Browser |
 //! |---|---|---|---|
-//! | Local store | [`Store`](crate::store)'s typed methods (compile-time, one per target) | sqlx SQLite | sqlite-wasm or IndexedDB |
-//! | HTTP | `ApiClient` over reqwest | reqwest + rustls | reqwest's fetch backend |
-//! | Live connection | [`LiveSocket`] | tokio-tungstenite | `WebSocket` |
-//! | Secret store | [`SecretStore`] | OS keychain (`session.rs`) | none: an HttpOnly cookie or the frame's storage |
+//! | Local store | `crate::store::Store`'s typed methods (compile-time, one per target) | sqlx SQLite (`store/`) | IndexedDB (`store_web/`) |
+//! | HTTP | `ApiClient` over reqwest | reqwest + rustls | reqwest's `fetch` backend (per-request timeout, upload as one body) |
+//! | Live connection | [`LiveSocket`] | tokio-tungstenite, bearer header | `WebSocket` with a single-use ticket (`POST /api/v1/live/ticket`) |
+//! | Secret store | [`SecretStore`] | OS keychain (`session.rs`) | `localStorage` key `mostrador.session` (`web/session.rs`) |
+//! | One sender at a time | [`exclusive`] | nothing to do (one process per store) | Web Locks `mostrador-outbox`, `mostrador-uploads` (`web/locks.rs`) |
 //! | Time | [`now_ms`], [`crate::retry::jitter`] | jiff | jiff (`js` feature) |
-//! | Tasks, timers | [`spawn`], [`sleep`], [`MaybeSend`] bounds | tokio | `spawn_local`, `setTimeout` |
+//! | Tasks, timers | [`spawn`], [`spawn_guarded`], [`sleep`], [`interval`], [`MaybeSend`] bounds | tokio | `spawn_local`, `setTimeout` |
 //!
 //! Futures are `Send` on native (tokio's multi-threaded runtime moves
 //! tasks between threads) and need not be in the browser (one thread, and
 //! JavaScript values are not `Send`): [`MaybeSend`] and [`BoxFuture`] say
 //! that once, as matrix-rust-sdk's `SendOutsideWasm` does, so one trait
-//! definition serves both.
+//! definition serves both. tokio's channels, locks and `select!` (its
+//! `sync` and `macros` features) are used on both.
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -80,6 +83,18 @@ pub enum LiveFrame {
     Closed(Option<u16>),
 }
 
+/// The text frame that carries `msg`, on either platform's socket.
+pub fn live_text(msg: &LiveClientMessage) -> Result<String, ClientError> {
+    serde_json::to_string(msg).map_err(|e| ClientError::Decode(e.to_string()))
+}
+
+/// The message a text frame carries; `None` for one this build cannot
+/// read (a newer server's), which the sockets skip: the sync service's
+/// safety tick catches up.
+pub fn live_message(text: &str) -> Option<LiveServerMessage> {
+    serde_json::from_str(text).ok()
+}
+
 /// An open live connection (the server's pokes, typing and presence), as
 /// the sync service uses it: typed messages both ways, the transport's
 /// framing, pings and unreadable frames hidden.
@@ -129,4 +144,120 @@ pub async fn sleep(duration: Duration) {
 #[cfg(target_arch = "wasm32")]
 pub async fn sleep(duration: Duration) {
     gloo_timers::future::sleep(duration).await;
+}
+
+/// A background task that stops when its guard is dropped (the sync
+/// service's upload task ends with the service).
+#[must_use = "the task stops when the guard is dropped"]
+#[derive(Debug)]
+pub struct TaskGuard {
+    #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+    task: tokio::task::JoinHandle<()>,
+    /// Dropping it wakes the task's stop branch.
+    #[cfg(all(feature = "browser", target_arch = "wasm32"))]
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+        self.task.abort();
+    }
+}
+
+/// Runs `task` in the background until it ends or the guard is dropped.
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub fn spawn_guarded(task: impl Future<Output = ()> + Send + 'static) -> TaskGuard {
+    TaskGuard {
+        task: tokio::spawn(task),
+    }
+}
+
+/// Runs `task` in the background until it ends or the guard is dropped.
+#[cfg(all(feature = "browser", target_arch = "wasm32"))]
+pub fn spawn_guarded(task: impl Future<Output = ()> + 'static) -> TaskGuard {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    spawn(async move {
+        tokio::select! {
+            () = task => {}
+            _ = stopped => {}
+        }
+    });
+    TaskGuard { _stop: stop }
+}
+
+/// Ticks every `period`, the first tick at once, on the platform's timer;
+/// `tick` is cancel-safe (a tick not awaited to the end is not lost), so it
+/// can sit in a `select!` beside other wake-ups.
+#[derive(Debug)]
+pub struct Interval {
+    #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+    inner: tokio::time::Interval,
+    #[cfg(target_arch = "wasm32")]
+    period: Duration,
+    /// When the next tick is due (unix ms).
+    #[cfg(target_arch = "wasm32")]
+    next_ms: i64,
+}
+
+/// See [`Interval`].
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub fn interval(period: Duration) -> Interval {
+    Interval {
+        inner: tokio::time::interval(period),
+    }
+}
+
+/// See [`Interval`].
+#[cfg(target_arch = "wasm32")]
+pub fn interval(period: Duration) -> Interval {
+    Interval {
+        period,
+        next_ms: now_ms(),
+    }
+}
+
+impl Interval {
+    #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+    pub async fn tick(&mut self) {
+        self.inner.tick().await;
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    pub async fn tick(&mut self) {
+        let wait = self.next_ms - now_ms();
+        if wait > 0 {
+            sleep(Duration::from_millis(wait.unsigned_abs())).await;
+        }
+        // Ticks missed while the page slept are not made up in a burst.
+        let period = i64::try_from(self.period.as_millis()).unwrap_or(i64::MAX);
+        let now = now_ms();
+        self.next_ms = self.next_ms.saturating_add(period);
+        if self.next_ms <= now {
+            self.next_ms = now.saturating_add(period);
+        }
+    }
+}
+
+/// Runs `work` holding the exclusive lock `name`, which every context
+/// running the engine over the same local data shares: in the browser the
+/// Web Locks API (`navigator.locks`, shared by the origin's tabs and
+/// workers, released when the tab closes); on native `work` just runs (one
+/// process holds the store file). Not reentrant: `work` must not take the
+/// same lock again.
+#[cfg(feature = "native")]
+pub async fn exclusive<T>(name: &str, work: impl Future<Output = T>) -> T {
+    let _ = name;
+    work.await
+}
+
+/// Runs `work` holding the exclusive lock `name`, which every context
+/// running the engine over the same local data shares: in the browser the
+/// Web Locks API (`navigator.locks`, shared by the origin's tabs and
+/// workers, released when the tab closes); on native `work` just runs (one
+/// process holds the store file). Not reentrant: `work` must not take the
+/// same lock again.
+#[cfg(all(feature = "browser", not(feature = "native")))]
+pub async fn exclusive<T>(name: &str, work: impl Future<Output = T>) -> T {
+    crate::web::locks::exclusive(name, work).await
 }

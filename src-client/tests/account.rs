@@ -5,13 +5,12 @@
 //! the engine can check itself is refused naming the field before any
 //! request.
 
-use mostrador_client::{ClientError, Engine};
+use mostrador_client::ClientError;
 use mostrador_core::auth::LoginRequest;
-use mostrador_core::orders::{IngestEvent, IngestKind};
 use mostrador_core::ErrorCode;
 
 mod support;
-use support::app::{engine, register};
+use support::app::{engine, order_numbers, register};
 use support::server::{free_port, Server};
 
 /// The code and field problem of a refusal.
@@ -27,46 +26,12 @@ fn field(f: &str, p: &str) -> Option<(String, String)> {
     Some((f.into(), p.into()))
 }
 
-/// The shop sends order `number` for `email`, through the server's ingest.
-async fn shop_sends(server: &Server, number: &str, email: &str) {
-    let at = jiff::Timestamp::now();
-    let event = IngestEvent {
-        event_id: format!("placed-{number}"),
-        occurred_at: at,
-        order_number: number.into(),
-        kind: IngestKind::OrderUpserted {
-            customer_email: email.into(),
-            placed_at: at,
-            total_minor: 2599,
-            currency: "EUR".into(),
-            items: vec![],
-            shipping_address: None,
-        },
-    };
-    let mut tx = server.state.db.begin_write().await.unwrap();
-    mostrador_server::routes::orders::apply_ingest(&mut tx, &event)
-        .await
-        .unwrap();
-    mostrador_server::feed::commit(&server.state, tx)
-        .await
-        .unwrap();
-}
-
 fn login(email: &str, password: &str) -> LoginRequest {
     LoginRequest {
         email: email.into(),
         password: password.into(),
         device_name: None,
     }
-}
-
-async fn order_numbers(app: &Engine) -> Vec<String> {
-    app.orders()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.number)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,7 +41,7 @@ async fn verifying_the_address_brings_its_orders_onto_the_device() {
     let server = Server::start(server_dir.path(), port).await;
     let dir = tempfile::tempdir().unwrap();
     let email = "mia@example.com";
-    shop_sends(&server, "MS-501", email).await;
+    server.shop_sends("MS-501", email).await;
     let app = engine(port, &dir.path().join("store.sqlite3")).await;
     app.register(&register(email)).await.unwrap();
     app.pull().await.unwrap();

@@ -18,6 +18,16 @@ pub async fn engine(port: u16, store: &Path) -> Engine {
     .unwrap()
 }
 
+/// The numbers of the orders `app` shows.
+pub async fn order_numbers(app: &Engine) -> Vec<String> {
+    app.orders()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.number)
+        .collect()
+}
+
 /// A shopper's registration (Ana, Spanish).
 pub fn register(email: &str) -> RegisterRequest {
     RegisterRequest {

@@ -18,7 +18,17 @@ pub struct Server {
 
 impl Server {
     pub async fn start(dir: &Path, port: u16) -> Self {
+        Self::start_with(dir, port, |_| {}).await
+    }
+
+    /// [`Server::start`], with `configure` applied to its configuration.
+    pub async fn start_with(
+        dir: &Path,
+        port: u16,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
         let mut config = ServerConfig::for_data_dir(dir);
+        configure(&mut config);
         config.bind = SocketAddr::from(([127, 0, 0, 1], port));
         let (listener, state) = prepare(config).await.unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -49,6 +59,32 @@ impl Server {
 }
 
 impl Server {
+    /// The shop sends order `number` for `email`, through the server's ingest.
+    pub async fn shop_sends(&self, number: &str, email: &str) {
+        use mostrador_core::orders::{IngestEvent, IngestKind};
+        let at = jiff::Timestamp::now();
+        let event = IngestEvent {
+            event_id: format!("placed-{number}"),
+            occurred_at: at,
+            order_number: number.into(),
+            kind: IngestKind::OrderUpserted {
+                customer_email: email.into(),
+                placed_at: at,
+                total_minor: 2599,
+                currency: "EUR".into(),
+                items: vec![],
+                shipping_address: None,
+            },
+        };
+        let mut tx = self.state.db.begin_write().await.unwrap();
+        mostrador_server::routes::orders::apply_ingest(&mut tx, &event)
+            .await
+            .unwrap();
+        mostrador_server::feed::commit(&self.state, tx)
+            .await
+            .unwrap();
+    }
+
     /// The newest one-time code the server mailed to `email` (written into
     /// its mailbox folder: no SMTP configured).
     pub fn mailed_code(&self, email: &str) -> String {
