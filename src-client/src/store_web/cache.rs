@@ -1,5 +1,7 @@
 //! Synced entities and the cursor: pages applied atomically, reads by kind.
 
+use std::collections::HashMap;
+
 use mostrador_core::auth::Role;
 use mostrador_core::chat::{MessageKind, MessageState};
 use mostrador_core::orders::Order;
@@ -56,35 +58,54 @@ fn entity_record(at: &Placement, item: &SyncItem) -> Result<JsValue, ClientError
     idb::record(&fields)
 }
 
-/// Records a text message's activity (see `ConversationActivity`): the
-/// customer's last message time and name, or staff's last reply time.
-async fn note_activity(tx: &Tx, a: &Activity<'_>) -> Result<(), ClientError> {
-    let store = tx.store(ACTIVITY)?;
-    let id = a.conversation_id.to_string();
-    let old = idb::call(store.get(&id.as_str().into())).await?;
-    let seen = old.is_object();
-    let later = |at: Option<i64>| {
-        Some(if seen {
-            at.unwrap_or(0).max(a.at_ms)
-        } else {
-            a.at_ms
-        })
-    };
-    let (mut customer_at, mut staff_at) = (idb::int_field(&old, "ca"), idb::int_field(&old, "sa"));
-    let mut name = idb::str_field(&old, "n");
-    if a.by_customer {
-        customer_at = later(customer_at);
-        name = Some(a.author_name.to_owned());
-    } else {
-        staff_at = later(staff_at);
+/// A conversation's activity row (see `ConversationActivity`) as a page
+/// moves it: the customer's last message time and name, staff's last
+/// reply time.
+#[derive(Debug, Default)]
+struct ActivityRow {
+    /// The row exists (else the first message sets its time as is).
+    seen: bool,
+    customer_at: Option<i64>,
+    staff_at: Option<i64>,
+    name: Option<String>,
+}
+
+impl ActivityRow {
+    fn read(row: &JsValue) -> Self {
+        Self {
+            seen: row.is_object(),
+            customer_at: idb::int_field(row, "ca"),
+            staff_at: idb::int_field(row, "sa"),
+            name: idb::str_field(row, "n"),
+        }
     }
-    let row = idb::record(&[
-        ("id", id.as_str().into()),
-        ("ca", idb::opt_int(customer_at)),
-        ("sa", idb::opt_int(staff_at)),
-        ("n", idb::opt_str(name.as_deref())),
-    ])?;
-    idb::call(store.put(&row)).await.map(|_| ())
+
+    fn note(&mut self, a: &Activity<'_>) {
+        let seen = self.seen;
+        let later = |at: Option<i64>| {
+            Some(if seen {
+                at.unwrap_or(0).max(a.at_ms)
+            } else {
+                a.at_ms
+            })
+        };
+        if a.by_customer {
+            self.customer_at = later(self.customer_at);
+            self.name = Some(a.author_name.to_owned());
+        } else {
+            self.staff_at = later(self.staff_at);
+        }
+        self.seen = true;
+    }
+
+    fn record(&self, id: Uuid) -> Result<JsValue, ClientError> {
+        idb::record(&[
+            ("id", id.to_string().into()),
+            ("ca", idb::opt_int(self.customer_at)),
+            ("sa", idb::opt_int(self.staff_at)),
+            ("n", idb::opt_str(self.name.as_deref())),
+        ])
+    }
 }
 
 /// The cached `T` in an entity record (`None` for no record).
@@ -110,38 +131,81 @@ impl Store {
         if !page::applies(current, page) {
             return Ok(None);
         }
-        let entities = tx.store(ENTITIES)?;
-        let mut progress = Vec::new();
-        for item in &page.items {
-            if let Some(a) = match item {
+        let (entities, activity) = (tx.store(ENTITIES)?, tx.store(ACTIVITY)?);
+        // First the reads, in one batch: the activity of every conversation
+        // the page speaks in, the cached copy of every order it carries.
+        let spoken: Vec<Activity<'_>> = page
+            .items
+            .iter()
+            .filter_map(|item| match item {
                 SyncItem::Message(m) => page::activity(m),
                 _ => None,
-            } {
-                note_activity(&tx, &a).await?;
-            }
+            })
+            .collect();
+        let mut activities: HashMap<Uuid, ActivityRow> = idb::get_many(
+            &activity,
+            spoken
+                .iter()
+                .map(|a| (a.conversation_id, a.conversation_id.to_string().into())),
+        )
+        .await?
+        .into_iter()
+        .map(|(id, row)| (id, ActivityRow::read(&row)))
+        .collect();
+        for a in &spoken {
+            activities.entry(a.conversation_id).or_default().note(a);
+        }
+        let order_kind = Order::KIND.as_str();
+        // An unreadable old copy counts as none.
+        let mut orders: HashMap<Uuid, Option<Order>> = idb::get_many(
+            &entities,
+            page.items.iter().filter_map(|item| match item {
+                SyncItem::Order(o) => Some((o.id, entity_key(order_kind, o.id))),
+                _ => None,
+            }),
+        )
+        .await?
+        .into_iter()
+        .map(|(id, row)| {
+            (
+                id,
+                idb::str_field(&row, "j").and_then(|j| serde_json::from_str(&j).ok()),
+            )
+        })
+        .collect();
+        // Then the writes, in page order, queued without waiting for each:
+        // one that fails aborts the transaction, and `commit` says so.
+        let mut progress = Vec::new();
+        for item in &page.items {
             if let SyncItem::Order(new) = item {
-                let key = entity_key(Order::KIND.as_str(), new.id);
-                let old = idb::call(entities.get(&key)).await?;
-                // An unreadable old copy counts as none.
-                let old: Option<Order> =
-                    idb::str_field(&old, "j").and_then(|j| serde_json::from_str(&j).ok());
+                let old = orders.insert(new.id, Some(new.clone())).flatten();
                 if let Some(p) = OrderProgress::between(old.as_ref(), new) {
                     progress.push(p);
                 }
             }
             match (page::placement(item), item) {
                 (Some(at), _) => {
-                    idb::call(entities.put(&entity_record(&at, item)?)).await?;
+                    entities
+                        .put(&entity_record(&at, item)?)
+                        .map_err(idb::js_err)?;
                 }
                 // A tombstone of a kind this build does not know has
                 // nothing cached to delete.
                 (None, SyncItem::Removed { id, .. }) => {
                     if let Some(kind) = item.kind() {
-                        idb::call(entities.delete(&entity_key(kind.as_str(), *id))).await?;
+                        if kind == Order::KIND {
+                            orders.insert(*id, None);
+                        }
+                        entities
+                            .delete(&entity_key(kind.as_str(), *id))
+                            .map_err(idb::js_err)?;
                     }
                 }
                 (None, _) => {}
             }
+        }
+        for (id, row) in &activities {
+            activity.put(&row.record(*id)?).map_err(idb::js_err)?;
         }
         put_kv(&tx, "cursor", &page.cursor.to_string()).await?;
         tx.commit().await?;

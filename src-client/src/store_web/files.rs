@@ -65,9 +65,10 @@ impl Store {
         ])?;
         let data = idb::record(&[("id", id.as_str().into()), ("bytes", idb::bytes(&bytes))])?;
         let tx = Tx::write(&self.db, &[UPLOADS, UPLOAD_BYTES], Durability::Strict)?;
-        // `add`, not `put`: a second file under one id is an error.
-        idb::call(tx.store(UPLOADS)?.add(&meta)).await?;
         idb::call(tx.store(UPLOAD_BYTES)?.put(&data)).await?;
+        // `add`, not `put`: a second file under one id is an error, which
+        // aborts the transaction (the bytes above are not kept either).
+        idb::call(tx.store(UPLOADS)?.add(&meta)).await?;
         tx.commit().await
     }
 

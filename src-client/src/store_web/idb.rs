@@ -77,6 +77,23 @@ pub fn req(
     async move { future.await.map_err(js_err) }
 }
 
+/// The records under `keys` in `store` (`undefined` for none), read in
+/// one batch of requests.
+pub async fn get_many<K: Eq + std::hash::Hash>(
+    store: &IdbObjectStore,
+    keys: impl IntoIterator<Item = (K, JsValue)>,
+) -> Result<std::collections::HashMap<K, JsValue>, ClientError> {
+    let mut pending = Vec::new();
+    for (k, key) in keys {
+        pending.push((k, req(&store.get(&key).map_err(js_err)?)));
+    }
+    let mut out = std::collections::HashMap::with_capacity(pending.len());
+    for (k, request) in pending {
+        out.insert(k, request.await?);
+    }
+    Ok(out)
+}
+
 /// A request made by a call that may throw.
 pub async fn call(request: Result<IdbRequest, JsValue>) -> Result<JsValue, ClientError> {
     req(&request.map_err(js_err)?).await

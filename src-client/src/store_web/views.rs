@@ -32,17 +32,15 @@ async fn customers_of(
     conversations: impl IntoIterator<Item = String>,
 ) -> Result<HashMap<String, Option<String>>, ClientError> {
     let kind = Conversation::KIND.as_str();
-    let mut pending = Vec::new();
-    for c in conversations {
-        let Ok(id) = c.parse::<Uuid>() else { continue };
-        let request = entities.get(&entity_key(kind, id)).map_err(idb::js_err)?;
-        pending.push((c, idb::req(&request)));
-    }
-    let mut out = HashMap::with_capacity(pending.len());
-    for (c, request) in pending {
-        out.insert(c, idb::str_field(&request.await?, "cu"));
-    }
-    Ok(out)
+    let keys = conversations
+        .into_iter()
+        .filter_map(|c| Some((entity_key(kind, c.parse().ok()?), c)))
+        .map(|(key, c)| (c, key));
+    Ok(idb::get_many(entities, keys)
+        .await?
+        .into_iter()
+        .map(|(c, row)| (c, idb::str_field(&row, "cu")))
+        .collect())
 }
 
 /// A message record's message; an unreadable one counts as none.
