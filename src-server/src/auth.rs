@@ -74,21 +74,29 @@ impl FromRequestParts<AppState> for Actor {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(unauthorized)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(unauthorized)?;
-        actor_for_token(state, token).await?.ok_or_else(|| {
-            tracing::info!("rejected a request with an unknown, revoked or expired token");
-            unauthorized()
-        })
+        bearer_actor(state, &parts.headers).await
     }
+}
+
+/// The caller named by the `Authorization: Bearer` header; 401 without a
+/// live session.
+pub async fn bearer_actor(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Actor, AppError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(unauthorized)?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(unauthorized)?;
+    actor_for_token(state, token).await?.ok_or_else(|| {
+        tracing::info!("rejected a request with an unknown, revoked or expired token");
+        unauthorized()
+    })
 }
 
 /// The caller's address: the TCP peer, or, when a trusted proxy header is
@@ -163,14 +171,29 @@ fn per_address(
 
 /// Resolves a bearer token to its live session and user.
 pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Actor>, AppError> {
+    actor_where(state, "s.token_hash", &hash_token(token)).await
+}
+
+/// Resolves a session id (from a redeemed live ticket) to the session and
+/// user, if both are still live.
+pub async fn actor_for_session(state: &AppState, session: Uuid) -> Result<Option<Actor>, AppError> {
+    actor_where(state, "s.id", &session.to_string()).await
+}
+
+/// The live session whose `column` (trusted text) is `value`, and its user.
+async fn actor_where(
+    state: &AppState,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<Actor>, AppError> {
     let now = now_ms();
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT s.id AS session_id, s.last_seen_at, u.id AS user_id, u.role, u.display_name
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
-           AND u.disabled = 0 AND u.deleted_at IS NULL",
-    )
-    .bind(hash_token(token))
+         WHERE {column} = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+           AND u.disabled = 0 AND u.deleted_at IS NULL"
+    ))
+    .bind(value)
     .bind(now)
     .fetch_optional(state.db.pool())
     .await?;

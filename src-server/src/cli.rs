@@ -141,6 +141,26 @@ pub struct ServeArgs {
     /// Sender address of outgoing mail.
     #[arg(long, env = "MOSTRADOR_MAIL_FROM", default_value = crate::config::DEFAULT_MAIL_FROM)]
     pub mail_from: String,
+    /// Secret the shop signs shopper identities with: a JWT (HS256) with
+    /// the claims `email`, `exp` (at most 24 h ahead) and `jti` (each used
+    /// once), optionally `name`, `sub`, `iat`. The web app exchanges it at
+    /// `POST /api/v1/auth/identity`; without this option that answers 503.
+    #[arg(long, env = "MOSTRADOR_IDENTITY_SECRET", hide_env_values = true)]
+    pub identity_secret: Option<String>,
+    /// Directory of the built web app (`src-ui/dist-web`), served at
+    /// `/app/` with a strict Content-Security-Policy; `/widget.js` is
+    /// served either way.
+    #[arg(long, env = "MOSTRADOR_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+    /// A shop site allowed to show the web app in a frame (the widget), e.g.
+    /// `https://shop.example.com`. Repeat for several sites; `*.` in the
+    /// host allows subdomains.
+    #[arg(long = "shop-origin", env = "MOSTRADOR_SHOP_ORIGINS", value_delimiter = ',')]
+    pub shop_origins: Vec<String>,
+    /// Serve a sample shop page with the widget at `/demo/shop`, signed in
+    /// as the demo shopper (needs --identity-secret and the demo data).
+    #[arg(long, env = "MOSTRADOR_DEMO_SHOP")]
+    pub demo_shop: bool,
 }
 
 #[derive(Debug, Args)]
@@ -186,7 +206,22 @@ impl ServeArgs {
             self.hash_concurrency >= 1,
             "--hash-concurrency must be at least 1"
         );
+        let shop_origins = self
+            .shop_origins
+            .iter()
+            .filter(|o| !o.trim().is_empty())
+            .map(|o| crate::web::parse_origin(o))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let identity_secret = self.identity_secret.filter(|s| !s.is_empty());
+        anyhow::ensure!(
+            !self.demo_shop || identity_secret.is_some(),
+            "--demo-shop signs the demo shopper's identity: give --identity-secret too"
+        );
         Ok(ServerConfig {
+            identity_secret,
+            web_dir: self.web_dir,
+            shop_origins,
+            demo_shop: self.demo_shop,
             hash_concurrency: self.hash_concurrency,
             feed_prune_every: std::time::Duration::from_secs(3600),
             feed_retention: std::time::Duration::from_secs(self.feed_retention_days * 24 * 3600),

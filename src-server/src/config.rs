@@ -58,6 +58,17 @@ pub struct ServerConfig {
     pub smtp_url: Option<String>,
     /// The sender of outgoing mail.
     pub mail_from: String,
+    /// Secret the shop signs shopper identities with (JWT, HS256; see
+    /// `routes::identity`). `None`: `POST /api/v1/auth/identity` answers
+    /// 503. Never logged.
+    pub identity_secret: Option<String>,
+    /// The built web app served at `/app/` (see `web`). `None`: not served.
+    pub web_dir: Option<PathBuf>,
+    /// Shop sites allowed to frame the web app (`frame-ancestors`), as
+    /// checked origins (`web::parse_origin`).
+    pub shop_origins: Vec<String>,
+    /// Serve the demo shop page at `/demo/shop` (needs `identity_secret`).
+    pub demo_shop: bool,
 }
 
 /// Default sender of outgoing mail.
@@ -120,6 +131,10 @@ impl ServerConfig {
             feed_retention: Duration::from_secs(30 * 24 * 3600),
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
+            identity_secret: None,
+            web_dir: None,
+            shop_origins: Vec::new(),
+            demo_shop: false,
         }
     }
 
@@ -146,6 +161,12 @@ impl fmt::Debug for ServerConfig {
                 &self.webhook_secret.as_ref().map(|_| "***"),
             )
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field(
+                "identity_secret",
+                &self.identity_secret.as_ref().map(|_| "***"),
+            )
+            .field("web_dir", &self.web_dir)
+            .field("shop_origins", &self.shop_origins)
             .finish()
     }
 }
@@ -187,8 +208,10 @@ mod tests {
         assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
         let cfg = ServerConfig {
             database_url: "postgres://a:topsecret@h/db".into(),
+            identity_secret: Some("shop-signing-secret".into()),
             ..ServerConfig::for_data_dir(Path::new("/tmp"))
         };
         assert!(!format!("{cfg:?}").contains("topsecret"));
+        assert!(!format!("{cfg:?}").contains("shop-signing-secret"));
     }
 }

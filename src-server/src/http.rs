@@ -1,5 +1,6 @@
 //! Router assembly: per-resource routers, the generated OpenAPI document,
-//! request ids, tracing, body limits and the JSON fallbacks.
+//! the browser-facing routes (`web`: `/app/`, `/widget.js`), request ids,
+//! tracing, body limits and the JSON fallbacks.
 
 use std::sync::{Arc, OnceLock};
 
@@ -49,6 +50,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::health::router())
         .merge(routes::accounts::router())
+        .merge(routes::identity::router())
         .merge(routes::orders::router())
         .merge(routes::chat::router())
         .merge(routes::attachments::router())
@@ -84,6 +86,7 @@ pub fn router(state: AppState) -> Router {
     let api = Arc::new(api);
     let request_id = HeaderName::from_static("x-request-id");
     router
+        .merge(crate::web::router(&state.config))
         .route(
             "/api/openapi.json",
             get(move || {

@@ -29,6 +29,7 @@ pub mod serve;
 pub mod state;
 pub mod telemetry;
 pub mod throttle;
+pub mod web;
 
 use anyhow::Context;
 use tokio::net::TcpListener;

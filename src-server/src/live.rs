@@ -21,10 +21,15 @@
 //! expires ends its sockets too: each connection arms a timer for its
 //! session's `expires_at` and closes with `CLOSE_SESSION_ENDED` when it
 //! fires. One session holds at most `MAX_SOCKETS_PER_SESSION` sockets.
+//!
+//! Browsers, which cannot put a header on a WebSocket, open it with a
+//! single-use [`ticket`] instead of the bearer token; the socket is then
+//! the same.
 
 pub mod dispatch;
 pub mod hub;
 pub mod socket;
+pub mod ticket;
 
 pub use dispatch::spawn_dispatcher;
 pub use hub::{Hub, Peer, Registration, QUEUE};

@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use mostrador_core::live::{
@@ -27,27 +28,44 @@ use super::Peer;
 use crate::auth::Actor;
 use crate::authz::visible_conversation;
 use crate::error::AppResult;
+use crate::extract::Query;
 use crate::state::AppState;
 
 const HEARTBEAT: Duration = Duration::from_secs(20);
 const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(live))
+    OpenApiRouter::new()
+        .routes(routes!(live))
+        .routes(routes!(super::ticket::issue))
 }
 
-/// Upgrades to the live WebSocket (bearer token in `Authorization`). Server
-/// messages are `LiveServerMessage`, client messages `LiveClientMessage`,
-/// both JSON text frames; the server pings every 20 s.
+/// How the live socket's caller is named in the URL.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LiveParams {
+    /// A single-use ticket from `POST /api/v1/live/ticket`, for browsers
+    /// (which cannot send `Authorization` on a WebSocket); without it, the
+    /// bearer token authenticates.
+    ticket: Option<String>,
+}
+
+/// Upgrades to the live WebSocket, authenticated by the bearer token in
+/// `Authorization` or, from a browser, by a single-use `ticket` (see `POST
+/// /api/v1/live/ticket`). Server messages are `LiveServerMessage`, client
+/// messages `LiveClientMessage`, both JSON text frames; the server pings
+/// every 20 s.
 #[utoipa::path(get, path = "/api/v1/live", tag = "sync", security(("bearer" = [])),
+    params(LiveParams),
     responses((status = 101, description = "Switching to the live WebSocket", body = LiveServerMessage),
               (status = 400, description = "Not a WebSocket upgrade request", body = mostrador_core::ApiError),
               (status = 401, body = mostrador_core::ApiError),
               (status = 429, description = "Too many live connections for this session", body = mostrador_core::ApiError)))]
 pub async fn live(
     State(state): State<AppState>,
-    actor: Actor,
+    Query(params): Query<LiveParams>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    headers: HeaderMap,
 ) -> AppResult<Response> {
     // axum's own rejection is text/plain; every error is the one JSON shape.
     let ws = match ws {
@@ -63,6 +81,11 @@ pub async fn live(
             *res.status_mut() = rejection.status();
             return Ok(res);
         }
+    };
+    // Only a real upgrade uses up a ticket.
+    let actor = match params.ticket.as_deref() {
+        Some(ticket) => super::ticket::redeem(&state, ticket).await?,
+        None => crate::auth::bearer_actor(&state, &headers).await?,
     };
     if state.hub.session_full(actor.session_id) {
         return Err(crate::error::AppError::new(

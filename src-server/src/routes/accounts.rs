@@ -41,14 +41,20 @@ pub(crate) fn validate_password(password: &str) -> AppResult<()> {
 }
 
 fn validate_name(name: &str) -> AppResult<String> {
+    validate_name_field("display_name", name)
+}
+
+/// A person's name, trimmed: required, at most `MAX_NAME_CHARS`, clean
+/// (`check_name`); refused as a 422 naming `field`.
+pub(crate) fn validate_name_field(field: &str, name: &str) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(invalid("display_name", "required"));
+        return Err(invalid(field, "required"));
     }
     if name.chars().count() > mostrador_core::auth::MAX_NAME_CHARS {
-        return Err(invalid("display_name", "too_long"));
+        return Err(invalid(field, "too_long"));
     }
-    check_name("display_name", name)?;
+    check_name(field, name)?;
     Ok(name.to_owned())
 }
 

@@ -219,6 +219,16 @@ async fn mark_verified(tx: &mut Tx, user_id: Uuid, email: &str) -> AppResult<()>
         .bind(user_id.to_string())
         .execute(&mut **tx)
         .await?;
+    link_orders(tx, user_id, email).await?;
+    feed::record(tx, Change::upsert(Entity::Profile, user_id, Some(user_id))).await?;
+    audit(tx, Some(user_id), "account.verify_email", Some(user_id)).await?;
+    Ok(())
+}
+
+/// Gives `user_id` the orders the shop sent for `email` that no account
+/// holds yet, each recorded in the feed. Call only once the address is
+/// proved (a verification code, or a shop-signed identity).
+pub(crate) async fn link_orders(tx: &mut Tx, user_id: Uuid, email: &str) -> AppResult<()> {
     let linked: Vec<String> = sqlx::query_scalar(
         "UPDATE orders SET customer_id = $1 WHERE customer_email = $2 AND customer_id IS NULL RETURNING id",
     )
@@ -233,8 +243,6 @@ async fn mark_verified(tx: &mut Tx, user_id: Uuid, email: &str) -> AppResult<()>
         )
         .await?;
     }
-    feed::record(tx, Change::upsert(Entity::Profile, user_id, Some(user_id))).await?;
-    audit(tx, Some(user_id), "account.verify_email", Some(user_id)).await?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod callbacks;
 pub mod chat;
 pub mod credentials;
 pub mod health;
+pub mod identity;
 pub mod orders;
 pub mod profile;
 pub mod sync;
