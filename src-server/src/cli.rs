@@ -155,7 +155,11 @@ pub struct ServeArgs {
     /// A shop site allowed to show the web app in a frame (the widget), e.g.
     /// `https://shop.example.com`. Repeat for several sites; `*.` in the
     /// host allows subdomains.
-    #[arg(long = "shop-origin", env = "MOSTRADOR_SHOP_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "shop-origin",
+        env = "MOSTRADOR_SHOP_ORIGINS",
+        value_delimiter = ','
+    )]
     pub shop_origins: Vec<String>,
     /// Serve a sample shop page with the widget at `/demo/shop`, signed in
     /// as the demo shopper (needs --identity-secret and the demo data).

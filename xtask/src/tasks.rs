@@ -316,11 +316,17 @@ pub fn demo() -> anyhow::Result<()> {
         .arg(&data_dir)
         .env_remove("DATABASE_URL"))?;
 
+    // The demo shop page signs the demo shopper's identity with this.
+    const DEMO_IDENTITY_SECRET: &str = "demo-identity-secret";
     let mut server = Command::new(bin.join("mostrador-server"))
         .args(["serve", "--bind", DEMO_BIND, "--data-dir"])
         .arg(&data_dir)
+        .arg("--web-dir")
+        .arg(root().join("src-ui/dist-web"))
+        .arg("--demo-shop")
         .env_remove("DATABASE_URL")
         .env("MOSTRADOR_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET)
+        .env("MOSTRADOR_IDENTITY_SECRET", DEMO_IDENTITY_SECRET)
         .stdout(Stdio::piped())
         .spawn()
         .context("starting mostrador-server")?;
@@ -335,6 +341,8 @@ pub fn demo() -> anyhow::Result<()> {
         "xtask: support backend running at {url} (data in {})",
         data_dir.display()
     );
+    println!("xtask: web app at {url}/app/ (sign in as ana@mostrador.demo / demo-customer-pass)");
+    println!("xtask: demo shop with the widget at {url}/demo/shop (signed in as Ana by the shop)");
 
     let has_display =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
