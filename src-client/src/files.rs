@@ -258,6 +258,24 @@ impl Engine {
     }
 }
 
+/// A file the server would accept: at most 10 MB, an image or a PDF by its
+/// bytes.
+fn check_file(bytes: &[u8]) -> Result<(), ClientError> {
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(ClientError::Api(mostrador_core::ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "files are limited to 10 MB",
+        )));
+    }
+    if sniff_attachment(bytes).is_none() {
+        return Err(ClientError::Api(mostrador_core::ApiError::new(
+            ErrorCode::ValidationFailed,
+            "only images (PNG, JPEG, GIF, WebP) and PDF files can be attached",
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,22 +294,4 @@ mod tests {
         }
         assert!(upload_timeout(MAX_ATTACHMENT_BYTES) > Duration::from_secs(10));
     }
-}
-
-/// A file the server would accept: at most 10 MB, an image or a PDF by its
-/// bytes.
-fn check_file(bytes: &[u8]) -> Result<(), ClientError> {
-    if bytes.len() > MAX_ATTACHMENT_BYTES {
-        return Err(ClientError::Api(mostrador_core::ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            "files are limited to 10 MB",
-        )));
-    }
-    if sniff_attachment(bytes).is_none() {
-        return Err(ClientError::Api(mostrador_core::ApiError::new(
-            ErrorCode::ValidationFailed,
-            "only images (PNG, JPEG, GIF, WebP) and PDF files can be attached",
-        )));
-    }
-    Ok(())
 }
