@@ -127,8 +127,8 @@ pub fn listen(handler: impl Fn(FromWidget) + 'static) {
         }
     });
     if let Some(window) = web_sys::window() {
-        let _ = window
-            .add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+        let _ =
+            window.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
     }
     listener.forget();
 }

@@ -1,12 +1,14 @@
 //! Installs what the project needs and is missing, printing each install:
 //! Debian packages, the wasm32 target, wasm-bindgen-cli (the exact version in
 //! Cargo.lock) and tauri-driver, from crates.io; axe-core (the end-to-end
-//! accessibility audit's engine) from npm.
+//! accessibility audit's engine) and binaryen (`wasm-opt` for the web
+//! build) from npm.
 //!
 //! Nothing is downloaded from outside the package registries. Trunk is not
 //! needed: `cargo xtask ui` drives `cargo build --target wasm32-unknown-unknown`
 //! and `wasm-bindgen` itself (see ARCHITECTURE.md, "Building the UI").
-//! wasm-opt is skipped: Debian's binaryen breaks wasm-bindgen's output.
+//! wasm-opt (web build only) is npm's binaryen: Debian's breaks
+//! wasm-bindgen's output.
 
 use std::process::Command;
 
@@ -61,16 +63,35 @@ pub fn axe_core_js() -> std::path::PathBuf {
 }
 
 fn axe_core() -> anyhow::Result<()> {
-    let js = axe_core_js();
-    if js.exists() {
+    npm_tool(AXE_CORE_NPM, "axe-core", &axe_core_js())
+}
+
+/// binaryen from npm, for `wasm-opt` on the web build (Debian's binaryen
+/// 108 silently breaks wasm-bindgen's output; npm's 132 works, see
+/// TOOLCHAIN.md).
+pub const BINARYEN_NPM: &str = "binaryen@132.0.0";
+
+/// `wasm-opt` from npm's binaryen, installed into `<target>/tools/binaryen`
+/// when missing; its path.
+pub fn wasm_opt() -> anyhow::Result<std::path::PathBuf> {
+    node()?;
+    let bin = util::target_dir().join("tools/binaryen/node_modules/.bin/wasm-opt");
+    npm_tool(BINARYEN_NPM, "binaryen", &bin)?;
+    Ok(bin)
+}
+
+/// Installs npm package `spec` into `<target>/tools/<dir>` unless `expect`
+/// (a file it brings) is there already.
+fn npm_tool(spec: &str, dir: &str, expect: &std::path::Path) -> anyhow::Result<()> {
+    if expect.exists() {
         return Ok(());
     }
     if which("npm").is_none() {
         debian_packages(&["npm"])?;
     }
-    let prefix = util::target_dir().join("tools/axe-core");
+    let prefix = util::target_dir().join("tools").join(dir);
     eprintln!(
-        "xtask: installing {AXE_CORE_NPM} from npm into {}",
+        "xtask: installing {spec} from npm into {}",
         prefix.display()
     );
     std::fs::create_dir_all(&prefix)?;
@@ -83,12 +104,9 @@ fn axe_core() -> anyhow::Result<()> {
             "--prefix",
         ])
         .arg(&prefix)
-        .arg(AXE_CORE_NPM))?;
-    if !js.exists() {
-        bail!(
-            "npm installed {AXE_CORE_NPM} but {} is missing",
-            js.display()
-        );
+        .arg(spec))?;
+    if !expect.exists() {
+        bail!("npm installed {spec} but {} is missing", expect.display());
     }
     Ok(())
 }

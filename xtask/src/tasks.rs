@@ -16,24 +16,32 @@ const DEMO_WEBHOOK_SECRET: &str = "demo-webhook-secret";
 /// Where `cargo xtask demo` serves the backend.
 const DEMO_BIND: &str = "127.0.0.1:8787";
 
-/// Builds the wasm UI into `src-ui/dist`: `cargo build` for wasm32, then
-/// `wasm-bindgen --target web`, then the static files. Files are only
-/// rewritten when their bytes change, so the Tauri app (which embeds `dist`)
-/// is not rebuilt needlessly.
+/// Builds the wasm UI twice: for the Tauri app into `src-ui/dist`, and
+/// the web build (feature `web`: the engine in the page) into
+/// `src-ui/dist-web`, which `mostrador-server --web-dir` serves at `/app/`.
 pub fn build_ui() -> anyhow::Result<()> {
-    run(cargo().args([
-        "build",
-        "--package",
-        "mostrador-ui",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "wasm-release",
-    ]))?;
+    build_tauri_ui()?;
+    build_web_ui()
+}
+
+/// `cargo build` of the UI for wasm32 (with `features`), then
+/// `wasm-bindgen --target web` into a fresh `staging` folder; the path of
+/// the `_bg.wasm` written there.
+fn build_ui_wasm(features: &[&str], staging: &Path) -> anyhow::Result<PathBuf> {
+    run(cargo()
+        .args([
+            "build",
+            "--package",
+            "mostrador-ui",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-release",
+        ])
+        .args(features))?;
     let wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/mostrador_ui.wasm");
-    let staging = target_dir().join("ui-staging");
     if staging.exists() {
-        std::fs::remove_dir_all(&staging)?;
+        std::fs::remove_dir_all(staging)?;
     }
     run(Command::new("wasm-bindgen")
         .arg(&wasm)
@@ -45,7 +53,17 @@ pub fn build_ui() -> anyhow::Result<()> {
             "--remove-producers-section",
             "--out-dir",
         ])
-        .arg(&staging))?;
+        .arg(staging))?;
+    Ok(staging.join("mostrador_ui_bg.wasm"))
+}
+
+/// Builds the wasm UI into `src-ui/dist`: `cargo build` for wasm32, then
+/// `wasm-bindgen --target web`, then the static files. Files are only
+/// rewritten when their bytes change, so the Tauri app (which embeds `dist`)
+/// is not rebuilt needlessly.
+fn build_tauri_ui() -> anyhow::Result<()> {
+    let staging = target_dir().join("ui-staging");
+    build_ui_wasm(&[], &staging)?;
     let ui = root().join("src-ui");
     for file in ["index.html", "boot.js", "style.css"] {
         std::fs::copy(ui.join(file), staging.join(file))?;
@@ -57,6 +75,100 @@ pub fn build_ui() -> anyhow::Result<()> {
     let size = std::fs::metadata(ui.join("dist/mostrador_ui_bg.wasm"))?.len();
     eprintln!("xtask: UI built into src-ui/dist (wasm {} KB)", size / 1024);
     Ok(())
+}
+
+/// Builds the web app into `src-ui/dist-web`: the UI with the engine
+/// (`--features web`), shrunk by npm binaryen's `wasm-opt -Oz` (Debian's
+/// breaks the module, TOOLCHAIN.md), with `src-ui/web`'s page, boot
+/// script, manifest and service worker, the shared `style.css` and
+/// `assets/`. `__VERSION__` in the page, the boot script and the service
+/// worker becomes a hash of the build's content, so each build has its own
+/// asset URLs and offline cache. Prints the wasm's sizes.
+fn build_web_ui() -> anyhow::Result<()> {
+    let staging = target_dir().join("ui-web-staging");
+    let wasm = build_ui_wasm(&["--features", "web"], &staging)?;
+    let raw = std::fs::metadata(&wasm)?.len();
+    let wasm_opt = setup::wasm_opt()?;
+    run(Command::new(&wasm_opt)
+        .arg(&wasm)
+        .args(["-Oz", "--strip-debug", "--strip-producers"])
+        // What rustc's wasm32 target emits by default.
+        .args([
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+            "-o",
+        ])
+        .arg(&wasm))?;
+    let ui = root().join("src-ui");
+    let web = ui.join("web");
+    std::fs::copy(ui.join("style.css"), staging.join("style.css"))?;
+    std::fs::copy(
+        web.join("manifest.webmanifest"),
+        staging.join("manifest.webmanifest"),
+    )?;
+    util::copy_dir(&root().join("assets"), &staging.join("assets"))?;
+    let version = content_version(&staging)?;
+    for file in ["index.html", "boot.js", "sw.js"] {
+        let text = std::fs::read_to_string(web.join(file))?;
+        std::fs::write(staging.join(file), text.replace("__VERSION__", &version))?;
+    }
+    sync_dir(&staging, &ui.join("dist-web"))?;
+    let opt = std::fs::metadata(&wasm)?.len();
+    let kb = |n: u64| n as f64 / 1024.0;
+    eprintln!(
+        "xtask: web app built into src-ui/dist-web (version {version}): wasm {:.0} KB raw, \
+         {:.0} KB after wasm-opt -Oz, {:.0} KB gzipped; JS glue {:.0} KB gzipped",
+        kb(raw),
+        kb(opt),
+        kb(gzip_size(&wasm)?),
+        kb(gzip_size(&staging.join("mostrador_ui.js"))?),
+    );
+    Ok(())
+}
+
+/// A short hash of every file in `dir` (names and bytes, in name order):
+/// the web build's version.
+fn content_version(dir: &Path) -> anyhow::Result<String> {
+    use std::hash::{Hash, Hasher};
+    fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, files)?;
+            } else {
+                files.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files)?;
+    files.sort();
+    // SipHash with fixed keys: the same bytes give the same version.
+    let mut h = std::hash::DefaultHasher::new();
+    for f in files {
+        f.strip_prefix(dir)?.hash(&mut h);
+        std::fs::read(&f)?.hash(&mut h);
+    }
+    Ok(format!("{:016x}", h.finish()))
+}
+
+/// The size of `file` gzipped at the best level (what a server sending
+/// `Content-Encoding: gzip` transfers, about).
+fn gzip_size(file: &Path) -> anyhow::Result<u64> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(file)
+        .output()
+        .context("running gzip")?;
+    if !out.status.success() {
+        bail!("gzip failed on {}", file.display());
+    }
+    Ok(out.stdout.len() as u64)
 }
 
 /// Makes `to` hold exactly the files of `from`, touching only changed ones.

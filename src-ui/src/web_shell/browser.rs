@@ -13,7 +13,10 @@ fn window() -> Result<web_sys::Window, ApiError> {
 fn js_error(what: &str, e: JsValue) -> ApiError {
     ApiError::new(
         ErrorCode::Internal,
-        format!("{what}: {}", e.as_string().unwrap_or_else(|| format!("{e:?}"))),
+        format!(
+            "{what}: {}",
+            e.as_string().unwrap_or_else(|| format!("{e:?}"))
+        ),
     )
 }
 

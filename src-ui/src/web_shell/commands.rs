@@ -272,9 +272,9 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
                 .change_password(&p.current_password, &p.new_password, &p.confirm_password)
                 .await)
         }
-        "request_password_reset" => {
-            out(engine.request_password_reset(&args::<Email>(cmd, a)?.email).await)
-        }
+        "request_password_reset" => out(engine
+            .request_password_reset(&args::<Email>(cmd, a)?.email)
+            .await),
         "confirm_password_reset" => {
             let p: ConfirmReset = args(cmd, a)?;
             out(engine
@@ -378,7 +378,9 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
         }
         "update_conversation" => {
             let p: UpdateConv = args(cmd, a)?;
-            out(engine.update_conversation(p.conversation_id, p.update).await)
+            out(engine
+                .update_conversation(p.conversation_id, p.update)
+                .await)
         }
         "record_outcome" => {
             let p: Outcome = args(cmd, a)?;
@@ -403,7 +405,11 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
 
 /// The three ways in: password, new account, or the shop's signed
 /// identity (the widget passes it; the server exchanges it).
-async fn sign_in(engine: &Engine, cmd: &str, a: &str) -> Result<mostrador_core::auth::Me, ApiError> {
+async fn sign_in(
+    engine: &Engine,
+    cmd: &str,
+    a: &str,
+) -> Result<mostrador_core::auth::Me, ApiError> {
     match cmd {
         "sign_in" => {
             let p: SignIn = args(cmd, a)?;

@@ -38,6 +38,9 @@ use uuid::Uuid;
 /// so one per support server).
 const DB_NAME: &str = "mostrador";
 
+/// A UI event handler.
+type Listener = Rc<dyn Fn(AppEvent)>;
+
 /// What every command can reach.
 pub(crate) struct Shell {
     config: ClientConfig,
@@ -49,7 +52,7 @@ pub(crate) struct Shell {
     /// The UI's language, for notifications.
     lang: Cell<Lang>,
     /// The UI's event handlers (`on_event`).
-    listeners: RefCell<Vec<Rc<dyn Fn(AppEvent)>>>,
+    listeners: RefCell<Vec<Listener>>,
     /// Attachments already turned into `blob:` URLs, for the page's life.
     urls: RefCell<HashMap<Uuid, String>>,
 }
@@ -161,7 +164,9 @@ impl Shell {
             ));
             let reminders = engine.clone();
             let stop_reminders = stop.clone();
-            wasm_bindgen_futures::spawn_local(async move { reminders.remind(stop_reminders).await });
+            wasm_bindgen_futures::spawn_local(
+                async move { reminders.remind(stop_reminders).await },
+            );
             engine.run(stop).await;
         });
     }
