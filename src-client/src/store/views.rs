@@ -4,7 +4,9 @@
 //! inbox. Each answers in one query, so a list of thousands of
 //! conversations never loads every message. Kind and state words are
 //! bound from their core types (`EntityKind`, `MessageKind`,
-//! `MessageState`), never spelled in the SQL.
+//! `MessageState`), never spelled in the SQL. What they answer is the
+//! store contract (`tests/store_contract`), run on this store and on the
+//! browser's IndexedDB store alike.
 
 use std::collections::HashMap;
 
@@ -173,130 +175,5 @@ impl Store {
         .await
         .map_err(db_err)?;
         Ok(ids.into_iter().filter_map(|i| i.parse().ok()).collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use jiff::Timestamp;
-    use mostrador_core::auth::Role;
-    use mostrador_core::chat::{Conversation, ConversationStatus, MessageKind, MessageState};
-    use mostrador_core::sync::{SyncItem, SyncPage};
-
-    use super::*;
-
-    fn conversation(id: Uuid, customer_id: Uuid) -> SyncItem {
-        SyncItem::Conversation(Conversation {
-            id,
-            customer_id,
-            order_id: None,
-            subject: "Late".into(),
-            status: ConversationStatus::Open,
-            assigned_agent_id: None,
-            rating: None,
-            created_at: Timestamp::UNIX_EPOCH,
-            updated_at: Timestamp::UNIX_EPOCH,
-            last_message_at: None,
-        })
-    }
-
-    /// A message `at` seconds in, from the customer or from staff.
-    fn message(conversation_id: Uuid, author: (Uuid, Role), at: i64, body: &str) -> Message {
-        Message {
-            id: Uuid::new_v4(),
-            conversation_id,
-            author_id: author.0,
-            author_role: author.1,
-            author_name: if author.1 == Role::Customer {
-                "Ana"
-            } else {
-                "Luis"
-            }
-            .into(),
-            kind: MessageKind::Text,
-            body: body.into(),
-            state: MessageState::Sent,
-            created_at: Timestamp::from_second(at).unwrap(),
-            attachments: vec![],
-        }
-    }
-
-    /// What the screens' aggregate reads answer over one applied page: the
-    /// contract a browser store must keep too.
-    #[tokio::test]
-    async fn the_view_reads_answer_from_the_applied_cache() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.sqlite3")).await.unwrap();
-        let (ana, luis) = (
-            (Uuid::new_v4(), Role::Customer),
-            (Uuid::new_v4(), Role::Agent),
-        );
-        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        let mut read = message(a, ana, 1, "where is 50% of my order");
-        read.state = MessageState::Read;
-        let newest_a = message(a, ana, 3, "hello?");
-        let mut note = message(a, luis, 4, "internal");
-        note.kind = MessageKind::Note;
-        // A colleague's reply: unread for Ana, never for Luis (staff do
-        // not read each other's replies; the server would not mark it).
-        let colleague = (Uuid::new_v4(), Role::Agent);
-        let messages = [
-            read,
-            message(a, luis, 2, "on its way"),
-            message(a, colleague, 2, "I've asked the carrier"),
-            newest_a.clone(),
-            note,
-        ];
-        let mut items = vec![conversation(a, ana.0), conversation(b, ana.0)];
-        items.extend(messages.iter().cloned().map(SyncItem::Message));
-        let page = SyncPage {
-            changes: 0,
-            remaining: 0,
-            items,
-            cursor: 1,
-            has_more: false,
-        };
-        store.apply_page(&page).await.unwrap();
-
-        // Luis has one unread text message from Ana (the read one and his
-        // own do not count); Ana has Luis's reply; `only` narrows.
-        let unread = store.unread_counts(luis.0, None).await.unwrap();
-        assert_eq!(unread, HashMap::from([(a, 1)]));
-        assert_eq!(
-            store.unread_counts(ana.0, Some(b)).await.unwrap(),
-            HashMap::new()
-        );
-        assert_eq!(store.unread_counts(ana.0, Some(a)).await.unwrap()[&a], 2);
-
-        // The newest text message, not the later note.
-        let last = store.last_text_messages(None).await.unwrap();
-        assert_eq!(last.len(), 1);
-        assert_eq!(last[&a], newest_a);
-        assert_eq!(store.last_text_message(a).await.unwrap(), Some(newest_a));
-        assert_eq!(store.last_text_message(b).await.unwrap(), None);
-
-        // Waiting since Ana's last message (3 s), staff last at 2 s.
-        let activity = store.conversation_activity().await.unwrap();
-        assert_eq!(
-            activity[&a],
-            ConversationActivity {
-                customer_at: Some(3000),
-                staff_at: Some(2000),
-                customer_name: Some("Ana".into()),
-            }
-        );
-        assert_eq!(
-            store.customer_names_from_messages().await.unwrap(),
-            HashMap::from([(ana.0, "Ana".to_owned())])
-        );
-
-        // Search is case-insensitive and takes `%` and `_` literally.
-        assert_eq!(store.conversations_mentioning("50%").await.unwrap(), [a]);
-        assert_eq!(store.conversations_mentioning("HELLO").await.unwrap(), [a]);
-        assert!(store
-            .conversations_mentioning("5_%")
-            .await
-            .unwrap()
-            .is_empty());
     }
 }

@@ -145,9 +145,10 @@ impl Store {
         let on_upgrade = {
             let request = request.clone();
             Closure::once_into_js(move |event: web_sys::IdbVersionChangeEvent| {
-                let Ok(db) = request
+                let Some(db) = request
                     .result()
-                    .and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from))
+                    .ok()
+                    .and_then(|r| r.dyn_into::<IdbDatabase>().ok())
                 else {
                     return;
                 };

@@ -74,7 +74,7 @@ contract!(
     drafts_and_kept_answers,
     sessions_forget_all_but_unsent_writes,
     two_handles_share_one_state,
-    an_agent_inbox_reads_fast,
+    an_agent_inbox_of_a_thousand_conversations,
 );
 
 /// What a store keeps survives closing it; a wiped store starts empty.

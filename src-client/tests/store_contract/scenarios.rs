@@ -683,7 +683,7 @@ where
 /// An agent's device: 1,000 conversations, 5,000 messages. The inbox's
 /// reads answer whole, and their times are reported (not asserted: the
 /// machine's load is not the store's).
-pub async fn an_agent_inbox_reads_fast(s: &Store, _: &Store) {
+pub async fn an_agent_inbox_of_a_thousand_conversations(s: &Store, _: &Store) {
     let agent = Uuid::new_v4();
     let mut items = Vec::new();
     for i in 0..1_000 {
