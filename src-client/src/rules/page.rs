@@ -67,6 +67,18 @@ pub fn placement(item: &SyncItem) -> Option<Placement> {
     })
 }
 
+/// The JSON an entity is kept as, in either store (a removal has none).
+pub fn entity_json(item: &SyncItem) -> Result<String, serde_json::Error> {
+    match item {
+        SyncItem::Order(o) => serde_json::to_string(o),
+        SyncItem::Conversation(c) => serde_json::to_string(c),
+        SyncItem::Message(m) => serde_json::to_string(m),
+        SyncItem::Callback(c) => serde_json::to_string(c),
+        SyncItem::Profile(p) => serde_json::to_string(p),
+        SyncItem::Removed { .. } => Ok(String::new()),
+    }
+}
+
 /// What a message says about its conversation's activity (the agent's
 /// inbox orders by who spoke last and how long the customer has waited).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

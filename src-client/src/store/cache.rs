@@ -13,15 +13,7 @@ pub use crate::rules::page::{Cached, OrderProgress};
 
 /// The JSON an entity is kept as (a removal has none).
 fn entity_json(item: &SyncItem) -> Result<String, ClientError> {
-    match item {
-        SyncItem::Order(o) => serde_json::to_string(o),
-        SyncItem::Conversation(c) => serde_json::to_string(c),
-        SyncItem::Message(m) => serde_json::to_string(m),
-        SyncItem::Callback(c) => serde_json::to_string(c),
-        SyncItem::Profile(p) => serde_json::to_string(p),
-        SyncItem::Removed { .. } => Ok(String::new()),
-    }
-    .map_err(json_err)
+    page::entity_json(item).map_err(json_err)
 }
 
 impl Store {

@@ -22,15 +22,7 @@ pub(super) fn entity_key(kind: &str, id: Uuid) -> JsValue {
 /// The record `item` is kept as: its placement, its JSON, and the fields
 /// the views' indexes and filters read without parsing it.
 fn entity_record(at: &Placement, item: &SyncItem) -> Result<JsValue, ClientError> {
-    let json = match item {
-        SyncItem::Order(o) => serde_json::to_string(o),
-        SyncItem::Conversation(c) => serde_json::to_string(c),
-        SyncItem::Message(m) => serde_json::to_string(m),
-        SyncItem::Callback(c) => serde_json::to_string(c),
-        SyncItem::Profile(p) => serde_json::to_string(p),
-        SyncItem::Removed { .. } => Ok(String::new()),
-    }
-    .map_err(json_err)?;
+    let json = page::entity_json(item).map_err(json_err)?;
     let id = at.id.to_string();
     let parent = at.parent.map(|p| p.to_string()).unwrap_or_default();
     let mut fields = vec![
