@@ -14,10 +14,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use fantoccini::{ClientBuilder, Locator};
+use anyhow::{bail, Context};
+use fantoccini::elements::Element;
+use fantoccini::ClientBuilder;
 use hmac::Mac;
 use tokio::process::Command;
 
@@ -29,6 +30,9 @@ pub const PHONE: (u32, u32) = (390, 844);
 pub const TABLET: (u32, u32) = (820, 1180);
 /// Both sizes every step is shot at, with the name each screenshot carries.
 pub const SIZES: [(&str, (u32, u32)); 2] = [("phone", PHONE), ("tablet", TABLET)];
+/// The order the shop page's "Help with my order" button opens the widget
+/// on (`Mostrador.open({order})`).
+pub const SHOP_ORDER: &str = "LB-30001";
 /// The shop's identity secret the support server is started with.
 pub const IDENTITY_SECRET: &str = "e2e-shop-identity-secret";
 
@@ -121,6 +125,38 @@ impl Browser {
         Ok(browser)
     }
 
+    /// Makes the page's viewport `width`×`height` CSS pixels at a device
+    /// pixel ratio of 1. Headless Chromium's window has no fixed relation
+    /// to its viewport (a 500 px minimum width, room for a pretend
+    /// toolbar), so the viewport is set, not the window.
+    pub async fn set_viewport(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false,
+            }),
+        )
+        .await?;
+        // Measured in the top-level page (the driver may be in the panel).
+        let inner = self
+            .cdp(
+                "Runtime.evaluate",
+                serde_json::json!({
+                    "expression": "[window.innerWidth, window.innerHeight]",
+                    "returnByValue": true,
+                }),
+            )
+            .await?["result"]["value"]
+            .clone();
+        anyhow::ensure!(
+            inner == serde_json::json!([width, height]),
+            "viewport {width}x{height} asked, {inner} got"
+        );
+        // Let the layout settle.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok(())
+    }
+
     /// Closes Chromium and stops chromedriver.
     pub async fn close(self) -> anyhow::Result<()> {
         self.app.close().await
@@ -193,17 +229,112 @@ impl Browser {
         Ok(())
     }
 
-    /// Moves the driver into the widget's panel (the app's iframe), waiting
-    /// for it to exist.
+    /// Moves the driver into the widget's panel (the app's iframe), once
+    /// the app in it has said it is ready. (Entering a frame whose app is
+    /// still starting stalls chromedriver for seconds to a minute.)
     pub async fn to_app(&self) -> anyhow::Result<()> {
         self.to_page().await?;
-        self.wait_for(APP_FRAME).await?;
-        self.client
-            .find(Locator::Css(APP_FRAME))
-            .await?
-            .enter_frame()
-            .await?;
+        self.wait_for_js(
+            "the app in the panel says it is ready",
+            "return (window.__mostradorMessages || []).some(m => m.type === 'mostrador:ready');",
+            Duration::from_secs(60),
+        )
+        .await?;
+        self.widget(APP_FRAME).await?.enter_frame().await?;
         Ok(())
+    }
+
+    /// The messages the app posted to the shop page so far (`mostrador:*`).
+    pub async fn app_messages(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+        self.to_page().await?;
+        let v = self
+            .eval("return window.__mostradorMessages || [];")
+            .await?;
+        Ok(v.as_array().cloned().unwrap_or_default())
+    }
+
+    /// The element matching `css` inside the widget's shadow root, waiting
+    /// for it (30 s). The widget keeps its launcher and panel in a closed
+    /// shadow root, out of reach of the page's scripts and of WebDriver's
+    /// selectors; the DevTools protocol sees through it (`pierce`), and the
+    /// node it finds is handed to WebDriver as an ordinary element (so a
+    /// click is a real pointer click, hit-tested).
+    pub async fn widget(&self, css: &str) -> anyhow::Result<Element> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(el) = self.try_widget(css).await? {
+                return Ok(el);
+            }
+            if Instant::now() >= deadline {
+                let shot = self.screenshot(&crate::failure_name()).await.ok();
+                bail!("widget {css}: not there after 30 s; screenshot {shot:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The element matching `css` inside the widget's shadow root, if any
+    /// (from the shop page's frame).
+    pub async fn try_widget(&self, css: &str) -> anyhow::Result<Option<Element>> {
+        let doc = self
+            .cdp(
+                "DOM.getDocument",
+                serde_json::json!({ "depth": 5, "pierce": true }),
+            )
+            .await?;
+        let Some(root) = shadow_root_of_host(&doc["root"]) else {
+            return Ok(None);
+        };
+        let found = self
+            .cdp(
+                "DOM.querySelector",
+                serde_json::json!({ "nodeId": root, "selector": css }),
+            )
+            .await?;
+        let node = found["nodeId"].as_i64().unwrap_or(0);
+        if node == 0 {
+            return Ok(None);
+        }
+        let object = self
+            .cdp("DOM.resolveNode", serde_json::json!({ "nodeId": node }))
+            .await?;
+        let object = object["object"]["objectId"]
+            .as_str()
+            .context("DOM.resolveNode gave no object")?;
+        self.cdp(
+            "Runtime.callFunctionOn",
+            serde_json::json!({
+                "objectId": object,
+                "functionDeclaration": "function () { window.__mostradorE2e = this; }",
+            }),
+        )
+        .await?;
+        let el = self
+            .eval("const e = window.__mostradorE2e; delete window.__mostradorE2e; return e;")
+            .await?;
+        let id = el
+            .get(ELEMENT_KEY)
+            .and_then(|v| v.as_str())
+            .with_context(|| format!("no element reference for widget {css}: {el}"))?;
+        Ok(Some(Element::from_element_id(
+            self.client.clone(),
+            id.to_owned().into(),
+        )))
+    }
+
+    /// Clicks the widget's launcher.
+    pub async fn open_widget(&self) -> anyhow::Result<()> {
+        self.to_page().await?;
+        self.widget(LAUNCHER).await?.click().await?;
+        Ok(())
+    }
+
+    /// Whether the widget's `css` is shown (exists, not `hidden`).
+    pub async fn widget_shown(&self, css: &str) -> anyhow::Result<bool> {
+        Ok(match self.try_widget(css).await? {
+            Some(el) => el.is_displayed().await?,
+            None => false,
+        })
     }
 
     /// Moves the driver back to the shop page (from the app's iframe).
@@ -225,8 +356,33 @@ impl Browser {
     }
 }
 
-/// The widget's panel: the app's iframe from the support server.
+/// The widget's panel: the app's iframe from the support server (in the
+/// widget's shadow root).
 pub const APP_FRAME: &str = "iframe[src*='/app/']";
+/// The widget's launcher button on the shop page (in its shadow root).
+pub const LAUNCHER: &str = "button.launcher";
+/// The launcher's unread badge.
+pub const BADGE: &str = ".badge";
+/// The panel's close button.
+pub const CLOSE: &str = ".panel button.x";
+/// WebDriver's key for an element reference in JSON.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// The node id of the widget's shadow root (its host carries
+/// `data-mostrador`), in a `DOM.getDocument` answer.
+fn shadow_root_of_host(node: &serde_json::Value) -> Option<i64> {
+    let attrs = node["attributes"].as_array();
+    // Attributes come as a flat [name, value, name, value, …] list.
+    let is_host = attrs.is_some_and(|a| a.iter().step_by(2).any(|n| n == "data-mostrador"));
+    if is_host {
+        return node["shadowRoots"][0]["nodeId"].as_i64();
+    }
+    node["children"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(shadow_root_of_host)
+}
 
 /// A shopper as the shop knows them (what the shop signs).
 #[derive(Debug, Clone)]
@@ -414,13 +570,57 @@ fn shop_html(lang: &str, support: &str, identity: Option<&str>) -> String {
   <li>Olive-wood board <div class="price">€41.90</div></li>
   <li>Copper kettle <div class="price">€89.00</div></li>
 </ul>
-<button id="help-order" type="button" onclick="Mostrador.open({{order: 'MS-10001'}})">{help} MS-10001</button>
+<button id="help-order" type="button" onclick="Mostrador.open({{order: '{SHOP_ORDER}'}})">{help} {SHOP_ORDER}</button>
 </main>
+<script>
+  // What the app tells the widget, as the page sees it (the tests read it).
+  window.__mostradorMessages = [];
+  window.addEventListener("message", (e) => {{
+    if (e.origin === "{support}" && e.data && String(e.data.type).startsWith("mostrador:")) {{
+      window.__mostradorMessages.push(e.data);
+    }}
+  }});
+</script>
 <script src="{support}/widget.js"{identity} async></script>
 </body>
 </html>
 "#
     )
+}
+
+/// The shop sends order `number` for `email` through its signed webhook,
+/// then two tracking events (the newest: in transit).
+pub async fn send_order(server: &ServerProcess, email: &str, number: &str) -> anyhow::Result<()> {
+    let now = jiff::Timestamp::now();
+    let earlier = now - jiff::SignedDuration::from_hours(20);
+    server
+        .ingest(serde_json::json!({
+            "event_id": format!("{number}-placed"), "occurred_at": earlier.to_string(),
+            "order_number": number, "type": "order_upserted", "customer_email": email,
+            "placed_at": earlier.to_string(), "total_minor": 3450, "currency": "EUR",
+            "items": [{"sku": "MUG-1", "name": "Stoneware mug", "quantity": 1, "unit_price_minor": 3450}],
+        }))
+        .await?;
+    for (i, (status, place, at)) in [
+        (
+            "shipped",
+            "Valencia",
+            earlier + jiff::SignedDuration::from_hours(2),
+        ),
+        ("in_transit", "Zaragoza", now),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        server
+            .ingest(serde_json::json!({
+                "event_id": format!("{number}-tracking-{i}"), "occurred_at": at.to_string(),
+                "order_number": number, "type": "tracking", "status": status, "place": place,
+                "description": format!("Parcel scanned in {place}"),
+            }))
+            .await?;
+    }
+    Ok(())
 }
 
 /// Starts the support server with the demo data, serving the web build and
