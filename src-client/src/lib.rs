@@ -31,16 +31,25 @@
 //! small pieces [`platform`] lists differ, selected by `cfg`. With neither
 //! feature the crate is the rules and the interfaces only.
 
+pub mod changes;
 pub mod config;
 pub mod error;
 pub mod events;
-pub mod changes;
 pub mod notices;
 pub mod platform;
 pub mod receipts;
 pub mod rules;
 
 pub use rules::{retry, sync};
+
+#[cfg(all(
+    feature = "browser",
+    not(feature = "native"),
+    not(target_arch = "wasm32")
+))]
+compile_error!(
+    "mostrador-client's `browser` platform is for wasm32-unknown-unknown; native targets use `native`"
+);
 
 /// Items that need a platform: built with either `native` or `browser`.
 macro_rules! with_platform {
