@@ -30,18 +30,18 @@
     "button{cursor:pointer;border:0;margin:0}",
     "button:focus-visible{outline:3px solid #fff;box-shadow:0 0 0 6px #0b57d0}",
     ".launcher{position:fixed;right:16px;bottom:16px;z-index:2147483000;min-width:44px;min-height:48px;",
-    "display:flex;align-items:center;gap:8px;padding:12px 18px;border-radius:24px;background:#1d3f8f;color:#fff;",
+    "display:flex;align-items:center;gap:8px;padding:12px 18px;border-radius:24px;background:#0f766e;color:#fff;",
     "font-weight:600;box-shadow:0 0 0 2px #fff,0 4px 14px rgba(0,0,0,.35)}",
-    ".launcher:hover{background:#163170}",
+    ".launcher:hover{background:#115e59}",
     ".launcher svg{width:20px;height:20px;fill:currentColor;flex:none}",
     ".badge{min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#b3001b;color:#fff;",
     "font-size:13px;font-weight:700;line-height:22px;text-align:center;box-shadow:0 0 0 2px #fff}",
-    ".badge[hidden],.launcher[hidden],.panel[hidden]{display:none}",
+    ".badge[hidden],.launcher[hidden],.panel[hidden],.bar[hidden]{display:none}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     ".panel{position:fixed;z-index:2147483001;top:0;right:0;bottom:0;width:400px;max-width:100vw;display:flex;",
     "flex-direction:column;background:#fff;color:#111;box-shadow:-4px 0 24px rgba(0,0,0,.3)}",
     ".bar{display:flex;align-items:center;justify-content:space-between;padding:0 4px 0 16px;min-height:48px;",
-    "background:#1d3f8f;color:#fff;font-weight:600}",
+    "background:#0f766e;color:#fff;font-weight:600}",
     ".x{min-width:44px;min-height:44px;background:transparent;color:#fff;font-size:24px;line-height:1;border-radius:8px}",
     ".x:hover{background:rgba(255,255,255,.15)}",
     "iframe{flex:1;width:100%;border:0;background:#fff}",
@@ -52,7 +52,7 @@
 
   var host = document.createElement("div");
   host.setAttribute("data-mostrador", "");
-  var root = host.attachShadow({ mode: "closed" });
+  var root = host.attachShadow({ mode: "open" });
   if (root.adoptedStyleSheets && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
     var sheet = new CSSStyleSheet();
     sheet.replaceSync(CSS);
@@ -77,7 +77,7 @@
   var badge = el("span", { class: "badge", "aria-hidden": "true", hidden: "" }, launcher);
   var unreadText = el("span", { class: "sr" }, launcher);
 
-  var panel, frame, ready = false, pending = [], unread = 0;
+  var panel, bar, frame, ready = false, pending = [], unread = 0;
 
   function post(msg) {
     if (frame && ready) frame.contentWindow.postMessage(msg, server);
@@ -88,7 +88,8 @@
     panel = el("div", { class: "panel", role: "dialog", "aria-label": T.panel, hidden: "" }, root);
     panel.id = "mostrador-panel";
     launcher.setAttribute("aria-controls", panel.id);
-    var bar = el("div", { class: "bar" }, panel);
+    // Until the app is up (it has its own Close), a bar to close the panel.
+    bar = el("div", { class: "bar" }, panel);
     el("span", {}, bar).textContent = T.panel;
     var x = el("button", { type: "button", class: "x", "aria-label": T.close }, bar);
     x.textContent = "\u00d7";
@@ -132,6 +133,7 @@
     var m = e.data || {};
     if (m.type === "mostrador:ready") {
       ready = true;
+      bar.hidden = true;
       var queue = pending;
       pending = [];
       queue.forEach(post);

@@ -11,9 +11,11 @@
 //! a 404 in the one JSON error shape, as is the whole of `/app/` when no
 //! web app is there. Text, JavaScript and wasm go compressed (brotli or
 //! gzip, as the browser accepts): a `<file>.br` / `<file>.gz` built beside
-//! the file is used when present, else the file is compressed once and
-//! kept in memory until it changes on disk (all of them are compressed in
-//! the background at start-up, so the first visitor does not wait).
+//! the file is used when present, else the file is compressed and kept in
+//! memory until it changes on disk: at the best level in the background
+//! from start-up on, and quickly for a visitor who asks before that is
+//! done (replaced by the best copy once it is ready), so no one waits for
+//! brotli's slowest level.
 //! `index.html`, `sw.js` and the manifest are `no-cache` (revalidated with
 //! their ETag on every load); file names carrying a content hash are
 //! cached for a year.
@@ -115,11 +117,14 @@ impl Coding {
         }
     }
 
-    fn compress(self, bytes: &[u8]) -> Vec<u8> {
+    /// `bytes` compressed: `best` is the smallest (brotli 11, slow on a
+    /// large wasm), else brotli 5 (fast, a little larger). Gzip is always
+    /// at its best level, which is fast anyway.
+    fn compress(self, bytes: &[u8], best: bool) -> Vec<u8> {
         match self {
             Coding::Brotli => {
                 let params = brotli::enc::BrotliEncoderParams {
-                    quality: 11,
+                    quality: if best { 11 } else { 5 },
                     lgwin: 22,
                     ..Default::default()
                 };
@@ -137,6 +142,11 @@ impl Coding {
                 gz.finish().expect("compressing into memory")
             }
         }
+    }
+
+    /// Whether a quick compression is already this coding's best.
+    fn fast_is_best(self) -> bool {
+        self == Coding::Gzip
     }
 }
 
@@ -220,15 +230,21 @@ struct Compressed {
     len: u64,
     modified: Option<SystemTime>,
     bytes: Bytes,
+    /// At the coding's best level (else a quick one waiting to be
+    /// replaced).
+    best: bool,
 }
+
+type Key = (PathBuf, Coding);
 
 /// The web app directory and what was compressed from it.
 struct WebApp {
     dir: Option<PathBuf>,
     shop_origins: Vec<String>,
-    cache: Mutex<HashMap<(PathBuf, Coding), Arc<Compressed>>>,
-    /// One compression at a time (they are CPU-heavy; two asking for the
-    /// same file wait for one result).
+    cache: Mutex<HashMap<Key, Arc<Compressed>>>,
+    /// One best-level compression at a time (they are CPU-heavy); a
+    /// visitor never waits for one: a missing copy is compressed quickly,
+    /// served, and replaced by the best one in the background.
     compressing: tokio::sync::Mutex<()>,
 }
 
@@ -249,18 +265,50 @@ fn clean_segments(rest: &str) -> Option<Vec<&str>> {
 }
 
 impl WebApp {
-    fn cached(&self, path: &Path, coding: Coding, meta: &std::fs::Metadata) -> Option<Bytes> {
+    fn cached(&self, key: &Key, meta: &std::fs::Metadata) -> Option<Arc<Compressed>> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache
-            .get(&(path.to_path_buf(), coding))
+            .get(key)
             .filter(|c| c.len == meta.len() && c.modified == meta.modified().ok())
-            .map(|c| c.bytes.clone())
+            .cloned()
+    }
+
+    /// Compresses `key`'s file (at the best level or quickly) and keeps it.
+    async fn compress(&self, key: &Key, meta: &std::fs::Metadata, best: bool) -> Option<Bytes> {
+        let raw = tokio::fs::read(&key.0).await.ok()?;
+        let coding = key.1;
+        let bytes: Bytes = tokio::task::spawn_blocking(move || coding.compress(&raw, best))
+            .await
+            .ok()?
+            .into();
+        let entry = Arc::new(Compressed {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            bytes: bytes.clone(),
+            best: best || coding.fast_is_best(),
+        });
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.clone(), entry);
+        Some(bytes)
+    }
+
+    /// Makes sure `key`'s best copy is (or gets) in the cache, one heavy
+    /// compression at a time.
+    async fn compress_best(&self, key: &Key, meta: &std::fs::Metadata) {
+        let _turn = self.compressing.lock().await;
+        if self.cached(key, meta).is_some_and(|c| c.best) {
+            return;
+        }
+        self.compress(key, meta, true).await;
     }
 
     /// `path`'s bytes in `coding`: a precompressed sibling, the cache, or
-    /// compressed now (and kept).
+    /// compressed quickly now (kept, and replaced by the best copy in the
+    /// background).
     async fn encoded(
-        &self,
+        self: &Arc<Self>,
         path: &Path,
         coding: Coding,
         meta: &std::fs::Metadata,
@@ -273,27 +321,15 @@ impl WebApp {
                 }
             }
         }
-        if let Some(bytes) = self.cached(path, coding, meta) {
-            return Some(bytes);
+        let key = (path.to_path_buf(), coding);
+        if let Some(c) = self.cached(&key, meta) {
+            return Some(c.bytes.clone());
         }
-        let _turn = self.compressing.lock().await;
-        if let Some(bytes) = self.cached(path, coding, meta) {
-            return Some(bytes);
+        let bytes = self.compress(&key, meta, false).await?;
+        if !coding.fast_is_best() {
+            let (app, meta) = (self.clone(), meta.clone());
+            tokio::spawn(async move { app.compress_best(&key, &meta).await });
         }
-        let raw = tokio::fs::read(path).await.ok()?;
-        let bytes: Bytes = tokio::task::spawn_blocking(move || coding.compress(&raw))
-            .await
-            .ok()?
-            .into();
-        let entry = Arc::new(Compressed {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            bytes: bytes.clone(),
-        });
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert((path.to_path_buf(), coding), entry);
         Some(bytes)
     }
 
@@ -315,7 +351,7 @@ impl WebApp {
                     stack.push(path);
                 } else if content_type(&path).1 {
                     for coding in [Coding::Brotli, Coding::Gzip] {
-                        self.encoded(&path, coding, &meta).await;
+                        self.compress_best(&(path.clone(), coding), &meta).await;
                     }
                 }
             }
@@ -323,7 +359,7 @@ impl WebApp {
         tracing::debug!("web app compressed");
     }
 
-    async fn serve(&self, rest: &str, request: &HeaderMap) -> Response {
+    async fn serve(self: &Arc<Self>, rest: &str, request: &HeaderMap) -> Response {
         let Some(dir) = &self.dir else {
             return not_found(
                 "the web app is not served here: start mostrador-server with --web-dir <the built web app> (cargo xtask builds it into src-ui/dist-web)",
@@ -425,7 +461,7 @@ async fn widget(req: Request) -> Response {
         Some(c) => {
             put(&mut headers, header::CONTENT_ENCODING, c.token());
             let cell = if c == Coding::Brotli { &BROTLI } else { &GZIP };
-            cell.get_or_init(|| c.compress(WIDGET_JS.as_bytes()).into())
+            cell.get_or_init(|| c.compress(WIDGET_JS.as_bytes(), true).into())
                 .clone()
         }
         None => Bytes::from_static(WIDGET_JS.as_bytes()),
@@ -611,7 +647,9 @@ mod tests {
         }
         for c in [Coding::Brotli, Coding::Gzip] {
             let data = "mostrador ".repeat(1000);
-            assert!(c.compress(data.as_bytes()).len() < 200);
+            for best in [false, true] {
+                assert!(c.compress(data.as_bytes(), best).len() < 200);
+            }
         }
     }
 }
