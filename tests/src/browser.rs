@@ -254,11 +254,12 @@ impl Browser {
     }
 
     /// The element matching `css` inside the widget's shadow root, waiting
-    /// for it (30 s). The widget keeps its launcher and panel in a closed
-    /// shadow root, out of reach of the page's scripts and of WebDriver's
-    /// selectors; the DevTools protocol sees through it (`pierce`), and the
-    /// node it finds is handed to WebDriver as an ordinary element (so a
-    /// click is a real pointer click, hit-tested).
+    /// for it (30 s). The widget keeps its launcher and panel in a shadow
+    /// root, which WebDriver's selectors do not cross (and which a closed
+    /// root would hide from page scripts too); the DevTools protocol sees
+    /// through it (`pierce`), and the node it finds is handed to WebDriver
+    /// as an ordinary element (so a click is a real pointer click,
+    /// hit-tested).
     pub async fn widget(&self, css: &str) -> anyhow::Result<Element> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -322,6 +323,22 @@ impl Browser {
         )))
     }
 
+    /// Closes the panel from inside the app (its Close button) and waits
+    /// for the launcher to be back; leaves the driver on the shop page.
+    pub async fn close_widget(&self) -> anyhow::Result<()> {
+        self.to_app().await?;
+        self.click(APP_CLOSE).await?;
+        self.to_page().await?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.widget_shown(LAUNCHER).await? {
+            if Instant::now() >= deadline {
+                bail!("the launcher is not back 30 s after the app's Close");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
     /// Clicks the widget's launcher.
     pub async fn open_widget(&self) -> anyhow::Result<()> {
         self.to_page().await?;
@@ -363,8 +380,9 @@ pub const APP_FRAME: &str = "iframe[src*='/app/']";
 pub const LAUNCHER: &str = "button.launcher";
 /// The launcher's unread badge.
 pub const BADGE: &str = ".badge";
-/// The panel's close button.
-pub const CLOSE: &str = ".panel button.x";
+/// The app's own Close button in embed mode (in the panel's frame): the
+/// app asks the widget to close the panel.
+pub const APP_CLOSE: &str = "[data-testid=embed-close]";
 /// WebDriver's key for an element reference in JSON.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 

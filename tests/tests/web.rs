@@ -1,0 +1,197 @@
+//! The web app end to end in headless Chromium: a sample shop page on its
+//! own origin embeds the widget (`<script src=…/widget.js data-identity=…>`)
+//! with a shopper identity the shop signed; the real server serves the
+//! widget and the app (`--web-dir`), whose engine runs in the page over
+//! IndexedDB. Each step is shot at phone (390×844) and tablet (820×1180)
+//! size, the panel open on the shop page.
+
+use std::time::Duration;
+
+use mostrador_e2e::browser::{self, Browser, Shopper, BADGE, LAUNCHER, PHONE, SHOP_ORDER};
+use mostrador_e2e::DEMO_AGENT;
+
+const WAIT: Duration = Duration::from_secs(40);
+/// One browser at a time: two cores.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A shopper the shop knows, with the shop's order already sent to the
+/// support server for their email (the identity exchange links it).
+async fn shopper_with_order(
+    data: &std::path::Path,
+) -> anyhow::Result<(mostrador_e2e::ServerProcess, browser::ShopSite, Shopper)> {
+    let shopper = Shopper::new(
+        &format!("lena.{}@example.com", uuid::Uuid::new_v4().simple()),
+        "Lena Ortiz",
+    );
+    let (server, shop) = browser::start_with_shop(data, Some(shopper.clone())).await?;
+    browser::send_order(&server, &shopper.email, SHOP_ORDER).await?;
+    Ok((server, shop, shopper))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_signs_the_shopper_in_and_shows_orders_and_a_timeline() -> anyhow::Result<()> {
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let (_server, shop, _shopper) = shopper_with_order(data.path()).await?;
+    let b = Browser::launch(PHONE).await?;
+
+    // The launcher speaks the page's language; nothing of the app loads
+    // before it is opened.
+    for (lang, text) in [
+        ("es", "Hacer una pregunta"),
+        ("ru", "Задать вопрос"),
+        ("en", "Ask a question"),
+    ] {
+        b.goto(&shop.page(lang)).await?;
+        let launcher = b.widget(LAUNCHER).await?;
+        assert_eq!(launcher.text().await?.trim(), text, "launcher in {lang}");
+    }
+    assert!(
+        b.try_widget("iframe").await?.is_none(),
+        "the app loads only when the launcher is opened"
+    );
+    b.screenshots("web-shop-launcher", PHONE).await?;
+
+    // Opened: the panel holds the app, signed in by the shop's identity,
+    // showing the order the shop had sent for that email.
+    b.open_widget().await?;
+    b.to_app().await?;
+    b.wait_for(&format!(
+        "[data-testid=home-orders] [data-number={SHOP_ORDER}]"
+    ))
+    .await?;
+    b.screenshots("web-signed-in-home", PHONE).await?;
+
+    // Orders, then the order's tracking timeline, newest first.
+    b.click("[data-testid=nav-orders]").await?;
+    b.click(&format!(
+        "[data-testid=order-row][data-number={SHOP_ORDER}]"
+    ))
+    .await?;
+    b.wait_for_count("[data-testid=timeline-event]", |n| n >= 2)
+        .await?;
+    assert_eq!(
+        b.attr("[data-testid=timeline-event]", "data-status")
+            .await?
+            .as_deref(),
+        Some("in_transit"),
+        "newest event first"
+    );
+    b.screenshots("web-order-timeline", PHONE).await?;
+
+    // The app's Close gives the shop page back, launcher and all.
+    b.close_widget().await?;
+    b.close().await
+}
+
+/// One of my messages the server has (sent, delivered or read).
+const STORED_MINE: &str =
+    "[data-testid=message][data-mine=true]:not([data-state=pending]):not([data-state=failed])";
+
+/// The conversation about `order` as the agent sees it: its id.
+async fn agents_conversation_about(
+    server: &mostrador_e2e::ServerProcess,
+    agent: &str,
+    order: &str,
+) -> anyhow::Result<String> {
+    let list = server.get(agent, "/api/v1/conversations").await?;
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .chain(list["items"].as_array().into_iter().flatten())
+        .find(|c| c["subject"].as_str().is_some_and(|s| s.contains(order)))
+        .and_then(|c| c["id"].as_str().map(str::to_owned))
+        .ok_or_else(|| {
+            anyhow::anyhow!("the agent does not see a conversation about {order}: {list}")
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_about_an_order_gets_a_live_reply_and_the_launcher_counts_unread(
+) -> anyhow::Result<()> {
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let (server, shop, _shopper) = shopper_with_order(data.path()).await?;
+    let b = Browser::launch(PHONE).await?;
+    b.goto(&shop.page("en")).await?;
+    b.widget(LAUNCHER).await?;
+
+    // The shop page's own button opens the widget on its order
+    // (`Mostrador.open({order})`): the question form comes with the order.
+    b.click("#help-order").await?;
+    b.to_app().await?;
+    b.wait_for_text("[data-testid=ask-order]", WAIT, |t| t.contains(SHOP_ORDER))
+        .await?;
+    b.type_into("[data-testid=ask-body]", "Has my mug left Zaragoza yet?")
+        .await?;
+    b.screenshots("web-ask-about-order", PHONE).await?;
+    b.click("[data-testid=ask-send]").await?;
+    b.wait_for_text("[data-testid=thread-subject]", WAIT, |t| {
+        t.contains(SHOP_ORDER)
+    })
+    .await?;
+    b.wait_for(STORED_MINE).await?;
+
+    // An agent answers through the API: the reply shows live.
+    let agent = server.login(DEMO_AGENT).await?;
+    let id = agents_conversation_about(&server, &agent, SHOP_ORDER).await?;
+    server
+        .say(
+            &agent,
+            &id,
+            "Yes: it left this morning and arrives tomorrow.",
+        )
+        .await?;
+    b.wait_for_text(
+        "[data-testid=message][data-mine=false] [data-testid=message-body]",
+        WAIT,
+        |t| t.contains("arrives tomorrow"),
+    )
+    .await?;
+    b.screenshots("web-agent-reply-live", PHONE).await?;
+
+    // Panel closed, another reply: the launcher shows one unread, and
+    // says so to a screen reader.
+    b.click("[data-testid=nav-home]").await?;
+    b.close_widget().await?;
+    server
+        .say(&agent, &id, "The courier will call you before coming.")
+        .await?;
+    let deadline = std::time::Instant::now() + WAIT;
+    while !b.widget_shown(BADGE).await? {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "no unread badge on the launcher; the app said {:?}",
+            b.app_messages().await?
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(b.widget(BADGE).await?.text().await?.trim(), "1");
+    let launcher = b.widget(LAUNCHER).await?.text().await?;
+    assert!(
+        launcher.contains("1 unread message"),
+        "the launcher's name tells the count: {launcher:?}"
+    );
+    b.screenshots("web-launcher-unread", PHONE).await?;
+
+    // Reading it clears the badge.
+    b.open_widget().await?;
+    b.to_app().await?;
+    b.click("[data-testid=nav-chats]").await?;
+    b.click("[data-testid=chat-row]").await?;
+    b.wait_for_text(
+        "[data-testid=message][data-mine=false]:last-of-type [data-testid=message-body]",
+        WAIT,
+        |t| t.contains("courier will call"),
+    )
+    .await?;
+    b.to_page().await?;
+    b.wait_for_js(
+        "the app reports nothing unread",
+        "const u = (window.__mostradorMessages || []).filter(m => m.type === 'mostrador:unread'); \
+         return u.length > 0 && u[u.length - 1].count === 0;",
+        WAIT,
+    )
+    .await?;
+    b.close().await
+}
