@@ -88,6 +88,27 @@ async fn the_widget_signs_the_shopper_in_and_shows_orders_and_a_timeline() -> an
 const STORED_MINE: &str =
     "[data-testid=message][data-mine=true]:not([data-state=pending]):not([data-state=failed])";
 
+/// From the shop page, asks `question` about [`SHOP_ORDER`] through the
+/// page's "Help with my order" button (`Mostrador.open({order})`), which
+/// opens the app on a question form carrying the order; shoots the form as
+/// `shot`; waits for the question to reach the server. Leaves the driver in
+/// the app, on the new thread.
+async fn ask_about_the_order(b: &Browser, question: &str, shot: &str) -> anyhow::Result<()> {
+    b.to_page().await?;
+    b.click("#help-order").await?;
+    b.to_app().await?;
+    b.wait_for_text("[data-testid=ask-order]", WAIT, |t| t.contains(SHOP_ORDER))
+        .await?;
+    b.type_into("[data-testid=ask-body]", question).await?;
+    b.screenshots(shot, PHONE).await?;
+    b.click("[data-testid=ask-send]").await?;
+    b.wait_for_text("[data-testid=thread-subject]", WAIT, |t| {
+        t.contains(SHOP_ORDER)
+    })
+    .await?;
+    b.wait_for(STORED_MINE).await
+}
+
 /// The conversation about `order` as the agent sees it: its id.
 async fn agents_conversation_about(
     server: &mostrador_e2e::ServerProcess,
@@ -118,19 +139,7 @@ async fn a_question_about_an_order_gets_a_live_reply_and_the_launcher_counts_unr
 
     // The shop page's own button opens the widget on its order
     // (`Mostrador.open({order})`): the question form comes with the order.
-    b.click("#help-order").await?;
-    b.to_app().await?;
-    b.wait_for_text("[data-testid=ask-order]", WAIT, |t| t.contains(SHOP_ORDER))
-        .await?;
-    b.type_into("[data-testid=ask-body]", "Has my mug left Zaragoza yet?")
-        .await?;
-    b.screenshots("web-ask-about-order", PHONE).await?;
-    b.click("[data-testid=ask-send]").await?;
-    b.wait_for_text("[data-testid=thread-subject]", WAIT, |t| {
-        t.contains(SHOP_ORDER)
-    })
-    .await?;
-    b.wait_for(STORED_MINE).await?;
+    ask_about_the_order(&b, "Has my mug left Zaragoza yet?", "web-ask-about-order").await?;
 
     // An agent answers through the API: the reply shows live.
     let agent = server.login(DEMO_AGENT).await?;
@@ -193,5 +202,71 @@ async fn a_question_about_an_order_gets_a_live_reply_and_the_launcher_counts_unr
         WAIT,
     )
     .await?;
+    b.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_written_offline_survive_a_reload_and_land_once_when_back() -> anyhow::Result<()> {
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let (mut server, shop, _shopper) = shopper_with_order(data.path()).await?;
+    let b = Browser::launch(PHONE).await?;
+    b.goto(&shop.page("en")).await?;
+    b.widget(LAUNCHER).await?;
+    ask_about_the_order(&b, "Can it come on Saturday?", "web-online-question").await?;
+
+    // The support server goes away; two messages are written anyway.
+    server.stop().await?;
+    b.wait_for("[data-testid=offline-banner]").await?;
+    let offline = ["First, written offline", "Second, written offline"];
+    for text in offline {
+        b.type_into("[data-testid=composer-input]", text).await?;
+        b.click("[data-testid=composer-send]").await?;
+    }
+    b.wait_for_count("[data-testid=message][data-state=pending]", |n| n == 2)
+        .await?;
+    b.screenshots("web-offline-pending", PHONE).await?;
+
+    // The shop page reloaded while the server is still down: the app comes
+    // from its service worker, the thread from the browser's store, both
+    // messages still pending.
+    b.reload().await?;
+    b.open_widget().await?;
+    b.to_app().await?;
+    b.click("[data-testid=nav-chats]").await?;
+    b.click("[data-testid=chat-row]").await?;
+    b.wait_for_count("[data-testid=message][data-state=pending]", |n| n == 2)
+        .await?;
+    let bodies = b
+        .texts("[data-testid=message] [data-testid=message-body]")
+        .await?;
+    for text in offline {
+        anyhow::ensure!(
+            bodies.iter().any(|b| b.contains(text)),
+            "{text:?} not in the reloaded thread: {bodies:?}"
+        );
+    }
+    b.screenshots("web-offline-reloaded", PHONE).await?;
+
+    // Back online: both go out, and the server has each exactly once.
+    server.restart().await?;
+    b.wait_for_count("[data-testid=message][data-state=pending]", |n| n == 0)
+        .await?;
+    b.wait_for_count(STORED_MINE, |n| n == 3).await?;
+    b.screenshots("web-back-online", PHONE).await?;
+    let agent = server.login(DEMO_AGENT).await?;
+    let id = agents_conversation_about(&server, &agent, SHOP_ORDER).await?;
+    let thread = server
+        .get(&agent, &format!("/api/v1/conversations/{id}"))
+        .await?;
+    for text in offline {
+        let copies = thread["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["body"] == text)
+            .count();
+        assert_eq!(copies, 1, "{text:?} on the server: {thread}");
+    }
     b.close().await
 }
