@@ -141,7 +141,7 @@ impl Engine {
         let data = self.api().export().await?;
         let bytes =
             serde_json::to_vec_pretty(&data).map_err(|e| ClientError::Decode(e.to_string()))?;
-        let date = jiff::Zoned::now().date();
+        let date = crate::platform::today();
         Ok(Export {
             file_name: format!("mostrador-export-{date}.json"),
             bytes,

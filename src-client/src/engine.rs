@@ -42,7 +42,7 @@
 
 use std::time::Duration;
 
-use mostrador_core::app::{Changes, UnsentWrite, UnsentWrites};
+use mostrador_core::app::{Changes, OutboxCount, UnsentWrite, UnsentWrites};
 use mostrador_core::auth::{
     normalize_email, AuthResponse, IdentityRequest, LoginRequest, Me, RegisterRequest,
 };
@@ -418,13 +418,19 @@ impl Engine {
     }
 
     pub(crate) async fn emit_outbox(&self) -> Result<(), ClientError> {
-        let items = self.store.outbox().await?;
-        let wedged = items.iter().filter(|i| i.wedged.is_some()).count();
-        let _ = self.events.send(EngineEvent::Outbox {
-            pending: items.len(),
-            wedged,
-        });
+        let OutboxCount { pending, wedged } = self.outbox_count().await?;
+        let _ = self.events.send(EngineEvent::Outbox { pending, wedged });
         Ok(())
+    }
+
+    /// How many writes wait, and how many of them the server refused (what
+    /// `EngineEvent::Outbox` says), for a shell that starts listening late.
+    pub async fn outbox_count(&self) -> Result<OutboxCount, ClientError> {
+        let items = self.store.outbox().await?;
+        Ok(OutboxCount {
+            pending: items.len(),
+            wedged: items.iter().filter(|i| i.wedged.is_some()).count(),
+        })
     }
 
     /// Persists a write; it is sent by the next `push_pending`.

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use mostrador_core::app::SyncState;
 use uuid::Uuid;
 
 /// What the sync indicator shows.
@@ -24,6 +25,28 @@ pub enum SyncStatus {
     },
     /// Connected and caught up.
     UpToDate,
+}
+
+/// What the shells hand the UI (`mostrador_core::app::SyncState`, the wire
+/// form: the retry wait in milliseconds).
+impl From<&SyncStatus> for SyncState {
+    fn from(s: &SyncStatus) -> Self {
+        match s {
+            SyncStatus::Offline {
+                retry_in,
+                last_error,
+            } => SyncState::Offline {
+                retry_in_ms: u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
+                last_error: last_error.clone(),
+            },
+            SyncStatus::Connecting => SyncState::Connecting,
+            SyncStatus::Syncing { done, total } => SyncState::Syncing {
+                done: *done,
+                total: *total,
+            },
+            SyncStatus::UpToDate => SyncState::UpToDate,
+        }
+    }
 }
 
 /// Changes the UI may want to redraw for.
@@ -61,4 +84,29 @@ pub enum EngineEvent {
         sent: u64,
         total: u64,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ui_gets_the_wait_in_milliseconds() {
+        let offline = SyncStatus::Offline {
+            retry_in: Duration::from_millis(1500),
+            last_error: Some("refused".into()),
+        };
+        assert_eq!(
+            SyncState::from(&offline),
+            SyncState::Offline {
+                retry_in_ms: 1500,
+                last_error: Some("refused".into()),
+            }
+        );
+        let syncing = SyncStatus::Syncing { done: 3, total: 9 };
+        assert_eq!(
+            SyncState::from(&syncing),
+            SyncState::Syncing { done: 3, total: 9 }
+        );
+    }
 }

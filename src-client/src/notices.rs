@@ -11,6 +11,8 @@ use jiff::Timestamp;
 use mostrador_core::app::CallbackLine;
 use mostrador_core::callbacks::CallbackChannel;
 use mostrador_core::chat::{MessageKind, MessageState};
+use mostrador_core::lang::Lang;
+use mostrador_core::notification::{self, Audience, Note};
 use mostrador_core::orders::{TrackingEvent, TrackingStatus};
 use mostrador_core::sync::SyncItem;
 use uuid::Uuid;
@@ -39,6 +41,34 @@ pub enum Notice {
         status: Option<TrackingStatus>,
         new_events: Vec<TrackingEvent>,
     },
+}
+
+impl Notice {
+    /// The notice in the user's language, as both shells show it (core's
+    /// words); `None` for one this audience is not told about (an order
+    /// whose timeline grew without a new status).
+    pub fn note(&self, lang: Lang, audience: Audience) -> Option<Note> {
+        match self {
+            Notice::Reply {
+                author_name, body, ..
+            } => Some(notification::reply(lang, audience, author_name, body)),
+            Notice::OrderProgress { number, status, .. } => {
+                status.and_then(|s| notification::order(lang, audience, number, s))
+            }
+            Notice::Reminder {
+                channel,
+                minutes,
+                customer_name,
+                ..
+            } => Some(notification::reminder(
+                lang,
+                audience,
+                *channel,
+                *minutes,
+                customer_name,
+            )),
+        }
+    }
 }
 
 /// How long before its slot a callback is announced.
@@ -205,5 +235,28 @@ mod tests {
             due_reminders(&lines, at(1), &mut reminded).is_empty(),
             "once"
         );
+    }
+
+    #[test]
+    fn a_notice_is_worded_in_the_users_language_or_not_at_all() {
+        let reply = Notice::Reply {
+            conversation_id: Uuid::nil(),
+            author_name: "Lucía".into(),
+            body: "Ya está en camino".into(),
+        };
+        let note = reply
+            .note(Lang::Es, Audience::Shopper)
+            .expect("a reply is told");
+        assert_eq!(
+            note,
+            notification::reply(Lang::Es, Audience::Shopper, "Lucía", "Ya está en camino")
+        );
+        let grown = Notice::OrderProgress {
+            order_id: Uuid::nil(),
+            number: "MS-1".into(),
+            status: None,
+            new_events: vec![],
+        };
+        assert_eq!(grown.note(Lang::En, Audience::Shopper), None);
     }
 }

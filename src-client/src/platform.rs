@@ -261,3 +261,34 @@ pub async fn exclusive<T>(name: &str, work: impl Future<Output = T>) -> T {
 pub async fn exclusive<T>(name: &str, work: impl Future<Output = T>) -> T {
     crate::web::locks::exclusive(name, work).await
 }
+
+/// Today's date where the user is (for file names). Native: jiff with the
+/// system's time zone. Browser: JavaScript's `Date`, which knows the local
+/// zone, so the page needs no time-zone database of its own (jiff would
+/// bundle one into the wasm).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn today() -> jiff::civil::Date {
+    jiff::Zoned::now().date()
+}
+
+/// Today's date where the user is (for file names). Native: jiff with the
+/// system's time zone. Browser: JavaScript's `Date`, which knows the local
+/// zone, so the page needs no time-zone database of its own (jiff would
+/// bundle one into the wasm).
+#[cfg(all(feature = "browser", target_arch = "wasm32"))]
+pub fn today() -> jiff::civil::Date {
+    let now = js_sys::Date::new_0();
+    let utc = || {
+        jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+    };
+    match (
+        i16::try_from(now.get_full_year()),
+        i8::try_from(now.get_month() + 1),
+        i8::try_from(now.get_date()),
+    ) {
+        (Ok(y), Ok(m), Ok(d)) => jiff::civil::Date::new(y, m, d).unwrap_or_else(|_| utc()),
+        _ => utc(),
+    }
+}
