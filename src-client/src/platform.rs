@@ -11,7 +11,7 @@
 //! | Live connection | [`LiveSocket`] | tokio-tungstenite, bearer header | `WebSocket` with a single-use ticket (`POST /api/v1/live/ticket`) |
 //! | Secret store | [`SecretStore`] | OS keychain (`session.rs`) | `localStorage` key `mostrador.session` (`web/session.rs`) |
 //! | One sender at a time | [`exclusive`] | nothing to do (one process per store) | Web Locks `mostrador-outbox`, `mostrador-uploads` (`web/locks.rs`) |
-//! | Time | [`now_ms`], [`crate::retry::jitter`] | jiff | jiff (`js` feature) |
+//! | Time | [`now_ms`], [`today`], [`crate::retry::jitter`] | jiff (system time zone) | jiff (`js` feature); the local date from JavaScript's `Date` (no time-zone database in the wasm) |
 //! | Tasks, timers | [`spawn`], [`spawn_guarded`], [`sleep`], [`interval`], [`MaybeSend`] bounds | tokio | `spawn_local`, `setTimeout` |
 //!
 //! Futures are `Send` on native (tokio's multi-threaded runtime moves
