@@ -10,7 +10,8 @@ use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 use super::idb::{self, json_err, Durability, Tx};
-use super::{clear, put_kv, Store, ACTIVITY, ENTITIES, KV};
+use super::last::Lasts;
+use super::{clear, put_kv, Store, ACTIVITY, ENTITIES, KV, LAST};
 use crate::rules::page::{self, Activity, Cached, OrderProgress, Placement};
 use crate::ClientError;
 
@@ -21,8 +22,7 @@ pub(super) fn entity_key(kind: &str, id: Uuid) -> JsValue {
 
 /// The record `item` is kept as: its placement, its JSON, and the fields
 /// the views' indexes and filters read without parsing it.
-fn entity_record(at: &Placement, item: &SyncItem) -> Result<JsValue, ClientError> {
-    let json = page::entity_json(item).map_err(json_err)?;
+fn entity_record(at: &Placement, item: &SyncItem, json: String) -> Result<JsValue, ClientError> {
     let id = at.id.to_string();
     let parent = at.parent.map(|p| p.to_string()).unwrap_or_default();
     let mut fields = vec![
@@ -122,7 +122,11 @@ impl Store {
         &self,
         page: &SyncPage,
     ) -> Result<Option<Vec<OrderProgress>>, ClientError> {
-        let tx = Tx::write(&self.db, &[ENTITIES, ACTIVITY, KV], Durability::Default)?;
+        let tx = Tx::write(
+            &self.db,
+            &[ENTITIES, ACTIVITY, LAST, KV],
+            Durability::Default,
+        )?;
         let current = idb::call(tx.store(KV)?.get(&"cursor".into())).await?;
         let current = idb::str_field(&current, "v")
             .and_then(|c| c.parse::<i64>().ok())
@@ -172,6 +176,7 @@ impl Store {
             )
         })
         .collect();
+        let mut lasts = Lasts::read(&tx, &entities, page).await?;
         // Then the writes, in page order, queued without waiting for each:
         // one that fails aborts the transaction, and `commit` says so.
         let mut progress = Vec::new();
@@ -184,8 +189,10 @@ impl Store {
             }
             match (page::placement(item), item) {
                 (Some(at), _) => {
+                    let json = page::entity_json(item).map_err(json_err)?;
+                    lasts.note(item, at.sort_key, &json);
                     entities
-                        .put(&entity_record(&at, item)?)
+                        .put(&entity_record(&at, item, json)?)
                         .map_err(idb::js_err)?;
                 }
                 // A tombstone of a kind this build does not know has
@@ -195,6 +202,7 @@ impl Store {
                         if kind == Order::KIND {
                             orders.insert(*id, None);
                         }
+                        lasts.note(item, 0, "");
                         entities
                             .delete(&entity_key(kind.as_str(), *id))
                             .map_err(idb::js_err)?;
@@ -203,6 +211,7 @@ impl Store {
                 (None, _) => {}
             }
         }
+        lasts.write(&tx, &entities).await?;
         for (id, row) in &activities {
             activity.put(&row.record(*id)?).map_err(idb::js_err)?;
         }
@@ -214,8 +223,12 @@ impl Store {
     /// Forgets every synced entity and the cursor (the server asked for a
     /// full resync). The outbox is kept: unsent writes are never dropped.
     pub async fn reset_cache(&self) -> Result<(), ClientError> {
-        let tx = Tx::write(&self.db, &[ENTITIES, ACTIVITY, KV], Durability::Default)?;
-        clear(&tx, &[ENTITIES, ACTIVITY]).await?;
+        let tx = Tx::write(
+            &self.db,
+            &[ENTITIES, ACTIVITY, LAST, KV],
+            Durability::Default,
+        )?;
+        clear(&tx, &[ENTITIES, ACTIVITY, LAST]).await?;
         idb::call(tx.store(KV)?.delete(&"cursor".into())).await?;
         tx.commit().await
     }

@@ -222,14 +222,6 @@ impl Cursor {
         self.step().await
     }
 
-    /// The next record with a key at or past `key` in the cursor's direction.
-    pub async fn seek(&mut self, key: &JsValue) -> Result<Option<IdbCursorWithValue>, ClientError> {
-        if let Some(c) = self.current.take() {
-            c.continue_with_key(key).map_err(js_err)?;
-        }
-        self.step().await
-    }
-
     async fn step(&mut self) -> Result<Option<IdbCursorWithValue>, ClientError> {
         let value = req(&self.request).await?;
         self.current = value.dyn_into::<IdbCursorWithValue>().ok();

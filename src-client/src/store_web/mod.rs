@@ -18,6 +18,7 @@
 //! |---|---|---|---|
 //! | `entities` | `[kind, id]` | synced entities as JSON (`j`), with `p` (parent or `""`) and `s` (sort key) | `list` `[kind, p, s, id]`, `kind` `[kind, s, id]`, `text` (text messages: `[p, s, id]`), `unread` (unread text messages: `p`) |
 //! | `activity` | conversation id | who spoke last and when | |
+//! | `last` | conversation id | its newest text message (see `last.rs`) | |
 //! | `kv` | key | cursor, signed-in user, kept answers | |
 //! | `outbox` | `seq` (auto-increment) | queued writes | `client_id` (unique) |
 //! | `uploads`, `upload_bytes` | attachment id | files waiting to go up: state, bytes | `order` `[created, id]` |
@@ -43,6 +44,7 @@ mod drafts;
 mod files;
 mod idb;
 mod kept;
+mod last;
 mod outbox;
 mod session;
 mod views;
@@ -59,6 +61,7 @@ const VERSION: u32 = 1;
 
 const ENTITIES: &str = "entities";
 const ACTIVITY: &str = "activity";
+const LAST: &str = "last";
 const KV: &str = "kv";
 const OUTBOX: &str = "outbox";
 const UPLOADS: &str = "uploads";
@@ -68,9 +71,10 @@ const FILE_BYTES: &str = "file_bytes";
 const DRAFTS: &str = "drafts";
 
 /// Every object store.
-const ALL: [&str; 9] = [
+const ALL: [&str; 10] = [
     ENTITIES,
     ACTIVITY,
+    LAST,
     KV,
     OUTBOX,
     UPLOADS,
@@ -122,6 +126,7 @@ fn upgrade(db: &IdbDatabase, old: u32) -> Result<(), JsValue> {
         entities.create_index_with_str("text", "t")?;
         entities.create_index_with_str("unread", "u")?;
         db.create_object_store_with_optional_parameters(ACTIVITY, &field("id"))?;
+        db.create_object_store_with_optional_parameters(LAST, &field("id"))?;
         db.create_object_store_with_optional_parameters(KV, &field("k"))?;
         let outbox_params = field("seq");
         outbox_params.set_auto_increment(true);

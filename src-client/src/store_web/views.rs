@@ -3,21 +3,19 @@
 //! module above), with the native store's answers:
 //!
 //! - unread counts read only the `unread` index (unread text messages);
-//! - last messages walk the `text` index backwards, one step per
-//!   conversation (a cursor jumps from a conversation's newest text message
-//!   to the previous conversation's), never every message;
+//! - last messages are the `last` store (one record per conversation,
+//!   kept by `apply_page`, see `last.rs`), never every message;
 //! - the agent inbox's waiting times are the `activity` store.
 
 use std::collections::{HashMap, HashSet};
 
 use mostrador_core::chat::{Conversation, Message};
 use uuid::Uuid;
-use wasm_bindgen::JsValue;
 use web_sys::IdbObjectStore;
 
 use super::cache::entity_key;
-use super::idb::{self, Cursor, Tx};
-use super::{Store, ACTIVITY, ENTITIES};
+use super::idb::{self, Tx};
+use super::{last, Store, ACTIVITY, ENTITIES, LAST};
 use crate::rules::page::{Cached, ConversationActivity};
 use crate::ClientError;
 
@@ -41,11 +39,6 @@ async fn customers_of(
         .into_iter()
         .map(|(c, row)| (c, idb::str_field(&row, "cu")))
         .collect())
-}
-
-/// A message record's message; an unreadable one counts as none.
-fn message(row: &JsValue) -> Option<Message> {
-    serde_json::from_str(&idb::str_field(row, "j")?).ok()
 }
 
 impl Store {
@@ -95,31 +88,13 @@ impl Store {
         &self,
         only: Option<Uuid>,
     ) -> Result<HashMap<Uuid, Message>, ClientError> {
-        if let Some(c) = only {
-            return Ok(self
-                .last_text_message(c)
-                .await?
-                .map(|m| (c, m))
-                .into_iter()
-                .collect());
-        }
-        let tx = Tx::read(&self.db, &[ENTITIES])?;
-        let index = tx.store(ENTITIES)?.index("text").map_err(idb::js_err)?;
-        let mut cursor =
-            Cursor::open(index.open_cursor_with_range_and_direction(&JsValue::NULL, idb::prev()))?;
-        let mut out = HashMap::new();
-        let mut row = cursor.next().await?;
-        while let Some(c) = row {
-            let value = c.value().map_err(idb::js_err)?;
-            let parent = idb::str_field(&value, "p").unwrap_or_default();
-            if let (Ok(id), Some(m)) = (parent.parse(), message(&value)) {
-                out.insert(id, m);
-            }
-            // `[parent]` sorts before every key of this conversation: the
-            // next step backwards is the previous conversation's newest.
-            row = cursor.seek(&idb::key(&[parent.into()])).await?;
-        }
-        Ok(out)
+        let tx = Tx::read(&self.db, &[LAST])?;
+        let store = tx.store(LAST)?;
+        let rows = match only {
+            Some(c) => vec![idb::call(store.get(&c.to_string().into())).await?],
+            None => idb::rows(idb::call(store.get_all()).await?),
+        };
+        Ok(rows.iter().filter_map(last::message).collect())
     }
 
     /// A conversation's newest text message.
@@ -127,15 +102,10 @@ impl Store {
         &self,
         conversation_id: Uuid,
     ) -> Result<Option<Message>, ClientError> {
-        let tx = Tx::read(&self.db, &[ENTITIES])?;
-        let index = tx.store(ENTITIES)?.index("text").map_err(idb::js_err)?;
-        let range = idb::prefix_range(&[conversation_id.to_string().into()])?;
-        let mut cursor =
-            Cursor::open(index.open_cursor_with_range_and_direction(&range, idb::prev()))?;
-        Ok(match cursor.next().await? {
-            Some(c) => message(&c.value().map_err(idb::js_err)?),
-            None => None,
-        })
+        Ok(self
+            .last_text_messages(Some(conversation_id))
+            .await?
+            .remove(&conversation_id))
     }
 
     /// Every conversation's activity (see [`ConversationActivity`]).

@@ -290,6 +290,11 @@ pub async fn views_answer_from_the_cache(s: &Store, _: &Store) {
         .await
         .unwrap();
     assert_eq!(s.unread_counts(luis.0, None).await.unwrap(), HashMap::new());
+    assert_eq!(
+        s.last_text_messages(None).await.unwrap()[&a].state,
+        MessageState::Read,
+        "the last message as it is now"
+    );
     s.apply_page(&page(
         3,
         vec![
@@ -308,6 +313,31 @@ pub async fn views_answer_from_the_cache(s: &Store, _: &Store) {
         s.conversation_activity().await.unwrap()[&a].staff_at,
         Some(2000)
     );
+
+    // A message placed and removed in one page; the newest turned into a
+    // note; every text message gone: the last message follows.
+    let fleeting = message(a, ana, 9, "typo");
+    let gone = SyncItem::removed(EntityKind::Message, fleeting.id);
+    s.apply_page(&page(4, vec![SyncItem::Message(fleeting), gone]))
+        .await
+        .unwrap();
+    let newest = s.last_text_message(a).await.unwrap().unwrap();
+    assert_eq!(newest.created_at, at(2));
+    let mut noted = newest.clone();
+    noted.kind = MessageKind::Note;
+    s.apply_page(&page(5, vec![SyncItem::Message(noted)]))
+        .await
+        .unwrap();
+    let next = s.last_text_message(a).await.unwrap().unwrap();
+    assert!(next.id != newest.id && next.created_at == at(2));
+    let texts = s.list::<Message>(Some(a)).await.unwrap();
+    let texts = texts
+        .into_iter()
+        .filter(|m| m.kind == MessageKind::Text)
+        .map(|m| SyncItem::removed(EntityKind::Message, m.id));
+    s.apply_page(&page(6, texts.collect())).await.unwrap();
+    assert_eq!(s.last_text_message(a).await.unwrap(), None);
+    assert_eq!(s.last_text_messages(None).await.unwrap(), HashMap::new());
 }
 
 /// The last text message of each of many conversations, and unread counts
