@@ -10,8 +10,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use mostrador_client::notices::Notice;
-use mostrador_client::{ClientConfig, ClientError, Engine, EngineEvent, SyncStatus};
+use mostrador_client::{ClientConfig, ClientError, Engine, EngineEvent};
 use mostrador_core::app::{AppEvent, Changes, OutboxCount, SignOutReason, SyncState, EVENT};
 use mostrador_core::live::LiveServerMessage;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
@@ -102,13 +101,12 @@ impl AppState {
     /// service stops, so the next sign-in starts it again.
     pub async fn session_ended(&self) {
         self.stop_service();
-        let pending = match self.engine().await.outbox().await {
-            Ok(items) => OutboxCount {
-                pending: items.len(),
-                wedged: items.iter().filter(|i| i.wedged.is_some()).count(),
-            },
-            Err(_) => OutboxCount::default(),
-        };
+        let pending = self
+            .engine()
+            .await
+            .outbox_count()
+            .await
+            .unwrap_or_default();
         *self.last.lock().unwrap_or_else(|e| e.into_inner()) = (SyncState::Connecting, pending);
     }
 
@@ -137,24 +135,6 @@ impl AppState {
 fn emit<R: Runtime>(app: &AppHandle<R>, event: AppEvent) {
     if let Err(err) = app.emit(EVENT, &event) {
         tracing::warn!(error = %err, "could not emit an event to the UI");
-    }
-}
-
-fn sync_state(s: &SyncStatus) -> SyncState {
-    match s {
-        SyncStatus::Offline {
-            retry_in,
-            last_error,
-        } => SyncState::Offline {
-            retry_in_ms: u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
-            last_error: last_error.clone(),
-        },
-        SyncStatus::Connecting => SyncState::Connecting,
-        SyncStatus::Syncing { done, total } => SyncState::Syncing {
-            done: *done,
-            total: *total,
-        },
-        SyncStatus::UpToDate => SyncState::UpToDate,
     }
 }
 
@@ -193,7 +173,7 @@ async fn forward<R: Runtime>(
         let lang = *state.lang.lock().unwrap_or_else(|e| e.into_inner());
         match event {
             EngineEvent::Status(s) => {
-                let s = sync_state(&s);
+                let s = SyncState::from(&s);
                 state.last.lock().unwrap_or_else(|e| e.into_inner()).0 = s.clone();
                 emit(&app, AppEvent::Sync(s));
             }
@@ -206,7 +186,7 @@ async fn forward<R: Runtime>(
             }
             EngineEvent::Changed(changes) => emit(&app, AppEvent::Changed(changes)),
             EngineEvent::Notice(notice) if !window_focused(&app) => {
-                if let Some(note) = note_for(&notice, lang, audience) {
+                if let Some(note) = notice.note(lang, audience) {
                     notify::show(&app, &note);
                 }
             }
@@ -267,27 +247,3 @@ async fn forward<R: Runtime>(
     }
 }
 
-/// A notice in the user's language (`None` for one this audience is not
-/// told about).
-fn note_for(notice: &Notice, lang: Lang, audience: notify::Audience) -> Option<notify::Note> {
-    match notice {
-        Notice::Reply {
-            author_name, body, ..
-        } => Some(notify::reply(lang, audience, author_name, body)),
-        Notice::OrderProgress { number, status, .. } => {
-            status.and_then(|s| notify::order(lang, audience, number, s))
-        }
-        Notice::Reminder {
-            channel,
-            minutes,
-            customer_name,
-            ..
-        } => Some(notify::reminder(
-            lang,
-            audience,
-            *channel,
-            *minutes,
-            customer_name,
-        )),
-    }
-}
