@@ -11,14 +11,9 @@ use wasm_bindgen::JsValue;
 
 use super::idb::{self, json_err, Durability, Tx};
 use super::last::Lasts;
-use super::{clear, put_kv, Store, ACTIVITY, ENTITIES, KV, LAST};
+use super::{clear, entity_key, put_kv, Store, ACTIVITY, ENTITIES, KV, LAST};
 use crate::rules::page::{self, Activity, Cached, OrderProgress, Placement};
 use crate::ClientError;
-
-/// An entity's key: `[kind, id]`.
-pub(super) fn entity_key(kind: &str, id: Uuid) -> JsValue {
-    idb::key(&[kind.into(), id.to_string().into()])
-}
 
 /// The record `item` is kept as: its placement, its JSON, and the fields
 /// the views' indexes and filters read without parsing it.

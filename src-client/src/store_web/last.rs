@@ -13,9 +13,8 @@ use uuid::Uuid;
 use wasm_bindgen::JsValue;
 use web_sys::IdbObjectStore;
 
-use super::cache::entity_key;
 use super::idb::{self, Cursor, Tx};
-use super::LAST;
+use super::{entity_key, LAST};
 use crate::rules::page::Cached;
 use crate::ClientError;
 

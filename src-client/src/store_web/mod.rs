@@ -221,6 +221,11 @@ impl Store {
     }
 }
 
+/// An entity's key: `[kind, id]`.
+fn entity_key(kind: &str, id: uuid::Uuid) -> JsValue {
+    idb::key(&[kind.into(), id.to_string().into()])
+}
+
 /// Writes `key` = `value` in the `kv` store within `tx`.
 async fn put_kv(tx: &Tx, key: &str, value: &str) -> Result<(), ClientError> {
     let row = idb::record(&[("k", key.into()), ("v", value.into())])?;

@@ -13,9 +13,8 @@ use mostrador_core::chat::{Conversation, Message};
 use uuid::Uuid;
 use web_sys::IdbObjectStore;
 
-use super::cache::entity_key;
 use super::idb::{self, Tx};
-use super::{last, Store, ACTIVITY, ENTITIES, LAST};
+use super::{entity_key, last, Store, ACTIVITY, ENTITIES, LAST};
 use crate::rules::page::{Cached, ConversationActivity};
 use crate::ClientError;
 
