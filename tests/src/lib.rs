@@ -623,6 +623,18 @@ pub const AXE_RULE_SETS: &str = "['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag2
 pub const AXE_EXTRA_RULES: &str =
     "{ 'landmark-one-main': { enabled: true }, 'heading-order': { enabled: true } }";
 
+/// Fails naming every screen with violations that
+/// [`AppSession::audit_themes`] collected.
+pub fn audit_report(failures: &[String]) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        failures.is_empty(),
+        "WCAG 2.2 AA violations on {} screen(s):\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    Ok(())
+}
+
 /// Accessibility and keyboard helpers.
 impl AppSession {
     /// Forces the light or dark theme (`<html data-theme>`, which the
@@ -634,6 +646,29 @@ impl AppSession {
                 vec![serde_json::Value::from(theme)],
             )
             .await?;
+        Ok(())
+    }
+
+    /// Audits the screen in the light and the dark theme; adds what fails
+    /// to `failures` (so one run reports every screen; see
+    /// [`audit_report`]).
+    pub async fn audit_themes(
+        &self,
+        screen: &str,
+        failures: &mut Vec<String>,
+    ) -> anyhow::Result<()> {
+        for theme in ["light", "dark"] {
+            self.set_theme(theme).await?;
+            let violations = self.audit().await?;
+            if !violations.is_empty() {
+                failures.push(format!(
+                    "{screen} ({theme} theme), {} violation(s):\n  {}",
+                    violations.len(),
+                    violations.join("\n  ")
+                ));
+            }
+        }
+        self.set_theme("light").await?;
         Ok(())
     }
 

@@ -9,7 +9,9 @@
 use std::time::Duration;
 
 use fantoccini::key::Key;
-use mostrador_e2e::{workspace_root, AppSession, ServerProcess, DEMO_AGENT, DEMO_CUSTOMER};
+use mostrador_e2e::{
+    audit_report, workspace_root, AppSession, ServerProcess, DEMO_AGENT, DEMO_CUSTOMER,
+};
 
 const WAIT: Duration = Duration::from_secs(40);
 /// One app window at a time: WebKit shows focus (`:focus`, `:focus-visible`)
@@ -19,34 +21,6 @@ static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// One of my messages the server has.
 const STORED_MINE: &str =
     "[data-testid=message][data-mine=true]:not([data-state=pending]):not([data-state=failed])";
-
-/// Audits the screen in the light and the dark theme; adds what fails to
-/// `failures` (so one run reports every screen).
-async fn audit(app: &AppSession, screen: &str, failures: &mut Vec<String>) -> anyhow::Result<()> {
-    for theme in ["light", "dark"] {
-        app.set_theme(theme).await?;
-        let violations = app.audit().await?;
-        if !violations.is_empty() {
-            failures.push(format!(
-                "{screen} ({theme} theme), {} violation(s):\n  {}",
-                violations.len(),
-                violations.join("\n  ")
-            ));
-        }
-    }
-    app.set_theme("light").await?;
-    Ok(())
-}
-
-fn report(failures: &[String]) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        failures.is_empty(),
-        "WCAG 2.2 AA violations on {} screen(s):\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
-    Ok(())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_shopper_screen_passes_the_wcag_audit_in_light_and_dark() -> anyhow::Result<()> {
@@ -58,10 +32,10 @@ async fn every_shopper_screen_passes_the_wcag_audit_in_light_and_dark() -> anyho
 
     app.wait_for("[data-testid=backend-status][data-state=online]")
         .await?;
-    audit(&app, "sign-in", &mut failures).await?;
+    app.audit_themes("sign-in", &mut failures).await?;
     app.click("[data-testid=signin-toggle]").await?;
     app.wait_for("[data-testid=signup-name]").await?;
-    audit(&app, "sign-up", &mut failures).await?;
+    app.audit_themes("sign-up", &mut failures).await?;
     app.click("[data-testid=signin-toggle]").await?;
 
     app.sign_in(DEMO_CUSTOMER).await?;
@@ -95,7 +69,7 @@ async fn every_shopper_screen_passes_the_wcag_audit_in_light_and_dark() -> anyho
             app.click(&format!("[data-testid={c}]")).await?;
         }
         app.wait_for(&format!("[data-testid={shown}]")).await?;
-        audit(&app, screen, &mut failures).await?;
+        app.audit_themes(screen, &mut failures).await?;
         if let Some(name) = dark_shot {
             app.set_theme("dark").await?;
             app.screenshot(name).await?;
@@ -115,7 +89,7 @@ async fn every_shopper_screen_passes_the_wcag_audit_in_light_and_dark() -> anyho
             app.click("[data-testid=chat-row]").await?;
             app.wait_for("[data-testid=message]").await?;
         }
-        audit(&app, screen, &mut failures).await?;
+        app.audit_themes(screen, &mut failures).await?;
     }
     app.set_theme("dark").await?;
     app.screenshot("a11y-thread-phone-dark").await?;
@@ -124,10 +98,10 @@ async fn every_shopper_screen_passes_the_wcag_audit_in_light_and_dark() -> anyho
     // Connection status: the server gone, the offline banner up.
     server.stop().await?;
     app.wait_for("[data-testid=offline-banner]").await?;
-    audit(&app, "status (offline)", &mut failures).await?;
+    app.audit_themes("status (offline)", &mut failures).await?;
 
     app.close().await?;
-    report(&failures)
+    audit_report(&failures)
 }
 
 /// Runs `script` (a function body) in the app's page.
@@ -270,28 +244,30 @@ async fn every_agent_screen_passes_the_wcag_audit_in_light_and_dark() -> anyhow:
     let mut failures = Vec::new();
     agent.sign_in(DEMO_AGENT).await?;
     agent.wait_for("[data-testid=inbox-row]").await?;
-    audit(&agent, "inbox", &mut failures).await?;
+    agent.audit_themes("inbox", &mut failures).await?;
     open_in_inbox(&agent, &conv).await?;
     agent
         .wait_for_text("[data-testid=thread-subject]", WAIT, |t| t == subject)
         .await?;
     agent.wait_for("[data-testid=attachment-preview]").await?;
     agent.wait_for("[data-testid=panel-name]").await?;
-    audit(&agent, "conversation with customer panel", &mut failures).await?;
+    agent
+        .audit_themes("conversation with customer panel", &mut failures)
+        .await?;
     agent.click("[data-testid=nav-queue]").await?;
     agent.wait_for("[data-testid=queue]").await?;
-    audit(&agent, "call queue", &mut failures).await?;
+    agent.audit_themes("call queue", &mut failures).await?;
     agent.click("[data-testid=nav-metrics]").await?;
     agent.wait_for("[data-testid=metric-open]").await?;
-    audit(&agent, "metrics", &mut failures).await?;
+    agent.audit_themes("metrics", &mut failures).await?;
     agent.set_theme("dark").await?;
     agent.screenshot("a11y-metrics-dark").await?;
     agent.set_theme("light").await?;
     agent.click("[data-testid=nav-canned]").await?;
     agent.wait_for("[data-testid=canned-list]").await?;
-    audit(&agent, "saved replies", &mut failures).await?;
+    agent.audit_themes("saved replies", &mut failures).await?;
     agent.close().await?;
-    report(&failures)
+    audit_report(&failures)
 }
 
 /// Whether the focused control shows a focus ring: an outline at least 2 px

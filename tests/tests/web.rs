@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use mostrador_e2e::browser::{self, Browser, Shopper, BADGE, LAUNCHER, PHONE, SHOP_ORDER};
-use mostrador_e2e::DEMO_AGENT;
+use mostrador_e2e::browser::{self, Browser, Shopper, BADGE, LAUNCHER, PHONE, SHOP_ORDER, TABLET};
+use mostrador_e2e::{audit_report, DEMO_AGENT};
 
 const WAIT: Duration = Duration::from_secs(40);
 /// One browser at a time: two cores.
@@ -269,4 +269,86 @@ async fn messages_written_offline_survive_a_reload_and_land_once_when_back() -> 
         assert_eq!(copies, 1, "{text:?} on the server: {thread}");
     }
     b.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_and_the_apps_pages_pass_the_wcag_audit_in_light_and_dark() -> anyhow::Result<()>
+{
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let (server, shop, shopper) = shopper_with_order(data.path()).await?;
+    // An anonymous visitor first: the page embeds the widget without an
+    // identity.
+    shop.embed(&server.url, None, browser::IDENTITY_SECRET);
+    let b = Browser::launch(PHONE).await?;
+    let mut failures = Vec::new();
+
+    // The shop page with the launcher (the widget's own markup is ours).
+    b.goto(&shop.page("en")).await?;
+    b.widget(LAUNCHER).await?;
+    b.audit_themes("shop page with the launcher", &mut failures)
+        .await?;
+
+    // Signed out inside the panel: sign-in and sign-up.
+    b.open_widget().await?;
+    b.to_app().await?;
+    b.wait_for("[data-testid=signin-form]").await?;
+    b.audit_themes("sign-in", &mut failures).await?;
+    b.click("[data-testid=signin-toggle]").await?;
+    b.wait_for("[data-testid=signup-name]").await?;
+    b.audit_themes("sign-up", &mut failures).await?;
+    b.click("[data-testid=signin-toggle]").await?;
+
+    // The shop identifies the shopper later (`Mostrador.identify`).
+    let jwt = browser::sign_identity(
+        browser::IDENTITY_SECRET,
+        &shopper.claims(Duration::from_secs(3600), false),
+    );
+    b.to_page().await?;
+    b.client
+        .execute("Mostrador.identify(arguments[0]);", vec![jwt.into()])
+        .await?;
+    b.to_app().await?;
+    b.wait_for(&format!(
+        "[data-testid=home-orders] [data-number={SHOP_ORDER}]"
+    ))
+    .await?;
+    b.audit_themes("home", &mut failures).await?;
+    b.close_widget().await?;
+    ask_about_the_order(&b, "Is the mug boxed?", "web-a11y-question").await?;
+    b.audit_themes("chat thread", &mut failures).await?;
+
+    // (screen, what to click to get there, what shows it is there)
+    let screens: [(&str, &[&str], &str); 9] = [
+        ("orders", &["nav-orders"], "order-row"),
+        ("order detail", &["order-row"], "timeline-event"),
+        ("conversations", &["nav-chats"], "chat-row"),
+        ("new question", &["new-question"], "ask-body"),
+        ("callbacks", &["nav-callbacks"], "book-callback"),
+        ("booking", &["book-callback"], "slot"),
+        ("profile", &["nav-profile"], "profile-form"),
+        ("privacy", &["privacy-page"], "privacy-text"),
+        ("home again", &["nav-home"], "home-orders"),
+    ];
+    for (screen, clicks, shown) in screens {
+        for c in clicks {
+            b.click(&format!("[data-testid={c}]")).await?;
+        }
+        b.wait_for(&format!("[data-testid={shown}]")).await?;
+        b.audit_themes(screen, &mut failures).await?;
+    }
+    // At tablet size the panel is a side panel beside the shop page.
+    b.set_viewport(TABLET.0, TABLET.1).await?;
+    b.audit_themes("home (tablet)", &mut failures).await?;
+    b.set_theme("dark").await?;
+    b.screenshots("web-a11y-home-dark", PHONE).await?;
+    b.set_theme("light").await?;
+
+    // Offline: the status banner.
+    let mut server = server;
+    server.stop().await?;
+    b.wait_for("[data-testid=offline-banner]").await?;
+    b.audit_themes("status (offline)", &mut failures).await?;
+    b.close().await?;
+    audit_report(&failures)
 }
