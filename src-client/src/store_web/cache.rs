@@ -118,7 +118,7 @@ impl Store {
         page: &SyncPage,
     ) -> Result<Option<Vec<OrderProgress>>, ClientError> {
         let tx = Tx::write(
-            &self.db,
+            &self.db().await?,
             &[ENTITIES, ACTIVITY, LAST, KV],
             Durability::Default,
         )?;
@@ -219,7 +219,7 @@ impl Store {
     /// full resync). The outbox is kept: unsent writes are never dropped.
     pub async fn reset_cache(&self) -> Result<(), ClientError> {
         let tx = Tx::write(
-            &self.db,
+            &self.db().await?,
             &[ENTITIES, ACTIVITY, LAST, KV],
             Durability::Default,
         )?;
@@ -232,7 +232,7 @@ impl Store {
     /// messages), newest `sort_key` last.
     pub async fn list<T: Cached>(&self, parent: Option<Uuid>) -> Result<Vec<T>, ClientError> {
         let kind: JsValue = T::KIND.as_str().into();
-        let tx = Tx::read(&self.db, &[ENTITIES])?;
+        let tx = Tx::read(&self.db().await?, &[ENTITIES])?;
         let entities = tx.store(ENTITIES)?;
         let all = match parent {
             Some(p) => {
@@ -256,7 +256,7 @@ impl Store {
 
     /// One cached `T`.
     pub async fn get<T: Cached>(&self, id: Uuid) -> Result<Option<T>, ClientError> {
-        let tx = Tx::read(&self.db, &[ENTITIES])?;
+        let tx = Tx::read(&self.db().await?, &[ENTITIES])?;
         let row = idb::call(tx.store(ENTITIES)?.get(&entity_key(T::KIND.as_str(), id))).await?;
         decode(&row)
     }

@@ -64,7 +64,11 @@ impl Store {
             ("failed", JsValue::NULL),
         ])?;
         let data = idb::record(&[("id", id.as_str().into()), ("bytes", idb::bytes(&bytes))])?;
-        let tx = Tx::write(&self.db, &[UPLOADS, UPLOAD_BYTES], Durability::Strict)?;
+        let tx = Tx::write(
+            &self.db().await?,
+            &[UPLOADS, UPLOAD_BYTES],
+            Durability::Strict,
+        )?;
         idb::call(tx.store(UPLOAD_BYTES)?.put(&data)).await?;
         // `add`, not `put`: a second file under one id is an error, which
         // aborts the transaction (the bytes above are not kept either).
@@ -74,7 +78,7 @@ impl Store {
 
     /// Every file waiting to go up, oldest first (without their bytes).
     pub async fn pending_uploads(&self) -> Result<Vec<PendingUpload>, ClientError> {
-        let tx = Tx::read(&self.db, &[UPLOADS])?;
+        let tx = Tx::read(&self.db().await?, &[UPLOADS])?;
         let all = tx.store(UPLOADS)?.index("order").and_then(|i| i.get_all());
         idb::rows(idb::call(all).await?)
             .iter()
@@ -84,14 +88,18 @@ impl Store {
 
     /// The bytes of a file still waiting to go up.
     pub async fn pending_upload_bytes(&self, id: Uuid) -> Result<Option<Vec<u8>>, ClientError> {
-        let tx = Tx::read(&self.db, &[UPLOAD_BYTES])?;
+        let tx = Tx::read(&self.db().await?, &[UPLOAD_BYTES])?;
         let row = idb::call(tx.store(UPLOAD_BYTES)?.get(&key(id))).await?;
         Ok(idb::bytes_field(&row, "bytes"))
     }
 
     /// The server has the file (or the user gave up its message).
     pub async fn remove_pending_upload(&self, id: Uuid) -> Result<(), ClientError> {
-        let tx = Tx::write(&self.db, &[UPLOADS, UPLOAD_BYTES], Durability::Strict)?;
+        let tx = Tx::write(
+            &self.db().await?,
+            &[UPLOADS, UPLOAD_BYTES],
+            Durability::Strict,
+        )?;
         idb::call(tx.store(UPLOADS)?.delete(&key(id))).await?;
         idb::call(tx.store(UPLOAD_BYTES)?.delete(&key(id))).await?;
         tx.commit().await
@@ -129,7 +137,11 @@ impl Store {
 
     /// A fetched file from the cache (marked as just used).
     pub async fn cached_attachment(&self, id: Uuid) -> Result<Option<Vec<u8>>, ClientError> {
-        let tx = Tx::write(&self.db, &[FILE_META, FILE_BYTES], Durability::Default)?;
+        let tx = Tx::write(
+            &self.db().await?,
+            &[FILE_META, FILE_BYTES],
+            Durability::Default,
+        )?;
         let meta = tx.store(FILE_META)?;
         let row = idb::call(meta.get(&key(id))).await?;
         if !row.is_object() {
@@ -151,7 +163,11 @@ impl Store {
         limit: i64,
     ) -> Result<(), ClientError> {
         let id_s = id.to_string();
-        let tx = Tx::write(&self.db, &[FILE_META, FILE_BYTES], Durability::Default)?;
+        let tx = Tx::write(
+            &self.db().await?,
+            &[FILE_META, FILE_BYTES],
+            Durability::Default,
+        )?;
         let (meta, data) = (tx.store(FILE_META)?, tx.store(FILE_BYTES)?);
         let row = idb::record(&[
             ("id", id_s.as_str().into()),

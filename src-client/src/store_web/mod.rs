@@ -28,7 +28,9 @@
 //! Bytes live apart from their metadata, so listing uploads or sizing the
 //! cache never reads a file's bytes.
 
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
+use std::rc::{Rc, Weak};
 
 use js_sys::Reflect;
 use wasm_bindgen::closure::Closure;
@@ -88,9 +90,18 @@ const UNSENT: [&str; 3] = [OUTBOX, UPLOADS, UPLOAD_BYTES];
 
 #[derive(Debug, Clone)]
 pub struct Store {
-    db: IdbDatabase,
+    conn: Rc<Connection>,
     /// The database name, as a path (what `path()` answers).
     path: PathBuf,
+}
+
+/// The connection every clone of a [`Store`] shares.
+#[derive(Debug)]
+struct Connection {
+    db: RefCell<IdbDatabase>,
+    /// Another tab deleted (signed out) or upgraded the database, and this
+    /// connection closed so as not to block it: the next call opens again.
+    lost: Cell<bool>,
 }
 
 fn factory() -> Result<IdbFactory, ClientError> {
@@ -146,37 +157,27 @@ fn upgrade(db: &IdbDatabase, old: u32) -> Result<(), JsValue> {
 impl Store {
     /// Opens (creating or upgrading if needed) the IndexedDB database `name`.
     pub async fn open_browser(name: &str) -> Result<Self, ClientError> {
-        let request: IdbOpenDbRequest = factory()?.open_with_u32(name, VERSION).map_err(js_err)?;
-        let on_upgrade = {
-            let request = request.clone();
-            Closure::once_into_js(move |event: web_sys::IdbVersionChangeEvent| {
-                let Some(db) = request
-                    .result()
-                    .ok()
-                    .and_then(|r| r.dyn_into::<IdbDatabase>().ok())
-                else {
-                    return;
-                };
-                // Throwing aborts the upgrade: the open then fails.
-                if let Err(e) = upgrade(&db, event.old_version() as u32) {
-                    if let Some(tx) = request.transaction() {
-                        tx.abort().ok();
-                    }
-                    tracing::error!(error = ?e, "upgrading the browser store");
-                }
-            })
-        };
-        request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
-        let db: IdbDatabase = idb::req(&request).await?.dyn_into().map_err(js_err)?;
-        // Another tab upgrading or deleting the database (a sign-out there)
-        // gets it: this connection closes rather than block it.
-        let closing = db.clone();
-        let on_change = Closure::once_into_js(move || closing.close());
-        db.set_onversionchange(Some(on_change.unchecked_ref()));
+        let db = open_db(name).await?;
+        let conn = Rc::new(Connection {
+            db: RefCell::new(db.clone()),
+            lost: Cell::new(false),
+        });
+        yield_on_version_change(&db, Rc::downgrade(&conn));
         Ok(Self {
-            db,
+            conn,
             path: PathBuf::from(name),
         })
+    }
+
+    /// The open connection (opened again if another tab took it away).
+    async fn db(&self) -> Result<IdbDatabase, ClientError> {
+        if self.conn.lost.get() {
+            let db = open_db(&self.path.to_string_lossy()).await?;
+            yield_on_version_change(&db, Rc::downgrade(&self.conn));
+            *self.conn.db.borrow_mut() = db;
+            self.conn.lost.set(false);
+        }
+        Ok(self.conn.db.borrow().clone())
     }
 
     /// The database's name (as a path, like the native store's file).
@@ -187,13 +188,13 @@ impl Store {
     /// A value kept under `key`; private to the store (callers use the
     /// typed methods: `cursor`, `me`, `kept`).
     async fn get_kv(&self, key: &str) -> Result<Option<String>, ClientError> {
-        let tx = Tx::read(&self.db, &[KV])?;
+        let tx = Tx::read(&self.db().await?, &[KV])?;
         let row = idb::call(tx.store(KV)?.get(&JsValue::from_str(key))).await?;
         Ok(idb::str_field(&row, "v"))
     }
 
     async fn set_kv(&self, key: &str, value: &str) -> Result<(), ClientError> {
-        let tx = Tx::write(&self.db, &[KV], idb::Durability::Strict)?;
+        let tx = Tx::write(&self.db().await?, &[KV], idb::Durability::Strict)?;
         put_kv(&tx, key, value).await?;
         tx.commit().await
     }
@@ -209,12 +210,12 @@ impl Store {
 
     /// Closes the connection (the database stays).
     pub async fn close(self) {
-        self.db.close();
+        self.conn.db.borrow().close();
     }
 
     /// Closes the connection and deletes the database (sign-out).
     pub async fn wipe(self) -> Result<(), ClientError> {
-        self.db.close();
+        self.conn.db.borrow().close();
         let name = self.path.to_string_lossy().into_owned();
         let request = factory()?.delete_database(&name).map_err(js_err)?;
         idb::req(&request).await.map(|_| ())
@@ -224,6 +225,46 @@ impl Store {
 /// An entity's key: `[kind, id]`.
 fn entity_key(kind: &str, id: uuid::Uuid) -> JsValue {
     idb::key(&[kind.into(), id.to_string().into()])
+}
+
+/// Opens (creating or upgrading if needed) the database `name`.
+async fn open_db(name: &str) -> Result<IdbDatabase, ClientError> {
+    let request: IdbOpenDbRequest = factory()?.open_with_u32(name, VERSION).map_err(js_err)?;
+    let on_upgrade = {
+        let request = request.clone();
+        Closure::once_into_js(move |event: web_sys::IdbVersionChangeEvent| {
+            let Some(db) = request
+                .result()
+                .ok()
+                .and_then(|r| r.dyn_into::<IdbDatabase>().ok())
+            else {
+                return;
+            };
+            // Aborting the upgrade makes the open fail.
+            if let Err(e) = upgrade(&db, event.old_version() as u32) {
+                if let Some(tx) = request.transaction() {
+                    tx.abort().ok();
+                }
+                tracing::error!(error = ?e, "upgrading the browser store");
+            }
+        })
+    };
+    request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
+    idb::req(&request).await?.dyn_into().map_err(js_err)
+}
+
+/// Another tab deleting or upgrading the database (a sign-out there, a
+/// newer app) gets it: `db` closes rather than block it, and `conn` opens
+/// again at its next call.
+fn yield_on_version_change(db: &IdbDatabase, conn: Weak<Connection>) {
+    let closing = db.clone();
+    let on_change = Closure::once_into_js(move || {
+        closing.close();
+        if let Some(conn) = conn.upgrade() {
+            conn.lost.set(true);
+        }
+    });
+    db.set_onversionchange(Some(on_change.unchecked_ref()));
 }
 
 /// Writes `key` = `value` in the `kv` store within `tx`.
@@ -260,7 +301,7 @@ impl Store {
         find: Find<'_>,
         change: impl FnOnce(&JsValue) -> Result<bool, ClientError>,
     ) -> Result<bool, ClientError> {
-        let tx = Tx::write(&self.db, &[store], idb::Durability::Strict)?;
+        let tx = Tx::write(&self.db().await?, &[store], idb::Durability::Strict)?;
         let os = tx.store(store)?;
         let row = match find {
             Find::Key(key) => idb::call(os.get(&key)).await?,

@@ -46,7 +46,7 @@ impl Store {
     pub async fn enqueue(&self, mutation: &Mutation) -> Result<i64, ClientError> {
         let json = serde_json::to_string(mutation).map_err(json_err)?;
         let client_id = mutation.client_id.to_string();
-        let tx = Tx::write(&self.db, &[OUTBOX], Durability::Strict)?;
+        let tx = Tx::write(&self.db().await?, &[OUTBOX], Durability::Strict)?;
         let outbox = tx.store(OUTBOX)?;
         let existing = idb::call(
             outbox
@@ -78,13 +78,13 @@ impl Store {
 
     /// Every outbox record, oldest first.
     pub async fn outbox(&self) -> Result<Vec<OutboxItem>, ClientError> {
-        let tx = Tx::read(&self.db, &[OUTBOX])?;
+        let tx = Tx::read(&self.db().await?, &[OUTBOX])?;
         let rows = idb::rows(idb::call(tx.store(OUTBOX)?.get_all()).await?);
         rows.iter().map(item).collect()
     }
 
     pub async fn remove_outbox(&self, client_id: Uuid) -> Result<(), ClientError> {
-        let tx = Tx::write(&self.db, &[OUTBOX], Durability::Strict)?;
+        let tx = Tx::write(&self.db().await?, &[OUTBOX], Durability::Strict)?;
         let outbox = tx.store(OUTBOX)?;
         let key = idb::call(
             outbox
@@ -131,7 +131,7 @@ impl Store {
     /// Makes every unwedged write and every unrefused file due now (the
     /// connection came back).
     pub async fn make_due_now(&self) -> Result<(), ClientError> {
-        let tx = Tx::write(&self.db, &[OUTBOX, UPLOADS], Durability::Strict)?;
+        let tx = Tx::write(&self.db().await?, &[OUTBOX, UPLOADS], Durability::Strict)?;
         for (store, held) in [(OUTBOX, "w"), (UPLOADS, "failed")] {
             let os = tx.store(store)?;
             for row in idb::rows(idb::call(os.get_all()).await?) {

@@ -40,7 +40,7 @@ impl Store {
     /// Forgets the cache, the cursor, the outbox and pending files: the
     /// device now belongs to another account.
     pub async fn forget_everything(&self) -> Result<(), ClientError> {
-        let tx = Tx::write(&self.db, &ALL, Durability::Strict)?;
+        let tx = Tx::write(&self.db().await?, &ALL, Durability::Strict)?;
         clear(&tx, &ALL).await?;
         tx.commit().await
     }
@@ -51,7 +51,7 @@ impl Store {
     /// them; see [`Store::unsent_owner`]). With nothing unsent, or no known
     /// owner, forgets everything. Returns whether writes were kept.
     pub async fn forget_session(&self, owner: Option<&Me>) -> Result<bool, ClientError> {
-        let tx = Tx::write(&self.db, &ALL, Durability::Strict)?;
+        let tx = Tx::write(&self.db().await?, &ALL, Durability::Strict)?;
         let mut unsent = 0.0;
         for store in UNSENT {
             unsent += idb::call(tx.store(store)?.count())
@@ -84,7 +84,7 @@ impl Store {
 
     /// The unsent writes now belong to the signed-in user again.
     pub async fn clear_unsent_owner(&self) -> Result<(), ClientError> {
-        let tx = Tx::write(&self.db, &[KV], Durability::Strict)?;
+        let tx = Tx::write(&self.db().await?, &[KV], Durability::Strict)?;
         idb::call(tx.store(KV)?.delete(&JsValue::from_str(UNSENT_OWNER))).await?;
         tx.commit().await
     }

@@ -51,7 +51,7 @@ impl Store {
         only: Option<Uuid>,
     ) -> Result<HashMap<Uuid, i64>, ClientError> {
         let me = me.to_string();
-        let tx = Tx::read(&self.db, &[ENTITIES])?;
+        let tx = Tx::read(&self.db().await?, &[ENTITIES])?;
         let entities = tx.store(ENTITIES)?;
         let index = entities.index("unread").map_err(idb::js_err)?;
         let all = match only {
@@ -87,7 +87,7 @@ impl Store {
         &self,
         only: Option<Uuid>,
     ) -> Result<HashMap<Uuid, Message>, ClientError> {
-        let tx = Tx::read(&self.db, &[LAST])?;
+        let tx = Tx::read(&self.db().await?, &[LAST])?;
         let store = tx.store(LAST)?;
         let rows = match only {
             Some(c) => vec![idb::call(store.get(&c.to_string().into())).await?],
@@ -111,7 +111,7 @@ impl Store {
     pub async fn conversation_activity(
         &self,
     ) -> Result<HashMap<Uuid, ConversationActivity>, ClientError> {
-        let tx = Tx::read(&self.db, &[ACTIVITY])?;
+        let tx = Tx::read(&self.db().await?, &[ACTIVITY])?;
         let rows = idb::rows(idb::call(tx.store(ACTIVITY)?.get_all()).await?);
         Ok(rows
             .iter()
@@ -131,7 +131,7 @@ impl Store {
     /// Customers' names as their messages carried them, by customer id
     /// (for customers whose profile this device has not seen).
     pub async fn customer_names_from_messages(&self) -> Result<HashMap<Uuid, String>, ClientError> {
-        let tx = Tx::read(&self.db, &[ACTIVITY, ENTITIES])?;
+        let tx = Tx::read(&self.db().await?, &[ACTIVITY, ENTITIES])?;
         let rows = idb::rows(idb::call(tx.store(ACTIVITY)?.get_all()).await?);
         let named: Vec<(String, String)> = rows
             .iter()
@@ -149,7 +149,7 @@ impl Store {
     /// (case-insensitive for ASCII, as SQLite's `LIKE`; taken literally).
     pub async fn conversations_mentioning(&self, text: &str) -> Result<Vec<Uuid>, ClientError> {
         let needle = text.to_ascii_lowercase();
-        let tx = Tx::read(&self.db, &[ENTITIES])?;
+        let tx = Tx::read(&self.db().await?, &[ENTITIES])?;
         let range = idb::prefix_range(&[Message::KIND.as_str().into()])?;
         let all = tx
             .store(ENTITIES)?

@@ -95,3 +95,30 @@ async fn kept_across_reopening_and_gone_after_wipe() {
     let reopen = || Store::open_browser(&name);
     scenarios::kept_until_wiped(reopen).await;
 }
+
+/// A tab whose database another tab wiped (a sign-out there) does not
+/// block it, and goes on over a fresh, empty database.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_tab_goes_on_after_another_tab_wiped_the_store() {
+    use mostrador_core::sync::{Mutation, MutationOp};
+    let name = format!("contract-{}", uuid::Uuid::new_v4());
+    let this_tab = Store::open_browser(&name).await.unwrap();
+    let other_tab = Store::open_browser(&name).await.unwrap();
+    let write = |id| Mutation {
+        client_id: id,
+        op: MutationOp::CancelCallback { callback_id: id },
+    };
+    this_tab
+        .enqueue(&write(uuid::Uuid::new_v4()))
+        .await
+        .unwrap();
+    other_tab.wipe().await.unwrap();
+    assert!(this_tab.outbox().await.unwrap().is_empty());
+    let w = write(uuid::Uuid::new_v4());
+    this_tab.enqueue(&w).await.unwrap();
+    let again = Store::open_browser(&name).await.unwrap();
+    assert_eq!(again.outbox().await.unwrap()[0].mutation, w);
+    again.close().await;
+    this_tab.wipe().await.unwrap();
+}
