@@ -171,6 +171,30 @@ fn gzip_size(file: &Path) -> anyhow::Result<u64> {
     Ok(out.stdout.len() as u64)
 }
 
+/// `cargo test <args> --target wasm32-unknown-unknown` through
+/// wasm-bindgen's runner (Node.js, or headless Chromium for tests that ask
+/// for a browser), its result lines counted in `tally`; whether it passed.
+fn wasm_tests(args: &[&str], tally: &mut Tally) -> anyhow::Result<bool> {
+    let mut cmd = cargo();
+    cmd.arg("test")
+        .args(args)
+        .args(["--target", "wasm32-unknown-unknown"])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .stdout(Stdio::piped());
+    eprintln!("xtask: $ {}", util::display(&cmd));
+    let mut child = cmd.spawn().context("starting the wasm tests")?;
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line?;
+        println!("{line}");
+        tally.read(&line);
+    }
+    Ok(child.wait()?.success())
+}
+
 /// Makes `to` hold exactly the files of `from`, touching only changed ones.
 /// Makes `to` equal to `from`; returns whether anything changed.
 fn sync_dir(from: &Path, to: &Path) -> anyhow::Result<bool> {
@@ -315,29 +339,27 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
     let status = child.wait()?;
     drop(pg);
     let _ = std::fs::remove_dir_all(&keyring_dir);
-    // The UI's component logic, compiled to wasm and run under Node.js.
-    let ui_ok = if extra.is_empty() {
-        let mut cmd = cargo();
-        cmd.args([
-            "test",
-            "-p",
-            "mostrador-ui",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-            "wasm-bindgen-test-runner",
-        )
-        .stdout(Stdio::piped());
-        eprintln!("xtask: $ {}", util::display(&cmd));
-        let mut child = cmd.spawn().context("starting the wasm tests")?;
-        for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
-            let line = line?;
-            println!("{line}");
-            tally.read(&line);
-        }
-        child.wait()?.success()
+    // The UI's component logic, compiled to wasm and run under Node.js;
+    // the engine's browser platform and its IndexedDB store (the store
+    // contract's scenarios, the same ones the native store passes above)
+    // in headless Chromium.
+    let wasm_ok = if extra.is_empty() {
+        let ui = wasm_tests(&["-p", "mostrador-ui"], &mut tally)?;
+        let engine = wasm_tests(
+            &[
+                "-p",
+                "mostrador-client",
+                "--no-default-features",
+                "--features",
+                "browser",
+                "--test",
+                "store_contract",
+                "--test",
+                "web_platform",
+            ],
+            &mut tally,
+        )?;
+        ui && engine
     } else {
         true
     };
@@ -354,7 +376,7 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
         "{} passed, {} failed, {} skipped",
         tally.passed, tally.failed, tally.ignored
     );
-    if !status.success() || !ui_ok || tally.failed > 0 {
+    if !status.success() || !wasm_ok || tally.failed > 0 {
         bail!("tests failed");
     }
     if tally.passed == 0 {
