@@ -116,16 +116,31 @@ fn build_web_ui() -> anyhow::Result<()> {
         let text = std::fs::read_to_string(web.join(file))?;
         std::fs::write(staging.join(file), text.replace("__VERSION__", &version))?;
     }
+    let compressible: Vec<PathBuf> = [
+        "mostrador_ui_bg.wasm",
+        "mostrador_ui.js",
+        "boot.js",
+        "index.html",
+        "sw.js",
+        "style.css",
+        "manifest.webmanifest",
+    ]
+    .iter()
+    .map(|f| staging.join(f))
+    .collect();
+    precompress(&compressible)?;
     sync_dir(&staging, &ui.join("dist-web"))?;
-    let opt = std::fs::metadata(&wasm)?.len();
-    let kb = |n: u64| n as f64 / 1024.0;
+    let size = |name: &str| -> anyhow::Result<f64> {
+        Ok(std::fs::metadata(staging.join(name))?.len() as f64 / 1024.0)
+    };
     eprintln!(
         "xtask: web app built into src-ui/dist-web (version {version}): wasm {:.0} KB raw, \
-         {:.0} KB after wasm-opt -Oz, {:.0} KB gzipped; JS glue {:.0} KB gzipped",
-        kb(raw),
-        kb(opt),
-        kb(gzip_size(&wasm)?),
-        kb(gzip_size(&staging.join("mostrador_ui.js"))?),
+         {:.0} KB after wasm-opt -Oz, {:.0} KB gzip, {:.0} KB brotli; JS glue {:.0} KB brotli",
+        raw as f64 / 1024.0,
+        size("mostrador_ui_bg.wasm")?,
+        size("mostrador_ui_bg.wasm.gz")?,
+        size("mostrador_ui_bg.wasm.br")?,
+        size("mostrador_ui.js.br")?,
     );
     Ok(())
 }
@@ -157,18 +172,18 @@ fn content_version(dir: &Path) -> anyhow::Result<String> {
     Ok(format!("{:016x}", h.finish()))
 }
 
-/// The size of `file` gzipped at the best level (what a server sending
-/// `Content-Encoding: gzip` transfers, about).
-fn gzip_size(file: &Path) -> anyhow::Result<u64> {
-    let out = Command::new("gzip")
-        .args(["-9", "-c"])
-        .arg(file)
-        .output()
-        .context("running gzip")?;
-    if !out.status.success() {
-        bail!("gzip failed on {}", file.display());
-    }
-    Ok(out.stdout.len() as u64)
+/// Writes `<file>.br` (brotli 11) and `<file>.gz` (gzip 9) beside each
+/// file, with Node's zlib, so the server sends them as they are instead
+/// of compressing at run time.
+fn precompress(files: &[PathBuf]) -> anyhow::Result<()> {
+    const SCRIPT: &str = "const z = require('zlib'), fs = require('fs');\
+        for (const f of process.argv.slice(1)) {\
+          const b = fs.readFileSync(f);\
+          fs.writeFileSync(f + '.br', z.brotliCompressSync(b, { params: {\
+            [z.constants.BROTLI_PARAM_QUALITY]: 11, [z.constants.BROTLI_PARAM_SIZE_HINT]: b.length } }));\
+          fs.writeFileSync(f + '.gz', z.gzipSync(b, { level: 9 }));\
+        }";
+    run(Command::new("node").args(["-e", SCRIPT]).args(files))
 }
 
 /// `cargo test <args> --target wasm32-unknown-unknown` through

@@ -1,6 +1,7 @@
 //! What the app does inside the shop's widget (`crate::embed` is the
 //! protocol): signs in with the identity the widget passes, opens the
-//! order it names, reports the unread count (also in the page title).
+//! order it names, reports the unread count (also in the page title),
+//! and asks the widget to close on Escape.
 //! Nothing here runs outside embed mode.
 
 use leptos::prelude::*;
@@ -47,6 +48,13 @@ pub fn start(ctx: Ctx) {
                 ctx.go(route);
             }
         });
+    });
+    // Escape closes the panel (the widget's own listener never sees keys
+    // pressed in the frame, where focus is while the panel is open).
+    let _ = window_event_listener(leptos::ev::keydown, |ev| {
+        if ev.key() == "Escape" && !ev.default_prevented() {
+            embed::post_close();
+        }
     });
     embed::post_ready();
 }
