@@ -1,6 +1,6 @@
-//! `cargo xtask bench server`: runs the backend benchmark on SQLite and
-//! PostgreSQL and writes the figures into BENCHMARKS.md, between
-//! `<!-- bench:server -->` markers, with the machine and the command.
+//! `cargo xtask bench server|client|app|agent|web`: runs a benchmark and
+//! writes its figures into BENCHMARKS.md, between `<!-- bench:NAME -->`
+//! markers, with the machine and the command.
 
 use std::process::{Command, Stdio};
 
@@ -14,7 +14,8 @@ pub fn run(what: &[String]) -> anyhow::Result<()> {
         Some("client") => client(),
         Some("app") => app(),
         Some("agent") => agent(),
-        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S] | cargo xtask bench client | cargo xtask bench app | cargo xtask bench agent"),
+        Some("web") => web(),
+        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S] | cargo xtask bench client | cargo xtask bench app | cargo xtask bench agent | cargo xtask bench web"),
     }
 }
 
@@ -97,16 +98,8 @@ fn client() -> anyhow::Result<()> {
         "mostrador-client",
         "--bench",
         "client",
-    ])
-    .stdout(Stdio::piped());
-    eprintln!("xtask: $ {}", crate::util::display(&cmd));
-    let out = cmd.spawn()?.wait_with_output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    print!("{text}");
-    if !out.status.success() {
-        bail!("the client benchmark failed");
-    }
-    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| ")).collect();
+    ]);
+    let rows = table_rows(&mut cmd, "client")?;
     let section = format!(
         "<!-- bench:client -->\n## Client engine (`cargo xtask bench client`)\n\nMachine: {}. Engine and server in one process (release build), each on its own SQLite file.\nGoals (issue 4): initial sync at most 3x the one-transaction insert; no-op sync under 5 ms; cold open + first page under 50 ms.\n\n| what | figure |\n|---|---|\n{}\n<!-- /bench:client -->",
         machine(),
@@ -123,8 +116,13 @@ fn display_example(name: &str) -> anyhow::Result<Vec<String>> {
     let _ = std::fs::remove_dir_all(&keyring);
     std::fs::create_dir_all(&keyring)?;
     let mut cmd = crate::tasks::under_display(&keyring, target.join("debug/examples").join(name));
+    table_rows(&mut cmd, name)
+}
+
+/// Runs a benchmark program, echoing its output; its Markdown table rows.
+fn table_rows(cmd: &mut Command, name: &str) -> anyhow::Result<Vec<String>> {
     cmd.stdout(Stdio::piped());
-    eprintln!("xtask: $ {}", crate::util::display(&cmd));
+    eprintln!("xtask: $ {}", crate::util::display(cmd));
     let out = cmd.spawn()?.wait_with_output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     print!("{text}");
@@ -136,6 +134,19 @@ fn display_example(name: &str) -> anyhow::Result<Vec<String>> {
         .filter(|l| l.starts_with("| "))
         .map(str::to_owned)
         .collect())
+}
+
+/// A wasm file's size on disk, raw and `gzip -9`, in KB.
+fn wasm_sizes(wasm: &std::path::Path) -> anyhow::Result<(u64, usize)> {
+    let raw = std::fs::metadata(wasm)?.len();
+    let gz = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(wasm)
+        .output()
+        .context("gzip")?
+        .stdout
+        .len();
+    Ok((raw / 1024, gz / 1024))
 }
 
 fn build_for_display() -> anyhow::Result<()> {
@@ -167,20 +178,8 @@ fn app() -> anyhow::Result<()> {
     build_for_display()?;
     let target = crate::util::target_dir();
     let mut rows = display_example("app_bench")?;
-    let wasm = root().join("src-ui/dist/mostrador_ui_bg.wasm");
-    let raw = std::fs::metadata(&wasm)?.len();
-    let gz = Command::new("gzip")
-        .args(["-9", "-c"])
-        .arg(&wasm)
-        .output()
-        .context("gzip")?
-        .stdout
-        .len();
-    rows.push(format!(
-        "| UI wasm | {} KB raw, {} KB gzip -9 |",
-        raw / 1024,
-        gz / 1024
-    ));
+    let (raw, gz) = wasm_sizes(&root().join("src-ui/dist/mostrador_ui_bg.wasm"))?;
+    rows.push(format!("| UI wasm | {raw} KB raw, {gz} KB gzip -9 |"));
     for e in std::fs::read_dir(target.join("release/bundle/deb"))?.flatten() {
         let p = e.path();
         if p.extension().is_some_and(|x| x == "deb") {
@@ -197,6 +196,52 @@ fn app() -> anyhow::Result<()> {
         rows.join("\n")
     );
     record("app", &section)
+}
+
+/// The web app in headless Chromium at phone size, opened from the widget
+/// on a sample shop page (`tests/examples/web_bench.rs`), against the
+/// release server and the `wasm-release` web build.
+fn web() -> anyhow::Result<()> {
+    crate::setup::all()?;
+    crate::tasks::build_ui()?;
+    crate::util::run(cargo().args(["build", "--release", "--package", "mostrador-server"]))?;
+    crate::util::run(cargo().args([
+        "build",
+        "--package",
+        "mostrador-e2e",
+        "--example",
+        "web_bench",
+    ]))?;
+    let target = crate::util::target_dir();
+    let mut rows = table_rows(
+        Command::new(target.join("debug/examples/web_bench"))
+            .current_dir(root())
+            .env("MOSTRADOR_BIN_DIR", target.join("release")),
+        "web",
+    )?;
+    let web = root().join("src-ui/dist-web");
+    for e in std::fs::read_dir(&web)
+        .with_context(|| format!("reading {}", web.display()))?
+        .flatten()
+    {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "wasm") {
+            let (raw, gz) = wasm_sizes(&p)?;
+            rows.push(format!(
+                "| `{}` on disk | | {raw} KB raw, {gz} KB gzip -9 | |",
+                p.file_name().unwrap_or_default().to_string_lossy(),
+            ));
+        }
+    }
+    let chromium = crate::util::output(Command::new("chromium").arg("--version"))
+        .unwrap_or_else(|| "Chromium".into());
+    let section = format!(
+        "<!-- bench:web -->\n## Web app (`cargo xtask bench web`)\n\nMachine: {}. Build: release `mostrador-server`, the web app as `cargo xtask ui` builds it (`--profile wasm-release`) in `src-ui/dist-web`. {} headless at 390×844 with a fresh profile per first open; the sample shop page on its own loopback port embeds the widget with a signed shopper identity (8 orders). Bytes are everything the support server sent the browser (headers, compressed bodies, the service worker's fetches, the live socket), counted by a TCP relay in front of it; times run from the launcher click (`Date.now()` in the shop page) to the first order row in the app's frame (`Date.now()` in a `MutationObserver`), so they include the identity exchange and the first sync, over loopback (a phone network adds its round trips).\n\n| what | goal | figure | verdict |\n|---|---|---|---|\n{}\n<!-- /bench:web -->",
+        machine(),
+        chromium.trim(),
+        rows.join("\n")
+    );
+    record("web", &section)
 }
 
 /// Replaces (or appends) the section between `<!-- bench:NAME -->` markers.

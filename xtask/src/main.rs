@@ -20,7 +20,7 @@ Commands:
   demo     Set up, build, start the backend with demo data and open the app
   test     Set up, build, and run every test (end-to-end ones under Xvfb)
   bundle   Build an installable .deb of the app (offline)
-  bench    Run a benchmark and record it in BENCHMARKS.md: `bench server`
+  bench    Run a benchmark and record it in BENCHMARKS.md: `bench server|client|app|agent|web`
   setup    Install what is missing (Debian packages, wasm target, tools)
   ui       Build the wasm UI into src-ui/dist
   help     Print this help";
