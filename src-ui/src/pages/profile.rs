@@ -283,7 +283,8 @@ pub fn PrivacyText() -> impl IntoView {
                 <li>{ctx.t(K::PrivacyAccount)}</li>
                 <li>{ctx.t(K::PrivacyOrders)}</li>
                 <li>{ctx.t(K::PrivacyChats)}</li>
-                <li>{ctx.t(K::PrivacyDevice)}</li>
+                // Where the session key lives differs by build.
+                <li>{ctx.t(if cfg!(feature = "web") { K::PrivacyDeviceWeb } else { K::PrivacyDevice })}</li>
                 <li>{ctx.t(K::PrivacyDelete)}</li>
             </ul>
         </div>
