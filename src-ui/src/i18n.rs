@@ -370,6 +370,11 @@ texts! {
     ErrFileType => "Only photos (PNG, JPEG, GIF, WebP) and PDF files can be attached.", "Solo se pueden adjuntar fotos (PNG, JPEG, GIF, WebP) y PDF.", "Можно прикреплять только фото (PNG, JPEG, GIF, WebP) и PDF.";
     ErrForbidden => "You're not allowed to do that.", "No tienes permiso para hacer eso.", "У вас нет прав на это действие.";
     ErrNotFound => "That no longer exists.", "Eso ya no existe.", "Этого больше не существует.";
+    ErrIdentityExpired => "The shop's sign-in has expired. Reload the shop's page and open the chat again, or sign in below.", "El acceso desde la tienda ha caducado. Vuelve a cargar la página de la tienda y abre el chat otra vez, o inicia sesión aquí.", "Вход из магазина устарел. Обновите страницу магазина и снова откройте чат или войдите ниже.";
+    ErrIdentityReplayed => "This sign-in from the shop was already used. Reload the shop's page and open the chat again, or sign in below.", "Este acceso desde la tienda ya se usó. Vuelve a cargar la página de la tienda y abre el chat otra vez, o inicia sesión aquí.", "Этот вход из магазина уже использован. Обновите страницу магазина и снова откройте чат или войдите ниже.";
+    ErrIdentityInvalid => "The shop could not sign you in here. Sign in with your email and password below.", "La tienda no ha podido iniciar tu sesión aquí. Inicia sesión con tu correo y contraseña.", "Магазину не удалось выполнить вход. Войдите с эл. почтой и паролем ниже.";
+    ErrIdentityNotConfigured => "Signing in from the shop is not set up yet. Sign in with your email and password below.", "El acceso desde la tienda aún no está configurado. Inicia sesión con tu correo y contraseña.", "Вход из магазина ещё не настроен. Войдите с эл. почтой и паролем ниже.";
+    IdentityOtherUnsent => "Changes {name} made on this device are not sent yet. Sign in below to choose what happens to them.", "Hay cambios de {name} en este dispositivo que aún no se han enviado. Inicia sesión aquí para elegir qué hacer con ellos.", "На этом устройстве есть неотправленные изменения {name}. Войдите ниже, чтобы решить, что с ними делать.";
     ErrGeneric => "Something went wrong on our side. Please try again.", "Algo ha fallado por nuestra parte. Inténtalo de nuevo.", "Что-то пошло не так на нашей стороне. Повторите попытку.";
 }
 
@@ -496,6 +501,11 @@ pub fn error_text(lang: Lang, err: &ApiError) -> String {
         ErrorCode::ValidationFailed if err.message.contains("PDF") => K::ErrFileType,
         ErrorCode::ValidationFailed | ErrorCode::BadRequest => K::ErrInvalid,
         ErrorCode::Forbidden => K::ErrForbidden,
+        // The shop's signed identity (the widget), refused.
+        ErrorCode::IdentityExpired => K::ErrIdentityExpired,
+        ErrorCode::IdentityReplayed => K::ErrIdentityReplayed,
+        ErrorCode::IdentityInvalid => K::ErrIdentityInvalid,
+        ErrorCode::IdentityNotConfigured => K::ErrIdentityNotConfigured,
         ErrorCode::NotFound => K::ErrNotFound,
         _ => K::ErrGeneric,
     };

@@ -6,11 +6,12 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use mostrador_core::app::UnsentWrites;
 use mostrador_core::sync::EntityKind;
 
 use crate::app::{landing, Ctx, Route};
 use crate::embed::{self, FromWidget};
-use crate::i18n::K;
+use crate::i18n::{fill, K};
 use crate::ipc;
 
 /// Starts embed mode if the app is embedded: listens to the widget, then
@@ -59,15 +60,28 @@ pub fn start(ctx: Ctx) {
     embed::post_ready();
 }
 
-/// Signs in with the shop's identity. When it is refused and someone is
-/// signed in already (the widget sends the identity again on each page of
-/// the shop; a used one is refused), that session stays.
+/// Signs in with the shop's identity. A refusal while someone is signed
+/// in keeps that session quietly (the widget sends its token again on
+/// every shop page, and a used or expired one is refused), except when
+/// another account's unsent writes are here: the shop vouches for someone
+/// else, so nobody's data shows, and the sign-in page asks as it does for
+/// a password sign-in.
 fn sign_in(ctx: Ctx, identity: String) {
     spawn_local(async move {
         match ipc::sign_in_with_identity(identity).await {
             Ok(me) => {
                 landing(&ctx, &me);
                 ctx.session.set(Some(Some(me)));
+            }
+            Err(e) if UnsentWrites::from_error(&e).is_some() => {
+                let name = UnsentWrites::from_error(&e)
+                    .map(|u| u.name)
+                    .unwrap_or_default();
+                ctx.notice.set(Some(fill(
+                    ctx.t(K::IdentityOtherUnsent),
+                    &[("name", &name)],
+                )));
+                ctx.session.set(Some(None));
             }
             Err(e) => {
                 if !matches!(ctx.session.get_untracked(), Some(Some(_))) {
