@@ -1,36 +1,17 @@
 //! Engine events → the UI's [`AppEvent`]s, as `src-tauri/src/state.rs`
-//! forwards them, and the engine's notices as browser notifications while
-//! the page is in the background.
+//! forwards them, and the engine's notices (worded by the engine,
+//! `Notice::note`) as browser notifications while the page is in the
+//! background.
 
 use std::rc::Rc;
 
-use mostrador_client::notices::Notice;
-use mostrador_client::{Engine, EngineEvent, SyncStatus};
+use mostrador_client::{Engine, EngineEvent};
 use mostrador_core::app::{AppEvent, Changes, OutboxCount, SignOutReason, SyncState};
-use mostrador_core::lang::Lang;
 use mostrador_core::live::LiveServerMessage;
-use mostrador_core::notification::{self, Audience, Note};
+use mostrador_core::notification::Audience;
 use tokio::sync::{broadcast, watch};
 
 use super::{browser, Shell};
-
-fn sync_state(s: &SyncStatus) -> SyncState {
-    match s {
-        SyncStatus::Offline {
-            retry_in,
-            last_error,
-        } => SyncState::Offline {
-            retry_in_ms: u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
-            last_error: last_error.clone(),
-        },
-        SyncStatus::Connecting => SyncState::Connecting,
-        SyncStatus::Syncing { done, total } => SyncState::Syncing {
-            done: *done,
-            total: *total,
-        },
-        SyncStatus::UpToDate => SyncState::UpToDate,
-    }
-}
 
 /// Forwards until `stop` or the end of the session.
 pub(super) async fn forward(
@@ -58,7 +39,7 @@ pub(super) async fn forward(
         };
         match event {
             EngineEvent::Status(s) => {
-                let s = sync_state(&s);
+                let s = SyncState::from(&s);
                 shell.last.borrow_mut().0 = s.clone();
                 shell.emit(AppEvent::Sync(s));
             }
@@ -69,7 +50,7 @@ pub(super) async fn forward(
             }
             EngineEvent::Changed(changes) => shell.emit(AppEvent::Changed(changes)),
             EngineEvent::Notice(notice) if browser::in_background() => {
-                if let Some(note) = note_for(&notice, shell.lang.get(), audience) {
+                if let Some(note) = notice.note(shell.lang.get(), audience) {
                     browser::notify(&note);
                 }
             }
@@ -118,30 +99,5 @@ pub(super) async fn forward(
             }),
             _ => {}
         }
-    }
-}
-
-/// A notice in the user's language (`None` for one this audience is not
-/// told about); the words are core's, as on the desktop.
-fn note_for(notice: &Notice, lang: Lang, audience: Audience) -> Option<Note> {
-    match notice {
-        Notice::Reply {
-            author_name, body, ..
-        } => Some(notification::reply(lang, audience, author_name, body)),
-        Notice::OrderProgress { number, status, .. } => {
-            status.and_then(|s| notification::order(lang, audience, number, s))
-        }
-        Notice::Reminder {
-            channel,
-            minutes,
-            customer_name,
-            ..
-        } => Some(notification::reminder(
-            lang,
-            audience,
-            *channel,
-            *minutes,
-            customer_name,
-        )),
     }
 }

@@ -181,13 +181,7 @@ impl Shell {
     /// service stops, so the next sign-in starts it again.
     async fn session_ended(&self) {
         self.stop_service();
-        let pending = match self.engine().await.outbox().await {
-            Ok(items) => OutboxCount {
-                pending: items.len(),
-                wedged: items.iter().filter(|i| i.wedged.is_some()).count(),
-            },
-            Err(_) => OutboxCount::default(),
-        };
+        let pending = self.engine().await.outbox_count().await.unwrap_or_default();
         *self.last.borrow_mut() = (SyncState::Connecting, pending);
     }
 
