@@ -120,6 +120,13 @@ impl Db {
         Ok(tx)
     }
 
+    /// The feed's head: the sequence number of the newest change.
+    pub async fn feed_head(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT seq FROM feed_counter WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -135,6 +142,31 @@ impl Db {
             .await
             .map(|_| ())
     }
+}
+
+/// Opens a savepoint `name` inside `tx` (both engines nest them).
+pub async fn savepoint(tx: &mut Tx, name: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("SAVEPOINT {name}"))
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+/// Keeps what was written since savepoint `name`.
+pub async fn release(tx: &mut Tx, name: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("RELEASE SAVEPOINT {name}"))
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+/// Undoes what was written since savepoint `name` and closes it; the
+/// transaction goes on (on PostgreSQL, also after a failed statement).
+pub async fn rollback_to(tx: &mut Tx, name: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("ROLLBACK TO SAVEPOINT {name}"))
+        .execute(&mut **tx)
+        .await?;
+    release(tx, name).await
 }
 
 fn ensure_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {

@@ -63,10 +63,7 @@ pub async fn record(tx: &mut Tx, change: Change) -> Result<i64, sqlx::Error> {
 /// Commits and wakes live listeners.
 pub async fn commit(state: &AppState, tx: Tx) -> Result<(), AppError> {
     tx.commit().await?;
-    let head: i64 = sqlx::query_scalar("SELECT seq FROM feed_counter WHERE id = 1")
-        .fetch_one(state.db.pool())
-        .await?;
-    state.notify_feed(head);
+    state.notify_feed(state.db.feed_head().await?);
     Ok(())
 }
 

@@ -30,6 +30,7 @@ pub mod state;
 pub mod telemetry;
 pub mod throttle;
 pub mod web;
+pub mod writer;
 
 use anyhow::Context;
 use tokio::net::TcpListener;

@@ -22,12 +22,17 @@ pub struct AppState {
     pub feed_head: Arc<tokio::sync::watch::Sender<i64>>,
     /// Live WebSocket connections and their routing (see `live`).
     pub hub: Arc<crate::live::hub::Hub>,
+    /// Group commit: chat writes and pushes share transactions (see
+    /// `writer`).
+    pub writer: Arc<crate::writer::Writer>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: ServerConfig) -> Self {
         crate::password::configure_hashing(config.hash_concurrency, config.hash_wait);
+        let feed_head = Arc::new(tokio::sync::watch::channel(0).0);
         Self {
+            writer: Arc::new(crate::writer::Writer::new(db.clone(), feed_head.clone())),
             db,
             // 5 failures per account, 20 per address, per 15 minutes.
             throttle: Arc::new(LoginThrottle::new(
@@ -43,7 +48,7 @@ impl AppState {
                 Duration::from_secs(3600),
                 config.mail_per_address,
             )),
-            feed_head: Arc::new(tokio::sync::watch::channel(0).0),
+            feed_head,
             hub: Arc::new(crate::live::hub::Hub::default()),
             config: Arc::new(config),
         }
@@ -51,13 +56,6 @@ impl AppState {
 
     /// Tells live listeners the feed moved (call after commit).
     pub fn notify_feed(&self, head: i64) {
-        self.feed_head.send_if_modified(|h| {
-            if head > *h {
-                *h = head;
-                true
-            } else {
-                false
-            }
-        });
+        crate::writer::advance(&self.feed_head, head);
     }
 }

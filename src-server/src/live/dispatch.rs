@@ -2,8 +2,9 @@
 //!
 //! It wakes on `AppState::feed_head` (moved after every commit), reads the
 //! rows past the last one it saw (one query per wake-up, however many
-//! connections are open) and hands each to the [`Hub`](super::Hub), which
-//! decides who hears of it.
+//! connections are open) and hands them together to the [`Hub`](super::Hub),
+//! which decides who hears of them: each connection one poke per wake-up,
+//! with the highest sequence it may see.
 
 use sqlx::Row;
 
@@ -29,6 +30,9 @@ pub fn spawn_dispatcher(state: AppState) {
                     continue;
                 }
             };
+            // One poke per connection for everything this wake-up read
+            // (one commit or more), not one per row.
+            let mut changes = Vec::with_capacity(rows.len());
             for r in rows {
                 let (Ok(seq), Ok(customer), Ok(staff_only)) = (
                     r.try_get::<i64, _>("seq"),
@@ -38,10 +42,9 @@ pub fn spawn_dispatcher(state: AppState) {
                     continue;
                 };
                 last = last.max(seq);
-                state
-                    .hub
-                    .publish_change(seq, opt_uuid(customer).ok().flatten(), staff_only != 0);
+                changes.push((seq, opt_uuid(customer).ok().flatten(), staff_only != 0));
             }
+            state.hub.publish_changes(&changes);
         }
     });
 }

@@ -87,6 +87,23 @@ impl Routes {
         });
     }
 
+    /// The connections that may see a change of `customer`
+    /// ([`authz::may_receive`]). Candidates: staff and the customer's own
+    /// connections (a customer's connections are never staff, so none
+    /// comes twice).
+    fn receivers(
+        &self,
+        customer: Option<Uuid>,
+        staff_only: bool,
+    ) -> impl Iterator<Item = (u64, &Conn)> {
+        let customer_conns = customer.and_then(|c| self.by_user.get(&c));
+        self.staff
+            .iter()
+            .chain(customer_conns.into_iter().flatten())
+            .filter_map(|id| self.conns.get(id).map(|c| (*id, c)))
+            .filter(move |(_, c)| authz::may_receive(c.staff, c.user, customer, staff_only))
+    }
+
     /// `user` leaves presence (told to staff), if they were in it.
     fn go_offline(&mut self, user: Uuid) {
         if let Some((name, _)) = self.presence.remove(&user) {
@@ -242,28 +259,35 @@ impl Hub {
         msg: &LiveServerMessage,
     ) {
         let r = self.lock();
-        // Candidates: staff and the customer's own connections (a
-        // customer's connections are never staff, so no one is sent twice).
-        let customer_conns = customer.and_then(|c| r.by_user.get(&c));
-        for id in r.staff.iter().chain(customer_conns.into_iter().flatten()) {
-            let Some(c) = r.conns.get(id) else { continue };
-            if Some(c.user) == skip_user
-                || !authz::may_receive(c.staff, c.user, customer, staff_only)
-            {
-                continue;
+        for (_, c) in r.receivers(customer, staff_only) {
+            if Some(c.user) != skip_user {
+                c.offer(msg);
             }
-            c.offer(msg);
         }
     }
 
     /// Pokes who may see a committed change (feed sequence `seq`).
     pub fn publish_change(&self, seq: i64, customer: Option<Uuid>, staff_only: bool) {
-        self.route(
-            customer,
-            staff_only,
-            None,
-            &LiveServerMessage::Changed { cursor: seq },
-        );
+        self.publish_changes(&[(seq, customer, staff_only)]);
+    }
+
+    /// Pokes who may see any of `changes` (`(seq, customer, staff_only)`,
+    /// committed together): each connection once, with the highest
+    /// sequence it may see, however many rows the commit wrote.
+    pub fn publish_changes(&self, changes: &[(i64, Option<Uuid>, bool)]) {
+        let r = self.lock();
+        let mut highest: HashMap<u64, i64> = HashMap::new();
+        for &(seq, customer, staff_only) in changes {
+            for (id, _) in r.receivers(customer, staff_only) {
+                let h = highest.entry(id).or_insert(seq);
+                *h = (*h).max(seq);
+            }
+        }
+        for (id, cursor) in highest {
+            if let Some(c) = r.conns.get(&id) {
+                c.offer(&LiveServerMessage::Changed { cursor });
+            }
+        }
     }
 
     /// A staff member chose `available` or `away` (`offline` is taken as
@@ -359,6 +383,30 @@ mod tests {
         hub.publish_change(8, None, true);
         assert_eq!(drain(&mut ra), vec![]);
         assert_eq!(drain(&mut rs), changed(&[7, 8]));
+    }
+
+    #[test]
+    fn changes_committed_together_poke_each_connection_once_with_its_highest_cursor() {
+        let hub = Arc::new(Hub::default());
+        let (a, b, agent) = (
+            peer(Role::Customer),
+            peer(Role::Customer),
+            peer(Role::Agent),
+        );
+        let (mut ra, mut rb) = (hub.register(&a), hub.register(&b));
+        let mut rs = hub.register(&agent);
+        drain(&mut rs);
+        hub.publish_changes(&[
+            (10, Some(a.user), false),
+            (11, Some(a.user), false),
+            (12, Some(b.user), false),
+            (13, Some(a.user), true),
+        ]);
+        assert_eq!(drain(&mut ra), changed(&[11]), "a's last visible change");
+        assert_eq!(drain(&mut rb), changed(&[12]));
+        assert_eq!(drain(&mut rs), changed(&[13]), "staff: the commit's last");
+        hub.publish_changes(&[(14, Some(a.user), true)]);
+        assert_eq!(drain(&mut ra), vec![], "nothing a may see");
     }
 
     #[test]

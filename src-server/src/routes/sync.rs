@@ -5,9 +5,12 @@
 //! `db::Db::begin_write`), sequence order is commit order, so a reader that
 //! continues from the last cursor it saw can never skip a change.
 //!
-//! `POST /api/v1/sync/push` applies each mutation in its own transaction
-//! together with its idempotency record, so a resent mutation returns its
-//! first result and changes nothing.
+//! `POST /api/v1/sync/push` is one write of the group commit
+//! (`crate::writer`): its mutations are applied in order, each in a
+//! savepoint, together with its idempotency record, in a transaction it may
+//! share with other writers; a resent mutation (even one resent while the
+//! first is in the same transaction) returns its first result and changes
+//! nothing.
 //!
 //! Each mutation gets its own result, and one bad item never holds back the
 //! others: a refusal (validation, authorization, a conflict, or data the
@@ -16,8 +19,8 @@
 //! on our side that is not worth retrying is a `rejected` `internal` result
 //! that is not remembered, so the same item can be tried again later. Only
 //! failures that are worth retrying as they are (the database busy, locked
-//! or unreachable; see `error::classify_db_error`) stop the batch with 503:
-//! the client resends it, and what was applied is not applied twice.
+//! or unreachable; see `error::classify_db_error`) stop the batch with 503
+//! and undo it: the client resends it, and nothing is applied twice.
 //! Each mutation checks, inside its write transaction, that its account
 //! still exists and its session is still open, so nothing after a
 //! `delete_account` (in the same batch or a concurrent one) is applied.
@@ -29,6 +32,7 @@ use mostrador_core::sync::{
 };
 use serde::Deserialize;
 use sqlx::Row;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -36,7 +40,7 @@ use uuid::Uuid;
 use mostrador_core::{ApiError, ErrorCode};
 
 use crate::auth::Actor;
-use crate::db::{now_ms, uuid, Tx};
+use crate::db::{self, now_ms, uuid, Tx};
 use crate::error::{classify_db_error, AppError, AppResult, DbFailure};
 use crate::extract::{invalid, Json, Query};
 use crate::feed;
@@ -186,8 +190,8 @@ pub async fn pull(
 
 /// Applies a batch of client mutations in order, each idempotent by its
 /// `client_id`; each gets its own result, and a refused item does not stop
-/// the ones after it. Only a transient failure (503) aborts the rest of the
-/// batch: the client resends it, and what was applied is not applied twice.
+/// the ones after it. Only a transient failure (503) aborts the batch (none
+/// of it is kept): the client resends it, and nothing is applied twice.
 /// Items after an account deletion are refused (`unauthorized`).
 #[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", security(("bearer" = [])), request_body = PushRequest,
     responses((status = 200, body = PushResponse), (status = 401, body = mostrador_core::ApiError),
@@ -204,9 +208,35 @@ pub async fn push(
             format!("at most {MAX_PUSH} mutations per push"),
         ));
     }
-    let mut results = Vec::with_capacity(req.mutations.len());
-    for m in &req.mutations {
-        results.push(apply_one(&state, &actor, m).await?);
+    // One write for the whole push (sharing its transaction with other
+    // writers' when they come together): the items in order, each kept or
+    // refused on its own. A transient failure undoes the whole push (503):
+    // the client resends it and nothing is applied twice.
+    let deletes = req
+        .mutations
+        .iter()
+        .any(|m| matches!(m.op, MutationOp::DeleteAccount));
+    let user_id = actor.user_id;
+    let args = Arc::new((state.clone(), actor, req));
+    let results = state
+        .writer
+        .write(move |tx| {
+            let args = args.clone();
+            Box::pin(async move {
+                let (state, actor, req) = &*args;
+                let mut results = Vec::with_capacity(req.mutations.len());
+                for m in &req.mutations {
+                    results.push(apply_one(tx, state, actor, m).await?);
+                }
+                Ok(results)
+            })
+        })
+        .await?;
+    if deletes {
+        state
+            .hub
+            .close_user(user_id, mostrador_core::live::CLOSE_ACCOUNT_DELETED, None);
+        crate::routes::attachments::sweep_orphans(&state).await;
     }
     Ok(Json(PushResponse { results }))
 }
@@ -246,40 +276,47 @@ fn account_gone() -> ApiError {
     )
 }
 
-async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<MutationResult> {
-    let mut tx = state.db.begin_write().await?;
+/// Applies one item inside the push's transaction: its first result when
+/// its `client_id` was seen before, else the operation (in a savepoint, so
+/// a refusal leaves nothing of it behind) and its idempotency record.
+async fn apply_one(
+    tx: &mut Tx,
+    state: &AppState,
+    actor: &Actor,
+    m: &Mutation,
+) -> AppResult<MutationResult> {
     let first: Option<String> = sqlx::query_scalar(
         "SELECT result_json FROM applied_mutations WHERE user_id = $1 AND client_id = $2",
     )
     .bind(actor.user_id.to_string())
     .bind(m.client_id.to_string())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     if let Some(json) = first {
-        tx.rollback().await?;
         return Ok(serde_json::from_str(&json).map_err(anyhow::Error::from)?);
     }
     let rejected = |error| MutationResult {
         client_id: m.client_id,
         outcome: MutationOutcome::Rejected { error },
     };
-    if let Some(error) = still_signed_in(&mut tx, actor).await? {
-        tx.rollback().await?;
+    if let Some(error) = still_signed_in(tx, actor).await? {
         return Ok(rejected(error));
     }
-    let applied = apply_op(&mut tx, state, actor, &m.op).await;
-    let outcome = match applied {
-        Ok(ids) => MutationOutcome::Applied { ids },
+    db::savepoint(tx, "mutation").await?;
+    let outcome = match apply_op(tx, state, actor, &m.op).await {
+        Ok(ids) => {
+            db::release(tx, "mutation").await?;
+            MutationOutcome::Applied { ids }
+        }
         Err(err) => match refusal(err)? {
             Refusal::Lasting(error) => {
                 // Undo any partial work, then remember the refusal.
-                tx.rollback().await?;
-                tx = state.db.begin_write().await?;
+                db::rollback_to(tx, "mutation").await?;
                 MutationOutcome::Rejected { error }
             }
             Refusal::ForNow(error) => {
                 // Not remembered: the same item may be tried again later.
-                tx.rollback().await?;
+                db::rollback_to(tx, "mutation").await?;
                 return Ok(rejected(error));
             }
         },
@@ -293,17 +330,8 @@ async fn apply_one(state: &AppState, actor: &Actor, m: &Mutation) -> AppResult<M
         .bind(m.client_id.to_string())
         .bind(serde_json::to_string(&result).map_err(anyhow::Error::from)?)
         .bind(now_ms())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    feed::commit(state, tx).await?;
-    if matches!(m.op, MutationOp::DeleteAccount) {
-        state.hub.close_user(
-            actor.user_id,
-            mostrador_core::live::CLOSE_ACCOUNT_DELETED,
-            None,
-        );
-        crate::routes::attachments::sweep_orphans(state).await;
-    }
     Ok(result)
 }
 

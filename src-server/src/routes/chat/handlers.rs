@@ -1,5 +1,6 @@
 //! The conversation endpoints: each parses, calls one write or read from
-//! [`super::writes`] / [`super::data`], commits and answers.
+//! [`super::writes`] / [`super::data`] (writes through the group commit,
+//! `crate::writer`) and answers.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,6 +10,7 @@ use mostrador_core::chat::{
 };
 use mostrador_core::ApiError;
 use serde::Deserialize;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -19,7 +21,6 @@ use crate::auth::Actor;
 use crate::authz::visible_conversation;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path, Query};
-use crate::feed;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -74,11 +75,19 @@ pub async fn open_conversation(
     Json(req): Json<OpenConversation>,
 ) -> AppResult<(StatusCode, Json<ConversationThread>)> {
     let assign = Assignment::now(state.hub.as_ref(), state.config.agent_max_open);
-    let mut tx = state.db.begin_write().await?;
-    open(&mut tx, &actor, &req, &assign).await?;
-    let conv = visible_conversation(&mut tx, &actor, req.id).await?;
-    let t = thread(&mut tx, conv, actor.is_staff()).await?;
-    feed::commit(&state, tx).await?;
+    let args = Arc::new((actor, req, assign));
+    let t = state
+        .writer
+        .write(move |tx| {
+            let args = args.clone();
+            Box::pin(async move {
+                let (actor, req, assign) = &*args;
+                open(tx, actor, req, assign).await?;
+                let conv = visible_conversation(tx, actor, req.id).await?;
+                thread(tx, conv, actor.is_staff()).await
+            })
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -107,10 +116,18 @@ pub async fn update_conversation(
     Json(req): Json<UpdateConversation>,
 ) -> AppResult<Json<Conversation>> {
     actor.require_staff()?;
-    let mut tx = state.db.begin_write().await?;
-    update_in(&mut tx, &actor, id, &req).await?;
-    let updated = visible_conversation(&mut tx, &actor, id).await?;
-    feed::commit(&state, tx).await?;
+    let args = Arc::new((actor, req));
+    let updated = state
+        .writer
+        .write(move |tx| {
+            let args = args.clone();
+            Box::pin(async move {
+                let (actor, req) = &*args;
+                update_in(tx, actor, id, req).await?;
+                visible_conversation(tx, actor, id).await
+            })
+        })
+        .await?;
     Ok(Json(updated))
 }
 
@@ -126,12 +143,20 @@ pub async fn send_message(
     Path(id): Path<Uuid>,
     Json(req): Json<SendMessage>,
 ) -> AppResult<(StatusCode, Json<Message>)> {
-    let mut tx = state.db.begin_write().await?;
-    send(&mut tx, &actor, id, &req).await?;
-    let msg = load_message(&mut tx, req.id)
-        .await?
-        .ok_or_else(|| AppError::not_found("message"))?;
-    feed::commit(&state, tx).await?;
+    let args = Arc::new((actor, req));
+    let msg = state
+        .writer
+        .write(move |tx| {
+            let args = args.clone();
+            Box::pin(async move {
+                let (actor, req) = &*args;
+                send(tx, actor, id, req).await?;
+                load_message(tx, req.id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("message"))
+            })
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(msg)))
 }
 
@@ -145,9 +170,17 @@ pub async fn mark_messages(
     Path(id): Path<Uuid>,
     Json(req): Json<MarkMessages>,
 ) -> AppResult<StatusCode> {
-    let mut tx = state.db.begin_write().await?;
-    mark(&mut tx, &actor, id, &req).await?;
-    feed::commit(&state, tx).await?;
+    let args = Arc::new((actor, req));
+    state
+        .writer
+        .write(move |tx| {
+            let args = args.clone();
+            Box::pin(async move {
+                let (actor, req) = &*args;
+                mark(tx, actor, id, req).await
+            })
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -161,9 +194,17 @@ pub async fn rate_conversation(
     Path(id): Path<Uuid>,
     Json(rating): Json<Rating>,
 ) -> AppResult<Json<Conversation>> {
-    let mut tx = state.db.begin_write().await?;
-    rate(&mut tx, &actor, id, &rating).await?;
-    let conv = visible_conversation(&mut tx, &actor, id).await?;
-    feed::commit(&state, tx).await?;
+    let args = Arc::new((actor, rating));
+    let conv = state
+        .writer
+        .write(move |tx| {
+            let args = args.clone();
+            Box::pin(async move {
+                let (actor, rating) = &*args;
+                rate(tx, actor, id, rating).await?;
+                visible_conversation(tx, actor, id).await
+            })
+        })
+        .await?;
     Ok(Json(conv))
 }
