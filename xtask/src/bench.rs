@@ -45,6 +45,11 @@ fn machine() -> String {
 
 fn server(extra: &[String]) -> anyhow::Result<()> {
     let pg = crate::postgres::start()?;
+    let postgres = if pg.is_some() {
+        "a throwaway local cluster started by xtask (fsync off)"
+    } else {
+        "the server named by `MOSTRADOR_TEST_POSTGRES_URL` (its own settings)"
+    };
     let mut rows = Vec::new();
     for backend in ["sqlite", "postgres"] {
         let mut cmd = cargo();
@@ -83,8 +88,9 @@ fn server(extra: &[String]) -> anyhow::Result<()> {
         format!(" {}", extra.join(" "))
     };
     let section = format!(
-        "<!-- bench:server -->\n## Server (`cargo xtask bench server{args}`)\n\nMachine: {}. The server runs as its own process (debug logging off), the\nclients in the benchmark process on the same machine.\n\n| database | what | figure |\n|---|---|---|\n{}\n<!-- /bench:server -->",
+        "<!-- bench:server -->\n## Server (`cargo xtask bench server{args}`)\n\nMachine: {}. Release build (`cargo bench`: the bench profile is `release`). The server runs as its own process (debug logging off), the\nclients in the benchmark process on the same machine; PostgreSQL: {}.\nGoals (issues 3 and 14, 2 cores): SQLite ≥ 10,000 msg/s sustained and delivery p99 < 10 ms at 1,000 msg/s with 1,000 clients; PostgreSQL ≥ 5,000 msg/s; < 20 KB per idle connection.\n\n| database | what | figure | goal | verdict |\n|---|---|---|---|---|\n{}\n<!-- /bench:server -->",
         machine(),
+        postgres,
         rows.join("\n")
     );
     record("server", &section)
