@@ -368,6 +368,64 @@ async fn the_feed_order_is_the_commit_order_and_a_commit_pokes_once(backend: Bac
     s.finish().await;
 }
 
+/// Two server instances on one PostgreSQL database (behind a load
+/// balancer): each has its own writer, and the feed counter's row lock
+/// still puts their transactions in one order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgres_keep_one_feed_order() {
+    let s = TestServer::start(Backend::Postgres).await;
+    let (a, _, conv) = customer_with_conversation(&s, "a@example.com").await;
+    let (st, page) = s.get("/api/v1/sync?since=0", &a).await;
+    assert_eq!(st, StatusCode::OK);
+    let cursor = page["cursor"].as_i64().unwrap();
+    let (listener, other) = mostrador_server::prepare((*s.state.config).clone())
+        .await
+        .unwrap();
+    let other_base = format!("http://{}", listener.local_addr().unwrap());
+    let router = mostrador_server::http::router(other.clone());
+    let limits = other.config.conn_limits;
+    tokio::spawn(async move {
+        mostrador_server::serve::serve(listener, router, limits, std::future::pending())
+            .await
+            .unwrap();
+    });
+    let path = format!("/api/v1/conversations/{conv}/messages");
+    let sends = join_all((0..40).map(|i| {
+        let base = if i % 2 == 0 { &s.base } else { &other_base };
+        let id = Uuid::new_v4();
+        let req = s
+            .http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&a)
+            .json(&json!({"id": id, "body": format!("{i}")}));
+        async move { (id, req.send().await.unwrap().status()) }
+    }));
+    let sent = sends.await;
+    for (_, st) in &sent {
+        assert_eq!(*st, StatusCode::CREATED);
+    }
+    let (_, page) = s
+        .get(&format!("/api/v1/sync?since={cursor}&limit=1000"), &a)
+        .await;
+    let in_feed: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["entity"] == "message")
+        .map(|i| i["data"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    let ids = thread_ids(&s, &a, conv).await;
+    assert_eq!(ids.len(), 41, "every send once");
+    assert_eq!(in_feed, ids[1..].to_vec(), "feed order = write order");
+    let (mine, theirs) = (s.state.writer.stats(), other.writer.stats());
+    assert!(
+        mine.1 >= 20 && theirs.1 >= 20,
+        "both instances wrote: {mine:?} {theirs:?}"
+    );
+    other.db.pool().close().await;
+    s.finish().await;
+}
+
 on_both_backends!(
     concurrent_sends_are_each_answered_and_idempotent,
     a_failing_write_does_not_fail_its_neighbours,
