@@ -1,8 +1,10 @@
-//! What the app does inside the shop's widget (`crate::embed` is the
-//! protocol): signs in with the identity the widget passes, opens the
-//! order it names, reports the unread count (also in the page title),
-//! and asks the widget to close on Escape.
-//! Nothing here runs outside embed mode.
+//! What the web build does as a page: inside the shop's widget
+//! (`crate::embed` is the protocol) it signs in with the identity the
+//! widget passes, opens the order it names, reports the unread count and
+//! asks the widget to close on Escape; embedded or not, the unread count
+//! shows in the page title and, for the installed app, on its icon (the
+//! browser's in-app notice when notifications are not allowed). Nothing
+//! here runs in the desktop app.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -14,21 +16,29 @@ use crate::embed::{self, FromWidget};
 use crate::i18n::{fill, K};
 use crate::ipc;
 
-/// Starts embed mode if the app is embedded: listens to the widget, then
+/// Starts the web build's page behaviour: the unread count in the title
+/// and on the app's icon, and, when embedded, listens to the widget, then
 /// says it is ready.
 pub fn start(ctx: Ctx) {
-    if !embed::embedded() {
+    if !cfg!(feature = "web") {
         return;
     }
+    let embedded = embed::embedded();
     let unread = unread_count(ctx);
     Effect::new(move |last: Option<i64>| {
         let n = unread.get();
         if last != Some(n) {
             set_title(ctx, n);
-            embed::post_unread(n);
+            set_app_badge(n);
+            if embedded {
+                embed::post_unread(n);
+            }
         }
         n
     });
+    if !embedded {
+        return;
+    }
     // The order the widget asked to open, until the user's orders show it.
     let pending_open = RwSignal::new(None::<String>);
     embed::listen(move |message| match message {
@@ -130,6 +140,38 @@ fn unread_count(ctx: Ctx) -> Signal<i64> {
         });
     });
     count.into()
+}
+
+/// The installed app's icon badge (the Badging API, where the browser
+/// has it): the count, or none at 0.
+fn set_app_badge(unread: i64) {
+    use wasm_bindgen::{JsCast, JsValue};
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(navigator) = js_sys::Reflect::get(&window, &JsValue::from_str("navigator")) else {
+        return;
+    };
+    let name = if unread > 0 {
+        "setAppBadge"
+    } else {
+        "clearAppBadge"
+    };
+    let Ok(f) = js_sys::Reflect::get(&navigator, &JsValue::from_str(name)) else {
+        return;
+    };
+    let Some(f) = f.dyn_ref::<js_sys::Function>() else {
+        return;
+    };
+    if let Ok(Ok(promise)) = f
+        .call1(&navigator, &JsValue::from_f64(unread as f64))
+        .map(JsCast::dyn_into::<js_sys::Promise>)
+    {
+        // Refused outside an installed app, which is fine.
+        spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        });
+    }
 }
 
 /// "(2) Mostrador": the tab says there is something to read.
