@@ -352,3 +352,55 @@ async fn the_widget_and_the_apps_pages_pass_the_wcag_audit_in_light_and_dark() -
     b.close().await?;
     audit_report(&failures)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_identity_is_refused_with_a_clear_sentence() -> anyhow::Result<()> {
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let (server, shop, shopper) = shopper_with_order(data.path()).await?;
+    // The page signs with a secret that is not the shop's.
+    shop.embed(&server.url, Some(shopper.clone()), "not-the-shops-secret");
+    let b = Browser::launch(PHONE).await?;
+    b.goto(&shop.page("en")).await?;
+    b.open_widget().await?;
+    b.to_app().await?;
+
+    // Nobody is signed in; the app says why, in words, and the ordinary
+    // sign-in stays available.
+    b.wait_for("[data-testid=signin-form]").await?;
+    let notice = b
+        .wait_for_text("[data-testid=notice]", WAIT, |t| !t.trim().is_empty())
+        .await?;
+    for unclear in [
+        "identity_invalid",
+        "Something went wrong",
+        "email and password don't match",
+    ] {
+        anyhow::ensure!(
+            !notice.contains(unclear),
+            "the refusal is not a clear sentence: {notice:?}"
+        );
+    }
+    b.screenshots("web-forged-identity", PHONE).await?;
+    anyhow::ensure!(
+        b.texts("[data-testid=home-orders]").await?.is_empty(),
+        "no data shown"
+    );
+
+    // An expired one (the page left open too long) says so, differently.
+    shop.embed(&server.url, Some(shopper), browser::IDENTITY_SECRET);
+    shop.sign_expired();
+    b.reload().await?;
+    b.open_widget().await?;
+    b.to_app().await?;
+    b.wait_for("[data-testid=signin-form]").await?;
+    let expired = b
+        .wait_for_text("[data-testid=notice]", WAIT, |t| !t.trim().is_empty())
+        .await?;
+    anyhow::ensure!(
+        expired.contains("expired") && expired != notice,
+        "an expired identity is named as such: {expired:?}"
+    );
+    b.screenshots("web-expired-identity", PHONE).await?;
+    b.close().await
+}
