@@ -303,8 +303,10 @@ async fn callback_outcome_note_stays_staff_only(backend: Backend) {
         .post(
             "/api/v1/callbacks",
             Some(&cust),
+            // Three hours: a window in the last hour before the 23:30 close
+            // holds no whole slot.
             json!({"id": uuid::Uuid::new_v4(), "channel": "video", "topic": "Parcel", "time_zone": "UTC",
-                   "windows": [{"start": soon, "end": soon + jiff::SignedDuration::from_hours(1)}]}),
+                   "windows": [{"start": soon, "end": soon + jiff::SignedDuration::from_hours(3)}]}),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
