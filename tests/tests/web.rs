@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use fantoccini::key::Key;
+
 use mostrador_e2e::browser::{self, Browser, Shopper, BADGE, LAUNCHER, PHONE, SHOP_ORDER, TABLET};
 use mostrador_e2e::{audit_report, DEMO_AGENT};
 
@@ -402,5 +404,78 @@ async fn a_forged_identity_is_refused_with_a_clear_sentence() -> anyhow::Result<
         "an expired identity is named as such: {expired:?}"
     );
     b.screenshots("web-expired-identity", PHONE).await?;
+    b.close().await
+}
+
+/// Whether the focus is on the widget's `css` (inside its shadow root).
+async fn widget_focused(b: &Browser, css: &str) -> anyhow::Result<bool> {
+    b.to_page().await?;
+    let v = b
+        .client
+        .execute(
+            "const h = document.querySelector('[data-mostrador]');\
+             const a = h && h.shadowRoot && h.shadowRoot.activeElement;\
+             return !!a && document.activeElement === h && a.matches(arguments[0]);",
+            vec![css.into()],
+        )
+        .await?;
+    Ok(v == serde_json::Value::Bool(true))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_works_from_the_keyboard() -> anyhow::Result<()> {
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let (_server, shop, _shopper) = shopper_with_order(data.path()).await?;
+    let b = Browser::launch(PHONE).await?;
+    b.goto(&shop.page("en")).await?;
+    b.widget(LAUNCHER).await?;
+
+    // Tab reaches the launcher; Enter opens the panel and the focus goes
+    // into the app.
+    let mut presses = 0;
+    while !widget_focused(&b, LAUNCHER).await? {
+        anyhow::ensure!(presses < 20, "Tab never reached the launcher");
+        b.press(Key::Tab).await?;
+        presses += 1;
+    }
+    b.press(Key::Enter).await?;
+    b.to_app().await?;
+    b.wait_for(&format!(
+        "[data-testid=home-orders] [data-number={SHOP_ORDER}]"
+    ))
+    .await?;
+    b.to_page().await?;
+    anyhow::ensure!(
+        widget_focused(&b, "iframe").await?,
+        "the focus moved into the panel"
+    );
+    // Keys now reach the app: Tab lands on one of its controls.
+    b.to_app().await?;
+    b.press(Key::Tab).await?;
+    let on = b
+        .eval(
+            "const a = document.activeElement; return a && a !== document.body ? a.tagName : null;",
+        )
+        .await?;
+    anyhow::ensure!(!on.is_null(), "Tab inside the app focused nothing");
+    b.screenshots("web-keyboard-panel", PHONE).await?;
+
+    // Escape (in the app) closes the panel and gives the focus back to the
+    // launcher.
+    b.press(Key::Escape).await?;
+    b.to_page().await?;
+    let deadline = std::time::Instant::now() + WAIT;
+    while !widget_focused(&b, LAUNCHER).await? {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "Escape did not close the panel back to the launcher"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::ensure!(
+        b.widget_shown(LAUNCHER).await?,
+        "the launcher is shown again"
+    );
     b.close().await
 }
