@@ -479,3 +479,72 @@ async fn the_widget_works_from_the_keyboard() -> anyhow::Result<()> {
     );
     b.close().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_of_one_shopper_send_an_offline_message_once() -> anyhow::Result<()> {
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let (mut server, shop, _shopper) = shopper_with_order(data.path()).await?;
+    let b = Browser::launch(PHONE).await?;
+    b.goto(&shop.page("en")).await?;
+    b.widget(LAUNCHER).await?;
+    ask_about_the_order(&b, "Two tabs, one question", "web-two-tabs-question").await?;
+    let first = b.client.window().await?;
+
+    // A second tab of the same browser (same storage, same session) with
+    // the app open on the thread: its engine runs too.
+    let second = b.client.new_window(true).await?.handle;
+    b.client.switch_to_window(second.clone()).await?;
+    b.set_viewport(PHONE.0, PHONE.1).await?;
+    b.goto(&shop.page("en")).await?;
+    b.open_widget().await?;
+    b.to_app().await?;
+    b.click("[data-testid=nav-chats]").await?;
+    b.click("[data-testid=chat-row]").await?;
+    b.wait_for(STORED_MINE).await?;
+
+    // Offline, the first tab writes two messages.
+    server.stop().await?;
+    b.client.switch_to_window(first).await?;
+    b.to_app().await?;
+    b.wait_for("[data-testid=offline-banner]").await?;
+    let offline = ["Written in the first tab", "Also in the first tab"];
+    for text in offline {
+        b.type_into("[data-testid=composer-input]", text).await?;
+        b.click("[data-testid=composer-send]").await?;
+    }
+    b.wait_for_count("[data-testid=message][data-state=pending]", |n| n == 2)
+        .await?;
+
+    // Back online: both tabs' engines try to send the shared outbox; the
+    // server gets each message once.
+    server.restart().await?;
+    b.wait_for_count("[data-testid=message][data-state=pending]", |n| n == 0)
+        .await?;
+    // Time for the other tab's engine to have pushed too, if it were to.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let agent = server.login(DEMO_AGENT).await?;
+    let id = agents_conversation_about(&server, &agent, SHOP_ORDER).await?;
+    let thread = server
+        .get(&agent, &format!("/api/v1/conversations/{id}"))
+        .await?;
+    for text in offline {
+        let copies = thread["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["body"] == text)
+            .count();
+        assert_eq!(copies, 1, "{text:?} on the server: {thread}");
+    }
+    // The second tab reads the same store: reopened, it shows both sent.
+    b.client.switch_to_window(second).await?;
+    b.reload().await?;
+    b.open_widget().await?;
+    b.to_app().await?;
+    b.click("[data-testid=nav-chats]").await?;
+    b.click("[data-testid=chat-row]").await?;
+    b.wait_for_count(STORED_MINE, |n| n == 3).await?;
+    b.screenshots("web-two-tabs-second", PHONE).await?;
+    b.close().await
+}
