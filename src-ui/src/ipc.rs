@@ -8,8 +8,9 @@
 //!
 //! Two shells answer: the desktop app's (Tauri: `window.__TAURI__`, the
 //! default build) and, with the `web` feature, the in-page one of the web
-//! build (`crate::web_shell`), which answers the same commands with the
-//! same JSON. Only [`call`] and [`on_event`] differ between them.
+//! build (`crate::web_shell`), which takes the same JSON arguments and
+//! answers with the typed values themselves. Only [`call`] and
+//! [`on_event`] differ between them.
 
 use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics};
 use mostrador_core::app::{
@@ -103,7 +104,9 @@ mod shell {
     use serde::de::DeserializeOwned;
     use serde::Serialize;
 
-    pub(super) async fn call<A: Serialize, R: DeserializeOwned>(
+    /// Arguments travel as JSON; the answer is the engine's value itself
+    /// (`web_shell::commands`), taken back as the type asked for.
+    pub(super) async fn call<A: Serialize, R: DeserializeOwned + 'static>(
         cmd: &str,
         args: &A,
     ) -> Result<R, ApiError> {
@@ -114,8 +117,12 @@ mod shell {
             )
         })?;
         let result = crate::web_shell::call(cmd, &args).await?;
-        serde_json::from_str(&result)
-            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("decoding {cmd} result: {e}")))
+        result.downcast::<R>().map(|r| *r).map_err(|_| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("decoding {cmd} result: not the type asked for"),
+            )
+        })
     }
 
     pub(super) async fn on_event(handler: impl Fn(AppEvent) + 'static) -> Result<(), ApiError> {
@@ -124,7 +131,10 @@ mod shell {
 }
 
 /// Calls a command with serde arguments and decodes its typed result.
-async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<R, ApiError> {
+async fn call<A: Serialize, R: DeserializeOwned + 'static>(
+    cmd: &str,
+    args: &A,
+) -> Result<R, ApiError> {
     crate::probe::count_for_tests("__mostradorFetches", cmd);
     shell::call(cmd, args).await
 }

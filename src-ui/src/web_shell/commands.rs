@@ -1,10 +1,12 @@
 //! The command set of `src-tauri/src/commands.rs`, answered in the page.
 //!
 //! **API boundary:** the same command names, argument names (camelCase)
-//! and result types as the Tauri commands, as JSON, so `ipc.rs` is one
-//! typed function per command whichever shell answers. Each command
-//! decodes its arguments, calls one engine method and encodes the result.
+//! and result types as the Tauri commands, so `ipc.rs` is one typed
+//! function per command whichever shell answers. Each command decodes its
+//! JSON arguments, calls one engine method and answers with its typed
+//! result (no JSON on the way back: [`Res`]).
 
+use std::any::Any;
 use std::rc::Rc;
 
 use mostrador_client::engine::SignInOptions;
@@ -18,12 +20,16 @@ use mostrador_core::live::Presence;
 use mostrador_core::profile::{Address, ProfileUpdate};
 use mostrador_core::{ApiError, ErrorCode};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{api, browser, unknown, Shell};
 
-type Res = Result<String, ApiError>;
+/// A command's answer: the engine's typed value itself, which `ipc.rs`
+/// takes back as the type it asked for. No JSON between the UI and the
+/// engine in one page: encoding every view and decoding it again was a
+/// large share of the web wasm (serde_json's code per view type).
+type Res = Result<Box<dyn Any>, ApiError>;
 
 /// The device name a session shows in the account's session list.
 const DEVICE_NAME: &str = "Mostrador web app";
@@ -37,14 +43,13 @@ fn args<T: DeserializeOwned>(cmd: &str, json: &str) -> Result<T, ApiError> {
     })
 }
 
-fn json<T: Serialize>(value: &T) -> Res {
-    serde_json::to_string(value)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("encoding a result: {e}")))
+fn answer<T: 'static>(value: T) -> Res {
+    Ok(Box::new(value))
 }
 
 /// An engine result as the command's answer.
-fn out<T: Serialize>(result: Result<T, ClientError>) -> Res {
-    json(&result.map_err(api)?)
+fn out<T: 'static>(result: Result<T, ClientError>) -> Res {
+    answer(result.map_err(api)?)
 }
 
 #[derive(Deserialize)]
@@ -241,8 +246,8 @@ fn sign_in_options(discard: Option<bool>) -> SignInOptions {
 pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
     let engine = shell.engine().await;
     match cmd {
-        "backend_status" => json(
-            &mostrador_client::Client::from_api(engine.api().clone())
+        "backend_status" => answer(
+            mostrador_client::Client::from_api(engine.api().clone())
                 .backend_status()
                 .await,
         ),
@@ -252,7 +257,7 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
             } else {
                 None
             };
-            json(&SessionInfo {
+            answer(SessionInfo {
                 me,
                 server_url: shell.config.server_url.clone(),
                 keychain: Some("this site's storage in the browser".into()),
@@ -261,9 +266,9 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
         "sign_in" | "sign_up" | "sign_in_with_identity" => {
             let me = sign_in(&engine, cmd, a).await?;
             shell.start_service();
-            json(&me)
+            answer(me)
         }
-        "sign_out" => json(&shell.sign_out().await?),
+        "sign_out" => answer(shell.sign_out().await?),
         "verify_email" => out(engine.verify_email(&args::<Code>(cmd, a)?.code).await),
         "resend_verification" => out(engine.resend_verification().await),
         "change_password" => {
@@ -282,12 +287,12 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
                 .await)
         }
         "reconnect_now" => out(engine.reconnect_now().await),
-        "sync_state" => json(&*shell.last.borrow()),
+        "sync_state" => answer(shell.last.borrow().clone()),
         "set_language" => {
             shell
                 .lang
                 .set(Lang::from_tag(&args::<Language>(cmd, a)?.language));
-            json(&())
+            answer(())
         }
         "home" => out(engine.home().await),
         "orders" => out(engine.orders().await),
@@ -318,7 +323,7 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
         }
         "typing" => {
             engine.typing(args::<ConversationId>(cmd, a)?.conversation_id);
-            json(&())
+            answer(())
         }
         "retry" => out(engine.retry(args::<ClientId>(cmd, a)?.client_id).await),
         "discard" => out(engine.discard(args::<ClientId>(cmd, a)?.client_id).await),
@@ -326,7 +331,7 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
             let p: Rate = args(cmd, a)?;
             out(engine.rate(p.conversation_id, p.score, p.comment).await)
         }
-        "attachment_url" => json(&attachment_url(shell, &engine, args::<Id>(cmd, a)?.id).await?),
+        "attachment_url" => answer(attachment_url(shell, &engine, args::<Id>(cmd, a)?.id).await?),
         "callbacks" => out(engine.callback_lines().await),
         "slots" => out(engine.callback_slots().await),
         "request_callback" => out(engine
@@ -353,7 +358,7 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
             // downloads.
             let export = engine.export().await.map_err(api)?;
             browser::download(&export.file_name, &export.bytes, "application/json")?;
-            json(&SavedFile {
+            answer(SavedFile {
                 path: export.file_name,
                 bytes: export.bytes.len() as u64,
             })
@@ -396,9 +401,9 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
         "agents" => out(engine.agents().await),
         "set_presence" => {
             engine.set_presence(args::<SetPresence>(cmd, a)?.status);
-            json(&())
+            answer(())
         }
-        "availability" => json(&engine.availability().await),
+        "availability" => answer(engine.availability().await),
         _ => Err(unknown(cmd)),
     }
 }

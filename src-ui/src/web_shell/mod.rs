@@ -107,7 +107,7 @@ async fn open_engine(config: &ClientConfig) -> Result<Engine, ApiError> {
 
 /// Runs command `cmd` with its arguments as JSON (the names and shapes of
 /// the Tauri command set); its result as JSON.
-pub(crate) async fn call(cmd: &str, args: &str) -> Result<String, ApiError> {
+pub(crate) async fn call(cmd: &str, args: &str) -> Result<Box<dyn std::any::Any>, ApiError> {
     let shell = shell().await?;
     commands::dispatch(&shell, cmd, args).await
 }
