@@ -1,7 +1,10 @@
 //! A throwaway local PostgreSQL for the backend's tests, unless
 //! `MOSTRADOR_TEST_POSTGRES_URL` names one. Installed from Debian's packages
-//! if missing; its cluster lives in the temp dir, runs on a free loopback
-//! port with fsync off (test data only), and is stopped when the tests end.
+//! if missing; its cluster lives in the temp dir, one per xtask process (so
+//! a test run and a benchmark at once never stop each other's server), runs
+//! on a free loopback port with fsync off (test data only), and is stopped
+//! and deleted when the tests end. Clusters of runs that were killed are
+//! stopped and deleted by the next run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,6 +20,7 @@ pub const URL_VAR: &str = "MOSTRADOR_TEST_POSTGRES_URL";
 #[derive(Debug)]
 pub struct LocalPostgres {
     bin: PathBuf,
+    base: PathBuf,
     data: PathBuf,
     as_root: bool,
     pub url: String,
@@ -27,6 +31,7 @@ impl Drop for LocalPostgres {
         let mut cmd = self.command("pg_ctl");
         cmd.arg("-D").arg(&self.data).args(["-m", "fast", "stop"]);
         let _ = cmd.output();
+        let _ = std::fs::remove_dir_all(&self.base);
     }
 }
 
@@ -63,6 +68,33 @@ fn bin_dir() -> anyhow::Result<PathBuf> {
         .context("no initdb found under /usr/lib/postgresql/*/bin")
 }
 
+/// Each run's cluster is `<temp>/mostrador-test-pg-<xtask pid>`.
+const CLUSTER_PREFIX: &str = "mostrador-test-pg-";
+
+/// Stops and deletes the clusters of xtask runs that are gone (killed
+/// before they could clean up).
+fn forget_abandoned_clusters(bin: &Path, as_root: bool) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(CLUSTER_PREFIX) else {
+            continue;
+        };
+        if Path::new("/proc").join(pid).exists() {
+            continue;
+        }
+        let data = e.path().join("data");
+        if data.join("postmaster.pid").exists() {
+            let mut stop = command(bin, "pg_ctl", as_root);
+            stop.arg("-D").arg(&data).args(["-m", "immediate", "stop"]);
+            let _ = stop.output();
+        }
+        let _ = std::fs::remove_dir_all(e.path());
+    }
+}
+
 /// `Ok(None)` when the environment already names a server.
 pub fn start() -> anyhow::Result<Option<LocalPostgres>> {
     if std::env::var_os(URL_VAR).is_some() {
@@ -71,19 +103,17 @@ pub fn start() -> anyhow::Result<Option<LocalPostgres>> {
     setup::debian_packages(&["postgresql"])?;
     let bin = bin_dir()?;
     let as_root = output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0");
-    let base = std::env::temp_dir().join("mostrador-test-pg");
+    forget_abandoned_clusters(&bin, as_root);
+    let base = std::env::temp_dir().join(format!("{CLUSTER_PREFIX}{}", std::process::id()));
     let data = base.join("data");
+    if base.exists() {
+        std::fs::remove_dir_all(&base)?;
+    }
     std::fs::create_dir_all(&base)?;
     if as_root {
         run(Command::new("chown")
             .args(["-R", "postgres:postgres"])
             .arg(&base))?;
-    }
-    // A server left behind by an interrupted run: stop it first.
-    if data.join("postmaster.pid").exists() {
-        let mut stop = command(&bin, "pg_ctl", as_root);
-        stop.arg("-D").arg(&data).args(["-m", "immediate", "stop"]);
-        let _ = stop.output();
     }
     if !data.join("PG_VERSION").exists() {
         eprintln!(
@@ -127,6 +157,7 @@ pub fn start() -> anyhow::Result<Option<LocalPostgres>> {
     eprintln!("xtask: PostgreSQL for the tests at {url}");
     Ok(Some(LocalPostgres {
         bin,
+        base,
         data,
         as_root,
         url,
