@@ -390,6 +390,7 @@ async fn a_forged_identity_is_refused_with_a_clear_sentence() -> anyhow::Result<
     );
 
     // An expired one (the page left open too long) says so, differently.
+    let replayed = shopper.clone();
     shop.embed(&server.url, Some(shopper), browser::IDENTITY_SECRET);
     shop.sign_expired();
     b.reload().await?;
@@ -404,6 +405,37 @@ async fn a_forged_identity_is_refused_with_a_clear_sentence() -> anyhow::Result<
         "an expired identity is named as such: {expired:?}"
     );
     b.screenshots("web-expired-identity", PHONE).await?;
+
+    // One already exchanged (a copied page, a replay) is refused too.
+    let used = browser::sign_identity(
+        browser::IDENTITY_SECRET,
+        &replayed.claims(Duration::from_secs(3600), false),
+    );
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/identity", server.url))
+        .json(&serde_json::json!({ "identity": used }))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        res.status().is_success(),
+        "the first exchange: {}",
+        res.status()
+    );
+    b.to_page().await?;
+    b.client
+        .execute("Mostrador.identify(arguments[0]);", vec![used.into()])
+        .await?;
+    b.to_app().await?;
+    let again = b
+        .wait_for_text("[data-testid=notice]", WAIT, |t| {
+            t != expired && !t.trim().is_empty()
+        })
+        .await?;
+    anyhow::ensure!(
+        again.contains("already used"),
+        "a replayed identity is named as such: {again:?}"
+    );
+    b.wait_for("[data-testid=signin-form]").await?;
     b.close().await
 }
 
