@@ -403,12 +403,22 @@ impl ApiClient {
 /// Decodes a success body, or the error shape for any other status.
 async fn read_json<T: DeserializeOwned>(res: reqwest::Response) -> Result<T, ClientError> {
     if res.status().is_success() {
-        return res
-            .json::<T>()
+        let bytes = res
+            .bytes()
             .await
-            .map_err(|e| ClientError::Decode(e.to_string()));
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+        return from_json(&bytes).map_err(ClientError::Decode);
     }
     Err(read_error(res).await)
+}
+
+/// JSON from bytes, read as `&str` like the store reads its rows, so each
+/// type's decoder is built once: `serde_json::from_slice` next to
+/// `from_str` would build every decoder twice (one per reader type), a
+/// large share of the web wasm.
+pub(crate) fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 /// The error shape of a failed answer; `Retry-After` lands in
@@ -424,7 +434,7 @@ async fn read_error(res: reqwest::Response) -> ClientError {
         Ok(b) => b,
         Err(e) => return e.into(),
     };
-    let mut err = serde_json::from_slice::<ApiError>(&bytes).unwrap_or_else(|_| {
+    let mut err = from_json::<ApiError>(&bytes).unwrap_or_else(|_| {
         ApiError::new(
             if status.is_server_error() {
                 ErrorCode::Unavailable

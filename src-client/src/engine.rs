@@ -751,7 +751,7 @@ fn identity_email(identity: &str) -> Option<String> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let claims: serde_json::Value = crate::api::from_json(&bytes).ok()?;
     normalize_email(claims.get("email")?.as_str()?)
 }
 
