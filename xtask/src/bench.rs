@@ -239,10 +239,14 @@ fn web() -> anyhow::Result<()> {
             ));
         }
     }
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into());
     let chromium = crate::util::output(Command::new("chromium").arg("--version"))
         .unwrap_or_else(|| "Chromium".into());
     let section = format!(
-        "<!-- bench:web -->\n## Web app (`cargo xtask bench web`)\n\nMachine: {}. Build: release `mostrador-server`, the web app as `cargo xtask ui` builds it (`--profile wasm-release`) in `src-ui/dist-web`. {} headless at 390×844 with a fresh profile per first open; the sample shop page on its own loopback port embeds the widget with a signed shopper identity (8 orders). Bytes are everything the support server sent the browser (headers, compressed bodies, the service worker's fetches, the live socket), counted by a TCP relay in front of it; times run from the launcher click (`Date.now()` in the shop page) to the first order row in the app's frame (`Date.now()` in a `MutationObserver`), so they include the identity exchange and the first sync, over loopback (a phone network adds its round trips).\n\n| what | goal | figure | verdict |\n|---|---|---|---|\n{}\n<!-- /bench:web -->",
+        "<!-- bench:web -->\n## Web app (`cargo xtask bench web`)\n\nMachine: {} (load average {load} when the run ended: other work shared the cores). Build: release `mostrador-server`, the web app as `cargo xtask ui` builds it (`--profile wasm-release`) in `src-ui/dist-web`. {} headless at 390×844 with a fresh profile per first open; the sample shop page on its own loopback port embeds the widget with a signed shopper identity (8 orders). Bytes are everything the support server sent the browser (headers, compressed bodies, the service worker's fetches, the live socket), counted by a TCP relay in front of it; times run from the launcher click (`Date.now()` in the shop page) to the first order row in the app's frame (`Date.now()` in a `MutationObserver`), so they include the identity exchange and the first sync, over loopback (a phone network adds its round trips).\n\n| what | goal | figure | verdict |\n|---|---|---|---|\n{}\n<!-- /bench:web -->",
         machine(),
         chromium.trim(),
         rows.join("\n")
