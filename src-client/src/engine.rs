@@ -104,6 +104,8 @@ pub struct Engine {
     typing: Arc<watch::Sender<Option<Uuid>>>,
     /// Staff: the availability to announce (again after each reconnect).
     presence: Arc<watch::Sender<Option<mostrador_core::live::Presence>>>,
+    /// The other tabs over the same browser store ([`platform::Tabs`]).
+    tabs: platform::Tabs,
     /// Messages written after this (a minute before the engine opened) are
     /// fresh: they get delivery receipts and notices; older history that a
     /// first sync brings stays quiet.
@@ -138,12 +140,16 @@ impl Engine {
     }
 
     fn over(config: &ClientConfig, store: Store) -> Result<Self, ClientError> {
+        let api = ApiClient::new(config)?;
+        let events = broadcast::channel(256).0;
+        let tabs = Self::hear_tabs(&store, &api, &events);
         Ok(Self {
-            api: ApiClient::new(config)?,
+            api,
             store,
             keychain: None,
             pull_lock: Arc::new(tokio::sync::Mutex::new(())),
-            events: broadcast::channel(256).0,
+            events,
+            tabs,
             outbox_changed: Arc::new(Notify::new()),
             uploads_changed: Arc::new(Notify::new()),
             upload_lock: Arc::new(tokio::sync::Mutex::new(())),
@@ -192,8 +198,28 @@ impl Engine {
         self.events.subscribe()
     }
 
+    /// Tells the shell, and the other tabs over the same browser store
+    /// ([`platform::Tabs`]: changes, outbox counts, resyncs, sign-outs).
     pub(crate) fn emit(&self, event: EngineEvent) {
+        self.tabs.post(&event);
         let _ = self.events.send(event);
+    }
+
+    /// What another tab posts becomes this engine's event (not posted
+    /// again); its session ended there is ended here too, since the tabs
+    /// share it.
+    fn hear_tabs(
+        store: &Store,
+        api: &ApiClient,
+        events: &broadcast::Sender<EngineEvent>,
+    ) -> platform::Tabs {
+        let (api, events) = (api.clone(), events.clone());
+        platform::Tabs::open(&store.path().to_string_lossy(), move |event| {
+            if matches!(event, EngineEvent::SignedOut) {
+                api.set_token(None);
+            }
+            let _ = events.send(event);
+        })
     }
 
     pub(crate) fn events_tx(&self) -> &broadcast::Sender<EngineEvent> {
@@ -395,7 +421,9 @@ impl Engine {
         if let Some(k) = &self.keychain {
             k.clear().await?;
         }
-        self.store.wipe().await
+        let wiped = self.store.wipe().await;
+        self.tabs.post(&EngineEvent::SignedOut);
+        wiped
     }
 
     /// The server no longer accepts the session (expired, revoked, signed
@@ -419,7 +447,7 @@ impl Engine {
 
     pub(crate) async fn emit_outbox(&self) -> Result<(), ClientError> {
         let OutboxCount { pending, wedged } = self.outbox_count().await?;
-        let _ = self.events.send(EngineEvent::Outbox { pending, wedged });
+        self.emit(EngineEvent::Outbox { pending, wedged });
         Ok(())
     }
 
@@ -483,7 +511,7 @@ impl Engine {
     /// Tells the screens what changed (nothing if nothing did).
     pub(crate) fn emit_changes(&self, changes: Changes) {
         if !changes.is_empty() {
-            let _ = self.events.send(EngineEvent::Changed(changes));
+            self.emit(EngineEvent::Changed(changes));
         }
     }
 
@@ -731,7 +759,7 @@ impl Engine {
                     OnPullError::ResetAndPull if !reset => {
                         tracing::info!("the server asked for a full resync");
                         self.store.reset_cache().await?;
-                        let _ = self.events.send(EngineEvent::Resynced);
+                        self.emit(EngineEvent::Resynced);
                         reset = true;
                         cursor = 0;
                     }

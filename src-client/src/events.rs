@@ -57,7 +57,8 @@ pub enum EngineEvent {
     /// Something live for the UI (typing).
     Live(mostrador_core::live::LiveServerMessage),
     /// The server refused the session: the user must sign in again. Unsent
-    /// writes were kept (`Engine::end_session`).
+    /// writes were kept (`Engine::end_session`). Also when another tab over
+    /// the same browser store signed out (`platform::Tabs`).
     SignedOut,
     /// The account was deleted on the server; call `sign_out` to wipe this
     /// device.

@@ -10,6 +10,7 @@
 //! | HTTP | `ApiClient` over reqwest | reqwest + rustls | reqwest's `fetch` backend (per-request timeout, upload as one body) |
 //! | Live connection | [`LiveSocket`] | tokio-tungstenite, bearer header | `WebSocket` with a single-use ticket (`POST /api/v1/live/ticket`) |
 //! | Secret store | [`SecretStore`] | OS keychain (`session.rs`) | `localStorage` key `mostrador.session` (`web/session.rs`) |
+//! | Other tabs' changes | [`Tabs`] | nothing to do (one app per store) | `BroadcastChannel` `mostrador-changes:<db>` (`web/tabs.rs`) |
 //! | One sender at a time | [`exclusive`] | nothing to do (one process per store) | Web Locks `mostrador-outbox`, `mostrador-uploads` (`web/locks.rs`) |
 //! | Time | [`now_ms`], [`today`], [`crate::retry::jitter`] | jiff (system time zone) | jiff (`js` feature); the local date from JavaScript's `Date` (no time-zone database in the wasm) |
 //! | Tasks, timers | [`spawn`], [`spawn_guarded`], [`sleep`], [`interval`], [`MaybeSend`] bounds | tokio | `spawn_local`, `setTimeout` |
@@ -261,6 +262,26 @@ pub async fn exclusive<T>(name: &str, work: impl Future<Output = T>) -> T {
 pub async fn exclusive<T>(name: &str, work: impl Future<Output = T>) -> T {
     crate::web::locks::exclusive(name, work).await
 }
+
+/// The other contexts running the engine over the same local data, told
+/// of this one's changes (`post`) and telling it theirs (`open`'s
+/// `on_event`): in the browser the origin's tabs over one IndexedDB
+/// database; on native nothing (one process holds the store file).
+#[cfg(feature = "native")]
+#[derive(Debug, Clone)]
+pub(crate) struct Tabs;
+
+#[cfg(feature = "native")]
+impl Tabs {
+    pub(crate) fn open(_store: &str, _on_event: impl Fn(crate::EngineEvent) + 'static) -> Self {
+        Tabs
+    }
+
+    pub(crate) fn post(&self, _event: &crate::EngineEvent) {}
+}
+
+#[cfg(all(feature = "browser", not(feature = "native")))]
+pub(crate) use crate::web::tabs::Tabs;
 
 /// Today's date where the user is (for file names). Native: jiff with the
 /// system's time zone. Browser: JavaScript's `Date`, which knows the local

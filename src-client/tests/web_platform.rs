@@ -2,7 +2,8 @@
 //! (wasm-bindgen-test): the session in `localStorage` under its key, the
 //! Web Locks that let one holder in at a time (and free the lock when the
 //! holder is dropped), and two engines over one IndexedDB database (two
-//! tabs of the app) pushing at once: the server sees the write once.
+//! tabs of the app) pushing at once: the server sees the write once; a
+//! write or a sign-out in one reaches the other's events, with no echo.
 //!
 //! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 //! CHROMEDRIVER=/usr/bin/chromedriver cargo test -p mostrador-client
@@ -18,9 +19,11 @@ use std::time::Duration;
 use mostrador_client::platform::{self, SecretStore};
 use mostrador_client::web::session::SESSION_KEY;
 use mostrador_client::web::{page_origin, LocalSecretStore};
-use mostrador_client::{ClientConfig, Engine};
+use mostrador_client::{ClientConfig, Engine, EngineEvent};
 use mostrador_core::auth::Token;
+use mostrador_core::chat::{MarkMessages, MessageState};
 use mostrador_core::sync::{MutationOp, MutationOutcome, MutationResult};
+use tokio::sync::broadcast::error::TryRecvError;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -141,4 +144,99 @@ async fn two_tabs_pushing_at_once_send_a_write_once() {
     assert_eq!(sent, [client_id.to_string()], "the server saw it once");
     assert!(tab_a.outbox().await.unwrap().is_empty());
     assert!(tab_b.outbox().await.unwrap().is_empty());
+}
+
+/// The first event of `events` that `pick` takes, within two seconds.
+async fn heard<T>(
+    events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
+    pick: impl Fn(&EngineEvent) -> Option<T>,
+) -> Option<T> {
+    let wait = async {
+        while let Ok(event) = events.recv().await {
+            if let Some(t) = pick(&event) {
+                return Some(t);
+            }
+        }
+        None
+    };
+    tokio::select! {
+        t = wait => t,
+        () = platform::sleep(Duration::from_secs(2)) => None,
+    }
+}
+
+/// Two engines over one IndexedDB database, as two tabs of the app.
+async fn two_tabs() -> (Engine, Engine) {
+    let config = ClientConfig::new(page_origin().unwrap());
+    let db = format!("tabs-{}", uuid::Uuid::new_v4());
+    let tab_a = Engine::open_browser(&config, &db).await.unwrap();
+    let tab_b = Engine::open_browser(&config, &db).await.unwrap();
+    (tab_a, tab_b)
+}
+
+#[wasm_bindgen_test]
+async fn a_write_in_one_tab_refreshes_the_other_tab_once() {
+    let (tab_a, tab_b) = two_tabs().await;
+    let (mut heard_a, mut heard_b) = (tab_a.subscribe(), tab_b.subscribe());
+    let conversation = uuid::Uuid::new_v4();
+    tab_a
+        .enqueue(MutationOp::MarkMessages {
+            conversation_id: conversation,
+            mark: MarkMessages {
+                up_to: uuid::Uuid::new_v4(),
+                state: MessageState::Read,
+            },
+        })
+        .await
+        .unwrap();
+
+    // In the order the writing tab emits them.
+    let pending = heard(&mut heard_b, |e| match e {
+        EngineEvent::Outbox { pending, .. } => Some(*pending),
+        _ => None,
+    })
+    .await;
+    assert_eq!(pending, Some(1), "the other tab counts the write");
+    let changed = heard(&mut heard_b, |e| match e {
+        EngineEvent::Changed(c) => Some(c.conversations.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(changed, Some(vec![conversation]), "the other tab heard it");
+
+    // An echo would arrive within a few tasks; give it time.
+    platform::sleep(Duration::from_millis(300)).await;
+    let mut own = Vec::new();
+    loop {
+        match heard_a.try_recv() {
+            Ok(event) => own.push(event),
+            Err(TryRecvError::Lagged(n)) => panic!("an echo loop: {n} events missed"),
+            Err(_) => break,
+        }
+    }
+    let changed = own
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::Changed(_)))
+        .count();
+    let outbox = own
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::Outbox { .. }))
+        .count();
+    assert_eq!((changed, outbox), (1, 1), "no echo: {own:?}");
+}
+
+#[wasm_bindgen_test]
+async fn a_sign_out_in_one_tab_signs_the_other_out() {
+    let (tab_a, tab_b) = two_tabs().await;
+    for tab in [&tab_a, &tab_b] {
+        tab.api().set_token(Some(Token("session".into())));
+    }
+    let mut heard_b = tab_b.subscribe();
+    tab_a.sign_out().await.unwrap();
+    let signed_out = heard(&mut heard_b, |e| {
+        matches!(e, EngineEvent::SignedOut).then_some(())
+    })
+    .await;
+    assert_eq!(signed_out, Some(()), "the other tab heard the sign-out");
+    assert_eq!(tab_b.api().token(), None, "and forgot the session");
 }

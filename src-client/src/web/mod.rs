@@ -1,7 +1,8 @@
 //! The browser platform's pieces (feature `browser`, wasm32): the live
 //! socket over the browser's `WebSocket` ([`socket`]), the session in
 //! `localStorage` ([`session`]), the Web Locks the push and the uploads
-//! hold ([`locks`]), and the page's origin. The store is `store_web`
+//! hold ([`locks`]), the channel to the other tabs ([`tabs`]), and the
+//! page's origin. The store is `store_web`
 //! (IndexedDB); HTTP is reqwest's fetch backend (`api.rs`). Nothing here
 //! decides anything: the engine's rules are the same on both platforms.
 
@@ -12,6 +13,7 @@ use crate::ClientError;
 pub mod locks;
 pub mod session;
 pub mod socket;
+pub(crate) mod tabs;
 
 pub use session::LocalSecretStore;
 pub use socket::BrowserLiveSocket;
