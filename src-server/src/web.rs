@@ -63,13 +63,45 @@ pub fn parse_origin(raw: &str) -> anyhow::Result<String> {
     );
     let host = rest.strip_prefix("*.").unwrap_or(rest);
     anyhow::ensure!(
-        !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')),
+        host_and_port(host),
         "--shop-origin {raw:?}: an origin is a scheme and a host (and port), without path, query or spaces"
     );
     Ok(format!("{scheme}://{}", rest.to_ascii_lowercase()))
+}
+
+/// Whether `s` is `name[:port]` or `[v6][:port]`: a name of letters,
+/// digits, `.` and `-`, a port of at most five digits.
+fn host_and_port(s: &str) -> bool {
+    let (host_ok, port) = match s.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, tail)) => (
+                !addr.is_empty()
+                    && addr
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '.')),
+                match tail {
+                    "" => None,
+                    t => Some(t.strip_prefix(':').unwrap_or("not a port")),
+                },
+            ),
+            None => (false, None),
+        },
+        None => {
+            let (name, port) = match s.split_once(':') {
+                Some((name, port)) => (name, Some(port)),
+                None => (s, None),
+            };
+            (
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')),
+                port,
+            )
+        }
+    };
+    host_ok
+        && port.is_none_or(|p| (1..=5).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The web app's Content-Security-Policy for a page reached as `host`.
@@ -309,13 +341,17 @@ impl WebApp {
     /// background).
     async fn encoded(
         self: &Arc<Self>,
+        root: &Path,
         path: &Path,
         coding: Coding,
         meta: &std::fs::Metadata,
     ) -> Option<Bytes> {
         let sibling = PathBuf::from(format!("{}.{}", path.display(), coding.suffix()));
         if let Ok(sib) = tokio::fs::metadata(&sibling).await {
-            if sib.is_file() && sib.modified().ok() >= meta.modified().ok() {
+            if sib.is_file()
+                && sib.modified().ok() >= meta.modified().ok()
+                && inside(root, &sibling).await
+            {
                 if let Ok(bytes) = tokio::fs::read(&sibling).await {
                     return Some(bytes.into());
                 }
@@ -384,14 +420,27 @@ impl WebApp {
                 "the web app is not built: its directory (--web-dir) has no index.html; build it with cargo xtask",
             );
         };
+        // A symbolic link inside the directory is followed only to a file
+        // inside it.
+        let Ok(root) = tokio::fs::canonicalize(dir).await else {
+            return not_found("no such file in the web app");
+        };
+        if !inside(&root, &path).await {
+            tracing::warn!("a file of the web app (--web-dir) links outside it; not served");
+            return not_found("no such file in the web app");
+        }
         let (mime, compressible) = content_type(&path);
+        let coding = compressible.then(|| negotiate(request)).flatten();
+        // One tag per representation: the brotli, gzip and plain bodies
+        // differ, so they must not share a strong ETag.
         let etag = format!(
-            "\"{:x}-{:x}\"",
+            "\"{:x}-{:x}{}\"",
             meta.len(),
             meta.modified()
                 .ok()
                 .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos())
+                .map_or(0, |d| d.as_nanos()),
+            coding.map_or(String::new(), |c| format!("-{}", c.suffix()))
         );
         let mut headers = HeaderMap::new();
         let host = request.get(header::HOST).and_then(|h| h.to_str().ok());
@@ -415,9 +464,8 @@ impl WebApp {
         if fresh {
             return (StatusCode::NOT_MODIFIED, headers).into_response();
         }
-        let coding = compressible.then(|| negotiate(request)).flatten();
         let body = match coding {
-            Some(c) => match self.encoded(&path, c, &meta).await {
+            Some(c) => match self.encoded(&root, &path, c, &meta).await {
                 Some(bytes) => {
                     put(&mut headers, header::CONTENT_ENCODING, c.token());
                     bytes
@@ -431,6 +479,13 @@ impl WebApp {
         };
         (headers, Body::from(body)).into_response()
     }
+}
+
+/// Whether `path`, its links followed, is within `root` (canonical).
+async fn inside(root: &Path, path: &Path) -> bool {
+    tokio::fs::canonicalize(path)
+        .await
+        .is_ok_and(|real| real.starts_with(root))
 }
 
 fn put(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
@@ -589,6 +644,10 @@ mod tests {
             parse_origin("https://*.example.com").unwrap(),
             "https://*.example.com"
         );
+        assert_eq!(
+            parse_origin("http://[::1]:8080").unwrap(),
+            "http://[::1]:8080"
+        );
         for bad in [
             "shop.example.com",
             "ftp://x.y",
@@ -596,6 +655,14 @@ mod tests {
             "https://a.b; script-src *",
             "https://",
             "https://a b",
+            "https://:",
+            "https://a:b:c",
+            "https://a.b:80:90",
+            "https://a.b:",
+            "https://[]",
+            "https://[::1]x",
+            "https://a]b",
+            "https://*.",
         ] {
             assert!(parse_origin(bad).is_err(), "{bad}");
         }

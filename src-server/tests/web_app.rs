@@ -375,6 +375,64 @@ async fn the_web_app_is_served_with_a_strict_policy_compressed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_out_of_the_web_dir_are_not_followed_and_each_coding_has_its_etag() {
+    let (dir, _) = web_dir();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, "not for the web").unwrap();
+    std::os::unix::fs::symlink(&secret, dir.path().join("leak.txt")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).unwrap();
+    // A precompressed "copy" that is a link to a file outside.
+    std::os::unix::fs::symlink(&secret, dir.path().join("boot.js.gz")).unwrap();
+    // A link that stays inside is followed.
+    std::os::unix::fs::symlink(dir.path().join("boot.js"), dir.path().join("alias.js")).unwrap();
+    let path = dir.path().to_path_buf();
+    let s = TestServer::start_with(Backend::Sqlite, move |c| c.web_dir = Some(path)).await;
+
+    for escape in ["/app/leak.txt", "/app/out/secret.txt"] {
+        let res = get(&s, escape, &[]).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{escape}");
+    }
+    let res = get(&s, "/app/alias.js", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = get(&s, "/app/boot.js", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(header(&res, "content-encoding"), "gzip");
+    let mut out = String::new();
+    flate2::read::GzDecoder::new(&res.bytes().await.unwrap()[..])
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, "import init from './mostrador_ui.js'; init();");
+
+    // Brotli, gzip and plain bodies differ: so do their tags, and a tag
+    // revalidates only its own representation.
+    let mut tags = Vec::new();
+    for accept in ["br", "gzip", "identity"] {
+        let res = get(&s, "/app/boot.js", &[("accept-encoding", accept)]).await;
+        tags.push(header(&res, "etag").to_owned());
+    }
+    assert!(
+        tags[0] != tags[1] && tags[1] != tags[2] && tags[0] != tags[2],
+        "{tags:?}"
+    );
+    let res = get(
+        &s,
+        "/app/boot.js",
+        &[("accept-encoding", "br"), ("if-none-match", &tags[0])],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    let res = get(
+        &s,
+        "/app/boot.js",
+        &[("accept-encoding", "identity"), ("if-none-match", &tags[0])],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "content-encoding"), "");
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_built_app_the_answer_says_so_and_the_widget_is_served() {
     let empty = tempfile::tempdir().unwrap();
     for web_dir in [None, Some(empty.path().to_path_buf())] {
