@@ -122,10 +122,12 @@ fn forged(why: &str) -> Refusal {
     Refusal::Forged(why.into())
 }
 
+/// A JWS part: base64url without padding (RFC 7515), nothing else, so
+/// one signed identity has one spelling.
 fn b64(part: &str) -> Result<Vec<u8>, Refusal> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part.trim_end_matches('='))
-        .map_err(|_| forged("a part is not base64url"))
+        .decode(part)
+        .map_err(|_| forged("a part is not base64url without padding"))
 }
 
 fn mac(secret: &[u8], signed: &str) -> Hmac<Sha256> {
@@ -186,8 +188,8 @@ pub fn verify(secret: &[u8], token: &str, now: i64) -> Result<Claims, Refusal> {
 
     // Signed by the shop from here on.
     let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map_err(|_| invalid("the claims are not base64url"))?;
+        .decode(payload)
+        .map_err(|_| invalid("the claims are not base64url without padding"))?;
     let claims: Value =
         serde_json::from_slice(&payload).map_err(|_| invalid("the claims are not JSON"))?;
     if !claims.is_object() {
@@ -451,6 +453,20 @@ mod tests {
             refusal(&format!("{head}.{forged_claims}.{sig}")),
             Refusal::Forged(_)
         ));
+        // Padding, or a standard-alphabet character, is not base64url.
+        assert!(matches!(refusal(&format!("{good}=")), Refusal::Forged(_)));
+        let (signed, sig) = good.rsplit_once('.').unwrap();
+        let std_sig = base64::engine::general_purpose::STANDARD_NO_PAD.encode(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(sig)
+                .unwrap(),
+        );
+        if std_sig != sig {
+            assert!(matches!(
+                refusal(&format!("{signed}.{std_sig}")),
+                Refusal::Forged(_)
+            ));
+        }
         for bad in ["", "a.b", "a.b.c.d", "!!.??.**", &good.replace('.', "")] {
             assert!(matches!(refusal(bad), Refusal::Forged(_)), "{bad}");
         }
