@@ -7,6 +7,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::ServerConfig;
 
+/// Shortest `--identity-secret` accepted, in bytes (256 bits for HS256).
+pub const MIN_IDENTITY_SECRET_BYTES: usize = 32;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mostrador-server",
@@ -217,6 +220,15 @@ impl ServeArgs {
             .map(|o| crate::web::parse_origin(o))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let identity_secret = self.identity_secret.filter(|s| !s.is_empty());
+        // RFC 7518 §3.2: an HS256 key of at least 256 bits. Every shopper
+        // holds an identity signed with it, so a short, guessable secret
+        // can be found offline and used to sign in as any customer.
+        anyhow::ensure!(
+            identity_secret
+                .as_ref()
+                .is_none_or(|s| s.len() >= MIN_IDENTITY_SECRET_BYTES),
+            "--identity-secret must be at least {MIN_IDENTITY_SECRET_BYTES} bytes: every shopper sees an identity signed with it, and a shorter secret can be guessed from one (make one with `openssl rand -hex 32`)"
+        );
         anyhow::ensure!(
             !self.demo_shop || identity_secret.is_some(),
             "--demo-shop signs the demo shopper's identity: give --identity-secret too"
@@ -270,5 +282,34 @@ impl ServeArgs {
                 )?
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(extra: &[&str]) -> anyhow::Result<ServerConfig> {
+        let dir = std::env::temp_dir().join("mostrador-cli-test");
+        let mut args = vec![
+            "mostrador-server",
+            "serve",
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let Command::Serve(serve) = Cli::try_parse_from(args)?.command else {
+            unreachable!()
+        };
+        serve.into_config()
+    }
+
+    #[test]
+    fn an_identity_secret_is_long_enough_to_resist_guessing() {
+        let err = serve(&["--identity-secret", "shop-secret-2024"]).unwrap_err();
+        assert!(err.to_string().contains("at least 32 bytes"), "{err}");
+        let strong = "0123456789abcdef0123456789abcdef";
+        let config = serve(&["--identity-secret", strong]).unwrap();
+        assert_eq!(config.identity_secret.as_deref(), Some(strong));
     }
 }

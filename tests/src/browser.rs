@@ -34,7 +34,7 @@ pub const SIZES: [(&str, (u32, u32)); 2] = [("phone", PHONE), ("tablet", TABLET)
 /// on (`Mostrador.open({order})`).
 pub const SHOP_ORDER: &str = "LB-30001";
 /// The shop's identity secret the support server is started with.
-pub const IDENTITY_SECRET: &str = "e2e-shop-identity-secret";
+pub const IDENTITY_SECRET: &str = "e2e-shop-identity-secret-of-32-bytes";
 
 /// Where the web build lives (`cargo xtask ui` writes it).
 pub fn web_dir() -> PathBuf {

@@ -466,7 +466,7 @@ pub fn demo() -> anyhow::Result<()> {
         .env_remove("DATABASE_URL"))?;
 
     // The demo shop page signs the demo shopper's identity with this.
-    const DEMO_IDENTITY_SECRET: &str = "demo-identity-secret";
+    const DEMO_IDENTITY_SECRET: &str = "demo-identity-secret-of-at-least-32-bytes";
     let mut server = Command::new(bin.join("mostrador-server"))
         .args(["serve", "--bind", DEMO_BIND, "--data-dir"])
         .arg(&data_dir)
