@@ -159,9 +159,26 @@ async fn an_expired_or_orphaned_ticket_is_refused(backend: Backend) {
     s.finish().await;
 }
 
+/// Eight upgrades with one ticket at once: one socket opens, seven are
+/// refused.
+async fn a_ticket_raced_opens_one_socket(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (token, _) = s.customer("racer@example.com").await;
+    let t = ticket(&s, &token).await;
+    let query = format!("?ticket={t}");
+    let tries = futures_util::future::join_all((0..8).map(|_| connect(&s, &query))).await;
+    let opened = tries.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(opened, 1, "{} of 8 upgrades opened", opened);
+    for refused in tries.into_iter().filter_map(Result::err) {
+        assert_eq!(refused_with(refused), 401);
+    }
+    s.finish().await;
+}
+
 on_both_backends!(
     a_live_ticket_opens_the_socket_once,
     an_expired_or_orphaned_ticket_is_refused,
+    a_ticket_raced_opens_one_socket,
 );
 
 /// A built web app: what `cargo xtask` puts in `src-ui/dist-web`.
