@@ -175,7 +175,40 @@ async fn a_ticket_raced_opens_one_socket(backend: Backend) {
     s.finish().await;
 }
 
+/// A session holds at most `MAX_OPEN_TICKETS` unused tickets; used or
+/// expired ones free their place.
+async fn unused_tickets_are_bounded_per_session(backend: Backend) {
+    use mostrador_server::live::ticket::MAX_OPEN_TICKETS;
+    let s = TestServer::start(backend).await;
+    let (token, _) = s.customer("hoarder@example.com").await;
+    let (other, _) = s.customer("neighbour@example.com").await;
+    let mut first = String::new();
+    for i in 0..MAX_OPEN_TICKETS {
+        let t = ticket(&s, &token).await;
+        if i == 0 {
+            first = t;
+        }
+    }
+    let (st, v) = s.post("/api/v1/live/ticket", Some(&token), json!({})).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert_eq!(v["code"], "rate_limited");
+    // Another session is not held back.
+    ticket(&s, &other).await;
+    // Using one frees a place.
+    let ws = connect(&s, &format!("?ticket={first}")).await.unwrap();
+    drop(ws);
+    ticket(&s, &token).await;
+    // So does expiring.
+    sqlx::query("UPDATE live_tickets SET expires_at = expires_at - 31000")
+        .execute(s.state.db.pool())
+        .await
+        .unwrap();
+    ticket(&s, &token).await;
+    s.finish().await;
+}
+
 on_both_backends!(
+    unused_tickets_are_bounded_per_session,
     a_live_ticket_opens_the_socket_once,
     an_expired_or_orphaned_ticket_is_refused,
     a_ticket_raced_opens_one_socket,

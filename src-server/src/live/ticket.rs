@@ -25,12 +25,18 @@ use crate::state::AppState;
 
 const TTL_MS: i64 = LIVE_TICKET_TTL_SECS as i64 * 1000;
 
+/// Most unused, unexpired tickets one session may hold: an app needs one
+/// per connection attempt (a few with several tabs); without a bound a
+/// session could fill the table.
+pub const MAX_OPEN_TICKETS: i64 = 16;
+
 /// A single-use ticket for opening the live WebSocket where no
 /// `Authorization` header can be sent (browsers): `GET
 /// /api/v1/live?ticket=…` within `expires_in` seconds upgrades as this
 /// session.
 #[utoipa::path(post, path = "/api/v1/live/ticket", tag = "sync", security(("bearer" = [])),
-    responses((status = 200, body = LiveTicket), (status = 401, body = mostrador_core::ApiError)))]
+    responses((status = 200, body = LiveTicket), (status = 401, body = mostrador_core::ApiError),
+              (status = 429, description = "The session holds too many unused tickets", body = mostrador_core::ApiError)))]
 #[tracing::instrument(skip_all, fields(user.id = %actor.user_id))]
 pub async fn issue(State(state): State<AppState>, actor: Actor) -> AppResult<Json<LiveTicket>> {
     let now = now_ms();
@@ -38,6 +44,21 @@ pub async fn issue(State(state): State<AppState>, actor: Actor) -> AppResult<Jso
         .bind(now)
         .execute(state.db.pool())
         .await?;
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM live_tickets WHERE session_id = $1 AND expires_at > $2",
+    )
+    .bind(actor.session_id.to_string())
+    .bind(now)
+    .fetch_one(state.db.pool())
+    .await?;
+    if open >= MAX_OPEN_TICKETS {
+        tracing::warn!("too many unused live tickets for one session");
+        return Err(auth::retry_later(
+            ErrorCode::RateLimited,
+            "too many live tickets asked for and not used; use one, or wait for them to expire",
+            u64::from(LIVE_TICKET_TTL_SECS),
+        ));
+    }
     let (ticket, hash) = auth::new_token();
     sqlx::query(
         "INSERT INTO live_tickets (ticket_hash, session_id, expires_at) VALUES ($1, $2, $3)",
