@@ -57,6 +57,11 @@ fn parent_origin() -> Option<String> {
 }
 
 /// Sends the widget a message with these fields.
+///
+/// Only to the parent's origin: from `ancestorOrigins` or the referrer, else
+/// the origin of the widget's own messages once one came. While it is
+/// unknown, only `ready` (which says nothing about the user) goes to any
+/// origin; the unread count and the rest wait.
 fn post(fields: &[(&str, JsValue)]) {
     let Some(window) = web_sys::window() else {
         return;
@@ -68,8 +73,20 @@ fn post(fields: &[(&str, JsValue)]) {
     for (k, v) in fields {
         let _ = js_sys::Reflect::set(&message, &JsValue::from_str(k), v);
     }
-    let target = parent_origin().unwrap_or_else(|| "*".to_owned());
+    let is_ready = fields
+        .iter()
+        .any(|(k, v)| *k == "type" && v.as_string().as_deref() == Some("mostrador:ready"));
+    let target = match parent_origin().or_else(|| PARENT.with(|p| p.borrow().clone())) {
+        Some(origin) => origin,
+        None if is_ready => "*".to_owned(),
+        None => return,
+    };
     let _ = parent.post_message(&message, &target);
+}
+
+thread_local! {
+    /// The origin the widget's messages came from (the shop page).
+    static PARENT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 /// `{type:"mostrador:ready"}`: the app is mounted and listening.
@@ -106,6 +123,7 @@ fn read(event: &web_sys::MessageEvent) -> Option<FromWidget> {
     if !js_sys::Object::is(&source, &parent) {
         return None;
     }
+    PARENT.with(|p| *p.borrow_mut() = Some(event.origin()));
     let data = event.data();
     let field = |name: &str| {
         js_sys::Reflect::get(&data, &JsValue::from_str(name))
