@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use mostrador_core::app::SyncState;
+use mostrador_core::app::{AppEvent, Changes, OutboxCount, SignOutReason, SyncState};
 use uuid::Uuid;
 
 /// What the sync indicator shows.
@@ -87,6 +87,54 @@ pub enum EngineEvent {
     },
 }
 
+impl EngineEvent {
+    /// What the UI is told of this event, the same in every shell
+    /// (`me`: the signed-in user, whose own typing is not shown). `None`
+    /// for what the UI never sees (pulls, notices, which the shell shows
+    /// natively); the shell still does its own side of `SignedOut` and
+    /// `AccountDeleted` (stop the service, wipe the device) before it
+    /// passes this on.
+    pub fn for_ui(&self, me: Option<Uuid>) -> Option<AppEvent> {
+        use mostrador_core::live::LiveServerMessage;
+        Some(match self {
+            Self::Status(s) => AppEvent::Sync(SyncState::from(s)),
+            Self::Outbox { pending, wedged } => AppEvent::Outbox(OutboxCount {
+                pending: *pending,
+                wedged: *wedged,
+            }),
+            Self::Changed(changes) => AppEvent::Changed(changes.clone()),
+            Self::Resynced => AppEvent::Changed(Changes::everything()),
+            Self::Live(LiveServerMessage::Typing {
+                conversation_id,
+                user_id,
+                name,
+                ..
+            }) if Some(*user_id) != me => AppEvent::Typing {
+                conversation_id: *conversation_id,
+                name: name.clone(),
+            },
+            Self::SignedOut => AppEvent::SignedOut {
+                reason: SignOutReason::Expired,
+            },
+            Self::AccountDeleted => AppEvent::SignedOut {
+                reason: SignOutReason::AccountDeleted,
+            },
+            Self::UploadProgress {
+                attachment_id,
+                message_id,
+                sent,
+                total,
+            } => AppEvent::Upload {
+                attachment_id: *attachment_id,
+                message_id: *message_id,
+                sent: *sent,
+                total: *total,
+            },
+            Self::Live(_) | Self::Synced { .. } | Self::Notice(_) => return None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +156,47 @@ mod tests {
         assert_eq!(
             SyncState::from(&syncing),
             SyncState::Syncing { done: 3, total: 9 }
+        );
+    }
+
+    #[test]
+    fn the_ui_sees_others_typing_not_its_own_and_never_a_pull() {
+        use mostrador_core::auth::Role;
+        use mostrador_core::live::LiveServerMessage;
+        let (me, other, conversation) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let typing = |user_id| {
+            EngineEvent::Live(LiveServerMessage::Typing {
+                conversation_id: conversation,
+                user_id,
+                name: "Ana".into(),
+                role: Role::Customer,
+            })
+        };
+        assert_eq!(typing(me).for_ui(Some(me)), None);
+        assert_eq!(
+            typing(other).for_ui(Some(me)),
+            Some(AppEvent::Typing {
+                conversation_id: conversation,
+                name: "Ana".into()
+            })
+        );
+        assert_eq!(
+            EngineEvent::Synced {
+                cursor: 3,
+                items: 2
+            }
+            .for_ui(None),
+            None
+        );
+        assert_eq!(
+            EngineEvent::Resynced.for_ui(None),
+            Some(AppEvent::Changed(Changes::everything()))
+        );
+        assert_eq!(
+            EngineEvent::AccountDeleted.for_ui(None),
+            Some(AppEvent::SignedOut {
+                reason: SignOutReason::AccountDeleted
+            })
         );
     }
 }

@@ -11,8 +11,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use mostrador_client::{ClientConfig, ClientError, Engine, EngineEvent};
-use mostrador_core::app::{AppEvent, Changes, OutboxCount, SignOutReason, SyncState, EVENT};
-use mostrador_core::live::LiveServerMessage;
+use mostrador_core::app::{AppEvent, Changes, OutboxCount, SyncState, EVENT};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::{watch, RwLock};
 
@@ -101,12 +100,7 @@ impl AppState {
     /// service stops, so the next sign-in starts it again.
     pub async fn session_ended(&self) {
         self.stop_service();
-        let pending = self
-            .engine()
-            .await
-            .outbox_count()
-            .await
-            .unwrap_or_default();
+        let pending = self.engine().await.outbox_count().await.unwrap_or_default();
         *self.last.lock().unwrap_or_else(|e| e.into_inner()) = (SyncState::Connecting, pending);
     }
 
@@ -171,79 +165,44 @@ async fn forward<R: Runtime>(
         };
         let state = app.state::<AppState>();
         let lang = *state.lang.lock().unwrap_or_else(|e| e.into_inner());
-        match event {
+        // The shell's own side of an event; what the UI is told is the
+        // engine's (`EngineEvent::for_ui`), the same in the web shell.
+        let mut ended = false;
+        match &event {
             EngineEvent::Status(s) => {
-                let s = SyncState::from(&s);
-                state.last.lock().unwrap_or_else(|e| e.into_inner()).0 = s.clone();
-                emit(&app, AppEvent::Sync(s));
+                state.last.lock().unwrap_or_else(|e| e.into_inner()).0 = SyncState::from(s);
             }
             EngineEvent::Outbox { pending, wedged } => {
-                // Counts only: the writes themselves come with their own
-                // `Changed` (naming what they touch).
-                let count = OutboxCount { pending, wedged };
-                state.last.lock().unwrap_or_else(|e| e.into_inner()).1 = count;
-                emit(&app, AppEvent::Outbox(count));
+                state.last.lock().unwrap_or_else(|e| e.into_inner()).1 = OutboxCount {
+                    pending: *pending,
+                    wedged: *wedged,
+                };
             }
-            EngineEvent::Changed(changes) => emit(&app, AppEvent::Changed(changes)),
             EngineEvent::Notice(notice) if !window_focused(&app) => {
                 if let Some(note) = notice.note(lang, audience) {
                     notify::show(&app, &note);
                 }
             }
-            EngineEvent::Resynced => emit(&app, AppEvent::Changed(Changes::everything())),
-            EngineEvent::Live(LiveServerMessage::Typing {
-                conversation_id,
-                user_id,
-                name,
-                ..
-            }) if Some(user_id) != me => emit(
-                &app,
-                AppEvent::Typing {
-                    conversation_id,
-                    name,
-                },
-            ),
             // The engine ended the session and kept unsent writes for the
-            // same user's next sign-in: stop the service, tell the UI.
+            // same user's next sign-in: stop the service.
             EngineEvent::SignedOut => {
                 state.session_ended().await;
-                emit(
-                    &app,
-                    AppEvent::SignedOut {
-                        reason: SignOutReason::Expired,
-                    },
-                );
-                return;
+                ended = true;
             }
             // The account is gone: nothing of it stays on the device.
             EngineEvent::AccountDeleted => {
                 if let Err(err) = state.sign_out().await {
                     tracing::warn!(error = %err, "wiping the device after the account was deleted");
                 }
-                emit(
-                    &app,
-                    AppEvent::SignedOut {
-                        reason: SignOutReason::AccountDeleted,
-                    },
-                );
-                return;
+                ended = true;
             }
-            EngineEvent::UploadProgress {
-                attachment_id,
-                message_id,
-                sent,
-                total,
-            } => emit(
-                &app,
-                AppEvent::Upload {
-                    attachment_id,
-                    message_id,
-                    sent,
-                    total,
-                },
-            ),
             _ => {}
+        }
+        if let Some(ui) = event.for_ui(me) {
+            emit(&app, ui);
+        }
+        if ended {
+            return;
         }
     }
 }
-

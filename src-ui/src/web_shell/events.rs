@@ -6,8 +6,7 @@
 use std::rc::Rc;
 
 use mostrador_client::{Engine, EngineEvent};
-use mostrador_core::app::{AppEvent, Changes, OutboxCount, SignOutReason, SyncState};
-use mostrador_core::live::LiveServerMessage;
+use mostrador_core::app::{AppEvent, Changes, OutboxCount, SyncState};
 use mostrador_core::notification::Audience;
 use tokio::sync::{broadcast, watch};
 
@@ -37,41 +36,27 @@ pub(super) async fn forward(
             }
             Err(_) => return,
         };
-        match event {
-            EngineEvent::Status(s) => {
-                let s = SyncState::from(&s);
-                shell.last.borrow_mut().0 = s.clone();
-                shell.emit(AppEvent::Sync(s));
-            }
+        // The shell's own side of an event; what the UI is told is the
+        // engine's (`EngineEvent::for_ui`), the same in the Tauri shell.
+        let mut ended = false;
+        match &event {
+            EngineEvent::Status(s) => shell.last.borrow_mut().0 = SyncState::from(s),
             EngineEvent::Outbox { pending, wedged } => {
-                let count = OutboxCount { pending, wedged };
-                shell.last.borrow_mut().1 = count;
-                shell.emit(AppEvent::Outbox(count));
+                shell.last.borrow_mut().1 = OutboxCount {
+                    pending: *pending,
+                    wedged: *wedged,
+                };
             }
-            EngineEvent::Changed(changes) => shell.emit(AppEvent::Changed(changes)),
             EngineEvent::Notice(notice) if browser::in_background() => {
                 if let Some(note) = notice.note(shell.lang.get(), audience) {
                     browser::notify(&note);
                 }
             }
-            EngineEvent::Resynced => shell.emit(AppEvent::Changed(Changes::everything())),
-            EngineEvent::Live(LiveServerMessage::Typing {
-                conversation_id,
-                user_id,
-                name,
-                ..
-            }) if Some(user_id) != me => shell.emit(AppEvent::Typing {
-                conversation_id,
-                name,
-            }),
             // The engine ended the session and kept unsent writes for the
             // same user's next sign-in.
             EngineEvent::SignedOut => {
                 shell.session_ended().await;
-                shell.emit(AppEvent::SignedOut {
-                    reason: SignOutReason::Expired,
-                });
-                return;
+                ended = true;
             }
             // The account is gone: nothing of it stays in the browser.
             EngineEvent::AccountDeleted => {
@@ -81,23 +66,15 @@ pub(super) async fn forward(
                         err.message
                     ));
                 }
-                shell.emit(AppEvent::SignedOut {
-                    reason: SignOutReason::AccountDeleted,
-                });
-                return;
+                ended = true;
             }
-            EngineEvent::UploadProgress {
-                attachment_id,
-                message_id,
-                sent,
-                total,
-            } => shell.emit(AppEvent::Upload {
-                attachment_id,
-                message_id,
-                sent,
-                total,
-            }),
             _ => {}
+        }
+        if let Some(ui) = event.for_ui(me) {
+            shell.emit(ui);
+        }
+        if ended {
+            return;
         }
     }
 }
