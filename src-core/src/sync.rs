@@ -127,6 +127,37 @@ pub struct SyncPage {
     pub remaining: i64,
 }
 
+/// Where a snapshot page ends: the last entity it covered, in the order
+/// of (kind word, id). Pass both as `after_kind` and `after_id` for the
+/// next page. The kind stays a word, like a tombstone's: a newer server's
+/// kind still decodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnapshotKey {
+    pub kind: String,
+    pub id: Uuid,
+}
+
+/// One page of `GET /api/v1/sync/snapshot`: the current state of every
+/// entity the caller may see, each once, paged by (kind, id). What an
+/// initial sync carries instead of the whole feed from 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnapshotPage {
+    /// Entities, never removals: what the feed would hide is left out.
+    pub items: Vec<SyncItem>,
+    /// The feed's head, read before this page's entities were. The first
+    /// page's value is where the feed continues once the last page is in:
+    /// every change made while (or after) the pages were read is replayed.
+    pub cursor: i64,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<SnapshotKey>,
+    /// On the first page only: how many entities the snapshot holds at
+    /// most (for progress; removed or hidden ones are left out of pages).
+    #[serde(default)]
+    pub total: Option<i64>,
+}
+
 /// One client write, with the id the client chose for it. Resending the
 /// same `client_id` returns the first result and changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -47,9 +47,12 @@ use crate::feed;
 use crate::routes::{callbacks, chat, orders, profile};
 use crate::state::AppState;
 
+mod snapshot;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(pull))
+        .routes(routes!(snapshot::snapshot))
         .routes(routes!(push))
 }
 
@@ -108,43 +111,12 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
     }
     let mut items = Vec::with_capacity(keys.len());
     for (entity, id, removed) in keys {
-        let gone = || SyncItem::removed(entity, id);
         let item = if removed {
-            gone()
+            None
         } else {
-            match entity {
-                EntityKind::Order => match orders::data::load_order(&mut conn, id).await? {
-                    Some(o) if actor.is_staff() || o.customer_id == Some(actor.user_id) => {
-                        SyncItem::Order(o)
-                    }
-                    _ => gone(),
-                },
-                EntityKind::Conversation => match chat::load_conversation(&mut conn, id).await? {
-                    Some(c) if actor.can_see_customer(c.customer_id) => SyncItem::Conversation(c),
-                    _ => gone(),
-                },
-                EntityKind::Message => match chat::load_message(&mut conn, id).await? {
-                    Some(m)
-                        if actor.is_staff()
-                            || m.kind == mostrador_core::chat::MessageKind::Text =>
-                    {
-                        SyncItem::Message(m)
-                    }
-                    _ => gone(),
-                },
-                EntityKind::Callback => match callbacks::load_callback(&mut conn, id).await? {
-                    Some(c) if actor.can_see_customer(c.customer_id) => {
-                        SyncItem::Callback(callbacks::for_viewer(c, actor))
-                    }
-                    _ => gone(),
-                },
-                EntityKind::Profile => match profile::load_profile(&mut conn, id).await? {
-                    Some(p) if actor.can_see_customer(p.user_id) => SyncItem::Profile(p),
-                    _ => gone(),
-                },
-            }
+            visible_item(&mut conn, actor, entity, id).await?
         };
-        items.push(item);
+        items.push(item.unwrap_or_else(|| SyncItem::removed(entity, id)));
     }
     let remaining: i64 = if !has_more {
         0
@@ -168,6 +140,45 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
         has_more,
         changes: rows.len() as i64,
         remaining,
+    })
+}
+
+/// The current state of `entity` `id` as `actor` may see it; `None` when it
+/// is gone or hidden from them. The one visibility rule of the feed and the
+/// snapshot (whose rows are already filtered to the actor's).
+pub(crate) async fn visible_item(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    entity: EntityKind,
+    id: Uuid,
+) -> AppResult<Option<SyncItem>> {
+    Ok(match entity {
+        EntityKind::Order => match orders::data::load_order(conn, id).await? {
+            Some(o) if actor.is_staff() || o.customer_id == Some(actor.user_id) => {
+                Some(SyncItem::Order(o))
+            }
+            _ => None,
+        },
+        EntityKind::Conversation => match chat::load_conversation(conn, id).await? {
+            Some(c) if actor.can_see_customer(c.customer_id) => Some(SyncItem::Conversation(c)),
+            _ => None,
+        },
+        EntityKind::Message => match chat::load_message(conn, id).await? {
+            Some(m) if actor.is_staff() || m.kind == mostrador_core::chat::MessageKind::Text => {
+                Some(SyncItem::Message(m))
+            }
+            _ => None,
+        },
+        EntityKind::Callback => match callbacks::load_callback(conn, id).await? {
+            Some(c) if actor.can_see_customer(c.customer_id) => {
+                Some(SyncItem::Callback(callbacks::for_viewer(c, actor)))
+            }
+            _ => None,
+        },
+        EntityKind::Profile => match profile::load_profile(conn, id).await? {
+            Some(p) if actor.can_see_customer(p.user_id) => Some(SyncItem::Profile(p)),
+            _ => None,
+        },
     })
 }
 
