@@ -84,12 +84,35 @@ pub struct ServerProcess {
     pub url: String,
     data_dir: PathBuf,
     extra: Vec<String>,
+    log: Option<LogTo>,
+}
+
+/// A process's log (stderr) written to a file, filtered by `RUST_LOG`:
+/// the benchmarks read timestamps from it (`tracing`'s UTC times, the
+/// same clock as `Date.now()` in the pages).
+#[derive(Debug, Clone)]
+pub struct LogTo {
+    pub path: PathBuf,
+    /// The `RUST_LOG` filter, e.g. `warn,hop=debug`.
+    pub filter: String,
+}
+
+impl LogTo {
+    /// Applies it to a command about to be spawned (plain text: no colours).
+    fn apply(&self, cmd: &mut Command) -> anyhow::Result<()> {
+        let file = std::fs::File::create(&self.path)
+            .with_context(|| format!("creating {}", self.path.display()))?;
+        cmd.env("RUST_LOG", &self.filter)
+            .env("NO_COLOR", "1")
+            .stderr(Stdio::from(file));
+        Ok(())
+    }
 }
 
 impl ServerProcess {
     /// An empty server on an ephemeral port.
     pub async fn start(data_dir: &Path) -> anyhow::Result<Self> {
-        Self::spawn(data_dir, "127.0.0.1:0", Vec::new()).await
+        Self::spawn(data_dir, "127.0.0.1:0", Vec::new(), None).await
     }
 
     /// The demo data set, the webhook secret, and callback hours around the
@@ -101,6 +124,15 @@ impl ServerProcess {
     /// [`ServerProcess::start_demo`] with more server flags (a benchmark
     /// registering many shoppers from one address raises that limit).
     pub async fn start_demo_with(data_dir: &Path, more: &[&str]) -> anyhow::Result<Self> {
+        Self::start_demo_logging(data_dir, more, None).await
+    }
+
+    /// [`ServerProcess::start_demo_with`], its log written to `log`.
+    pub async fn start_demo_logging(
+        data_dir: &Path,
+        more: &[&str],
+        log: Option<LogTo>,
+    ) -> anyhow::Result<Self> {
         let out = Command::new(workspace_bin("mostrador-server"))
             .arg("seed-demo")
             .arg("--data-dir")
@@ -128,28 +160,36 @@ impl ServerProcess {
         .chain(more.iter().copied())
         .map(String::from)
         .collect();
-        Self::spawn(data_dir, "127.0.0.1:0", extra).await
+        Self::spawn(data_dir, "127.0.0.1:0", extra, log).await
     }
 
     /// Starts the same server again, on the same port and data (after
     /// [`ServerProcess::stop`]).
     pub async fn restart(&mut self) -> anyhow::Result<()> {
         let bind = self.url.trim_start_matches("http://").to_owned();
-        let again = Self::spawn(&self.data_dir, &bind, self.extra.clone()).await?;
+        let again =
+            Self::spawn(&self.data_dir, &bind, self.extra.clone(), self.log.clone()).await?;
         *self = again;
         Ok(())
     }
 
-    async fn spawn(data_dir: &Path, bind: &str, extra: Vec<String>) -> anyhow::Result<Self> {
-        let mut child = Command::new(workspace_bin("mostrador-server"))
-            .args(["serve", "--bind", bind, "--data-dir"])
+    async fn spawn(
+        data_dir: &Path,
+        bind: &str,
+        extra: Vec<String>,
+        log: Option<LogTo>,
+    ) -> anyhow::Result<Self> {
+        let mut cmd = Command::new(workspace_bin("mostrador-server"));
+        cmd.args(["serve", "--bind", bind, "--data-dir"])
             .arg(data_dir)
             .args(&extra)
             .env_remove("DATABASE_URL")
             .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .context("spawning mostrador-server")?;
+            .kill_on_drop(true);
+        if let Some(log) = &log {
+            log.apply(&mut cmd)?;
+        }
+        let mut child = cmd.spawn().context("spawning mostrador-server")?;
         let stdout = child.stdout.take().context("server stdout")?;
         let mut lines = BufReader::new(stdout).lines();
         let url = tokio::time::timeout(Duration::from_secs(60), async {
@@ -167,6 +207,7 @@ impl ServerProcess {
             url,
             data_dir: data_dir.to_path_buf(),
             extra,
+            log,
         })
     }
 
@@ -313,6 +354,27 @@ impl AppSession {
     /// Like [`AppSession::launch`], with `home` as the app's HOME (kept
     /// after the session: a second launch finds its data).
     pub async fn launch_in(server_url: &str, home: &Path) -> anyhow::Result<Self> {
+        Self::launch_logging(server_url, home, None).await
+    }
+
+    /// [`AppSession::launch_in`], the app's log (and its drivers') written
+    /// to `log`.
+    pub async fn launch_logging(
+        server_url: &str,
+        home: &Path,
+        log: Option<LogTo>,
+    ) -> anyhow::Result<Self> {
+        Self::launch_binary(&workspace_bin("mostrador-app"), server_url, home, log).await
+    }
+
+    /// [`AppSession::launch_logging`], running the app binary `app` (the
+    /// app benchmark: the release build, the debug one, the floor app).
+    pub async fn launch_binary(
+        app: &Path,
+        server_url: &str,
+        home: &Path,
+        log: Option<LogTo>,
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "the end-to-end tests need a display: run them through `cargo xtask test`, which starts Xvfb"
@@ -325,7 +387,8 @@ impl AppSession {
         let driver_bin = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
         let native_driver = std::env::var_os("WEBKIT_WEBDRIVER")
             .unwrap_or_else(|| "/usr/bin/WebKitWebDriver".into());
-        let driver = Command::new(&driver_bin)
+        let mut driver = Command::new(&driver_bin);
+        driver
             .arg("--port")
             .arg(port.to_string())
             .arg("--native-port")
@@ -339,11 +402,13 @@ impl AppSession {
             .env("MOSTRADOR_SERVER_URL", server_url)
             .stdout(Stdio::null())
             .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| {
-                format!("spawning {driver_bin:?} (installed by `cargo xtask test`)")
-            })?;
+            .kill_on_drop(true);
+        if let Some(log) = &log {
+            log.apply(&mut driver)?;
+        }
+        let driver = driver.spawn().with_context(|| {
+            format!("spawning {driver_bin:?} (installed by `cargo xtask test`)")
+        })?;
 
         let webdriver = format!("http://127.0.0.1:{port}");
         wait_until_ready(&format!("{webdriver}/status"), Duration::from_secs(20)).await?;
@@ -352,7 +417,7 @@ impl AppSession {
         caps.insert("browserName".into(), "wry".into());
         caps.insert(
             "tauri:options".into(),
-            serde_json::json!({ "application": workspace_bin("mostrador-app") }),
+            serde_json::json!({ "application": app }),
         );
         let client = ClientBuilder::native()
             .capabilities(caps)
