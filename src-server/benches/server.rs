@@ -14,9 +14,13 @@
 //!   message per request (REST), and 32 senders of 50 messages per push
 //!   (`POST /api/v1/sync/push`, clients batching);
 //! - a full sync pull of one customer with 50,000 messages;
-//! - resident memory per idle WebSocket connection.
+//! - resident memory per idle WebSocket connection;
+//! - SQL statements per send and per pull (counted in-process);
+//! - the floor this machine allows: the same closed loop against a server
+//!   answering a constant, and one INSERT per call through sqlx.
 //!
-//! Usage: `server [--backend sqlite|postgres] [--clients N] [--rate R] [--seconds S]`
+//! Usage: `server [--backend sqlite|postgres] [--clients N] [--rate R] [--seconds S] [--counts]`
+//! (`--counts`: only the statement counts)
 //! (PostgreSQL: `MOSTRADOR_TEST_POSTGRES_URL` names an admin URL;
 //! `MOSTRADOR_BENCH_SERVER` another server binary to measure).
 
@@ -46,6 +50,8 @@ struct Args {
     clients: usize,
     rate: u64,
     seconds: u64,
+    /// Only the statement counts (a quick before/after check).
+    counts: bool,
 }
 
 fn args() -> Args {
@@ -54,6 +60,7 @@ fn args() -> Args {
         clients: 1000,
         rate: 1000,
         seconds: 10,
+        counts: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -64,6 +71,11 @@ fn args() -> Args {
             "--clients" => a.clients = v.parse().expect("--clients N"),
             "--rate" => a.rate = v.parse().expect("--rate R"),
             "--seconds" => a.seconds = v.parse().expect("--seconds S"),
+            "--counts" => {
+                a.counts = true;
+                i += 1;
+                continue;
+            }
             _ => {
                 i += 1;
                 continue; // cargo bench adds --bench
@@ -99,7 +111,7 @@ struct Seeded {
     big_token: String,
 }
 
-async fn seed(state: &AppState, clients: usize) -> anyhow::Result<Seeded> {
+async fn seed(state: &AppState, clients: usize, history: usize) -> anyhow::Result<Seeded> {
     let hash = mostrador_server::auth::hash_password("bench password 1".into()).await?;
     let mut tx = state.db.begin_write().await?;
     let agent_id = accounts::insert_user(
@@ -192,7 +204,7 @@ async fn seed(state: &AppState, clients: usize) -> anyhow::Result<Seeded> {
         &chat::Assignment::default(),
     )
     .await?;
-    for i in 1..50_000 {
+    for i in 1..history {
         chat::send(
             &mut tx,
             &big,
@@ -221,6 +233,9 @@ async fn seed(state: &AppState, clients: usize) -> anyhow::Result<Seeded> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().any(|a| a == "--floor-server") {
+        return floor_server().await;
+    }
     let a = args();
     let dir = tempfile::tempdir()?;
     let mut config = ServerConfig::for_data_dir(dir.path());
@@ -237,7 +252,15 @@ async fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     let db = mostrador_server::db::Db::connect(&config.database_url).await?;
     let state = AppState::new(db, config.clone());
-    let seeded = seed(&state, a.clients).await?;
+    let seeded = seed(&state, a.clients, if a.counts { 1 } else { 50_000 }).await?;
+    let counts = count_statements(&state, &seeded).await?;
+    if a.counts {
+        println!(
+            "| {} | SQL statements per write and per pull | {counts} | — | — |",
+            a.backend
+        );
+        return Ok(());
+    }
     state.db.pool().close().await;
     eprintln!(
         "bench: seeded {} customers and 50,000 messages in {:.1?}",
@@ -442,13 +465,13 @@ async fn main() -> anyhow::Result<()> {
 
     // Closed loops: 32 senders as fast as the server answers, one message
     // per request, then 50 per push.
-    let closed = |per_request: usize| {
+    let closed = |per_request: usize, base: &str| {
         let stop = Instant::now() + Duration::from_secs(a.seconds.min(10));
         let mut senders = Vec::new();
         for w in 0..32 {
             let (http, base, token, customers) = (
                 http.clone(),
-                base.clone(),
+                base.to_owned(),
                 seeded.agent_token.clone(),
                 seeded.customers.clone(),
             );
@@ -510,8 +533,8 @@ async fn main() -> anyhow::Result<()> {
             sent as f64 / t.elapsed().as_secs_f64()
         }
     };
-    let rate_single = closed(1).await;
-    let rate_batched = closed(PER_PUSH).await;
+    let rate_single = closed(1, &base).await;
+    let rate_batched = closed(PER_PUSH, &base).await;
 
     // Full sync pull of a customer with 50,000 messages.
     let t = Instant::now();
@@ -531,6 +554,33 @@ async fn main() -> anyhow::Result<()> {
         r.abort();
     }
     let _ = server.kill().await;
+
+    // The floor on this machine: the same closed loop of sends against a
+    // server process that answers every request with a constant (HTTP,
+    // JSON and the client alone), and one statement per call through sqlx
+    // on one connection (what a database call costs here).
+    let mut floor = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("--floor-server")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut floor_lines = BufReader::new(floor.stdout.take().unwrap()).lines();
+    let floor_base = floor_lines
+        .next_line()
+        .await?
+        .and_then(|l| l.strip_prefix("floor listening on ").map(str::to_owned))
+        .expect("floor server listening line");
+    let floor_http = closed(1, &floor_base).await;
+    let _ = floor.kill().await;
+    let floor_db = if a.backend == "sqlite" {
+        calls_per_second(&format!(
+            "sqlite://{}/floor.db?mode=rwc",
+            dir.path().display()
+        ))
+        .await?
+    } else {
+        calls_per_second(&config.database_url).await?
+    };
     if let Some((admin, name)) = pg {
         let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await?;
         let _ = sqlx::Executor::execute(
@@ -541,6 +591,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let b = &a.backend;
+    println!("| {b} | database calls per write and per pull (sqlx's query log, in-process, same requests as below; a call is one statement, or on SQLite the writes a send has in hand together; BEGIN, COMMIT and pool pings are not logged) | {counts} | — | (before/after) |");
     let (p50, p99) = (pct(&lat, 0.5), pct(&lat, 0.99));
     let lone_p50 = pct(&lone, 0.5);
     let achieved = total as f64 / open_loop_secs;
@@ -566,9 +617,168 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("| {b} | sustained sends, 32 concurrent senders, one message per request (clients do not batch), closed loop, receivers poked but not pulling | {rate_single:.0} msg/s | {goal_rate} | {} |", verdict(rate_single >= goal_rate_n));
     println!("| {b} | sustained sends, 32 concurrent senders, {PER_PUSH} messages per push (clients batch), closed loop, receivers poked but not pulling | {rate_batched:.0} msg/s | {goal_rate} | {} |", verdict(rate_batched >= goal_rate_n));
+    println!("| {b} | floor: the same 32-sender loop against a server process answering every request with a constant (axum, no database) | {floor_http:.0} req/s | — | what HTTP alone allows here |");
+    println!("| {b} | floor: one INSERT per call through sqlx on one connection, 64 per transaction | {floor_db:.0} calls/s | — | what a database call costs here |");
     println!("| {b} | full sync pull, customer with 50,000 messages (pages of 1,000) | {:.2} s for {items} items in {pages} pages | — | — |", full_pull.as_secs_f64());
     println!("| {b} | resident memory per idle WebSocket connection | {per_conn_kb:.1} KB ({rss_before} KB → {rss_idle} KB for {conns} sockets) | < 20 KB | {} |", verdict(per_conn_kb < 20.0));
     Ok(())
+}
+
+/// Serves a constant answer to every request (the HTTP floor), printing
+/// `floor listening on http://ADDR`.
+async fn floor_server() -> anyhow::Result<()> {
+    let app = axum::Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::CREATED,
+            axum::Json(serde_json::json!({"id": Uuid::nil(), "body": "On its way"})),
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("floor listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// Statements per second through sqlx on one connection: an INSERT of a
+/// message-sized row per call, 64 per transaction, for 3 s.
+async fn calls_per_second(url: &str) -> anyhow::Result<f64> {
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    if url.starts_with("sqlite:") {
+        conn.execute("PRAGMA journal_mode = WAL").await?;
+        conn.execute("PRAGMA synchronous = NORMAL").await?;
+    }
+    conn.execute("CREATE TABLE floor_rows (id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL)")
+        .await?;
+    let (t, mut n) = (Instant::now(), 0u64);
+    while t.elapsed() < Duration::from_secs(3) {
+        let mut tx = conn.begin().await?;
+        for _ in 0..64 {
+            sqlx::query("INSERT INTO floor_rows (id, conversation_id, body, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(Uuid::new_v4().to_string())
+                .bind(Uuid::nil().to_string())
+                .bind("message with some ordinary text in it")
+                .bind(n as i64)
+                .execute(&mut *tx)
+                .await?;
+            n += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(n as f64 / t.elapsed().as_secs_f64())
+}
+
+/// Counts the events sqlx logs for each statement it runs (target
+/// `sqlx::query`), for the statement counts.
+struct StatementCounter(Arc<AtomicU64>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementCounter {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// SQL statements per request, counted in-process through the router (the
+/// same handlers the server process runs): a lone send, a send among 32
+/// concurrent ones (group commit), a mutation of a 50-mutation push, and
+/// a customer's pull that brings one new message.
+async fn count_statements(state: &AppState, seeded: &Seeded) -> anyhow::Result<String> {
+    use tower::ServiceExt;
+    use tracing_subscriber::layer::SubscriberExt;
+    let counter = Arc::new(AtomicU64::new(0));
+    let subscriber = tracing_subscriber::registry()
+        .with(StatementCounter(counter.clone()))
+        .with(tracing_subscriber::EnvFilter::new("sqlx::query=debug"));
+    tracing::subscriber::set_global_default(subscriber)?;
+    let app = mostrador_server::http::router(state.clone());
+    let call = |method: &str, uri: String, token: &str, body: Option<serde_json::Value>| {
+        let req = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(
+                body.map(|b| b.to_string()).unwrap_or_default(),
+            ))
+            .expect("request");
+        let app = app.clone();
+        async move {
+            let res = app.oneshot(req).await.expect("infallible");
+            let status = res.status();
+            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+            anyhow::ensure!(
+                status.is_success(),
+                "{status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+            anyhow::Ok(serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default())
+        }
+    };
+    let agent = seeded.agent_token.as_str();
+    let send = |i: usize| {
+        call(
+            "POST",
+            format!("/api/v1/conversations/{}/messages", seeded.customers[i].1),
+            agent,
+            Some(serde_json::json!({"id": Uuid::new_v4(), "body": "On its way"})),
+        )
+    };
+    let counted = || counter.load(Ordering::Relaxed);
+    // A customer's pull up to now, then one message to them, then the pull.
+    let (token, _) = &seeded.customers[0];
+    let pull = |since: i64| {
+        call(
+            "GET",
+            format!("/api/v1/sync?since={since}&limit=1000"),
+            token,
+            None,
+        )
+    };
+    let mut since = 0;
+    loop {
+        let page = pull(since).await?;
+        since = page["cursor"].as_i64().unwrap_or(since);
+        if page["has_more"] != true {
+            break;
+        }
+    }
+    let before = counted();
+    send(0).await?;
+    let lone = counted() - before;
+    let before = counted();
+    let page = pull(since).await?;
+    let pulled = counted() - before;
+    anyhow::ensure!(
+        page["items"].as_array().map_or(0, Vec::len) > 0,
+        "the pull brought nothing"
+    );
+    let before = counted();
+    let sends: Vec<_> = (0..32).map(|i| send(i % seeded.customers.len())).collect();
+    for r in futures_util::future::join_all(sends).await {
+        r?;
+    }
+    let grouped = (counted() - before) as f64 / 32.0;
+    let mutations: Vec<_> = (0..PER_PUSH)
+        .map(|i| {
+            serde_json::json!({"client_id": Uuid::new_v4(), "op": "send_message",
+                "args": {"conversation_id": seeded.customers[i % seeded.customers.len()].1, "id": Uuid::new_v4(), "body": "x"}})
+        })
+        .collect();
+    let before = counted();
+    call(
+        "POST",
+        "/api/v1/sync/push".into(),
+        agent,
+        Some(serde_json::json!({ "mutations": mutations })),
+    )
+    .await?;
+    let pushed = (counted() - before) as f64 / PER_PUSH as f64;
+    Ok(format!(
+        "a lone send {lone}; a send among 32 concurrent ones {grouped:.1}; a mutation of a {PER_PUSH}-mutation push {pushed:.1}; a customer's pull bringing one new message {pulled}"
+    ))
 }
 
 /// One page of the feed from `since` (pages of 1,000).

@@ -77,7 +77,11 @@ impl fmt::Debug for Db {
 
 impl Db {
     /// Opens (creating if needed) the database. SQLite runs in WAL mode with
-    /// foreign keys on and a busy timeout, so readers never block the writer.
+    /// foreign keys on and a busy timeout, so readers never block the writer,
+    /// and `synchronous = NORMAL`: a commit is in the write-ahead log before
+    /// it returns, so a crash of the server loses nothing committed; only a
+    /// power loss or an operating-system crash can lose the last commits
+    /// (never corrupting the file), since the log is synced at checkpoints.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
@@ -90,12 +94,19 @@ impl Db {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             })
+            // A ping before every checkout is a round trip per request
+            // (on SQLite through the connection's worker thread). A file
+            // cannot hang up; a PostgreSQL server can, so it keeps it.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        // Checkpoints run in the background (see
+                        // `checkpoints`), not inside a writer's commit.
+                        conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                     }
                     Ok(())
                 })
@@ -104,6 +115,7 @@ impl Db {
             .await?;
         if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL").await?;
+            tokio::spawn(checkpoints(pool.clone()));
         }
         MIGRATOR.run(&pool).await.context("running migrations")?;
         Ok(Self { pool, backend })
@@ -144,6 +156,24 @@ impl Db {
     }
 }
 
+/// SQLite: copies the write-ahead log into the database every 200 ms
+/// (`PASSIVE`: it waits for no reader or writer), so the write that fills
+/// the log does not run the checkpoint, and its sync, inside its commit,
+/// holding up every write queued behind it. Ends with the pool.
+async fn checkpoints(pool: AnyPool) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        tick.tick().await;
+        if let Err(e) = pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            if pool.is_closed() {
+                break;
+            }
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+}
+
 /// Opens a savepoint `name` inside `tx` (both engines nest them).
 pub async fn savepoint(tx: &mut Tx, name: &'static str) -> Result<(), sqlx::Error> {
     sqlx::query(&format!("SAVEPOINT {name}"))
@@ -160,6 +190,26 @@ pub async fn release(tx: &mut Tx, name: &'static str) -> Result<(), sqlx::Error>
         .map(|_| ())
 }
 
+/// Keeps what was written since savepoint `name` and opens it again, in
+/// one round trip (two statements without parameters: PostgreSQL's simple
+/// protocol and SQLite both take them in one call). Between the items of a
+/// batch this replaces a `release` and a `savepoint`; the last one open
+/// needs no release (`COMMIT`, or the release of an enclosing savepoint,
+/// keeps it).
+pub async fn release_and_reopen(tx: &mut Tx, name: &'static str) -> Result<(), sqlx::Error> {
+    let sql = format!("RELEASE SAVEPOINT {name}; SAVEPOINT {name}");
+    (&mut **tx).execute(sql.as_str()).await.map(|_| ())
+}
+
+/// Undoes what was written since savepoint `name`, which stays open (for
+/// [`release_and_reopen`]).
+pub async fn rollback_to_open(tx: &mut Tx, name: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("ROLLBACK TO SAVEPOINT {name}"))
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
 /// Undoes what was written since savepoint `name` and closes it; the
 /// transaction goes on (on PostgreSQL, also after a failed statement).
 pub async fn rollback_to(tx: &mut Tx, name: &'static str) -> Result<(), sqlx::Error> {
@@ -167,6 +217,111 @@ pub async fn rollback_to(tx: &mut Tx, name: &'static str) -> Result<(), sqlx::Er
         .execute(&mut **tx)
         .await?;
     release(tx, name).await
+}
+
+/// A parameter of a statement run with [`Together`].
+#[derive(Debug, Clone)]
+pub enum Value {
+    Text(String),
+    MaybeText(Option<String>),
+    Int(i64),
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Value::MaybeText(v)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+/// Statements that run together, in order, inside a transaction: on
+/// SQLite in one call (sqlx runs each SQLite statement on the
+/// connection's worker thread, so every call costs two thread switches;
+/// one call runs them all), on PostgreSQL one call each (its extended
+/// protocol takes one statement per call). Each statement numbers its
+/// parameters from `$1`; they are renumbered when joined. For writes
+/// whose values are all in hand: none of them reads back a result.
+#[derive(Debug, Default)]
+pub struct Together {
+    statements: Vec<(String, Vec<Value>)>,
+}
+
+impl Together {
+    pub fn push(&mut self, sql: impl Into<String>, values: Vec<Value>) {
+        self.statements.push((sql.into(), values));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    pub async fn run(self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+        if self.statements.len() > 1 && tx.backend_name() == "SQLite" {
+            let mut sql = String::new();
+            let mut values = Vec::new();
+            for (statement, vals) in self.statements {
+                sql.push_str(&renumber(&statement, values.len()));
+                sql.push_str(";\n");
+                values.extend(vals);
+            }
+            return execute(tx, &sql, values).await;
+        }
+        for (sql, values) in self.statements {
+            execute(tx, &sql, values).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn execute(tx: &mut Tx, sql: &str, values: Vec<Value>) -> Result<(), sqlx::Error> {
+    let mut query = sqlx::query(sql);
+    for v in values {
+        query = match v {
+            Value::Text(t) => query.bind(t),
+            Value::MaybeText(t) => query.bind(t),
+            Value::Int(i) => query.bind(i),
+        };
+    }
+    query.execute(&mut **tx).await.map(|_| ())
+}
+
+/// `sql` with each parameter `$n` written `$(n + offset)`.
+fn renumber(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut n = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            n.push(*d);
+            chars.next();
+        }
+        match n.parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&n),
+        }
+    }
+    out
 }
 
 fn ensure_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
@@ -201,4 +356,18 @@ pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumber;
+
+    #[test]
+    fn parameters_are_renumbered_past_the_statements_before() {
+        assert_eq!(
+            renumber("UPDATE t SET a = $1, b = $12 WHERE id = $2", 3),
+            "UPDATE t SET a = $4, b = $15 WHERE id = $5"
+        );
+        assert_eq!(renumber("SELECT 1", 7), "SELECT 1");
+    }
 }

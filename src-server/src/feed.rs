@@ -5,7 +5,7 @@
 use mostrador_core::ErrorCode;
 use uuid::Uuid;
 
-use crate::db::{now_ms, Tx};
+use crate::db::{now_ms, Together, Tx, Value};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -60,6 +60,59 @@ pub async fn record(tx: &mut Tx, change: Change) -> Result<i64, sqlx::Error> {
     Ok(seq)
 }
 
+/// Records changes, numbered in the order given (see [`push_changes`]).
+pub async fn record_all(tx: &mut Tx, changes: &[Change]) -> Result<(), sqlx::Error> {
+    let mut together = Together::default();
+    push_changes(&mut together, changes);
+    together.run(tx).await
+}
+
+/// Adds the statements recording `changes` to `together`: the counter
+/// moves once, and the rows go in as one multi-row insert (per 500
+/// rows), numbered in the order given from the counter's new value (row
+/// `i` of `n` gets `seq - n + 1 + i`), so nothing is read back.
+pub fn push_changes(together: &mut Together, changes: &[Change]) {
+    if changes.is_empty() {
+        return;
+    }
+    let n = changes.len() as i64;
+    together.push(
+        "UPDATE feed_counter SET seq = seq + $1 WHERE id = 1",
+        vec![n.into()],
+    );
+    let at = now_ms();
+    let mut numbered = 0i64;
+    // 6 parameters a row, well under both engines' limits.
+    for chunk in changes.chunks(500) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        let mut values: Vec<Value> = vec![(n - numbered).into(), at.into()];
+        for (i, change) in chunk.iter().enumerate() {
+            let p = 3 + i * 6;
+            let marks: Vec<String> = (p..p + 6).map(|k| format!("${k}")).collect();
+            rows.push(format!("({})", marks.join(", ")));
+            values.extend([
+                Value::Int(i as i64),
+                change.entity.as_str().into(),
+                change.id.to_string().into(),
+                change.customer_id.map(|c| c.to_string()).into(),
+                Value::Int(i64::from(change.staff_only)),
+                Value::Int(i64::from(change.removed)),
+            ]);
+        }
+        numbered += chunk.len() as i64;
+        together.push(
+            format!(
+                "INSERT INTO changes (seq, entity, entity_id, customer_id, staff_only, removed, at)
+                 SELECT fc.seq - $1 + 1 + v.column1, v.column2, v.column3, v.column4,
+                        v.column5, v.column6, $2
+                 FROM feed_counter fc, (VALUES {}) AS v WHERE fc.id = 1",
+                rows.join(", ")
+            ),
+            values,
+        );
+    }
+}
+
 /// Commits and wakes live listeners.
 pub async fn commit(state: &AppState, tx: Tx) -> Result<(), AppError> {
     tx.commit().await?;
@@ -104,21 +157,20 @@ pub fn spawn_pruner(state: AppState, every: std::time::Duration, retention: std:
         tick.tick().await;
         loop {
             tick.tick().await;
-            let before = crate::db::now_ms()
-                - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
-            let up_to: Option<i64> = match sqlx::query_scalar(
-                "SELECT MAX(seq) FROM changes WHERE at < $1",
-            )
-            .bind(before)
-            .fetch_one(state.db.pool())
-            .await
-            {
-                Ok(v) => v,
-                Err(e) => {
-                    tracing::warn!(error = %e, "feed prune: could not read the feed");
-                    continue;
-                }
-            };
+            let before =
+                crate::db::now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
+            let up_to: Option<i64> =
+                match sqlx::query_scalar("SELECT MAX(seq) FROM changes WHERE at < $1")
+                    .bind(before)
+                    .fetch_one(state.db.pool())
+                    .await
+                {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "feed prune: could not read the feed");
+                        continue;
+                    }
+                };
             if let Some(up_to) = up_to {
                 match prune(&state, up_to).await {
                     Ok(()) => tracing::info!(up_to, "change feed pruned"),

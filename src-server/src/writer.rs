@@ -58,15 +58,21 @@ struct Shared {
 }
 
 impl Shared {
-    /// Counts a commit and wakes live listeners with the feed's new head.
-    async fn committed(&self, writes: usize) {
+    /// Counts a commit and wakes live listeners with the feed's new head
+    /// (read inside the transaction, before its commit: writers hold the
+    /// feed counter's lock, so it is the committed head).
+    fn committed(&self, writes: usize, head: i64) {
         self.transactions.fetch_add(1, Ordering::Relaxed);
         self.writes.fetch_add(writes as u64, Ordering::Relaxed);
-        match self.db.feed_head().await {
-            Ok(head) => advance(&self.feed_head, head),
-            Err(e) => tracing::warn!(error = %e, "reading the feed head after a commit failed"),
-        }
+        advance(&self.feed_head, head);
     }
+}
+
+/// The feed's head inside a write transaction.
+async fn head_in(tx: &mut Tx) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT seq FROM feed_counter WHERE id = 1")
+        .fetch_one(&mut **tx)
+        .await
 }
 
 impl std::fmt::Debug for Writer {
@@ -174,7 +180,9 @@ async fn alone(shared: &Shared, mut job: Job) {
         let mut tx = shared.db.begin_write().await?;
         match (job.work)(&mut tx).await {
             Ok(v) => {
+                let head = head_in(&mut tx).await?;
                 tx.commit().await?;
+                shared.committed(1, head);
                 Ok(v)
             }
             Err(e) => {
@@ -184,9 +192,6 @@ async fn alone(shared: &Shared, mut job: Job) {
         }
     }
     .await;
-    if answer.is_ok() {
-        shared.committed(1).await;
-    }
     let _ = job.answer.send(answer);
 }
 
@@ -194,8 +199,8 @@ async fn alone(shared: &Shared, mut job: Job) {
 /// transaction fails as a whole, each write again alone.
 async fn together(shared: &Shared, mut batch: Vec<Job>) {
     match in_one(&shared.db, &mut batch).await {
-        Ok(answers) => {
-            shared.committed(batch.len()).await;
+        Ok((answers, head)) => {
+            shared.committed(batch.len(), head);
             for (job, answer) in batch.into_iter().zip(answers) {
                 let _ = job.answer.send(answer);
             }
@@ -209,23 +214,29 @@ async fn together(shared: &Shared, mut batch: Vec<Job>) {
     }
 }
 
-async fn in_one(db: &Db, batch: &mut [Job]) -> Result<Vec<Answer>, sqlx::Error> {
+/// The batch in one transaction; the answers and the feed head it
+/// committed. The savepoint of a write is released as the next one opens
+/// (one round trip), the last one by the commit.
+async fn in_one(db: &Db, batch: &mut [Job]) -> Result<(Vec<Answer>, i64), sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let mut answers = Vec::with_capacity(batch.len());
-    for job in batch.iter_mut() {
-        crate::db::savepoint(&mut tx, "write").await?;
-        let answer = (job.work)(&mut tx).await;
-        if answer.is_ok() {
-            crate::db::release(&mut tx, "write").await?;
+    for (i, job) in batch.iter_mut().enumerate() {
+        if i == 0 {
+            crate::db::savepoint(&mut tx, "write").await?;
         } else {
+            crate::db::release_and_reopen(&mut tx, "write").await?;
+        }
+        let answer = (job.work)(&mut tx).await;
+        if answer.is_err() {
             // Fails when the error undid the whole transaction: then the
             // batch runs again, one write at a time.
-            crate::db::rollback_to(&mut tx, "write").await?;
+            crate::db::rollback_to_open(&mut tx, "write").await?;
         }
         answers.push(answer);
     }
+    let head = head_in(&mut tx).await?;
     tx.commit().await?;
-    Ok(answers)
+    Ok((answers, head))
 }
 
 /// Moves the feed head forward (never back) and wakes who waits on it.

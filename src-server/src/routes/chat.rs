@@ -14,4 +14,4 @@ pub mod writes;
 
 pub use data::{load_conversation, load_message};
 pub use handlers::router;
-pub use writes::{mark, open, pick_agent, rate, send, update_in, Assignment, Presence};
+pub use writes::{mark, open, pick_agent, rate, send, send_in, update_in, Assignment, Presence};

@@ -235,10 +235,12 @@ pub async fn push(
             let args = args.clone();
             Box::pin(async move {
                 let (state, actor, req) = &*args;
+                let mut run = PushRun::start(tx, actor, &req.mutations).await?;
                 let mut results = Vec::with_capacity(req.mutations.len());
                 for m in &req.mutations {
-                    results.push(apply_one(tx, state, actor, m).await?);
+                    results.push(apply_one(tx, state, actor, m, &mut run).await?);
                 }
+                run.remember(tx, actor).await?;
                 Ok(results)
             })
         })
@@ -287,47 +289,127 @@ fn account_gone() -> ApiError {
     )
 }
 
+/// What one run of a push carries from item to item, so that each item
+/// costs its operation and a savepoint: the results given before (read
+/// for the whole push in one statement, and those given earlier in this
+/// push), whether the caller may still write (read once, again after an
+/// account deletion), and the idempotency records to write, all in one
+/// insert at the end of the push (in its transaction, so they commit with
+/// the items or not at all).
+struct PushRun {
+    first: std::collections::HashMap<Uuid, MutationResult>,
+    signed_in: Option<Option<ApiError>>,
+    records: Vec<(Uuid, String)>,
+    savepoint_open: bool,
+}
+
+impl PushRun {
+    async fn start(tx: &mut Tx, actor: &Actor, mutations: &[Mutation]) -> AppResult<Self> {
+        let mut first = std::collections::HashMap::new();
+        if !mutations.is_empty() {
+            let marks: Vec<String> = (0..mutations.len())
+                .map(|i| format!("${}", i + 2))
+                .collect();
+            let sql = format!(
+                "SELECT client_id, result_json FROM applied_mutations
+                 WHERE user_id = $1 AND client_id IN ({})",
+                marks.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(actor.user_id.to_string());
+            for m in mutations {
+                query = query.bind(m.client_id.to_string());
+            }
+            for row in query.fetch_all(&mut **tx).await? {
+                let json: String = row.try_get("result_json")?;
+                first.insert(
+                    uuid(&row.try_get::<String, _>("client_id")?)?,
+                    serde_json::from_str(&json).map_err(anyhow::Error::from)?,
+                );
+            }
+        }
+        Ok(Self {
+            first,
+            signed_in: None,
+            records: Vec::new(),
+            savepoint_open: false,
+        })
+    }
+
+    /// Writes the idempotency records of the push's remembered results.
+    async fn remember(self, tx: &mut Tx, actor: &Actor) -> AppResult<()> {
+        let at = now_ms();
+        for chunk in self.records.chunks(200) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("($1, ${}, ${}, $2)", 2 * i + 3, 2 * i + 4))
+                .collect();
+            let sql = format!(
+                "INSERT INTO applied_mutations (user_id, client_id, result_json, at) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(actor.user_id.to_string()).bind(at);
+            for (client_id, json) in chunk {
+                query = query.bind(client_id.to_string()).bind(json.as_str());
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Applies one item inside the push's transaction: its first result when
 /// its `client_id` was seen before, else the operation (in a savepoint, so
-/// a refusal leaves nothing of it behind) and its idempotency record.
+/// a refusal leaves nothing of it behind), its result remembered for the
+/// push's idempotency records.
 async fn apply_one(
     tx: &mut Tx,
     state: &AppState,
     actor: &Actor,
     m: &Mutation,
+    run: &mut PushRun,
 ) -> AppResult<MutationResult> {
-    let first: Option<String> = sqlx::query_scalar(
-        "SELECT result_json FROM applied_mutations WHERE user_id = $1 AND client_id = $2",
-    )
-    .bind(actor.user_id.to_string())
-    .bind(m.client_id.to_string())
-    .fetch_optional(&mut **tx)
-    .await?;
-    if let Some(json) = first {
-        return Ok(serde_json::from_str(&json).map_err(anyhow::Error::from)?);
+    if let Some(first) = run.first.get(&m.client_id) {
+        return Ok(first.clone());
     }
     let rejected = |error| MutationResult {
         client_id: m.client_id,
         outcome: MutationOutcome::Rejected { error },
     };
-    if let Some(error) = still_signed_in(tx, actor).await? {
+    let signed_in = match run.signed_in.clone() {
+        Some(known) => known,
+        None => {
+            let known = still_signed_in(tx, actor).await?;
+            run.signed_in = Some(known.clone());
+            known
+        }
+    };
+    if let Some(error) = signed_in {
         return Ok(rejected(error));
     }
-    db::savepoint(tx, "mutation").await?;
+    // One savepoint per item, released as the next one opens (the last by
+    // the enclosing release or the commit).
+    if run.savepoint_open {
+        db::release_and_reopen(tx, "mutation").await?;
+    } else {
+        db::savepoint(tx, "mutation").await?;
+        run.savepoint_open = true;
+    }
     let outcome = match apply_op(tx, state, actor, &m.op).await {
         Ok(ids) => {
-            db::release(tx, "mutation").await?;
+            if matches!(m.op, MutationOp::DeleteAccount) {
+                // Read again for the items after it.
+                run.signed_in = None;
+            }
             MutationOutcome::Applied { ids }
         }
         Err(err) => match refusal(err)? {
             Refusal::Lasting(error) => {
                 // Undo any partial work, then remember the refusal.
-                db::rollback_to(tx, "mutation").await?;
+                db::rollback_to_open(tx, "mutation").await?;
                 MutationOutcome::Rejected { error }
             }
             Refusal::ForNow(error) => {
                 // Not remembered: the same item may be tried again later.
-                db::rollback_to(tx, "mutation").await?;
+                db::rollback_to_open(tx, "mutation").await?;
                 return Ok(rejected(error));
             }
         },
@@ -336,13 +418,11 @@ async fn apply_one(
         client_id: m.client_id,
         outcome,
     };
-    sqlx::query("INSERT INTO applied_mutations (user_id, client_id, result_json, at) VALUES ($1, $2, $3, $4)")
-        .bind(actor.user_id.to_string())
-        .bind(m.client_id.to_string())
-        .bind(serde_json::to_string(&result).map_err(anyhow::Error::from)?)
-        .bind(now_ms())
-        .execute(&mut **tx)
-        .await?;
+    run.records.push((
+        m.client_id,
+        serde_json::to_string(&result).map_err(anyhow::Error::from)?,
+    ));
+    run.first.insert(m.client_id, result.clone());
     Ok(result)
 }
 

@@ -75,18 +75,23 @@ pub async fn load_conversation(
     row.as_ref().map(conversation_from_row).transpose()
 }
 
-/// A message with its attachments, by id.
+/// A message with its attachments, by id: one statement, a second only
+/// when it has attachments.
 pub async fn load_message(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult<Option<Message>> {
     let row = sqlx::query(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = $1"
+        "SELECT {MESSAGE_COLUMNS},
+            (SELECT COUNT(*) FROM attachments a
+             WHERE a.conversation_id = m.conversation_id AND a.message_id = m.id) AS files
+         FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = $1"
     ))
     .bind(id.to_string())
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(mut message) = row.as_ref().map(message_from_row).transpose()? else {
-        return Ok(None);
-    };
-    message.attachments = of_message(conn, id).await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut message = message_from_row(&row)?;
+    if row.try_get::<i64, _>("files")? > 0 {
+        message.attachments = of_message(conn, id).await?;
+    }
     Ok(Some(message))
 }
 

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::data::{conversation_from_row, load_message, thread, CONV_COLUMNS};
-use super::writes::{mark, open, rate, send, update_in, Assignment};
+use super::writes::{mark, open, rate, send_in, update_in, Assignment};
 use crate::auth::Actor;
 use crate::authz::visible_conversation;
 use crate::error::{AppError, AppResult};
@@ -150,10 +150,13 @@ pub async fn send_message(
             let args = args.clone();
             Box::pin(async move {
                 let (actor, req) = &*args;
-                send(tx, actor, id, req).await?;
-                load_message(tx, req.id)
-                    .await?
-                    .ok_or_else(|| AppError::not_found("message"))
+                match send_in(tx, actor, id, req).await? {
+                    Some(sent) => Ok(sent),
+                    // Sent before: the message as stored.
+                    None => load_message(tx, req.id)
+                        .await?
+                        .ok_or_else(|| AppError::not_found("message")),
+                }
             })
         })
         .await?;

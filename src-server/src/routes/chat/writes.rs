@@ -5,17 +5,17 @@
 
 use mostrador_core::auth::Role;
 use mostrador_core::chat::{
-    ConversationStatus, MarkMessages, MessageKind, MessageState, OpenConversation, Rating,
-    SendMessage, UpdateConversation, MAX_SUBJECT_CHARS,
+    Conversation, ConversationStatus, MarkMessages, Message, MessageKind, MessageState,
+    OpenConversation, Rating, SendMessage, UpdateConversation, MAX_SUBJECT_CHARS,
 };
 use mostrador_core::{ApiError, ErrorCode};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::data::{load_conversation, load_message};
+use super::data::{conversation_from_row, load_conversation, of_message, CONV_COLUMNS};
 use crate::auth::Actor;
 use crate::authz::visible_conversation;
-use crate::db::{now_ms, uuid, Tx};
+use crate::db::{now_ms, ts, uuid, Together, Tx, Value};
 use crate::error::{AppError, AppResult};
 use crate::extract::{check_text, invalid};
 use crate::feed::{self, Change, Entity};
@@ -155,14 +155,12 @@ pub async fn open(
             .execute(&mut **tx)
             .await?;
     }
-    feed::record(
+    feed::record_all(
         tx,
-        Change::upsert(Entity::Conversation, req.id, Some(actor.user_id)),
-    )
-    .await?;
-    feed::record(
-        tx,
-        Change::upsert(Entity::Message, req.message_id, Some(actor.user_id)),
+        &[
+            Change::upsert(Entity::Conversation, req.id, Some(actor.user_id)),
+            Change::upsert(Entity::Message, req.message_id, Some(actor.user_id)),
+        ],
     )
     .await?;
     Ok(vec![req.id, req.message_id])
@@ -197,20 +195,37 @@ async fn insert_message(
             "message id already in use",
         ));
     }
-    sqlx::query(
-        "INSERT INTO messages (id, conversation_id, author_id, author_role, kind, body, state, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'sent', $7)",
-    )
-    .bind(id.to_string())
-    .bind(conversation_id.to_string())
-    .bind(actor.user_id.to_string())
-    .bind(actor.role.as_str())
-    .bind(kind.as_str())
-    .bind(body)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    let mut insert = Together::default();
+    insert.push(
+        MESSAGE_INSERT,
+        message_row(actor, conversation_id, id, kind, body, now),
+    );
+    insert.run(tx).await?;
     Ok(now)
+}
+
+const MESSAGE_INSERT: &str =
+    "INSERT INTO messages (id, conversation_id, author_id, author_role, kind, body, state, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'sent', $7)";
+
+/// The parameters of [`MESSAGE_INSERT`]: the message's row, at `now`.
+fn message_row(
+    actor: &Actor,
+    conversation_id: Uuid,
+    id: Uuid,
+    kind: MessageKind,
+    body: &str,
+    now: i64,
+) -> Vec<Value> {
+    vec![
+        id.to_string().into(),
+        conversation_id.to_string().into(),
+        actor.user_id.to_string().into(),
+        actor.role.as_str().into(),
+        kind.as_str().into(),
+        body.into(),
+        now.into(),
+    ]
 }
 
 /// Adds a message (or, for staff, an internal note) to a conversation.
@@ -220,29 +235,102 @@ pub async fn send(
     conversation_id: Uuid,
     req: &SendMessage,
 ) -> AppResult<Vec<Uuid>> {
-    let conv = visible_conversation(tx, actor, conversation_id).await?;
+    send_in(tx, actor, conversation_id, req).await?;
+    Ok(vec![req.id])
+}
+
+/// What a send checks, read in one statement: the conversation, its
+/// latest message's time, and whether the id is already a message (1: this
+/// same message, sent before; 2: another one).
+async fn send_facts(
+    tx: &mut Tx,
+    actor: &Actor,
+    conversation_id: Uuid,
+    id: Uuid,
+    body: &str,
+) -> AppResult<Option<(Conversation, Option<i64>, Option<i64>)>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CONV_COLUMNS},
+            (SELECT MAX(m.created_at) FROM messages m WHERE m.conversation_id = $1) AS latest_message_at,
+            (SELECT CASE WHEN e.author_id = $3 AND e.conversation_id = $1 AND e.body = $4 THEN 1 ELSE 2 END
+             FROM messages e WHERE e.id = $2) AS existing
+         FROM conversations WHERE id = $1"
+    ))
+    .bind(conversation_id.to_string())
+    .bind(id.to_string())
+    .bind(actor.user_id.to_string())
+    .bind(body)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some((
+        conversation_from_row(&row)?,
+        row.try_get("latest_message_at")?,
+        row.try_get("existing")?,
+    )))
+}
+
+/// [`send`], answering the message as stored, built from the values in
+/// hand (`None` when it was sent before: the same request again).
+/// Statements: the checks' read, the insert, the conversation's update
+/// (text only) and the feed's two (attachments add theirs).
+pub async fn send_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    conversation_id: Uuid,
+    req: &SendMessage,
+) -> AppResult<Option<Message>> {
+    let body = check_body(&req.body, !req.attachment_ids.is_empty());
+    let facts = send_facts(
+        tx,
+        actor,
+        conversation_id,
+        req.id,
+        body.as_deref().unwrap_or(""),
+    )
+    .await?;
+    let (conv, latest, existing) = match facts {
+        Some((c, latest, existing)) if actor.can_see_customer(c.customer_id) => {
+            (c, latest, existing)
+        }
+        _ => return Err(AppError::not_found("conversation")),
+    };
     if req.kind == MessageKind::Note && !actor.is_staff() {
         return Err(AppError::new(
             ErrorCode::Forbidden,
             "internal notes are for support staff",
         ));
     }
-    let body = check_body(&req.body, !req.attachment_ids.is_empty())?;
-    if let Some(existing) = load_message(tx, req.id).await? {
-        if existing.author_id == actor.user_id
-            && existing.conversation_id == conversation_id
-            && existing.body == body
-        {
-            return Ok(vec![req.id]);
+    let body = body?;
+    match existing {
+        None => {}
+        Some(1) => return Ok(None),
+        Some(_) => {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "message id already in use",
+            ))
         }
-        return Err(AppError::new(
-            ErrorCode::Conflict,
-            "message id already in use",
-        ));
     }
+    // Strictly increasing within a conversation, so messages written in the
+    // same millisecond keep the order they were written in.
     let now = now_ms();
-    let now = insert_message(tx, actor, conversation_id, req.id, req.kind, &body, now).await?;
-    link(tx, actor, conversation_id, req.id, &req.attachment_ids).await?;
+    let now = latest.map_or(now, |l| now.max(l + 1));
+    // The writes go in one call (`db::Together`): the values are in hand.
+    // Attachments are linked to the message once it exists.
+    let mut writes = Together::default();
+    writes.push(
+        MESSAGE_INSERT,
+        message_row(actor, conversation_id, req.id, req.kind, &body, now),
+    );
+    if !req.attachment_ids.is_empty() {
+        std::mem::take(&mut writes).run(tx).await?;
+        link(tx, actor, conversation_id, req.id, &req.attachment_ids).await?;
+    }
+    let message_change = Change {
+        staff_only: req.kind == MessageKind::Note,
+        ..Change::upsert(Entity::Message, req.id, Some(conv.customer_id))
+    };
     if req.kind == MessageKind::Text {
         // A customer writing again reopens; an agent replying claims an
         // unassigned conversation.
@@ -251,34 +339,42 @@ pub async fn send(
         } else {
             (ConversationStatus::Open, conv.assigned_agent_id)
         };
-        sqlx::query(
+        writes.push(
             "UPDATE conversations SET status = $1, assigned_agent_id = $2, updated_at = $3, last_message_at = $3 WHERE id = $4",
-        )
-        .bind(status.as_str())
-        .bind(assignee.map(|a| a.to_string()))
-        .bind(now)
-        .bind(conversation_id.to_string())
-        .execute(&mut **tx)
-        .await?;
-        feed::record(
-            tx,
-            Change::upsert(
-                Entity::Conversation,
-                conversation_id,
-                Some(conv.customer_id),
-            ),
-        )
-        .await?;
+            vec![
+                status.as_str().into(),
+                assignee.map(|a| a.to_string()).into(),
+                now.into(),
+                conversation_id.to_string().into(),
+            ],
+        );
+        let conversation_change = Change::upsert(
+            Entity::Conversation,
+            conversation_id,
+            Some(conv.customer_id),
+        );
+        feed::push_changes(&mut writes, &[conversation_change, message_change]);
+    } else {
+        feed::push_changes(&mut writes, &[message_change]);
     }
-    feed::record(
-        tx,
-        Change {
-            staff_only: req.kind == MessageKind::Note,
-            ..Change::upsert(Entity::Message, req.id, Some(conv.customer_id))
-        },
-    )
-    .await?;
-    Ok(vec![req.id])
+    writes.run(tx).await?;
+    let attachments = if req.attachment_ids.is_empty() {
+        Vec::new()
+    } else {
+        of_message(tx, req.id).await?
+    };
+    Ok(Some(Message {
+        id: req.id,
+        conversation_id,
+        author_id: actor.user_id,
+        author_role: actor.role,
+        author_name: actor.display_name.clone(),
+        kind: req.kind,
+        body,
+        state: MessageState::Sent,
+        created_at: ts(now),
+        attachments,
+    }))
 }
 
 /// Marks the other side's messages up to `up_to` as delivered or read
@@ -321,15 +417,16 @@ pub async fn mark(
     .bind(rank)
     .fetch_all(&mut **tx)
     .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let id = uuid(&id)?;
-        feed::record(
-            tx,
-            Change::upsert(Entity::Message, id, Some(conv.customer_id)),
-        )
-        .await?;
-        out.push(id);
+    let out = ids
+        .iter()
+        .map(|id| uuid(id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let changes: Vec<Change> = out
+        .iter()
+        .map(|id| Change::upsert(Entity::Message, *id, Some(conv.customer_id)))
+        .collect();
+    if !changes.is_empty() {
+        feed::record_all(tx, &changes).await?;
     }
     Ok(out)
 }
