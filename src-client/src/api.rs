@@ -13,7 +13,9 @@ use mostrador_core::auth::{
 };
 use mostrador_core::callbacks::Slot;
 use mostrador_core::live::LiveTicket;
-use mostrador_core::sync::{Mutation, PushRequest, PushResponse, SyncPage};
+use mostrador_core::sync::{
+    Mutation, PushRequest, PushResponse, SnapshotKey, SnapshotPage, SyncPage,
+};
 use mostrador_core::{ApiError, ErrorCode, Health};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -243,6 +245,24 @@ impl ApiClient {
             reqwest::Method::GET,
             &format!("/api/v1/sync?since={since}&limit={limit}"),
         );
+        read_json(self.authed(req)?.send().await?).await
+    }
+
+    /// One page of the snapshot (`GET /api/v1/sync/snapshot`), after `after`.
+    pub async fn snapshot(
+        &self,
+        after: Option<&SnapshotKey>,
+        limit: i64,
+    ) -> Result<SnapshotPage, ClientError> {
+        let mut req = self
+            .at(reqwest::Method::GET, "/api/v1/sync/snapshot")
+            .query(&[("limit", limit.to_string())]);
+        if let Some(k) = after {
+            req = req.query(&[
+                ("after_kind", k.kind.clone()),
+                ("after_id", k.id.to_string()),
+            ]);
+        }
         read_json(self.authed(req)?.send().await?).await
     }
 

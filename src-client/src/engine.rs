@@ -720,14 +720,54 @@ impl Engine {
         }
     }
 
-    /// Pulls the feed from the stored cursor until caught up; rebuilds the
-    /// cache from 0 when the server says the cursor is too old. Returns the
+    /// Fills a cache that has no cursor from the server's snapshot (each
+    /// entity once), going on from where an interrupted one stopped; the
+    /// store marks the cache complete, at the cursor the first page gave,
+    /// with the last page. Returns the number of items applied. When a
+    /// page does not apply (another tab's engine moved the store on), it
+    /// stops: the feed goes on from whatever cursor the store holds.
+    async fn snapshot(&self) -> Result<usize, ClientError> {
+        let mut after = self.store.snapshot_progress().await?.map(|p| p.after);
+        let (mut applied, mut total) = (0, None);
+        loop {
+            let page = self.api.snapshot(after.as_ref(), PAGE).await?;
+            total = page.total.or(total);
+            if !self
+                .store
+                .apply_snapshot_page(after.as_ref(), &page)
+                .await?
+            {
+                return Ok(applied);
+            }
+            self.emit_changes(Changes::of_items(&page.items));
+            self.after_applying(&page.items, Vec::new()).await;
+            applied += page.items.len();
+            let Some(next) = page.next else {
+                return Ok(applied);
+            };
+            if let Some(total) = total {
+                let done = applied as i64;
+                let _ = self.events.send(EngineEvent::Status(SyncStatus::Syncing {
+                    done,
+                    total: total.max(done),
+                }));
+            }
+            after = Some(next);
+        }
+    }
+
+    /// Pulls the feed from the stored cursor until caught up, after the
+    /// snapshot when the cache has no cursor (first sync, or the server
+    /// said the cursor is too old: the cache is rebuilt). Returns the
     /// number of items applied.
     pub async fn pull(&self) -> Result<usize, ClientError> {
         // One pull at a time (the service and the UI may both ask).
         let _one = self.pull_lock.lock().await;
-        let mut cursor = self.store.cursor().await?;
         let mut applied = 0;
+        if self.store.cursor().await? == 0 {
+            applied += self.snapshot().await?;
+        }
+        let mut cursor = self.store.cursor().await?;
         let mut changes_done = 0i64;
         let mut reset = false;
         loop {
@@ -761,7 +801,8 @@ impl Engine {
                         self.store.reset_cache().await?;
                         self.emit(EngineEvent::Resynced);
                         reset = true;
-                        cursor = 0;
+                        applied += self.snapshot().await?;
+                        cursor = self.store.cursor().await?;
                     }
                     _ => return Err(err),
                 },

@@ -107,7 +107,7 @@ fn client() -> anyhow::Result<()> {
     ]);
     let rows = table_rows(&mut cmd, "client")?;
     let section = format!(
-        "<!-- bench:client -->\n## Client engine (`cargo xtask bench client`)\n\nMachine: {}. Engine and server in one process (release build), each on its own SQLite file.\nGoals (issue 4): initial sync at most 3x the one-transaction insert; no-op sync under 5 ms; cold open + first page under 50 ms.\n\n| what | figure |\n|---|---|\n{}\n<!-- /bench:client -->",
+        "<!-- bench:client -->\n## Client engine (`cargo xtask bench client`)\n\nMachine: {}. Command: `cargo xtask bench client` (`cargo bench`, release profile). Engine and server in one process, each on its own SQLite file; one customer with 1,000 orders and 50,000 messages in 50 conversations.\nGoals (issue 4): initial sync at most 3× the one-transaction insert of the same rows into the same tables; no-op sync under 5 ms; cold open of the home screen (its real queries) under 50 ms.\n\n| what | figure | goal | verdict |\n|---|---|---|---|\n{}\n<!-- /bench:client -->",
         machine(),
         rows.join("\n")
     );

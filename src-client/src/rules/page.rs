@@ -8,7 +8,7 @@ use mostrador_core::callbacks::Callback;
 use mostrador_core::chat::{Conversation, Message, MessageKind};
 use mostrador_core::orders::{Order, TrackingEvent, TrackingStatus};
 use mostrador_core::profile::Profile;
-use mostrador_core::sync::{EntityKind, SyncItem, SyncPage};
+use mostrador_core::sync::{EntityKind, SnapshotKey, SnapshotPage, SyncItem, SyncPage};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -145,6 +145,53 @@ impl OrderProgress {
     }
 }
 
+/// How far an unfinished snapshot got, kept with the pages it applied (in
+/// their transactions): the feed cursor its first page gave, and the last
+/// entity the pages covered. A store with this and no cursor is not
+/// complete; the engine goes on from `after`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SnapshotProgress {
+    pub cursor: i64,
+    pub after: SnapshotKey,
+}
+
+/// What applying a snapshot page does to the store, beside writing its
+/// entities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotStep {
+    /// The page is not the one the store expects (the cache already has a
+    /// cursor, or the progress stands elsewhere): change nothing.
+    Skip,
+    /// More pages follow: keep this progress (no cursor yet).
+    Continue(SnapshotProgress),
+    /// The last page: the cache is complete up to `cursor`; the progress
+    /// goes.
+    Complete { cursor: i64 },
+}
+
+/// The step for `page`, asked after `after`, on a store whose cursor is
+/// `stored_cursor` (0 for none) and whose progress is `stored`. A snapshot
+/// fills only a cache with no cursor, page after page in order; the cursor
+/// it ends at is the first page's (taken before anything was read).
+pub fn snapshot_step(
+    stored_cursor: i64,
+    stored: Option<&SnapshotProgress>,
+    after: Option<&SnapshotKey>,
+    page: &SnapshotPage,
+) -> SnapshotStep {
+    if stored_cursor > 0 || stored.map(|p| &p.after) != after {
+        return SnapshotStep::Skip;
+    }
+    let cursor = stored.map_or(page.cursor, |p| p.cursor);
+    match &page.next {
+        Some(next) => SnapshotStep::Continue(SnapshotProgress {
+            cursor,
+            after: next.clone(),
+        }),
+        None => SnapshotStep::Complete { cursor },
+    }
+}
+
 /// A synced entity the cache keeps, with the kind it is kept under: reads
 /// name the type, never a kind word, so the two cannot disagree.
 pub trait Cached: DeserializeOwned {
@@ -194,6 +241,57 @@ mod tests {
                 })
                 .collect(),
             updated_at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_snapshot_fills_an_empty_cache_in_order_and_ends_at_its_first_cursor() {
+        let key = |n| SnapshotKey {
+            kind: "message".into(),
+            id: Uuid::from_u128(n),
+        };
+        let page = |cursor, next: Option<SnapshotKey>| SnapshotPage {
+            items: vec![],
+            cursor,
+            next,
+            total: None,
+        };
+        let at = |cursor, n| SnapshotProgress {
+            cursor,
+            after: key(n),
+        };
+        use SnapshotStep::*;
+        let cases = [
+            // First page of an empty store: keep its cursor.
+            (0, None, None, page(7, Some(key(1))), Continue(at(7, 1))),
+            (0, None, None, page(7, None), Complete { cursor: 7 }),
+            // Later pages keep the first page's cursor, not their own.
+            (
+                0,
+                Some(at(7, 1)),
+                Some(key(1)),
+                page(9, Some(key(2))),
+                Continue(at(7, 2)),
+            ),
+            (
+                0,
+                Some(at(7, 2)),
+                Some(key(2)),
+                page(9, None),
+                Complete { cursor: 7 },
+            ),
+            // Out of order, repeated, or on a complete cache: nothing.
+            (0, Some(at(7, 2)), Some(key(1)), page(9, None), Skip),
+            (0, Some(at(7, 2)), None, page(9, None), Skip),
+            (0, None, Some(key(1)), page(9, None), Skip),
+            (7, None, None, page(9, None), Skip),
+        ];
+        for (cursor, stored, after, page, want) in cases {
+            assert_eq!(
+                snapshot_step(cursor, stored.as_ref(), after.as_ref(), &page),
+                want,
+                "{cursor} {stored:?} {after:?} {page:?}"
+            );
         }
     }
 

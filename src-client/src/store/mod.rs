@@ -14,7 +14,8 @@
 //! is the interface a browser store (IndexedDB or sqlite-wasm) implements.
 //! One submodule per concern:
 //!
-//! - `cache`: synced entities and the cursor (`apply_page`, `list`, `get`, `reset_cache`);
+//! - `cache`: synced entities and the cursor (`apply_page`, a snapshot's
+//!   `apply_snapshot_page` and `snapshot_progress`, `list`, `get`, `reset_cache`);
 //! - `views`: the reads the screens need beyond `list`/`get` (unread counts,
 //!   last messages, the agent inbox's waiting times, message search);
 //! - `outbox`: queued writes and their retry state;
@@ -39,7 +40,7 @@ mod outbox;
 mod session;
 mod views;
 
-pub use cache::{Cached, OrderProgress};
+pub use cache::{Cached, OrderProgress, SnapshotProgress};
 pub use files::PendingUpload;
 pub use kept::Kept;
 pub use outbox::OutboxItem;

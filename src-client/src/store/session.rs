@@ -24,7 +24,7 @@ impl Store {
         self.set_kv(ME, &json).await
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(
+    pub(super) async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         key: &str,
     ) -> Result<Option<T>, ClientError> {

@@ -5,14 +5,16 @@ use std::collections::HashMap;
 use mostrador_core::auth::Role;
 use mostrador_core::chat::{MessageKind, MessageState};
 use mostrador_core::orders::Order;
-use mostrador_core::sync::{SyncItem, SyncPage};
+use mostrador_core::sync::{SnapshotKey, SnapshotPage, SyncItem, SyncPage};
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 use super::idb::{self, json_err, Durability, Tx};
 use super::last::Lasts;
 use super::{clear, entity_key, put_kv, Store, ACTIVITY, ENTITIES, KV, LAST};
-use crate::rules::page::{self, Activity, Cached, OrderProgress, Placement};
+use crate::rules::page::{
+    self, Activity, Cached, OrderProgress, Placement, SnapshotProgress, SnapshotStep,
+};
 use crate::ClientError;
 
 /// The record `item` is kept as: its placement, its JSON, and the fields
@@ -109,6 +111,105 @@ fn decode<T: Cached>(row: &JsValue) -> Result<Option<T>, ClientError> {
         .transpose()
 }
 
+/// The `kv` key of an unfinished snapshot's progress.
+const SNAPSHOT: &str = "snapshot";
+
+/// Forgets every synced entity, the cursor and a snapshot's progress.
+async fn clear_cache(tx: &Tx) -> Result<(), ClientError> {
+    clear(tx, &[ENTITIES, ACTIVITY, LAST]).await?;
+    let kv = tx.store(KV)?;
+    idb::call(kv.delete(&"cursor".into())).await?;
+    idb::call(kv.delete(&SNAPSHOT.into())).await?;
+    Ok(())
+}
+
+/// Writes synced items (entities, or removals) in `tx` with what they say
+/// about their conversations (activity, newest message); the orders that
+/// moved on since their cached copies are returned.
+async fn write_items(tx: &Tx, items: &[SyncItem]) -> Result<Vec<OrderProgress>, ClientError> {
+    let (entities, activity) = (tx.store(ENTITIES)?, tx.store(ACTIVITY)?);
+    // First the reads, in one batch: the activity of every conversation
+    // the items speak in, the cached copy of every order they carry.
+    let spoken: Vec<Activity<'_>> = items
+        .iter()
+        .filter_map(|item| match item {
+            SyncItem::Message(m) => page::activity(m),
+            _ => None,
+        })
+        .collect();
+    let mut activities: HashMap<Uuid, ActivityRow> = idb::get_many(
+        &activity,
+        spoken
+            .iter()
+            .map(|a| (a.conversation_id, a.conversation_id.to_string().into())),
+    )
+    .await?
+    .into_iter()
+    .map(|(id, row)| (id, ActivityRow::read(&row)))
+    .collect();
+    for a in &spoken {
+        activities.entry(a.conversation_id).or_default().note(a);
+    }
+    let order_kind = Order::KIND.as_str();
+    // An unreadable old copy counts as none.
+    let mut orders: HashMap<Uuid, Option<Order>> = idb::get_many(
+        &entities,
+        items.iter().filter_map(|item| match item {
+            SyncItem::Order(o) => Some((o.id, entity_key(order_kind, o.id))),
+            _ => None,
+        }),
+    )
+    .await?
+    .into_iter()
+    .map(|(id, row)| {
+        (
+            id,
+            idb::str_field(&row, "j").and_then(|j| serde_json::from_str(&j).ok()),
+        )
+    })
+    .collect();
+    let mut lasts = Lasts::read(tx, &entities, items).await?;
+    // Then the writes, in order, queued without waiting for each:
+    // one that fails aborts the transaction, and `commit` says so.
+    let mut progress = Vec::new();
+    for item in items {
+        if let SyncItem::Order(new) = item {
+            let old = orders.insert(new.id, Some(new.clone())).flatten();
+            if let Some(p) = OrderProgress::between(old.as_ref(), new) {
+                progress.push(p);
+            }
+        }
+        match (page::placement(item), item) {
+            (Some(at), _) => {
+                let json = page::entity_json(item).map_err(json_err)?;
+                lasts.note(item, at.sort_key, &json);
+                entities
+                    .put(&entity_record(&at, item, json)?)
+                    .map_err(idb::js_err)?;
+            }
+            // A tombstone of a kind this build does not know has
+            // nothing cached to delete.
+            (None, SyncItem::Removed { id, .. }) => {
+                if let Some(kind) = item.kind() {
+                    if kind == Order::KIND {
+                        orders.insert(*id, None);
+                    }
+                    lasts.note(item, 0, "");
+                    entities
+                        .delete(&entity_key(kind.as_str(), *id))
+                        .map_err(idb::js_err)?;
+                }
+            }
+            (None, _) => {}
+        }
+    }
+    lasts.write(tx, &entities).await?;
+    for (id, row) in &activities {
+        activity.put(&row.record(*id)?).map_err(idb::js_err)?;
+    }
+    Ok(progress)
+}
+
 impl Store {
     /// Applies one page of changes and advances the cursor, atomically.
     /// A page that ends at or before the stored cursor (a duplicate, or one
@@ -129,90 +230,58 @@ impl Store {
         if !page::applies(current, page) {
             return Ok(None);
         }
-        let (entities, activity) = (tx.store(ENTITIES)?, tx.store(ACTIVITY)?);
-        // First the reads, in one batch: the activity of every conversation
-        // the page speaks in, the cached copy of every order it carries.
-        let spoken: Vec<Activity<'_>> = page
-            .items
-            .iter()
-            .filter_map(|item| match item {
-                SyncItem::Message(m) => page::activity(m),
-                _ => None,
-            })
-            .collect();
-        let mut activities: HashMap<Uuid, ActivityRow> = idb::get_many(
-            &activity,
-            spoken
-                .iter()
-                .map(|a| (a.conversation_id, a.conversation_id.to_string().into())),
-        )
-        .await?
-        .into_iter()
-        .map(|(id, row)| (id, ActivityRow::read(&row)))
-        .collect();
-        for a in &spoken {
-            activities.entry(a.conversation_id).or_default().note(a);
-        }
-        let order_kind = Order::KIND.as_str();
-        // An unreadable old copy counts as none.
-        let mut orders: HashMap<Uuid, Option<Order>> = idb::get_many(
-            &entities,
-            page.items.iter().filter_map(|item| match item {
-                SyncItem::Order(o) => Some((o.id, entity_key(order_kind, o.id))),
-                _ => None,
-            }),
-        )
-        .await?
-        .into_iter()
-        .map(|(id, row)| {
-            (
-                id,
-                idb::str_field(&row, "j").and_then(|j| serde_json::from_str(&j).ok()),
-            )
-        })
-        .collect();
-        let mut lasts = Lasts::read(&tx, &entities, page).await?;
-        // Then the writes, in page order, queued without waiting for each:
-        // one that fails aborts the transaction, and `commit` says so.
-        let mut progress = Vec::new();
-        for item in &page.items {
-            if let SyncItem::Order(new) = item {
-                let old = orders.insert(new.id, Some(new.clone())).flatten();
-                if let Some(p) = OrderProgress::between(old.as_ref(), new) {
-                    progress.push(p);
-                }
-            }
-            match (page::placement(item), item) {
-                (Some(at), _) => {
-                    let json = page::entity_json(item).map_err(json_err)?;
-                    lasts.note(item, at.sort_key, &json);
-                    entities
-                        .put(&entity_record(&at, item, json)?)
-                        .map_err(idb::js_err)?;
-                }
-                // A tombstone of a kind this build does not know has
-                // nothing cached to delete.
-                (None, SyncItem::Removed { id, .. }) => {
-                    if let Some(kind) = item.kind() {
-                        if kind == Order::KIND {
-                            orders.insert(*id, None);
-                        }
-                        lasts.note(item, 0, "");
-                        entities
-                            .delete(&entity_key(kind.as_str(), *id))
-                            .map_err(idb::js_err)?;
-                    }
-                }
-                (None, _) => {}
-            }
-        }
-        lasts.write(&tx, &entities).await?;
-        for (id, row) in &activities {
-            activity.put(&row.record(*id)?).map_err(idb::js_err)?;
-        }
+        let progress = write_items(&tx, &page.items).await?;
         put_kv(&tx, "cursor", &page.cursor.to_string()).await?;
         tx.commit().await?;
         Ok(Some(progress))
+    }
+
+    /// Applies one snapshot page asked after `after` (`None`: the first),
+    /// with the snapshot's progress, atomically: the cache is marked
+    /// complete (the cursor written, the progress gone) only with the last
+    /// page, so a store left mid-snapshot never looks complete. The first
+    /// page starts the cache over. A page the store does not expect (see
+    /// [`page::snapshot_step`]) changes nothing. Returns whether it applied.
+    pub async fn apply_snapshot_page(
+        &self,
+        after: Option<&SnapshotKey>,
+        snapshot: &SnapshotPage,
+    ) -> Result<bool, ClientError> {
+        let tx = Tx::write(
+            &self.db().await?,
+            &[ENTITIES, ACTIVITY, LAST, KV],
+            Durability::Default,
+        )?;
+        let kv = tx.store(KV)?;
+        let cursor = idb::call(kv.get(&"cursor".into())).await?;
+        let cursor = idb::str_field(&cursor, "v")
+            .and_then(|c| c.parse::<i64>().ok())
+            .unwrap_or(0);
+        let progress = idb::call(kv.get(&SNAPSHOT.into())).await?;
+        let progress: Option<SnapshotProgress> =
+            idb::str_field(&progress, "v").and_then(|j| serde_json::from_str(&j).ok());
+        let step = page::snapshot_step(cursor, progress.as_ref(), after, snapshot);
+        let (key, value) = match &step {
+            SnapshotStep::Skip => return Ok(false),
+            SnapshotStep::Continue(p) => (SNAPSHOT, serde_json::to_string(p).map_err(json_err)?),
+            SnapshotStep::Complete { cursor } => ("cursor", cursor.to_string()),
+        };
+        if after.is_none() {
+            clear_cache(&tx).await?;
+        }
+        write_items(&tx, &snapshot.items).await?;
+        if let SnapshotStep::Complete { .. } = step {
+            idb::call(kv.delete(&SNAPSHOT.into())).await?;
+        }
+        put_kv(&tx, key, &value).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Where an unfinished snapshot stands (`None`: none is, or its record
+    /// is unreadable, and a snapshot starts over).
+    pub async fn snapshot_progress(&self) -> Result<Option<SnapshotProgress>, ClientError> {
+        self.get_json(SNAPSHOT).await
     }
 
     /// Forgets every synced entity and the cursor (the server asked for a
@@ -223,8 +292,7 @@ impl Store {
             &[ENTITIES, ACTIVITY, LAST, KV],
             Durability::Default,
         )?;
-        clear(&tx, &[ENTITIES, ACTIVITY, LAST]).await?;
-        idb::call(tx.store(KV)?.delete(&"cursor".into())).await?;
+        clear_cache(&tx).await?;
         tx.commit().await
     }
 

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use mostrador_core::chat::{Message, MessageKind};
-use mostrador_core::sync::{SyncItem, SyncPage};
+use mostrador_core::sync::SyncItem;
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
 use web_sys::IdbObjectStore;
@@ -53,15 +53,15 @@ pub(super) struct Lasts {
 }
 
 impl Lasts {
-    /// Reads, in two batches, the rows of every conversation `page` touches
+    /// Reads, in two batches, the rows of every conversation `items` touch
     /// (for a removed message, its conversation is read from its record).
     pub(super) async fn read(
         tx: &Tx,
         entities: &IdbObjectStore,
-        page: &SyncPage,
+        items: &[SyncItem],
     ) -> Result<Self, ClientError> {
         let kind = Message::KIND.as_str();
-        let removed = page.items.iter().filter_map(|item| match item {
+        let removed = items.iter().filter_map(|item| match item {
             SyncItem::Removed { id, .. } if item.kind() == Some(Message::KIND) => {
                 Some((*id, entity_key(kind, *id)))
             }
@@ -72,7 +72,7 @@ impl Lasts {
             .into_iter()
             .filter_map(|(id, row)| Some((id, idb::str_field(&row, "p")?.parse().ok()?)))
             .collect();
-        for item in &page.items {
+        for item in items {
             if let SyncItem::Message(m) = item {
                 parent.insert(m.id, m.conversation_id);
             }

@@ -19,7 +19,7 @@
 //! | `entities` | `[kind, id]` | synced entities as JSON (`j`), with `p` (parent or `""`) and `s` (sort key) | `list` `[kind, p, s, id]`, `kind` `[kind, s, id]`, `text` (text messages: `[p, s, id]`), `unread` (unread text messages: `p`) |
 //! | `activity` | conversation id | who spoke last and when | |
 //! | `last` | conversation id | its newest text message (see `last.rs`) | |
-//! | `kv` | key | cursor, signed-in user, kept answers | |
+//! | `kv` | key | cursor, an unfinished snapshot's progress, signed-in user, kept answers | |
 //! | `outbox` | `seq` (auto-increment) | queued writes | `client_id` (unique) |
 //! | `uploads`, `upload_bytes` | attachment id | files waiting to go up: state, bytes | `order` `[created, id]` |
 //! | `file_meta`, `file_bytes` | attachment id | fetched files (LRU): size and last use, bytes | |
@@ -54,7 +54,7 @@ mod views;
 pub use crate::platform::now_ms;
 pub use crate::rules::kept::Kept;
 pub use crate::rules::outbox::{OutboxItem, PendingUpload};
-pub use crate::rules::page::{Cached, ConversationActivity, OrderProgress};
+pub use crate::rules::page::{Cached, ConversationActivity, OrderProgress, SnapshotProgress};
 
 use idb::{js_err, Tx};
 

@@ -75,6 +75,7 @@ contract!(
     sessions_forget_all_but_unsent_writes,
     two_handles_share_one_state,
     an_agent_inbox_of_a_thousand_conversations,
+    snapshot_pages_complete_the_cache_only_at_the_end,
 );
 
 /// What a store keeps survives closing it; a wiped store starts empty.

@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use mostrador_client::platform::sleep;
+use mostrador_client::rules::page::SnapshotProgress;
 use mostrador_core::agent::{CannedResponse, Metrics};
 use mostrador_core::auth::{Me, Role};
 use mostrador_core::chat::{Conversation, ConversationStatus, Message, MessageKind, MessageState};
 use mostrador_core::orders::{Order, TrackingEvent, TrackingStatus};
-use mostrador_core::sync::{EntityKind, Mutation, MutationOp, SyncItem, SyncPage};
+use mostrador_core::sync::{
+    EntityKind, Mutation, MutationOp, SnapshotKey, SnapshotPage, SyncItem, SyncPage,
+};
 use mostrador_core::{ApiError, ErrorCode};
 use uuid::Uuid;
 
@@ -767,4 +770,87 @@ pub async fn an_agent_inbox_of_a_thousand_conversations(s: &Store, _: &Store) {
         "agent inbox, 1000 conversations / 5000 messages: apply {applied} ms, last messages {last_ms} ms, \
          unread {unread_ms} ms, activity {activity_ms} ms, search {search_ms} ms"
     ));
+}
+
+/// A snapshot fills a cache with no cursor page by page, each page with
+/// its progress; only the last page marks the cache complete, at the
+/// first page's cursor. A page out of order, or after the cache is
+/// complete, changes nothing; a reset forgets the progress too.
+pub async fn snapshot_pages_complete_the_cache_only_at_the_end(s: &Store, other: &Store) {
+    let c = Uuid::new_v4();
+    let ana = (Uuid::new_v4(), Role::Customer);
+    let (m1, m2) = (message(c, ana, 10, "one"), message(c, ana, 20, "two"));
+    let key = |id| SnapshotKey {
+        kind: "message".into(),
+        id,
+    };
+    let snap = |items, cursor, next| SnapshotPage {
+        items,
+        cursor,
+        next,
+        total: Some(3),
+    };
+    let first = snap(
+        vec![conversation(c, ana.0, 1), SyncItem::Message(m1.clone())],
+        7,
+        Some(key(m1.id)),
+    );
+    assert!(s.apply_snapshot_page(None, &first).await.unwrap());
+    assert_eq!(s.cursor().await.unwrap(), 0, "not complete yet");
+    assert_eq!(
+        other.snapshot_progress().await.unwrap(),
+        Some(SnapshotProgress {
+            cursor: 7,
+            after: key(m1.id)
+        })
+    );
+    assert_eq!(s.list::<Message>(Some(c)).await.unwrap(), vec![m1.clone()]);
+    let last = snap(vec![SyncItem::Message(m2.clone())], 9, None);
+    assert!(
+        !s.apply_snapshot_page(Some(&key(m2.id)), &last)
+            .await
+            .unwrap(),
+        "a page that does not follow the progress"
+    );
+    assert!(
+        !s.apply_snapshot_page(None, &first).await.unwrap(),
+        "the first page again"
+    );
+    assert!(s
+        .apply_snapshot_page(Some(&key(m1.id)), &last)
+        .await
+        .unwrap());
+    assert_eq!(other.cursor().await.unwrap(), 7, "the first page's cursor");
+    assert_eq!(s.snapshot_progress().await.unwrap(), None);
+    assert_eq!(
+        s.list::<Message>(Some(c)).await.unwrap(),
+        vec![m1.clone(), m2.clone()]
+    );
+    assert_eq!(
+        s.conversation_activity().await.unwrap()[&c].customer_at,
+        Some(20_000),
+        "activity kept as a page keeps it"
+    );
+    assert_eq!(
+        s.last_text_message(c).await.unwrap().map(|m| m.id),
+        Some(m2.id)
+    );
+    assert!(
+        !s.apply_snapshot_page(None, &first).await.unwrap(),
+        "a complete cache takes no snapshot page"
+    );
+    // A reset (the cursor was too old) forgets progress and cache alike;
+    // a snapshot then starts over from an empty cache.
+    s.reset_cache().await.unwrap();
+    assert_eq!(s.snapshot_progress().await.unwrap(), None);
+    assert!(s.apply_snapshot_page(None, &first).await.unwrap());
+    s.reset_cache().await.unwrap();
+    assert_eq!(
+        (
+            s.cursor().await.unwrap(),
+            s.snapshot_progress().await.unwrap()
+        ),
+        (0, None)
+    );
+    assert!(s.list::<Message>(None).await.unwrap().is_empty());
 }
