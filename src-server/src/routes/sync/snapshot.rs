@@ -64,11 +64,13 @@ pub async fn page(
     let staff = actor.is_staff();
     // Parameters: the customer (customers only), then the key and limit.
     let n = if staff { 0 } else { 1 };
+    // A row-value comparison, so both engines seek the index to the key
+    // (an OR of two comparisons makes SQLite scan the whole kind again on
+    // every page).
     let sql = format!(
-        "SELECT c.entity, c.entity_id, c.removed {} AND (c.entity > ${} OR (c.entity = ${} AND c.entity_id > ${}))
+        "SELECT c.entity, c.entity_id, c.removed {} AND (c.entity, c.entity_id) > (${}, ${})
          ORDER BY c.entity, c.entity_id LIMIT ${}",
         latest_rows(staff),
-        n + 1,
         n + 1,
         n + 2,
         n + 3
