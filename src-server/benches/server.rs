@@ -335,7 +335,10 @@ async fn main() -> anyhow::Result<()> {
     // each message it was waiting for that the pull brings is delivered.
     let pending: Arc<Vec<Mutex<HashMap<Uuid, Instant>>>> =
         Arc::new((0..a.clients).map(|_| Mutex::new(HashMap::new())).collect());
-    let samples: Arc<Mutex<Vec<f64>>> = Arc::new(Mutex::new(Vec::new()));
+    // Per delivered message: (send start → pull done, send start → the
+    // poke that started its pull arrived, the pull's own round trip), ms.
+    let samples: Arc<Mutex<Vec<(f64, f64, f64)>>> = Arc::new(Mutex::new(Vec::new()));
+    let send_rtt: Arc<Mutex<Vec<f64>>> = Arc::new(Mutex::new(Vec::new()));
     let customer_pokes = Arc::new(AtomicU64::new(0));
     let pulls = Arc::new(AtomicU64::new(0));
     // Off during the closed loops: they measure the write path alone.
@@ -361,10 +364,12 @@ async fn main() -> anyhow::Result<()> {
                     continue;
                 };
                 pokes.fetch_add(1, Ordering::Relaxed);
+                let poked_at = Instant::now();
                 if poked <= cursor || !pulling.load(Ordering::Relaxed) {
                     continue;
                 }
                 loop {
+                    let pull_start = Instant::now();
                     let Ok(page) = pull(&http, &base, &token, cursor).await else {
                         break;
                     };
@@ -378,10 +383,12 @@ async fn main() -> anyhow::Result<()> {
                         }
                         let id = item["data"]["id"].as_str().and_then(|s| s.parse().ok());
                         if let Some(sent) = id.and_then(|id: Uuid| waiting.remove(&id)) {
-                            samples
-                                .lock()
-                                .unwrap()
-                                .push((done - sent).as_secs_f64() * 1000.0);
+                            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+                            samples.lock().unwrap().push((
+                                ms(done - sent),
+                                ms(poked_at.saturating_duration_since(sent)),
+                                ms(done - pull_start),
+                            ));
                         }
                     }
                     if page["has_more"] != true {
@@ -398,12 +405,13 @@ async fn main() -> anyhow::Result<()> {
 
     // The agent sends a message to customer i (REST), recorded as pending.
     let send = |i: usize| {
-        let (http, base, token, conv, pending) = (
+        let (http, base, token, conv, pending, send_rtt) = (
             http.clone(),
             base.clone(),
             seeded.agent_token.clone(),
             seeded.customers[i].1,
             pending.clone(),
+            send_rtt.clone(),
         );
         async move {
             let id = Uuid::new_v4();
@@ -415,6 +423,10 @@ async fn main() -> anyhow::Result<()> {
                 .json(&serde_json::json!({"id": id, "body": "On its way"}))
                 .send()
                 .await;
+            send_rtt
+                .lock()
+                .unwrap()
+                .push(start.elapsed().as_secs_f64() * 1000.0);
             res.map(|r| r.status().is_success()).unwrap_or(false)
         }
     };
@@ -431,6 +443,7 @@ async fn main() -> anyhow::Result<()> {
     lone.sort_by(|x, y| x.partial_cmp(y).unwrap());
     tokio::time::sleep(Duration::from_millis(500)).await;
     samples.lock().unwrap().clear();
+    send_rtt.lock().unwrap().clear();
     let pokes_before = (
         customer_pokes.load(Ordering::Relaxed),
         staff_pokes.load(Ordering::Relaxed),
@@ -455,8 +468,15 @@ async fn main() -> anyhow::Result<()> {
     }
     let open_loop_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut lat = samples.lock().unwrap().clone();
-    lat.sort_by(|x, y| x.partial_cmp(y).unwrap());
+    let legs = samples.lock().unwrap().clone();
+    let sorted = |mut v: Vec<f64>| {
+        v.sort_by(|x, y| x.partial_cmp(y).unwrap());
+        v
+    };
+    let lat = sorted(legs.iter().map(|l| l.0).collect());
+    let to_poke = sorted(legs.iter().map(|l| l.1).collect());
+    let pull_rtt = sorted(legs.iter().map(|l| l.2).collect());
+    let send_rtt = sorted(send_rtt.lock().unwrap().clone());
     let delivered = lat.len();
     let customer_pokes_run = customer_pokes.load(Ordering::Relaxed) - pokes_before.0;
     let staff_pokes_run = staff_pokes.load(Ordering::Relaxed) - pokes_before.1;
@@ -610,6 +630,15 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "| {b} | delivery (send start → the receiver's pull holding it completed), {} customer + {STAFF} staff sockets, {} msg/s offered for {} s | p50 {p50:.1} ms, p99 {p99:.1} ms ({delivered} of {total} delivered, {failed} failed, {achieved:.0} msg/s achieved; customers poked {customer_pokes_run} times and pulled {pulls_run} times, staff sockets poked {staff_pokes_run} times) | {delivery_goal} | {delivery_verdict} |",
         a.clients, a.rate, a.seconds
+    );
+    println!(
+        "| {b} | delivery's legs in the same run, p50 / p99: the send's REST round trip; send start → the poke that started the receiver's pull arrived; that pull's round trip | {:.1} / {:.1} ms; {:.1} / {:.1} ms; {:.1} / {:.1} ms | — | where the time goes |",
+        pct(&send_rtt, 0.5),
+        pct(&send_rtt, 0.99),
+        pct(&to_poke, 0.5),
+        pct(&to_poke, 0.99),
+        pct(&pull_rtt, 0.5),
+        pct(&pull_rtt, 0.99)
     );
     println!(
         "| {b} | a lone send's round trip (REST, nothing else queued), 200 sends | p50 {lone_p50:.2} ms, p99 {:.2} ms | — | (before/after) |",

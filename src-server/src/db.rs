@@ -251,42 +251,80 @@ impl From<i64> for Value {
     }
 }
 
-/// Statements that run together, in order, inside a transaction: on
-/// SQLite in one call (sqlx runs each SQLite statement on the
-/// connection's worker thread, so every call costs two thread switches;
-/// one call runs them all), on PostgreSQL one call each (its extended
-/// protocol takes one statement per call). Each statement numbers its
-/// parameters from `$1`; they are renumbered when joined. For writes
-/// whose values are all in hand: none of them reads back a result.
-#[derive(Debug, Default)]
+/// Writes that run together inside a transaction, in one call: on SQLite
+/// as one multi-statement call, run in order (sqlx runs each SQLite
+/// statement on the connection's worker thread, so every call costs two
+/// thread switches); on PostgreSQL as one statement whose parts are
+/// data-modifying `WITH` queries (its extended protocol takes one
+/// statement per call). So the parts must not depend on each other's
+/// effects (on PostgreSQL they all see the snapshot from before the call):
+/// writes whose values are all in hand, on different rows, none read back.
+/// A part that needs another's result names it ([`Together::part_name`]:
+/// on PostgreSQL it reads that part's `RETURNING`, on SQLite the table it
+/// wrote, as `feed::push_changes` does with the feed counter). Each part
+/// numbers its parameters from `$1`; they are renumbered when joined.
+#[derive(Debug)]
 pub struct Together {
-    statements: Vec<(String, Vec<Value>)>,
+    sqlite: bool,
+    parts: Vec<(String, Vec<Value>)>,
 }
 
 impl Together {
-    pub fn push(&mut self, sql: impl Into<String>, values: Vec<Value>) {
-        self.statements.push((sql.into(), values));
+    /// An empty set of writes for `tx`'s engine.
+    pub fn on(tx: &Tx) -> Self {
+        Self {
+            sqlite: tx.backend_name() == "SQLite",
+            parts: Vec::new(),
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+
+    /// Adds a part; returns its index (for [`Together::part_name`]).
+    pub fn push(&mut self, sql: impl Into<String>, values: Vec<Value>) -> usize {
+        self.parts.push((sql.into(), values));
+        self.parts.len() - 1
+    }
+
+    /// The name part `index` has on PostgreSQL, for a later part to read
+    /// its `RETURNING` rows.
+    pub fn part_name(index: usize) -> String {
+        format!("part{index}")
     }
 
     pub fn is_empty(&self) -> bool {
-        self.statements.is_empty()
+        self.parts.is_empty()
     }
 
-    pub async fn run(self, tx: &mut Tx) -> Result<(), sqlx::Error> {
-        if self.statements.len() > 1 && tx.backend_name() == "SQLite" {
-            let mut sql = String::new();
-            let mut values = Vec::new();
-            for (statement, vals) in self.statements {
-                sql.push_str(&renumber(&statement, values.len()));
-                sql.push_str(";\n");
-                values.extend(vals);
-            }
+    /// Runs the parts (and leaves `self` empty).
+    pub async fn run(&mut self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+        let parts = std::mem::take(&mut self.parts);
+        if parts.len() == 1 {
+            let (sql, values) = parts.into_iter().next().expect("one part");
             return execute(tx, &sql, values).await;
         }
-        for (sql, values) in self.statements {
-            execute(tx, &sql, values).await?;
+        if parts.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let mut sql = String::new();
+        let mut values = Vec::new();
+        for (i, (part, vals)) in parts.into_iter().enumerate() {
+            let part = renumber(&part, values.len());
+            if self.sqlite {
+                sql.push_str(&part);
+                sql.push_str(";\n");
+            } else {
+                sql.push_str(if i == 0 { "WITH " } else { ", " });
+                sql.push_str(&format!("{} AS ({part})", Self::part_name(i)));
+            }
+            values.extend(vals);
+        }
+        if !self.sqlite {
+            sql.push_str(" SELECT 1");
+        }
+        execute(tx, &sql, values).await
     }
 }
 

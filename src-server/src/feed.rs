@@ -62,24 +62,35 @@ pub async fn record(tx: &mut Tx, change: Change) -> Result<i64, sqlx::Error> {
 
 /// Records changes, numbered in the order given (see [`push_changes`]).
 pub async fn record_all(tx: &mut Tx, changes: &[Change]) -> Result<(), sqlx::Error> {
-    let mut together = Together::default();
+    let mut together = Together::on(tx);
     push_changes(&mut together, changes);
     together.run(tx).await
 }
 
-/// Adds the statements recording `changes` to `together`: the counter
-/// moves once, and the rows go in as one multi-row insert (per 500
-/// rows), numbered in the order given from the counter's new value (row
-/// `i` of `n` gets `seq - n + 1 + i`), so nothing is read back.
+/// Adds the writes recording `changes` to `together`: the counter moves
+/// once, and the rows go in as one multi-row insert (per 500 rows),
+/// numbered in the order given from the counter's new value (row `i` of
+/// `n` gets `seq - n + 1 + i`), so nothing is read back. The insert reads
+/// the new value from the counter's row on SQLite (the update ran before
+/// it) and from the update's `RETURNING` on PostgreSQL.
 pub fn push_changes(together: &mut Together, changes: &[Change]) {
     if changes.is_empty() {
         return;
     }
     let n = changes.len() as i64;
-    together.push(
-        "UPDATE feed_counter SET seq = seq + $1 WHERE id = 1",
-        vec![n.into()],
-    );
+    let (counter, source) = if together.is_sqlite() {
+        together.push(
+            "UPDATE feed_counter SET seq = seq + $1 WHERE id = 1",
+            vec![n.into()],
+        );
+        ("feed_counter".to_owned(), "WHERE fc.id = 1")
+    } else {
+        let part = together.push(
+            "UPDATE feed_counter SET seq = seq + $1 WHERE id = 1 RETURNING seq",
+            vec![n.into()],
+        );
+        (Together::part_name(part), "")
+    };
     let at = now_ms();
     let mut numbered = 0i64;
     // 6 parameters a row, well under both engines' limits.
@@ -105,7 +116,7 @@ pub fn push_changes(together: &mut Together, changes: &[Change]) {
                 "INSERT INTO changes (seq, entity, entity_id, customer_id, staff_only, removed, at)
                  SELECT fc.seq - $1 + 1 + v.column1, v.column2, v.column3, v.column4,
                         v.column5, v.column6, $2
-                 FROM feed_counter fc, (VALUES {}) AS v WHERE fc.id = 1",
+                 FROM {counter} fc, (VALUES {}) AS v {source}",
                 rows.join(", ")
             ),
             values,

@@ -1,7 +1,8 @@
 //! The write path's economies keep their meaning: a send's answer, built
 //! from the values in hand, is the message as stored; a `client_id` given
 //! twice in one push gets its first result twice and is applied once; a
-//! send's feed rows are numbered in order, right after the head before it.
+//! send's feed rows are numbered in order, right after the head before it;
+//! the floor read with a pull's rows still refuses an old cursor.
 
 mod common;
 
@@ -141,7 +142,31 @@ async fn a_send_numbers_its_feed_rows_in_order(backend: Backend) {
     s.finish().await;
 }
 
+/// The feed's floor is read with a pull's rows; a cursor under the floor
+/// is refused also when nothing of the caller's came after it.
+async fn a_cursor_under_the_floor_is_refused_with_nothing_after_it(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (b, _) = s.customer("b@example.com").await;
+    let (a, _) = s.customer("a@example.com").await;
+    conversation(&s, &a).await;
+    let head: i64 = sqlx::query_scalar("SELECT seq FROM feed_counter WHERE id = 1")
+        .fetch_one(s.state.db.pool())
+        .await
+        .unwrap();
+    let (st, page) = s.get(&format!("/api/v1/sync?since={}", head - 1), &b).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    assert!(page["items"].as_array().unwrap().is_empty(), "{page}");
+    mostrador_server::feed::prune(&s.state, head).await.unwrap();
+    let (st, v) = s.get(&format!("/api/v1/sync?since={}", head - 1), &b).await;
+    assert_eq!(st, StatusCode::GONE, "{v}");
+    assert_eq!(v["code"], "resync_required", "{v}");
+    let (st, _) = s.get(&format!("/api/v1/sync?since={head}"), &b).await;
+    assert_eq!(st, StatusCode::OK, "a cursor at the floor is served");
+    s.finish().await;
+}
+
 on_both_backends!(
+    a_cursor_under_the_floor_is_refused_with_nothing_after_it,
     a_send_answers_the_message_as_stored,
     a_client_id_twice_in_one_push_is_applied_once,
     a_send_numbers_its_feed_rows_in_order,

@@ -68,23 +68,22 @@ pub struct SyncQuery {
 /// Reads one page of the caller's change feed.
 pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> AppResult<SyncPage> {
     let mut conn = state.db.pool().acquire().await?;
-    let floor: i64 = sqlx::query_scalar("SELECT floor FROM feed_counter WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
-    // 0 is a full sync, always served: compaction keeps every entity's
-    // latest change.
-    if since > 0 && since < floor {
-        return Err(feed::resync_required());
-    }
+    // The feed's floor comes with the rows (one statement, one snapshot).
     let rows = if actor.is_staff() {
-        sqlx::query("SELECT seq, entity, entity_id, removed FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(since)
-            .bind(limit + 1)
-            .fetch_all(&mut *conn)
-            .await?
+        sqlx::query(
+            "SELECT seq, entity, entity_id, removed,
+                (SELECT floor FROM feed_counter WHERE id = 1) AS floor
+             FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(since)
+        .bind(limit + 1)
+        .fetch_all(&mut *conn)
+        .await?
     } else {
         sqlx::query(
-            "SELECT seq, entity, entity_id, removed FROM changes
+            "SELECT seq, entity, entity_id, removed,
+                (SELECT floor FROM feed_counter WHERE id = 1) AS floor
+             FROM changes
              WHERE customer_id = $1 AND staff_only = 0 AND seq > $2 ORDER BY seq LIMIT $3",
         )
         .bind(actor.user_id.to_string())
@@ -93,6 +92,20 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
         .fetch_all(&mut *conn)
         .await?
     };
+    let floor: i64 = match rows.first() {
+        Some(r) => r.try_get("floor")?,
+        None if since > 0 => {
+            sqlx::query_scalar("SELECT floor FROM feed_counter WHERE id = 1")
+                .fetch_one(&mut *conn)
+                .await?
+        }
+        None => 0,
+    };
+    // 0 is a full sync, always served: compaction keeps every entity's
+    // latest change.
+    if since > 0 && since < floor {
+        return Err(feed::resync_required());
+    }
     let has_more = rows.len() as i64 > limit;
     let rows = &rows[..rows.len().min(limit as usize)];
     let mut cursor = since;

@@ -195,7 +195,7 @@ async fn insert_message(
             "message id already in use",
         ));
     }
-    let mut insert = Together::default();
+    let mut insert = Together::on(tx);
     insert.push(
         MESSAGE_INSERT,
         message_row(actor, conversation_id, id, kind, body, now),
@@ -316,15 +316,16 @@ pub async fn send_in(
     // same millisecond keep the order they were written in.
     let now = now_ms();
     let now = latest.map_or(now, |l| now.max(l + 1));
-    // The writes go in one call (`db::Together`): the values are in hand.
+    // The writes go in one call (`db::Together`): the values are in hand,
+    // each on its own row.
     // Attachments are linked to the message once it exists.
-    let mut writes = Together::default();
+    let mut writes = Together::on(tx);
     writes.push(
         MESSAGE_INSERT,
         message_row(actor, conversation_id, req.id, req.kind, &body, now),
     );
     if !req.attachment_ids.is_empty() {
-        std::mem::take(&mut writes).run(tx).await?;
+        writes.run(tx).await?;
         link(tx, actor, conversation_id, req.id, &req.attachment_ids).await?;
     }
     let message_change = Change {
