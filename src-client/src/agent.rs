@@ -58,8 +58,9 @@ impl Engine {
         search: Option<&str>,
         limit: usize,
     ) -> Result<InboxPage, ClientError> {
+        let started = crate::platform::now_ms();
         let me = self.me().await?.map(|m| m.id).unwrap_or_default();
-        let activity = self.store().conversation_activity().await?;
+        let mut activity = self.store().conversation_activity().await?;
         let conversations: Vec<Conversation> = self.store().list(None).await?;
         let rows: Vec<InboxRow> = conversations
             .into_iter()
@@ -68,7 +69,7 @@ impl Engine {
                     customer_at,
                     staff_at,
                     customer_name: name,
-                } = activity.get(&c.id).cloned().unwrap_or_default();
+                } = activity.remove(&c.id).unwrap_or_default();
                 let waiting = match (customer_at, staff_at) {
                     (Some(a), Some(b)) if a > b => Some(a),
                     (Some(a), None) => Some(a),
@@ -77,6 +78,7 @@ impl Engine {
                 .filter(|_| c.status != ConversationStatus::Resolved)
                 .and_then(|ms| Timestamp::from_millisecond(ms).ok());
                 InboxRow {
+                    customer_id: c.customer_id,
                     summary: ConversationSummary {
                         id: c.id,
                         subject: c.subject.clone(),
@@ -85,15 +87,15 @@ impl Engine {
                         last_body: None,
                         last_at: c.last_message_at.or(Some(c.updated_at)),
                         delivery: Delivery::Sent,
-                        conversation: Some(c.clone()),
+                        conversation: Some(c),
                     },
-                    customer_id: c.customer_id,
                     customer_name: name.unwrap_or_default(),
                     waiting_since: waiting,
                     order_number: None,
                 }
             })
             .collect();
+        let listed = crate::platform::now_ms();
         let mut filter = filter.clone();
         if let Some(q) = search.filter(|q| !q.trim().is_empty()) {
             filter.matches = Some(self.search_messages(q).await?);
@@ -101,6 +103,7 @@ impl Engine {
         let matching = filter_inbox(&rows, me, &filter, Timestamp::now());
         let total = matching.len();
         let mut page: Vec<InboxRow> = matching.into_iter().take(limit).cloned().collect();
+        let filtered = crate::platform::now_ms();
         let profiles: HashMap<Uuid, String> = if page.iter().any(|r| r.customer_name.is_empty()) {
             self.store()
                 .list::<Profile>(None)
@@ -125,6 +128,8 @@ impl Engine {
                 row.order_number = self.store().get::<Order>(order).await?.map(|o| o.number);
             }
         }
+        let done = crate::platform::now_ms();
+        tracing::debug!(target: "hop", ms = done - started, list_ms = listed - started, filter_ms = filtered - listed, rows_ms = done - filtered, rows = page.len(), total, "inbox read");
         Ok(InboxPage { rows: page, total })
     }
 
@@ -139,7 +144,6 @@ impl Engine {
 
     /// One customer at a glance.
     pub async fn customer(&self, customer_id: Uuid) -> Result<CustomerView, ClientError> {
-        let names = self.customer_names().await?;
         let profile = self
             .store()
             .list::<Profile>(None)
@@ -159,15 +163,27 @@ impl Engine {
                 std::cmp::Reverse(o.placed_at),
             )
         });
-        let mut conversations = Vec::new();
-        for c in self
+        let theirs: Vec<Conversation> = self
             .store()
             .list::<Conversation>(None)
             .await?
             .into_iter()
             .rev()
             .filter(|c| c.customer_id == customer_id)
-        {
+            .collect();
+        // Their name: the profile's, else what their messages carried (as
+        // `customer_names`, for this one customer: no read of everyone's).
+        let name = match &profile {
+            Some(p) => Some(p.display_name.clone()),
+            None => {
+                let activity = self.store().conversation_activity().await?;
+                theirs
+                    .iter()
+                    .find_map(|c| activity.get(&c.id)?.customer_name.clone())
+            }
+        };
+        let mut conversations = Vec::new();
+        for c in theirs {
             conversations.push(self.summary_of(c).await?);
         }
         let callbacks: Vec<Callback> = self
@@ -179,10 +195,7 @@ impl Engine {
             .collect();
         Ok(CustomerView {
             customer_id,
-            name: names
-                .get(&customer_id)
-                .cloned()
-                .unwrap_or_else(|| customer_id.to_string()),
+            name: name.unwrap_or_else(|| customer_id.to_string()),
             profile,
             orders,
             conversations,

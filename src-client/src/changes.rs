@@ -56,6 +56,12 @@ pub fn of_op(op: &MutationOp, customer: Option<Uuid>) -> Changes {
             MutationOp::RateConversation { .. } | MutationOp::UpdateConversation { .. } => {
                 c.conversation(id, customer)
             }
+            // A receipt this device queues (or the server applies) shows
+            // nowhere until the feed brings the messages' new state back,
+            // as the page's own change: no screen reloads for it. (On a
+            // reader's screen a reply's arrival would otherwise be read
+            // twice: once for it, once for its "delivered".)
+            MutationOp::MarkMessages { .. } => {}
             _ => c.message(id, customer),
         },
         Target::Callback(_) => c.callback(customer),
@@ -72,16 +78,18 @@ pub fn of_op(op: &MutationOp, customer: Option<Uuid>) -> Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mostrador_core::chat::{MarkMessages, MessageState, Rating};
+    use mostrador_core::chat::{MarkMessages, MessageKind, MessageState, Rating, SendMessage};
 
     #[test]
     fn a_message_write_names_its_conversation_and_customer() {
         let (conv, customer) = (Uuid::new_v4(), Uuid::new_v4());
-        let op = MutationOp::MarkMessages {
+        let op = MutationOp::SendMessage {
             conversation_id: conv,
-            mark: MarkMessages {
-                up_to: Uuid::new_v4(),
-                state: MessageState::Read,
+            message: SendMessage {
+                id: Uuid::new_v4(),
+                body: "hello".into(),
+                kind: MessageKind::Text,
+                attachment_ids: vec![],
             },
         };
         let c = of_op(&op, Some(customer));
@@ -102,6 +110,20 @@ mod tests {
             None,
         );
         assert_eq!(rated.kinds, [EntityKind::Conversation]);
+    }
+
+    #[test]
+    fn a_receipt_reloads_no_screen() {
+        for state in [MessageState::Delivered, MessageState::Read] {
+            let op = MutationOp::MarkMessages {
+                conversation_id: Uuid::new_v4(),
+                mark: MarkMessages {
+                    up_to: Uuid::new_v4(),
+                    state,
+                },
+            };
+            assert!(of_op(&op, Some(Uuid::new_v4())).is_empty(), "{state:?}");
+        }
     }
 
     #[test]

@@ -18,6 +18,15 @@ impl Engine {
         Ok(echo::thread(conversation_id, cached, &self.outbox().await?))
     }
 
+    /// One conversation as [`Engine::conversations`] lists it (cached, or
+    /// opened offline and still in the outbox): none or one line.
+    pub async fn conversation_line(&self, id: Uuid) -> Result<Vec<ConversationLine>, ClientError> {
+        let cached: Vec<Conversation> = self.store().get(id).await?.into_iter().collect();
+        let mut lines = echo::conversations(cached, &self.outbox().await?);
+        lines.retain(|l| l.id == id);
+        Ok(lines)
+    }
+
     /// Conversations, most recently active last, with the ones opened
     /// offline that the server does not have yet.
     pub async fn conversations(&self) -> Result<Vec<ConversationLine>, ClientError> {

@@ -466,11 +466,13 @@ impl Engine {
         let client_id = Uuid::new_v4();
         let changes = self.changes_of(&op).await;
         self.store.enqueue(&Mutation { client_id, op }).await?;
-        self.emit_outbox().await?;
-        self.emit_changes(changes);
-        // Wake the sync service (if running) to send it now.
+        tracing::debug!(target: "hop", %client_id, "queued");
+        // Wake the sync service (if running) to send it now, while the
+        // screens are told.
         self.outbox_changed.notify_one();
         self.uploads_changed.notify_one();
+        self.emit_outbox().await?;
+        self.emit_changes(changes);
         Ok(client_id)
     }
 
@@ -623,8 +625,10 @@ impl Engine {
             .collect();
         for chunk in plan.send.chunks(MAX_PUSH) {
             let mutations: Vec<Mutation> = chunk.iter().map(|i| i.mutation.clone()).collect();
+            tracing::debug!(target: "hop", n = mutations.len(), "push sent");
             match self.api.push(mutations).await {
                 Ok(res) => {
+                    tracing::debug!(target: "hop", n = res.results.len(), "push answered");
                     for r in res.results {
                         settled.extend(chunk.iter().find(|i| i.mutation.client_id == r.client_id));
                         match r.outcome {
@@ -771,9 +775,12 @@ impl Engine {
         let mut changes_done = 0i64;
         let mut reset = false;
         loop {
+            tracing::debug!(target: "hop", cursor, "pull sent");
             match self.api.sync(cursor, PAGE).await {
                 Ok(page) => {
+                    tracing::debug!(target: "hop", cursor = page.cursor, items = page.items.len(), "page received");
                     if let Some(progress) = self.store.apply_page(&page).await? {
+                        tracing::debug!(target: "hop", cursor = page.cursor, "page applied");
                         self.emit_changes(Changes::of_items(&page.items));
                         self.after_applying(&page.items, progress).await;
                     }

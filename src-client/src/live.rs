@@ -182,9 +182,10 @@ impl Engine {
                 tokio::select! {
                     frame = ws.recv() => match frame {
                         Some(LiveFrame::Message(msg)) => {
+                            tracing::debug!(target: "hop", "live message");
                             let cursor = self.store().cursor().await.unwrap_or(0);
                             let round = match on_live(cursor, &msg) {
-                                OnLive::Pull => self.sync_round().await,
+                                OnLive::Pull => self.poked_round().await,
                                 OnLive::Forward => { self.emit(EngineEvent::Live(msg)); Round::Done }
                                 OnLive::Nothing => Round::Done,
                             };
@@ -241,6 +242,23 @@ impl Engine {
     async fn sync_round(&self) -> Round {
         let pushed = self.push_ready().await;
         let pulled = self.pull().await;
+        self.round_ended(pushed, pulled).await
+    }
+
+    /// A poke: the server has something this device has not, which a screen
+    /// may be waiting for, so the pull goes first and what waits in the
+    /// outbox (often a receipt queued for the last page) after it.
+    async fn poked_round(&self) -> Round {
+        let pulled = self.pull().await;
+        let pushed = self.push_ready().await;
+        self.round_ended(pushed, pulled).await
+    }
+
+    async fn round_ended(
+        &self,
+        pushed: Result<crate::engine::PushReport, ClientError>,
+        pulled: Result<usize, ClientError>,
+    ) -> Round {
         match (pushed, pulled) {
             (Ok(_), Ok(_)) => {
                 self.emit(EngineEvent::Status(SyncStatus::UpToDate));

@@ -41,9 +41,13 @@ impl Engine {
         let me = self.my_id().await?;
         let unread = self.store().unread_counts(me, only).await?;
         let last = self.store().last_text_messages(only).await?;
-        let mut out: Vec<ConversationSummary> = self
-            .conversations()
-            .await?
+        let lines = match only {
+            // One thread's summary reads its conversation, not every one
+            // cached (a staff device holds thousands).
+            Some(id) => self.conversation_line(id).await?,
+            None => self.conversations().await?,
+        };
+        let mut out: Vec<ConversationSummary> = lines
             .into_iter()
             .filter(|line| only.is_none_or(|o| o == line.id))
             .map(|line| {
@@ -78,6 +82,7 @@ impl Engine {
         &self,
         conversation_id: Uuid,
     ) -> Result<Option<ThreadView>, ClientError> {
+        let started = crate::platform::now_ms();
         let me = self.my_id().await?;
         let Some(summary) = self
             .summaries(Some(conversation_id))
@@ -101,7 +106,8 @@ impl Engine {
                 delivery: l.delivery.to_wire(),
                 attachments: l.attachments,
             })
-            .collect();
+            .collect::<Vec<_>>();
+        tracing::debug!(target: "hop", ms = crate::platform::now_ms() - started, lines = lines.len(), "thread read");
         Ok(Some(ThreadView { summary, lines }))
     }
 

@@ -199,7 +199,11 @@ async fn forward<R: Runtime>(
             _ => {}
         }
         if let Some(ui) = event.for_ui(me) {
+            let changed = matches!(ui, AppEvent::Changed(_));
             emit(&app, ui);
+            if changed {
+                tracing::debug!(target: "hop", "ui event sent");
+            }
         }
         if ended {
             return;

@@ -365,6 +365,7 @@ fn on_event(ctx: Ctx, event: AppEvent) {
         AppEvent::Outbox(o) => ctx.outbox.set(o),
         AppEvent::Changed(changes) => {
             crate::probe::count_for_tests("__mostradorChanges", "changed");
+            crate::probe::mark("changed");
             ctx.changed(&changes);
         }
         AppEvent::Typing {

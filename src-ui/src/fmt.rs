@@ -2,6 +2,9 @@
 //! the user's language, through the platform's `Intl` (the system time zone
 //! unless one is given).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 use js_sys::{Array, Date, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -16,22 +19,67 @@ fn options(pairs: &[(&str, &str)]) -> Object {
     o
 }
 
-fn locales(lang: Lang) -> Array {
-    Array::of1(&lang.code().into())
+thread_local! {
+    /// `Intl` formatters already built, by constructor, locale and options.
+    /// Building one costs far more than using it (a list of 100 waiting
+    /// times built 200 `NumberFormat`s per draw), and one never changes.
+    static FORMATTERS: RefCell<HashMap<String, Object>> = RefCell::new(HashMap::new());
 }
 
-fn format_date(lang: Lang, ms: f64, opts: &[(&str, &str)], tz: Option<&str>) -> String {
+/// `new Intl.<ctor>([locale], options)`, built once per page; `None` when
+/// the platform lacks it or refuses the options (a malformed country code
+/// or time zone throws a `RangeError`: never a panic).
+fn formatter(ctor: &str, locale: &str, opts: &[(&str, &str)]) -> Option<Object> {
+    let key = format!("{ctor}|{locale}|{opts:?}");
+    if let Some(f) = FORMATTERS.with(|m| m.borrow().get(&key).cloned()) {
+        return Some(f);
+    }
+    let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let class: Function = Reflect::get(&intl, &ctor.into()).ok()?.dyn_into().ok()?;
+    let locales = if locale.is_empty() {
+        Array::new()
+    } else {
+        Array::of1(&locale.into())
+    };
+    let obj: Object = Reflect::construct(&class, &Array::of2(&locales, &options(opts)))
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    FORMATTERS.with(|m| m.borrow_mut().insert(key, obj.clone()));
+    Some(obj)
+}
+
+/// Calls `method(arg)` on a cached [`formatter`] and returns the string it
+/// gives; `None` when the platform lacks it or refuses the argument.
+fn format_with(
+    ctor: &str,
+    locale: &str,
+    opts: &[(&str, &str)],
+    method: &str,
+    arg: &JsValue,
+) -> Option<String> {
+    let obj = formatter(ctor, locale, opts)?;
+    let f: Function = Reflect::get(&obj, &method.into()).ok()?.dyn_into().ok()?;
+    f.call1(&obj, arg).ok()?.as_string()
+}
+
+fn format_date_in(locale: &str, ms: f64, opts: &[(&str, &str)], tz: Option<&str>) -> String {
     let mut pairs = opts.to_vec();
     if let Some(tz) = tz {
         pairs.push(("timeZone", tz));
     }
-    let f = js_sys::Intl::DateTimeFormat::new(&locales(lang), &options(&pairs));
-    let format: Function = f.format();
-    format
-        .call1(&JsValue::NULL, &Date::new(&JsValue::from_f64(ms)))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
+    format_with(
+        "DateTimeFormat",
+        locale,
+        &pairs,
+        "format",
+        &Date::new(&JsValue::from_f64(ms)),
+    )
+    .unwrap_or_default()
+}
+
+fn format_date(lang: Lang, ms: f64, opts: &[(&str, &str)], tz: Option<&str>) -> String {
+    format_date_in(lang.code(), ms, opts, tz)
 }
 
 fn ms(t: Timestamp) -> f64 {
@@ -76,42 +124,39 @@ pub fn short_day(lang: Lang, t: Timestamp, tz: Option<&str>) -> String {
 /// A calendar-day key ("2026-11-23") in the time zone, for grouping.
 pub fn day_key(t: Timestamp, tz: Option<&str>) -> String {
     // en-CA formats dates as YYYY-MM-DD.
-    let mut pairs = vec![
-        ("year", "numeric"),
-        ("month", "2-digit"),
-        ("day", "2-digit"),
-    ];
-    if let Some(tz) = tz {
-        pairs.push(("timeZone", tz));
-    }
-    let f = js_sys::Intl::DateTimeFormat::new(&Array::of1(&"en-CA".into()), &options(&pairs));
-    f.format()
-        .call1(&JsValue::NULL, &Date::new(&JsValue::from_f64(ms(t))))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
+    format_date_in(
+        "en-CA",
+        ms(t),
+        &[
+            ("year", "numeric"),
+            ("month", "2-digit"),
+            ("day", "2-digit"),
+        ],
+        tz,
+    )
 }
 
 /// "1.234,50 €" / "€1,234.50" / "1 234,50 €"
 pub fn money(lang: Lang, minor: i64, currency: &str) -> String {
-    let f = js_sys::Intl::NumberFormat::new(
-        &locales(lang),
-        &options(&[("style", "currency"), ("currency", currency)]),
-    );
-    f.format()
-        .call1(&JsValue::NULL, &JsValue::from_f64(minor as f64 / 100.0))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| format!("{:.2} {currency}", minor as f64 / 100.0))
+    format_with(
+        "NumberFormat",
+        lang.code(),
+        &[("style", "currency"), ("currency", currency)],
+        "format",
+        &JsValue::from_f64(minor as f64 / 100.0),
+    )
+    .unwrap_or_else(|| format!("{:.2} {currency}", minor as f64 / 100.0))
 }
 
 pub fn number(lang: Lang, n: i64) -> String {
-    let f = js_sys::Intl::NumberFormat::new(&locales(lang), &Object::new());
-    f.format()
-        .call1(&JsValue::NULL, &JsValue::from_f64(n as f64))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| n.to_string())
+    format_with(
+        "NumberFormat",
+        lang.code(),
+        &[],
+        "format",
+        &JsValue::from_f64(n as f64),
+    )
+    .unwrap_or_else(|| n.to_string())
 }
 
 /// A unit of a waiting time, named by `fmt::duration` in the user's language.
@@ -168,9 +213,7 @@ pub fn duration(lang: Lang, parts: &[(i64, TimeUnit)]) -> String {
         .join(" ")
 }
 
-/// Calls `Intl.<ctor>(locales, options).<method>(arg)` and returns the
-/// string it gives; `None` when the platform lacks it or refuses the
-/// argument (a malformed country code throws a `RangeError`: never a panic).
+/// `Intl.<ctor>` in `lang` with `opts`: `method(arg)` (see [`format_with`]).
 fn intl_call(
     ctor: &str,
     lang: Lang,
@@ -178,12 +221,7 @@ fn intl_call(
     method: &str,
     arg: &JsValue,
 ) -> Option<String> {
-    let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
-    let class: Function = Reflect::get(&intl, &ctor.into()).ok()?.dyn_into().ok()?;
-    let args = Array::of2(&locales(lang), &options(opts));
-    let obj = Reflect::construct(&class, &args).ok()?;
-    let f: Function = Reflect::get(&obj, &method.into()).ok()?.dyn_into().ok()?;
-    f.call1(&obj, arg).ok()?.as_string()
+    format_with(ctor, lang.code(), opts, method, arg)
 }
 
 /// A country's name from its ISO 3166 code ("ES" → "Spain", "España",
@@ -228,22 +266,26 @@ pub fn plural(lang: Lang, n: i64) -> &'static str {
     }
 }
 
+/// What the platform's default `Intl.DateTimeFormat` resolved `key` to.
+fn resolved(key: &str) -> Option<String> {
+    let f = formatter("DateTimeFormat", "", &[])?;
+    let resolve: Function = Reflect::get(&f, &"resolvedOptions".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    Reflect::get(&resolve.call0(&f).ok()?, &key.into())
+        .ok()?
+        .as_string()
+}
+
 /// The system's IANA time zone, e.g. `Europe/Madrid`.
 pub fn system_time_zone() -> String {
-    let f = js_sys::Intl::DateTimeFormat::new(&Array::new(), &Object::new());
-    Reflect::get(&f.resolved_options(), &"timeZone".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| "UTC".into())
+    resolved("timeZone").unwrap_or_else(|| "UTC".into())
 }
 
 /// The system's preferred language tag, e.g. `es-ES`.
 pub fn system_language() -> String {
-    let f = js_sys::Intl::DateTimeFormat::new(&Array::new(), &Object::new());
-    Reflect::get(&f.resolved_options(), &"locale".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| "en".into())
+    resolved("locale").unwrap_or_else(|| "en".into())
 }
 
 /// Now, from the platform clock.

@@ -136,7 +136,10 @@ async fn call<A: Serialize, R: DeserializeOwned + 'static>(
     args: &A,
 ) -> Result<R, ApiError> {
     crate::probe::count_for_tests("__mostradorFetches", cmd);
-    shell::call(cmd, args).await
+    crate::probe::mark(cmd);
+    let answer = shell::call(cmd, args).await;
+    crate::probe::mark(&format!("{cmd}:answered"));
+    answer
 }
 
 /// Calls `handler` with every [`AppEvent`] the shell emits, for the life

@@ -13,9 +13,9 @@ pub fn run(what: &[String]) -> anyhow::Result<()> {
         Some("server") => server(&what[1..]),
         Some("client") => client(),
         Some("app") => app(),
-        Some("agent") => agent(),
+        Some("agent") => agent(&what[1..]),
         Some("web") => web(),
-        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S] | cargo xtask bench client | cargo xtask bench app | cargo xtask bench agent | cargo xtask bench web"),
+        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S] | cargo xtask bench client | cargo xtask bench app | cargo xtask bench agent [--no-build] | cargo xtask bench web"),
     }
 }
 
@@ -117,11 +117,23 @@ fn client() -> anyhow::Result<()> {
 /// Runs a `mostrador-e2e` example (built by `cargo test --no-run`) under
 /// Xvfb with a throwaway keyring; returns its table rows.
 fn display_example(name: &str) -> anyhow::Result<Vec<String>> {
+    display_example_with(name, None)
+}
+
+/// [`display_example`] with the server and app binaries from `bin_dir`
+/// (`MOSTRADOR_BIN_DIR`; the debug build when `None`).
+fn display_example_with(
+    name: &str,
+    bin_dir: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<String>> {
     let target = crate::util::target_dir();
     let keyring = target.join("bench-keyring");
     let _ = std::fs::remove_dir_all(&keyring);
     std::fs::create_dir_all(&keyring)?;
     let mut cmd = crate::tasks::under_display(&keyring, target.join("debug/examples").join(name));
+    if let Some(dir) = bin_dir {
+        cmd.env("MOSTRADOR_BIN_DIR", dir);
+    }
     table_rows(&mut cmd, name)
 }
 
@@ -168,11 +180,50 @@ fn build_for_display() -> anyhow::Result<()> {
     ]))
 }
 
-fn agent() -> anyhow::Result<()> {
-    build_for_display()?;
-    let rows = display_example("agent_bench")?;
+/// Two apps (agent and shopper) and the server, the release build (the
+/// `.deb`'s binary) and then the debug build on the same data
+/// (`tests/examples/agent_bench.rs`); the release figures carry the verdict.
+/// `--no-build` runs the binaries already built (while iterating).
+fn agent(extra: &[String]) -> anyhow::Result<()> {
+    let build = match extra {
+        [] => true,
+        [flag] if flag == "--no-build" => false,
+        _ => bail!("usage: cargo xtask bench agent [--no-build]"),
+    };
+    if build {
+        build_for_display()?;
+        crate::tasks::bundle()?;
+        crate::util::run(cargo().args(["build", "--release", "--package", "mostrador-server"]))?;
+    }
+    let target = crate::util::target_dir();
+    let release = display_example_with("agent_bench", Some(&target.join("release")))?;
+    let debug = display_example("agent_bench")?;
+    let cells = |row: &str| -> Vec<String> {
+        row.trim_matches('|')
+            .split(" | ")
+            .map(|c| c.trim().to_owned())
+            .collect()
+    };
+    let mut rows = Vec::new();
+    for (i, r) in release.iter().enumerate() {
+        let r = cells(r);
+        let d = debug.get(i).map(|d| cells(d)).unwrap_or_default();
+        let get = |v: &[String], k: usize| v.get(k).cloned().unwrap_or_default();
+        rows.push(format!(
+            "| {} | {} | {} | {} | {} |",
+            get(&r, 0),
+            get(&r, 1),
+            get(&r, 2),
+            get(&r, 3),
+            get(&d, 2)
+        ));
+    }
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into());
     let section = format!(
-        "<!-- bench:agent -->\n## Agent mode (`cargo xtask bench agent`)\n\nMachine: {}. Two debug-build apps (agent and shopper) in WebKitGTK under Xvfb, driven through tauri-driver, and the server, all on this machine. Inbox open time is measured inside the page (`performance.now()` from the click to the first row in the DOM); reply latency from the agent's Send click to the text appearing in the shopper's thread (`Date.now()` in both pages, one clock).\n\n| what | figure |\n|---|---|\n{}\n<!-- /bench:agent -->",
+        "<!-- bench:agent -->\n## Agent mode (`cargo xtask bench agent`)\n\nMachine: {} (load average {load} when the run ended: other work shared the cores). Builds: the release app (`target/release/mostrador-app`, the binary the `.deb` ships, built by `cargo xtask bundle`) and the release server, then the same run with the debug app and server (as the end-to-end tests run them). Two apps (agent and shopper) in WebKitGTK under Xvfb, driven through tauri-driver, and the server, all on this machine. Inbox open time is measured inside the page (`performance.now()` from the click to the first row in the DOM); reply latency from the agent's Send click to the text appearing in the shopper's thread (`Date.now()` in both pages, one clock). The hops come from the three processes' `hop` log lines (UTC microseconds) and the UI's marks (`window.__mostradorTrace`, `Date.now()`), each the first of its kind after the one before.\n\n| what | goal | release build | verdict | debug build |\n|---|---|---|---|---|\n{}\n<!-- /bench:agent -->",
         machine(),
         rows.join("\n")
     );

@@ -116,24 +116,29 @@ impl Store {
     pub async fn conversation_activity(
         &self,
     ) -> Result<HashMap<Uuid, ConversationActivity>, ClientError> {
-        let rows = sqlx::query(
-            "SELECT conversation_id, customer_at, staff_at, customer_name FROM conversation_activity",
+        // One row holding them all (as `Store::list`: thousands of rows
+        // would each cross sqlx's worker channel on their own).
+        let all: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(conversation_id, customer_at, staff_at, customer_name))
+             FROM conversation_activity",
         )
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await
         .map_err(db_err)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push((
-                r.try_get("conversation_id").map_err(db_err)?,
-                ConversationActivity {
-                    customer_at: r.try_get("customer_at").map_err(db_err)?,
-                    staff_at: r.try_get("staff_at").map_err(db_err)?,
-                    customer_name: r.try_get("customer_name").map_err(db_err)?,
-                },
-            ));
-        }
-        Ok(by_conversation(out))
+        type Row = (String, Option<i64>, Option<i64>, Option<String>);
+        let rows: Vec<Row> = serde_json::from_str(&all).map_err(super::json_err)?;
+        Ok(by_conversation(rows.into_iter().map(
+            |(id, customer_at, staff_at, customer_name)| {
+                (
+                    id,
+                    ConversationActivity {
+                        customer_at,
+                        staff_at,
+                        customer_name,
+                    },
+                )
+            },
+        )))
     }
 
     /// Customers' names as their messages carried them, by customer id

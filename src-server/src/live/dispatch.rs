@@ -45,6 +45,7 @@ pub fn spawn_dispatcher(state: AppState) {
                 changes.push((seq, opt_uuid(customer).ok().flatten(), staff_only != 0));
             }
             state.hub.publish_changes(&changes);
+            tracing::debug!(target: "hop", rows = changes.len(), "poked");
         }
     });
 }

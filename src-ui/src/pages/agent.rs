@@ -14,7 +14,9 @@ use uuid::Uuid;
 use super::chat::{
     composer_problem, described_by, near_limit, AttachButton, ComposerHint, PickedFiles,
 };
-use super::chat::{last_loaded, line_key, loaded_thread, thread_state, Follow, JumpToNewest};
+use super::chat::{
+    digest_key, last_loaded, line_key, loaded_thread, thread_state, Follow, JumpToNewest,
+};
 use super::orders::StatusPill;
 use crate::app::{ctx, Route};
 use crate::i18n::{self, fill, K};
@@ -67,6 +69,20 @@ pub fn InboxPage() -> impl IntoView {
         let limit = shown_max.get();
         ipc::inbox(filter, search, limit)
     });
+    // The last page loaded stays drawn while a change reloads it.
+    let shown = last_loaded(rows);
+    let state = Memo::new(move |_| {
+        shown.with(|s| {
+            s.as_ref()
+                .map(|r| r.as_ref().map(|p| !p.rows.is_empty()).map_err(Clone::clone))
+        })
+    });
+    let page = Memo::new(move |_| {
+        shown.with(|s| match s {
+            Some(Ok(p)) => (p.rows.clone(), p.total),
+            _ => (Vec::new(), 0),
+        })
+    });
     // Tick every 30 s so waiting times stay true.
     let now = RwSignal::new(fmt::now());
     if let Ok(h) = set_interval_with_handle(
@@ -106,47 +122,63 @@ pub fn InboxPage() -> impl IntoView {
                 <label class="check"><input type="checkbox" data-testid="inbox-waiting-long"
                     on:change=move |_| waiting_long.update(|v| *v = !*v)/>{ctx.t(K::WaitingLonger)}</label>
             </div>
-            {move || match rows.get() {
+            {move || match state.get() {
                 None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
-                Some(Ok(page)) => {
-                    let total = page.total;
-                    let shown: Vec<InboxRow> = page.rows;
-                    let more = total > shown.len();
-                    if shown.is_empty() {
-                        view! { <p class="muted" data-testid="inbox-empty">{ctx.t(K::InboxEmpty)}</p> }.into_any()
-                    } else {
-                        view! {
-                            <div class="card rows" data-testid="inbox-list" data-total=total.to_string()>
-                                {shown.into_iter().map(|r| view! { <InboxLine row=r now=now.get()/> }).collect_view()}
-                            </div>
-                            {more.then(|| view! {
-                                <button type="button" class="wide" data-testid="inbox-more"
-                                    on:click=move |_| shown_max.update(|n| *n += PAGE)>
-                                    {i18n::count(ctx.lang(), i18n::N::MoreLeft, total.saturating_sub(shown_max.get_untracked()) as i64)}
-                                </button>
-                            })}
-                        }.into_any()
-                    }
-                }
+                Some(Ok(false)) => view! { <p class="muted" data-testid="inbox-empty">{ctx.t(K::InboxEmpty)}</p> }.into_any(),
+                Some(Ok(true)) => view! { <InboxList page=page now=now shown_max=shown_max/> }.into_any(),
             }}
         </div>
     }
 }
 
-/// Inbox rows drawn per page.
-const PAGE: usize = 100;
+/// The rows of the inbox as one list, a row kept as drawn until it changes
+/// (keyed by id and content), and the "show more" button, which stays (and
+/// keeps the keyboard's focus) while pages are added below.
+#[component]
+fn InboxList(
+    page: Memo<(Vec<InboxRow>, usize)>,
+    now: RwSignal<jiff::Timestamp>,
+    shown_max: RwSignal<usize>,
+) -> impl IntoView {
+    let ctx = ctx();
+    let more = move || page.with(|(rows, total)| *total > rows.len());
+    view! {
+        // An unstyled list keeps its list role in WebKit only when named so.
+        <ul class="card rows" role="list" data-testid="inbox-list"
+            data-total=move || page.with(|(_, total)| total.to_string())>
+            <For each=move || page.with(|(rows, _)| rows.clone()) key=|r| digest_key(r.summary.id, r)
+                children=move |r| view! { <li><InboxLine row=r now=now/></li> }/>
+        </ul>
+        <Show when=more>
+            <button type="button" class="wide" data-testid="inbox-more"
+                on:click=move |_| shown_max.update(|n| *n += PAGE)>
+                {move || page.with(|(rows, total)| i18n::count(ctx.lang(), i18n::N::MoreLeft, total.saturating_sub(rows.len()) as i64))}
+            </button>
+        </Show>
+    }
+}
+
+/// Inbox rows asked for and drawn per page: more than a tall window shows
+/// (about 15 rows at 1024 px, 10 on a phone), so the first screen is full
+/// and the rest comes with "show more".
+const PAGE: usize = 25;
 
 #[component]
-fn InboxLine(row: InboxRow, now: jiff::Timestamp) -> impl IntoView {
+fn InboxLine(row: InboxRow, now: RwSignal<jiff::Timestamp>) -> impl IntoView {
     let ctx = ctx();
     let id = row.summary.id;
     let status = row.summary.conversation.as_ref().map(|c| c.status);
     let waiting = row.waiting_since.map(|w| {
-        fill(
-            ctx.t(K::WaitingFor),
-            &[("time", &fmt::duration(ctx.lang(), &logic::waited(w, now)))],
-        )
+        move || {
+            fill(
+                ctx.t(K::WaitingFor),
+                &[(
+                    "time",
+                    &fmt::duration(ctx.lang(), &logic::waited(w, now.get())),
+                )],
+            )
+        }
     });
     let is_waiting = waiting.is_some().to_string();
     view! {

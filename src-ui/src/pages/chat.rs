@@ -231,6 +231,12 @@ pub type Shown = Memo<Option<Result<Option<ThreadView>, mostrador_core::ApiError
 /// shows. A new message adds one line and leaves the others as drawn; a
 /// line whose state changed (sent, read, failed) is redrawn alone.
 pub fn line_key(line: &ThreadLine) -> (Uuid, u64) {
+    digest_key(line.id, line)
+}
+
+/// A keyed list's key for something drawn: its id and a digest of all it
+/// shows (its `Debug` form), so a changed item is redrawn alone.
+pub fn digest_key(id: Uuid, shown: &impl std::fmt::Debug) -> (Uuid, u64) {
     use std::hash::Hasher;
     struct Digest(std::collections::hash_map::DefaultHasher);
     impl std::fmt::Write for Digest {
@@ -240,8 +246,8 @@ pub fn line_key(line: &ThreadLine) -> (Uuid, u64) {
         }
     }
     let mut d = Digest(std::collections::hash_map::DefaultHasher::new());
-    let _ = std::fmt::write(&mut d, format_args!("{line:?}"));
-    (line.id, d.0.finish())
+    let _ = std::fmt::write(&mut d, format_args!("{shown:?}"));
+    (id, d.0.finish())
 }
 
 /// Keeps a thread at its newest line: it opens there; a new line (the
