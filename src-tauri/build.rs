@@ -61,6 +61,7 @@ const COMMANDS: &[&str] = &[
     "agents",
     "set_presence",
     "availability",
+    "startup_marks",
 ];
 
 fn main() {

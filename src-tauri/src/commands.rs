@@ -620,3 +620,10 @@ pub async fn set_presence(state: State<'_, AppState>, status: Presence) -> Res<(
 pub async fn availability(state: State<'_, AppState>) -> Res<Option<Availability>> {
     Ok(state.engine().await.availability().await)
 }
+
+/// When each start-up stage happened, as (stage, Unix ms)
+/// ([`crate::startup`]): read by `cargo xtask bench app`, not by the UI.
+#[tauri::command]
+pub async fn startup_marks() -> Res<Vec<(String, f64)>> {
+    Ok(crate::startup::marks())
+}

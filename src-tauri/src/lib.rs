@@ -11,6 +11,7 @@
 pub mod args;
 pub mod commands;
 pub mod notify;
+pub mod startup;
 pub mod state;
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ pub use state::AppState;
 /// Runs the app (desktop) — also the mobile entry point.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    startup::mark("main");
     let invocation = args::parse(
         std::env::args().skip(1),
         std::env::var("MOSTRADOR_SERVER_URL").ok(),
@@ -67,6 +69,10 @@ pub fn app<R: Runtime>(
     builder
         .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
+            // The config's window and its webview exist when this runs.
+            startup::mark("window");
+            #[cfg(target_os = "linux")]
+            startup::lean_webview(app);
             let dir = match data_dir {
                 Some(dir) => dir,
                 None => app.path().app_data_dir()?,
@@ -74,6 +80,7 @@ pub fn app<R: Runtime>(
             let store_path = dir.join("store.sqlite3");
             let state = tauri::async_runtime::block_on(AppState::open(config, store_path))?;
             let signed_in = tauri::async_runtime::block_on(state.signed_in());
+            startup::mark("shell_ready");
             app.manage(state);
             if signed_in {
                 let handle = app.handle().clone();
@@ -151,6 +158,7 @@ pub fn app<R: Runtime>(
             commands::agents,
             commands::set_presence,
             commands::availability,
+            commands::startup_marks,
         ])
 }
 

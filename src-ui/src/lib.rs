@@ -23,6 +23,8 @@ use wasm_bindgen::prelude::wasm_bindgen;
 /// Entry point, run once the wasm module is instantiated by `boot.js`.
 #[wasm_bindgen(start)]
 pub fn start() {
+    // For `cargo xtask bench app`: the module is compiled and instantiated.
+    probe::mark("wasm_started");
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         // Say so on screen rather than freeze silently.

@@ -12,10 +12,10 @@ pub fn run(what: &[String]) -> anyhow::Result<()> {
     match what.first().map(String::as_str) {
         Some("server") => server(&what[1..]),
         Some("client") => client(),
-        Some("app") => app(),
+        Some("app") => app(&what[1..]),
         Some("agent") => agent(&what[1..]),
         Some("web") => web(),
-        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S] | cargo xtask bench client | cargo xtask bench app | cargo xtask bench agent [--no-build] | cargo xtask bench web"),
+        _ => bail!("usage: cargo xtask bench server [--clients N] [--rate R] [--seconds S] | cargo xtask bench client | cargo xtask bench app [--debug] | cargo xtask bench agent [--no-build] | cargo xtask bench web"),
     }
 }
 
@@ -230,29 +230,96 @@ fn agent(extra: &[String]) -> anyhow::Result<()> {
     record("agent", &section)
 }
 
-fn app() -> anyhow::Result<()> {
-    crate::tasks::bundle()?;
-    build_for_display()?;
+/// The release app the `.deb` ships (`target/release/mostrador-app`, built
+/// by `cargo xtask bundle`) against the release server, beside the floor
+/// (`src-tauri/examples/floor.rs`, release); with `--debug`, the debug
+/// build as a second column (`tests/examples/app_bench.rs`).
+fn app(extra: &[String]) -> anyhow::Result<()> {
+    let debug = match extra {
+        [] => false,
+        [flag] if flag == "--debug" => true,
+        _ => bail!("usage: cargo xtask bench app [--debug]"),
+    };
+    let release_app = crate::tasks::release_app()?;
+    crate::util::run(cargo().args(["build", "--release", "--package", "mostrador-server"]))?;
+    crate::util::run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "mostrador-app",
+        "--example",
+        "floor",
+    ]))?;
+    if debug {
+        crate::tasks::build_app_alone()?;
+    }
+    crate::util::run(cargo().args([
+        "build",
+        "--package",
+        "mostrador-e2e",
+        "--example",
+        "app_bench",
+    ]))?;
     let target = crate::util::target_dir();
-    let mut rows = display_example("app_bench")?;
+    let keyring = target.join("bench-keyring");
+    let _ = std::fs::remove_dir_all(&keyring);
+    std::fs::create_dir_all(&keyring)?;
+    let mut cmd = crate::tasks::under_display(&keyring, target.join("debug/examples/app_bench"));
+    cmd.env("MOSTRADOR_BIN_DIR", release_app.parent().unwrap_or(&target))
+        .env(
+            "MOSTRADOR_BENCH_FLOOR",
+            target.join("release/examples/floor"),
+        );
+    if debug {
+        cmd.env(
+            "MOSTRADOR_BENCH_DEBUG_APP",
+            target.join("debug/mostrador-app"),
+        );
+    }
+    let mut rows = table_rows(&mut cmd, "app")?;
+    // The first row is the header.
+    let columns = rows.first().map_or(2, |h| h.matches(" | ").count() + 1);
+    rows.insert(1, format!("|{}", "---|".repeat(columns)));
+    let blanks = " |".repeat(columns.saturating_sub(2));
     let (raw, gz) = wasm_sizes(&root().join("src-ui/dist/mostrador_ui_bg.wasm"))?;
-    rows.push(format!("| UI wasm | {raw} KB raw, {gz} KB gzip -9 |"));
+    rows.push(format!(
+        "| UI wasm (`src-ui/dist`, after `wasm-opt -Oz`) | {raw} KB raw, {gz} KB gzip -9{blanks}"
+    ));
     for e in std::fs::read_dir(target.join("release/bundle/deb"))?.flatten() {
         let p = e.path();
         if p.extension().is_some_and(|x| x == "deb") {
             rows.push(format!(
-                "| `{}` | {:.1} MB |",
+                "| `{}` | {:.1} MB{blanks}",
                 p.file_name().unwrap_or_default().to_string_lossy(),
                 std::fs::metadata(&p)?.len() as f64 / 1_048_576.0
             ));
         }
     }
     let section = format!(
-        "<!-- bench:app -->\n## App (`cargo xtask bench app`)\n\nMachine: {}. The app's debug build (as the end-to-end tests run it) in WebKitGTK under Xvfb, driven through tauri-driver, against the real server on the same machine. Cold start is measured from the app process's start time (`/proc`, 10 ms resolution) to the home screen having its data; memory sums the app and every WebKit process under it (RSS counts shared libraries once per process; PSS shares them out).\n\n| what | figure |\n|---|---|\n{}\n<!-- /bench:app -->",
+        "<!-- bench:app -->\n## App (`cargo xtask bench app`)\n\nMachine: {} (load average {} when the run ended). Build: the release app the `.deb` ships (`target/release/mostrador-app` from `cargo xtask bundle`) and the release server{}; the floor is `src-tauri/examples/floor.rs` (release): a Tauri app of the same versions with one static page, no commands, no wasm. WebKitGTK {} under Xvfb, each app launched through tauri-driver with a fresh HOME after a first run that signed in and cached {}. Cold start runs from the app process's start time (`/proc`, 10 ms resolution) to the first frame drawn after the home screen had its data; the stages between are marks in Unix ms from the shell (Rust, the `startup_marks` command) and the page (`performance.timeOrigin`, resource timing, `Date.now()` in the UI), one clock. Memory is the PSS (`/proc/<pid>/smaps_rollup`: shared pages shared out) of the app and each WebKit process under it, idle on the home screen, split into anonymous + file-backed + shared memory.\n\n{}\n<!-- /bench:app -->",
         machine(),
+        load_average(),
+        if debug { " (the debug build beside it)" } else { "" },
+        webkitgtk_version(),
+        "10,000 messages",
         rows.join("\n")
     );
     record("app", &section)
+}
+
+/// The 1-minute load average (`/proc/loadavg`).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// The installed WebKitGTK's version (`pkg-config`).
+fn webkitgtk_version() -> String {
+    crate::util::output(Command::new("pkg-config").args(["--modversion", "webkit2gtk-4.1"]))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| "4.1".into())
 }
 
 /// The web app in headless Chromium at phone size, opened from the widget

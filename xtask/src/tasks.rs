@@ -57,13 +57,54 @@ fn build_ui_wasm(features: &[&str], staging: &Path) -> anyhow::Result<PathBuf> {
     Ok(staging.join("mostrador_ui_bg.wasm"))
 }
 
+/// npm binaryen's `wasm-opt -Oz` on `wasm`, in place (Debian's breaks
+/// wasm-bindgen's output, TOOLCHAIN.md). It takes a minute or more on two
+/// cores, so its output is kept in `<target>/wasm-opt-cache`, named by a
+/// hash of its input: an unchanged module is not optimised again.
+fn shrink_wasm(wasm: &Path) -> anyhow::Result<()> {
+    use std::hash::{Hash, Hasher};
+    let input = std::fs::read(wasm)?;
+    // SipHash with fixed keys: the same bytes give the same name.
+    let mut h = std::hash::DefaultHasher::new();
+    input.hash(&mut h);
+    let cache = target_dir().join("wasm-opt-cache");
+    let cached = cache.join(format!("{:016x}.wasm", h.finish()));
+    if cached.exists() {
+        std::fs::copy(&cached, wasm)?;
+        return Ok(());
+    }
+    let wasm_opt = setup::wasm_opt()?;
+    run(Command::new(&wasm_opt)
+        .arg(wasm)
+        .args(["-Oz", "--strip-debug", "--strip-producers"])
+        // What rustc's wasm32 target emits by default.
+        .args([
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+            "-o",
+        ])
+        .arg(wasm))?;
+    std::fs::create_dir_all(&cache)?;
+    // Written aside, then renamed: an interrupted copy is never taken.
+    let part = cached.with_extension("part");
+    std::fs::copy(wasm, &part)?;
+    std::fs::rename(&part, &cached)?;
+    Ok(())
+}
+
 /// Builds the wasm UI into `src-ui/dist`: `cargo build` for wasm32, then
-/// `wasm-bindgen --target web`, then the static files. Files are only
-/// rewritten when their bytes change, so the Tauri app (which embeds `dist`)
-/// is not rebuilt needlessly.
+/// `wasm-bindgen --target web`, then [`shrink_wasm`] (less for WebKit to
+/// compile at start: 1,732 KB → 1,469 KB), then the static files. Files are
+/// only rewritten when their bytes change, so the Tauri app (which embeds
+/// `dist`) is not rebuilt needlessly.
 fn build_tauri_ui() -> anyhow::Result<()> {
     let staging = target_dir().join("ui-staging");
-    build_ui_wasm(&[], &staging)?;
+    let wasm = build_ui_wasm(&[], &staging)?;
+    shrink_wasm(&wasm)?;
     let ui = root().join("src-ui");
     for file in ["index.html", "boot.js", "style.css"] {
         std::fs::copy(ui.join(file), staging.join(file))?;
@@ -88,21 +129,7 @@ fn build_web_ui() -> anyhow::Result<()> {
     let staging = target_dir().join("ui-web-staging");
     let wasm = build_ui_wasm(&["--features", "web"], &staging)?;
     let raw = std::fs::metadata(&wasm)?.len();
-    let wasm_opt = setup::wasm_opt()?;
-    run(Command::new(&wasm_opt)
-        .arg(&wasm)
-        .args(["-Oz", "--strip-debug", "--strip-producers"])
-        // What rustc's wasm32 target emits by default.
-        .args([
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
-            "-o",
-        ])
-        .arg(&wasm))?;
+    shrink_wasm(&wasm)?;
     let ui = root().join("src-ui");
     let web = ui.join("web");
     std::fs::copy(ui.join("style.css"), staging.join("style.css"))?;
@@ -533,7 +560,8 @@ fn wait_for_listening(server: &mut Child) -> anyhow::Result<String> {
 /// An installable `.deb`, built offline with Tauri's CLI from npm.
 pub fn bundle() -> anyhow::Result<()> {
     setup::all()?;
-    build_ui()?;
+    // The app embeds `src-ui/dist` only: the web build is not needed.
+    build_tauri_ui()?;
     let tools = target_dir().join("tools/tauri-cli");
     let cli = tools.join("node_modules/.bin/tauri");
     if !cli.exists() {
@@ -564,6 +592,18 @@ pub fn bundle() -> anyhow::Result<()> {
         println!("xtask: built {}", d.display());
     }
     Ok(())
+}
+
+/// The release app the `.deb` ships, built by [`bundle`]:
+/// `target/release/mostrador-app` (benchmarks point `MOSTRADOR_BIN_DIR`
+/// at its folder).
+pub fn release_app() -> anyhow::Result<PathBuf> {
+    bundle()?;
+    let app = target_dir().join("release/mostrador-app");
+    if !app.exists() {
+        bail!("{} is missing after the bundle", app.display());
+    }
+    Ok(app)
 }
 
 #[cfg(test)]

@@ -25,14 +25,21 @@ pub fn HomePage(name: String) -> impl IntoView {
         ]);
         ipc::home()
     });
-    // For `cargo xtask bench app`: when the home screen first had its data.
+    // For `cargo xtask bench app`: when the home screen had its data, and
+    // the first frame drawn with it (a task after the next frame's
+    // callbacks).
+    let marked = StoredValue::new(false);
     Effect::new(move |_| {
         if let Some(Ok(_)) = data.get() {
-            if let Some(w) = web_sys::window() {
-                let key = wasm_bindgen::JsValue::from_str("__mostradorHomeAt");
-                if js_sys::Reflect::get(&w, &key).is_ok_and(|v| v.is_undefined()) {
-                    let _ = js_sys::Reflect::set(&w, &key, &js_sys::Date::now().into());
-                }
+            if !marked.get_value() {
+                marked.set_value(true);
+                crate::probe::mark("home_data");
+                request_animation_frame(|| {
+                    set_timeout(
+                        || crate::probe::mark("home_painted"),
+                        std::time::Duration::ZERO,
+                    )
+                });
             }
         }
     });
