@@ -180,8 +180,8 @@ fn build_for_display() -> anyhow::Result<()> {
     ]))
 }
 
-/// Two apps (agent and shopper) and the server, the release build (the
-/// `.deb`'s binary) and then the debug build on the same data
+/// Two apps (agent and shopper) and the server, the debug build and then
+/// the release build (the `.deb`'s binary) on the same data
 /// (`tests/examples/agent_bench.rs`); the release figures carry the verdict.
 /// `--no-build` runs the binaries already built (while iterating).
 fn agent(extra: &[String]) -> anyhow::Result<()> {
@@ -196,8 +196,20 @@ fn agent(extra: &[String]) -> anyhow::Result<()> {
         crate::util::run(cargo().args(["build", "--release", "--package", "mostrador-server"]))?;
     }
     let target = crate::util::target_dir();
-    let release = display_example_with("agent_bench", Some(&target.join("release")))?;
     let debug = display_example("agent_bench")?;
+    let release_dir = target.join("release");
+    let built = ["mostrador-app", "mostrador-server"]
+        .iter()
+        .all(|b| release_dir.join(b).exists());
+    if !built && build {
+        bail!("no release app or server in {}", release_dir.display());
+    }
+    // (`--no-build` before any release build: the debug figures alone.)
+    let release = if built {
+        display_example_with("agent_bench", Some(&release_dir))?
+    } else {
+        Vec::new()
+    };
     let cells = |row: &str| -> Vec<String> {
         row.trim_matches('|')
             .split(" | ")
@@ -205,9 +217,16 @@ fn agent(extra: &[String]) -> anyhow::Result<()> {
             .collect()
     };
     let mut rows = Vec::new();
-    for (i, r) in release.iter().enumerate() {
-        let r = cells(r);
-        let d = debug.get(i).map(|d| cells(d)).unwrap_or_default();
+    for (i, d) in debug.iter().enumerate() {
+        let d = cells(d);
+        let r = release.get(i).map(|r| cells(r)).unwrap_or_else(|| {
+            vec![
+                d.first().cloned().unwrap_or_default(),
+                d.get(1).cloned().unwrap_or_default(),
+                "not measured".into(),
+                String::new(),
+            ]
+        });
         let get = |v: &[String], k: usize| v.get(k).cloned().unwrap_or_default();
         rows.push(format!(
             "| {} | {} | {} | {} | {} |",
@@ -223,8 +242,13 @@ fn agent(extra: &[String]) -> anyhow::Result<()> {
         .and_then(|l| l.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "?".into());
     let section = format!(
-        "<!-- bench:agent -->\n## Agent mode (`cargo xtask bench agent`)\n\nMachine: {} (load average {load} when the run ended: other work shared the cores). Builds: the release app (`target/release/mostrador-app`, the binary the `.deb` ships, built by `cargo xtask bundle`) and the release server, then the same run with the debug app and server (as the end-to-end tests run them). Two apps (agent and shopper) in WebKitGTK under Xvfb, driven through tauri-driver, and the server, all on this machine. Inbox open time is measured inside the page (`performance.now()` from the click to the first row in the DOM); reply latency from the agent's Send click to the text appearing in the shopper's thread (`Date.now()` in both pages, one clock). The hops come from the three processes' `hop` log lines (UTC microseconds) and the UI's marks (`window.__mostradorTrace`, `Date.now()`), each the first of its kind after the one before.\n\n| what | goal | release build | verdict | debug build |\n|---|---|---|---|---|\n{}\n<!-- /bench:agent -->",
+        "<!-- bench:agent -->\n## Agent mode (`cargo xtask bench agent`)\n\nMachine: {} (load average {load} when the run ended: other work shared the cores). Builds: the debug app and server (as the end-to-end tests run them), then the same run with the release app (`target/release/mostrador-app`, the binary the `.deb` ships, built by `cargo xtask bundle`) and the release server. Two apps (agent and shopper) in WebKitGTK under Xvfb, driven through tauri-driver, and the server, all on this machine. Inbox open time is measured inside the page (`performance.now()` from the click to the first row in the DOM); reply latency from the agent's Send click to the text appearing in the shopper's thread (`Date.now()` in both pages, one clock). The hops come from the three processes' `hop` log lines (UTC microseconds) and the UI's marks (`window.__mostradorTrace`, `Date.now()`), each the first of its kind after the one before.{}\n\n| what | goal | release build | verdict | debug build |\n|---|---|---|---|---|\n{}\n<!-- /bench:agent -->",
         machine(),
+        if built {
+            ""
+        } else {
+            " **This run had no release build** (`--no-build` before `cargo xtask bundle` had built one): only the debug column was measured, and no verdict is given."
+        },
         rows.join("\n")
     );
     record("agent", &section)
