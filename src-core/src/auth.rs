@@ -17,6 +17,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Self::Customer, Self::Agent, Self::Admin];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Customer => "customer",

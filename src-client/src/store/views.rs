@@ -39,24 +39,53 @@ impl Store {
         me: Uuid,
         only: Option<Uuid>,
     ) -> Result<HashMap<Uuid, i64>, ClientError> {
+        // Two ranges of the `entities_unread` index (migration 0006), each
+        // counted per conversation without reading a message row: the
+        // customer's messages in conversations cached with another customer
+        // (this user is staff there), and staff's everywhere else (this
+        // user's own conversations, or ones not cached). `INDEXED BY`:
+        // without it SQLite prefers an index that saves the GROUP BY's sort
+        // and reads every text message.
+        let unread_states: Vec<&str> = MessageState::ALL
+            .into_iter()
+            .filter(|s| *s != MessageState::Read)
+            .map(MessageState::as_str)
+            .collect();
+        let staff_roles: Vec<&str> = Role::ALL
+            .into_iter()
+            .filter(|r| r.is_staff())
+            .map(Role::as_str)
+            .collect();
         let rows = sqlx::query(
-            "SELECT parent_id, COUNT(*) AS n FROM entities
-             WHERE kind = ?3 AND (?2 IS NULL OR parent_id = ?2)
-               AND json_extract(json, '$.author_id') != ?1
-               AND json_extract(json, '$.state') != ?4
-               AND json_extract(json, '$.kind') = ?5
-               AND (json_extract(json, '$.author_role') = ?7) = (COALESCE(
-                    (SELECT json_extract(c.json, '$.customer_id') FROM entities c
-                     WHERE c.kind = ?6 AND c.id = entities.parent_id), ?1) != ?1)
-             GROUP BY parent_id",
+            "SELECT parent_id, SUM(n) AS n FROM (
+               SELECT m.parent_id, COUNT(*) AS n
+               FROM entities c JOIN entities m INDEXED BY entities_unread
+                 ON m.kind = ?3 AND m.msg_kind = ?5 AND m.author_role = ?7
+                AND m.msg_state IN (SELECT value FROM json_each(?4))
+                AND m.parent_id = c.id
+               WHERE c.kind = ?6 AND (?2 IS NULL OR c.id = ?2)
+                 AND json_extract(c.json, '$.customer_id') != ?1 AND m.author_id != ?1
+               GROUP BY m.parent_id
+               UNION ALL
+               SELECT g.parent_id, g.n FROM (
+                 SELECT m.parent_id, COUNT(*) AS n FROM entities m INDEXED BY entities_unread
+                 WHERE m.kind = ?3 AND m.msg_kind = ?5
+                   AND m.author_role IN (SELECT value FROM json_each(?8))
+                   AND m.msg_state IN (SELECT value FROM json_each(?4))
+                   AND m.author_id != ?1 AND (?2 IS NULL OR m.parent_id = ?2)
+                 GROUP BY m.parent_id) g
+               WHERE NOT EXISTS (SELECT 1 FROM entities c WHERE c.kind = ?6 AND c.id = g.parent_id
+                                 AND json_extract(c.json, '$.customer_id') != ?1)
+             ) GROUP BY parent_id",
         )
         .bind(me.to_string())
         .bind(only.map(|o| o.to_string()))
         .bind(EntityKind::Message.as_str())
-        .bind(MessageState::Read.as_str())
+        .bind(serde_json::to_string(&unread_states).map_err(super::json_err)?)
         .bind(MessageKind::Text.as_str())
         .bind(EntityKind::Conversation.as_str())
         .bind(Role::Customer.as_str())
+        .bind(serde_json::to_string(&staff_roles).map_err(super::json_err)?)
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
@@ -70,13 +99,23 @@ impl Store {
         &self,
         only: Option<Uuid>,
     ) -> Result<HashMap<Uuid, Message>, ClientError> {
+        // Walks the `entities_last_by_kind` index (migration 0006) from one
+        // conversation's text messages to the next (`convs`), then takes
+        // each one's newest: one seek per conversation, never a scan of
+        // every message.
         let rows = sqlx::query(
-            "SELECT m.parent_id, m.json FROM entities m
-             WHERE m.kind = ?2 AND (?1 IS NULL OR m.parent_id = ?1)
-               AND json_extract(m.json, '$.kind') = ?3 AND m.sort_key = (
-                SELECT MAX(sort_key) FROM entities x
-                WHERE x.kind = ?2 AND x.parent_id = m.parent_id
-                  AND json_extract(x.json, '$.kind') = ?3)",
+            "WITH RECURSIVE convs(id) AS (
+               SELECT MIN(parent_id) FROM entities
+               WHERE kind = ?2 AND msg_kind = ?3 AND parent_id >= COALESCE(?1, '')
+               UNION ALL
+               SELECT (SELECT MIN(parent_id) FROM entities
+                       WHERE kind = ?2 AND msg_kind = ?3 AND parent_id > convs.id)
+               FROM convs WHERE convs.id IS NOT NULL AND ?1 IS NULL
+             )
+             SELECT id AS parent_id, (SELECT m.json FROM entities m
+               WHERE m.kind = ?2 AND m.msg_kind = ?3 AND m.parent_id = convs.id
+               ORDER BY m.sort_key DESC LIMIT 1) AS json
+             FROM convs WHERE id IS NOT NULL AND (?1 IS NULL OR id = ?1)",
         )
         .bind(only.map(|o| o.to_string()))
         .bind(EntityKind::Message.as_str())
@@ -86,7 +125,7 @@ impl Store {
         .map_err(db_err)?;
         // An unreadable message shows as none (as a list line, not an error).
         Ok(by_conversation(rows.iter().filter_map(|r| {
-            let json = r.get::<String, _>("json");
+            let json: String = r.try_get("json").ok()?;
             Some((
                 r.get::<String, _>("parent_id"),
                 serde_json::from_str(&json).ok()?,
@@ -100,8 +139,8 @@ impl Store {
         conversation_id: Uuid,
     ) -> Result<Option<Message>, ClientError> {
         let last: Option<String> = sqlx::query_scalar(
-            "SELECT json FROM entities WHERE kind = ?2 AND parent_id = ?1
-             AND json_extract(json, '$.kind') = ?3 ORDER BY sort_key DESC LIMIT 1",
+            "SELECT json FROM entities WHERE kind = ?2 AND msg_kind = ?3 AND parent_id = ?1
+             ORDER BY sort_key DESC LIMIT 1",
         )
         .bind(conversation_id.to_string())
         .bind(EntityKind::Message.as_str())

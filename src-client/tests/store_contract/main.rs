@@ -67,6 +67,7 @@ contract!(
     pages_apply_once_in_order,
     views_answer_from_the_cache,
     views_span_many_conversations,
+    unread_depends_on_the_side_in_each_conversation,
     reset_keeps_unsent_writes,
     outbox_keeps_order_and_state,
     uploads_keep_bytes_and_state,

@@ -376,6 +376,64 @@ pub async fn views_span_many_conversations(s: &Store, _: &Store) {
     );
 }
 
+/// Unread counts for a staff member who is also a customer: in a
+/// customer's conversation the customer's unread texts count; in their own,
+/// and in one not cached, staff's (a colleague's) do; never their own
+/// messages, notes, read ones or the same side's.
+pub async fn unread_depends_on_the_side_in_each_conversation(s: &Store, _: &Store) {
+    let sam = (Uuid::new_v4(), Role::Agent);
+    let as_customer = (sam.0, Role::Customer);
+    let ana = (Uuid::new_v4(), Role::Customer);
+    let colleague = (Uuid::new_v4(), Role::Admin);
+    let (theirs, own, uncached) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let mut read = message(theirs, ana, 1, "seen");
+    read.state = MessageState::Read;
+    let mut note = message(theirs, colleague, 5, "internal");
+    note.kind = MessageKind::Note;
+    let mut staff_note = message(own, colleague, 5, "internal");
+    staff_note.kind = MessageKind::Note;
+    let newest_theirs = message(theirs, ana, 3, "hello?");
+    let messages = [
+        read,
+        newest_theirs.clone(),
+        message(theirs, colleague, 4, "on it"),
+        message(theirs, sam, 4, "me too"),
+        note,
+        message(own, as_customer, 1, "my parcel?"),
+        message(own, colleague, 2, "tomorrow"),
+        staff_note,
+        message(uncached, ana, 1, "someone else's"),
+        message(uncached, colleague, 2, "reply"),
+    ];
+    let mut items = vec![conversation(theirs, ana.0, 0), conversation(own, sam.0, 0)];
+    items.extend(messages.iter().cloned().map(SyncItem::Message));
+    s.apply_page(&page(1, items)).await.unwrap();
+
+    assert_eq!(
+        s.unread_counts(sam.0, None).await.unwrap(),
+        HashMap::from([(theirs, 1), (own, 1), (uncached, 1)])
+    );
+    assert_eq!(
+        s.unread_counts(sam.0, Some(own)).await.unwrap(),
+        HashMap::from([(own, 1)])
+    );
+    // For Ana, the staff's texts in her conversation (not the note).
+    assert_eq!(
+        s.unread_counts(ana.0, Some(theirs)).await.unwrap(),
+        HashMap::from([(theirs, 2)])
+    );
+    let last = s.last_text_messages(None).await.unwrap();
+    assert_eq!(last.len(), 3);
+    assert!(
+        last[&theirs].created_at == at(4) && last[&own].body == "tomorrow",
+        "the newest text, not the later notes"
+    );
+    assert_eq!(
+        s.last_text_messages(Some(uncached)).await.unwrap()[&uncached].body,
+        "reply"
+    );
+}
+
 /// A full resync forgets the cache and the cursor, never the outbox.
 pub async fn reset_keeps_unsent_writes(s: &Store, _: &Store) {
     let c = Uuid::new_v4();
