@@ -611,7 +611,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let b = &a.backend;
-    println!("| {b} | database calls per write and per pull (sqlx's query log, in-process, same requests as below; a call is one statement, or on SQLite the writes a send has in hand together; BEGIN, COMMIT and pool pings are not logged) | {counts} | — | (before/after) |");
+    println!("| {b} | database calls per write and per pull (sqlx's query log, in-process, same requests as below; a call is one statement, or a write's statements joined by db::Together; BEGIN, COMMIT and pool pings are not logged) | {counts} | — | (before/after) |");
     let (p50, p99) = (pct(&lat, 0.5), pct(&lat, 0.99));
     let lone_p50 = pct(&lone, 0.5);
     let achieved = total as f64 / open_loop_secs;
