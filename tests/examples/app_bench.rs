@@ -76,7 +76,13 @@ async fn main() -> anyhow::Result<()> {
     let mut apps = Vec::new();
     for (label, bin) in &columns {
         eprintln!("app_bench: {label}: {}", bin.display());
-        apps.push(measure_app(&server, bin, &email, label).await?);
+        let runs = measure_app(&server, bin, &email, label).await?;
+        // As it comes, in case a later part fails.
+        for (key, _) in STAGES {
+            eprintln!("app_bench: {label}: {key}: {}", runs.summary(key));
+        }
+        eprintln!("app_bench: {label}: {}", runs.memory.total());
+        apps.push(runs);
     }
     let floor = match floor {
         Some(bin) => Some(measure_floor(&server, &bin).await?),
@@ -274,7 +280,7 @@ async fn measure_app(
                 Duration::from_secs(60),
             )
             .await?;
-        let pid = newest_pid(&comm_of(app))?;
+        let pid = newest_pid(&comm_of(app), home.path())?;
         let started = process_start_ms(pid)?;
         let mut stages = page_marks(&session).await?;
         stages.extend(shell_marks(&session).await);
@@ -304,7 +310,13 @@ async fn measure_floor(server: &ServerProcess, floor: &Path) -> anyhow::Result<R
     let home = tempfile::tempdir()?;
     let mut runs = Runs::default();
     for run in 0..RUNS {
-        let session = AppSession::launch_binary(floor, &server.url, home.path(), None).await?;
+        // A binary that is not a Tauri app never opens a session.
+        let session = tokio::time::timeout(
+            Duration::from_secs(60),
+            AppSession::launch_binary(floor, &server.url, home.path(), None),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("{} did not start within 60 s", floor.display()))??;
         session
             .wait_for_js(
                 "the floor's first paint",
@@ -312,7 +324,7 @@ async fn measure_floor(server: &ServerProcess, floor: &Path) -> anyhow::Result<R
                 Duration::from_secs(60),
             )
             .await?;
-        let pid = newest_pid(&comm_of(floor))?;
+        let pid = newest_pid(&comm_of(floor), home.path())?;
         let started = process_start_ms(pid)?;
         let page = session
             .eval(
@@ -472,23 +484,30 @@ fn comm_of(bin: &Path) -> String {
     name.chars().take(15).collect()
 }
 
-/// The most recently started process named `comm`.
-fn newest_pid(comm: &str) -> anyhow::Result<u32> {
+/// The most recently started process named `comm` whose HOME is `home`
+/// (other apps may run on the machine at the same time).
+fn newest_pid(comm: &str, home: &Path) -> anyhow::Result<u32> {
+    let wanted = format!("HOME={}", home.display());
     let mut best: Option<(u64, u32)> = None;
     for entry in std::fs::read_dir("/proc")? {
         let Ok(pid) = entry?.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
         let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if name.trim() == comm {
-            let start = stat_field(pid, 21).unwrap_or(0);
-            if best.is_none_or(|(s, _)| start > s) {
-                best = Some((start, pid));
-            }
+        if name.trim() != comm {
+            continue;
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        if !environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes()) {
+            continue;
+        }
+        let start = stat_field(pid, 21).unwrap_or(0);
+        if best.is_none_or(|(s, _)| start > s) {
+            best = Some((start, pid));
         }
     }
     best.map(|(_, p)| p)
-        .ok_or_else(|| anyhow::anyhow!("no {comm} process"))
+        .ok_or_else(|| anyhow::anyhow!("no {comm} process with {wanted}"))
 }
 
 /// Field `n` (0-based, after the command name) of `/proc/<pid>/stat`.
@@ -500,15 +519,19 @@ fn stat_field(pid: u32, n: usize) -> Option<u64> {
 }
 
 /// When the process started, in Unix milliseconds (10 ms resolution).
+/// The kernel counts it in ticks since boot; boot's wall-clock time is
+/// taken as now minus `/proc/uptime` (10 ms), not `/proc/stat`'s `btime`,
+/// which is whole seconds and so would shift every figure by up to 1 s.
 fn process_start_ms(pid: u32) -> anyhow::Result<f64> {
     let ticks = stat_field(pid, 21).ok_or_else(|| anyhow::anyhow!("no stat for {pid}"))?;
-    let btime: f64 = std::fs::read_to_string("/proc/stat")?
-        .lines()
-        .find_map(|l| l.strip_prefix("btime "))
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no btime"))?;
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")?
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no uptime"))?;
+    let boot_ms = now_ms() - uptime * 1000.0;
     let hz = 100.0; // USER_HZ on Linux
-    Ok((btime + ticks as f64 / hz) * 1000.0)
+    Ok(boot_ms + ticks as f64 / hz * 1000.0)
 }
 
 /// One process's memory, from `/proc/<pid>/smaps_rollup` (KiB).
