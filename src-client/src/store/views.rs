@@ -43,7 +43,9 @@ impl Store {
         // counted per conversation without reading a message row: the
         // customer's messages in conversations cached with another customer
         // (this user is staff there), and staff's everywhere else (this
-        // user's own conversations, or ones not cached). `INDEXED BY`:
+        // user's own conversations, or ones not cached). The first is
+        // driven by those conversations (`CROSS JOIN` keeps them outer), so
+        // a customer's device never reads its own messages. `INDEXED BY`:
         // without it SQLite prefers an index that saves the GROUP BY's sort
         // and reads every text message.
         let unread_states: Vec<&str> = MessageState::ALL
@@ -59,7 +61,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT parent_id, SUM(n) AS n FROM (
                SELECT m.parent_id, COUNT(*) AS n
-               FROM entities c JOIN entities m INDEXED BY entities_unread
+               FROM entities c CROSS JOIN entities m INDEXED BY entities_unread
                  ON m.kind = ?3 AND m.msg_kind = ?5 AND m.author_role = ?7
                 AND m.msg_state IN (SELECT value FROM json_each(?4))
                 AND m.parent_id = c.id
