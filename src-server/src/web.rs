@@ -296,6 +296,16 @@ fn clean_segments(rest: &str) -> Option<Vec<&str>> {
         .collect()
 }
 
+/// Whether `path` has a precompressed copy for `coding` at least as new as
+/// itself (the copy is still checked to stay inside the directory when it
+/// is served).
+async fn fresh_sibling(path: &Path, coding: Coding, meta: &std::fs::Metadata) -> bool {
+    let sibling = PathBuf::from(format!("{}.{}", path.display(), coding.suffix()));
+    tokio::fs::metadata(&sibling)
+        .await
+        .is_ok_and(|sib| sib.is_file() && sib.modified().ok() >= meta.modified().ok())
+}
+
 impl WebApp {
     fn cached(&self, key: &Key, meta: &std::fs::Metadata) -> Option<Arc<Compressed>> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -347,14 +357,9 @@ impl WebApp {
         meta: &std::fs::Metadata,
     ) -> Option<Bytes> {
         let sibling = PathBuf::from(format!("{}.{}", path.display(), coding.suffix()));
-        if let Ok(sib) = tokio::fs::metadata(&sibling).await {
-            if sib.is_file()
-                && sib.modified().ok() >= meta.modified().ok()
-                && inside(root, &sibling).await
-            {
-                if let Ok(bytes) = tokio::fs::read(&sibling).await {
-                    return Some(bytes.into());
-                }
+        if fresh_sibling(path, coding, meta).await && inside(root, &sibling).await {
+            if let Ok(bytes) = tokio::fs::read(&sibling).await {
+                return Some(bytes.into());
             }
         }
         let key = (path.to_path_buf(), coding);
@@ -387,6 +392,13 @@ impl WebApp {
                     stack.push(path);
                 } else if content_type(&path).1 {
                     for coding in [Coding::Brotli, Coding::Gzip] {
+                        // A build's own fresh copy (`cargo xtask ui` writes
+                        // them) is served as it is: compressing the 2 MB
+                        // wasm again costs seconds of CPU at every start, and
+                        // a blocking compression holds up the process's exit.
+                        if fresh_sibling(&path, coding, &meta).await {
+                            continue;
+                        }
                         self.compress_best(&(path.clone(), coding), &meta).await;
                     }
                 }
