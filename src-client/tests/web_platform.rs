@@ -21,7 +21,7 @@ use mostrador_client::web::session::SESSION_KEY;
 use mostrador_client::web::{page_origin, LocalSecretStore};
 use mostrador_client::{ClientConfig, Engine, EngineEvent};
 use mostrador_core::auth::Token;
-use mostrador_core::chat::{MarkMessages, MessageState};
+use mostrador_core::chat::{MessageKind, SendMessage};
 use mostrador_core::sync::{MutationOp, MutationOutcome, MutationResult};
 use tokio::sync::broadcast::error::TryRecvError;
 use wasm_bindgen::JsCast;
@@ -180,11 +180,14 @@ async fn a_write_in_one_tab_refreshes_the_other_tab_once() {
     let (mut heard_a, mut heard_b) = (tab_a.subscribe(), tab_b.subscribe());
     let conversation = uuid::Uuid::new_v4();
     tab_a
-        .enqueue(MutationOp::MarkMessages {
+        // A message (a read receipt changes no screen, so it tells no tab).
+        .enqueue(MutationOp::SendMessage {
             conversation_id: conversation,
-            mark: MarkMessages {
-                up_to: uuid::Uuid::new_v4(),
-                state: MessageState::Read,
+            message: SendMessage {
+                id: uuid::Uuid::new_v4(),
+                body: "Is it on its way?".into(),
+                kind: MessageKind::Text,
+                attachment_ids: Vec::new(),
             },
         })
         .await
