@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "order",
     "conversations",
     "thread",
+    "thread_delta",
     "ask",
     "say",
     "mark_read",

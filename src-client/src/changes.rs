@@ -62,7 +62,10 @@ pub fn of_op(op: &MutationOp, customer: Option<Uuid>) -> Changes {
             // reader's screen a reply's arrival would otherwise be read
             // twice: once for it, once for its "delivered".)
             MutationOp::MarkMessages { .. } => {}
-            _ => c.message(id, customer),
+            // The line it shows, named so an open thread reads it alone.
+            MutationOp::OpenConversation(o) => c.message(id, o.message_id, customer),
+            MutationOp::SendMessage { message, .. } => c.message(id, message.id, customer),
+            _ => c.conversation(id, customer),
         },
         Target::Callback(_) => c.callback(customer),
         Target::Profile => c.merge(&Changes {
@@ -82,11 +85,11 @@ mod tests {
 
     #[test]
     fn a_message_write_names_its_conversation_and_customer() {
-        let (conv, customer) = (Uuid::new_v4(), Uuid::new_v4());
+        let (conv, customer, line) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let op = MutationOp::SendMessage {
             conversation_id: conv,
             message: SendMessage {
-                id: Uuid::new_v4(),
+                id: line,
                 body: "hello".into(),
                 kind: MessageKind::Text,
                 attachment_ids: vec![],
@@ -99,6 +102,7 @@ mod tests {
             ([conv].as_slice(), [customer].as_slice())
         );
         assert!(c.unscoped.is_empty(), "no blanket refresh");
+        assert_eq!(c.messages, [line], "its line, for an open thread");
         let rated = of_op(
             &MutationOp::RateConversation {
                 conversation_id: conv,

@@ -461,16 +461,20 @@ impl Engine {
         })
     }
 
-    /// Persists a write; it is sent by the next `push_pending`.
+    /// Persists a write; it is sent by the next `push_pending`. The write
+    /// is stored and the sync service woken first; only then is what the
+    /// screens are told read (whose it is, the outbox count), so a reply
+    /// goes out without waiting for those reads.
     pub async fn enqueue(&self, op: MutationOp) -> Result<Uuid, ClientError> {
         let client_id = Uuid::new_v4();
-        let changes = self.changes_of(&op).await;
-        self.store.enqueue(&Mutation { client_id, op }).await?;
+        let mutation = Mutation { client_id, op };
+        self.store.enqueue(&mutation).await?;
         tracing::debug!(target: "hop", %client_id, "queued");
         // Wake the sync service (if running) to send it now, while the
         // screens are told.
         self.outbox_changed.notify_one();
         self.uploads_changed.notify_one();
+        let changes = self.changes_of(&mutation.op).await;
         self.emit_outbox().await?;
         self.emit_changes(changes);
         Ok(client_id)

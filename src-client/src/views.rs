@@ -1,18 +1,20 @@
 //! What the screens show, read from the local store and the outbox: the
 //! shell returns these to the UI as they are. Everything here works offline.
 
+use std::collections::HashMap;
+
 use mostrador_core::app::{
-    CallbackLine, ConversationSummary, Delivery, HomeView, ThreadLine, ThreadView,
+    CallbackLine, ConversationSummary, Delivery, HomeView, ThreadDelta, ThreadLine, ThreadView,
 };
 use mostrador_core::auth::Me;
 use mostrador_core::callbacks::Callback;
-use mostrador_core::chat::ConversationStatus;
+use mostrador_core::chat::{Conversation, ConversationStatus, Message};
 use mostrador_core::orders::Order;
 use mostrador_core::profile::Profile;
 use uuid::Uuid;
 
 use crate::engine::Engine;
-use crate::rules::echo;
+use crate::rules::echo::{self, ConversationLine};
 use crate::ClientError;
 
 impl Engine {
@@ -50,21 +52,7 @@ impl Engine {
         let mut out: Vec<ConversationSummary> = lines
             .into_iter()
             .filter(|line| only.is_none_or(|o| o == line.id))
-            .map(|line| {
-                let last_msg = last.get(&line.id);
-                ConversationSummary {
-                    id: line.id,
-                    subject: line.subject,
-                    order_id: line.order_id,
-                    unread: unread.get(&line.id).copied().unwrap_or(0),
-                    last_body: last_msg.map(|m| m.body.clone()),
-                    last_at: last_msg
-                        .map(|m| m.created_at)
-                        .or_else(|| line.conversation.as_ref().map(|c| c.updated_at)),
-                    delivery: line.delivery.to_wire(),
-                    conversation: line.conversation,
-                }
-            })
+            .map(|line| summary(line, &unread, &last))
             .collect();
         // Unsent writes are the newest thing the user did: show them on top.
         out.sort_by_key(|s| {
@@ -96,19 +84,76 @@ impl Engine {
             .thread(conversation_id)
             .await?
             .into_iter()
-            .map(|l| ThreadLine {
-                id: l.id,
-                mine: l.author_id.is_none_or(|a| a == me),
-                body: l.body,
-                kind: l.kind,
-                author_name: l.author_name,
-                created_at: l.created_at,
-                delivery: l.delivery.to_wire(),
-                attachments: l.attachments,
-            })
+            .map(|l| shown_line(l, me))
             .collect::<Vec<_>>();
         tracing::debug!(target: "hop", ms = crate::platform::now_ms() - started, lines = lines.len(), "thread read");
         Ok(Some(ThreadView { summary, lines }))
+    }
+
+    /// What changed in an open thread: the lines of `messages` (the
+    /// [`Changes::messages`](mostrador_core::app::Changes) the screen was
+    /// told of) as [`Engine::thread_view`] would show them now, those not
+    /// in this thread any more, and the summary; `None` if the
+    /// conversation is gone (discarded unsent). Reads the asked-for
+    /// messages by id, not the thread, and the outbox only when one of
+    /// them or the conversation is not cached. The screen merges it with
+    /// [`ThreadView::apply`](mostrador_core::app::ThreadView::apply); it
+    /// reads the whole thread instead after a resync or a removal.
+    pub async fn thread_delta(
+        &self,
+        conversation_id: Uuid,
+        messages: &[Uuid],
+    ) -> Result<Option<ThreadDelta>, ClientError> {
+        let started = crate::platform::now_ms();
+        let me = self.my_id().await?;
+        let cached: Vec<Message> = self.store().get_many(messages).await?;
+        let cached: Vec<Message> = cached
+            .into_iter()
+            .filter(|m| m.conversation_id == conversation_id)
+            .collect();
+        let conversation: Option<Conversation> = self.store().get(conversation_id).await?;
+        let all_cached = cached.len() == messages.len();
+        // Unsent lines (and a conversation opened offline) are in the
+        // outbox; stored ones never are shown from it.
+        let outbox = if all_cached && conversation.is_some() {
+            Vec::new()
+        } else {
+            self.outbox().await?
+        };
+        let lines: Vec<ThreadLine> = echo::thread(conversation_id, cached, &outbox)
+            .into_iter()
+            .filter(|l| messages.contains(&l.id))
+            .map(|l| shown_line(l, me))
+            .collect();
+        let gone = messages
+            .iter()
+            .filter(|id| !lines.iter().any(|l| l.id == **id))
+            .copied()
+            .collect();
+        let line = echo::conversations(conversation.into_iter().collect(), &outbox)
+            .into_iter()
+            .find(|l| l.id == conversation_id);
+        let Some(line) = line else {
+            return Ok(None);
+        };
+        let summary = self.line_summary(me, line).await?;
+        tracing::debug!(target: "hop", ms = crate::platform::now_ms() - started, lines = lines.len(), "thread delta read");
+        Ok(Some(ThreadDelta {
+            summary,
+            lines,
+            gone,
+        }))
+    }
+
+    /// One conversation's summary, as [`Engine::summaries`] gives it.
+    async fn line_summary(
+        &self,
+        me: Uuid,
+        line: ConversationLine,
+    ) -> Result<ConversationSummary, ClientError> {
+        let unread = self.store().unread_counts(me, Some(line.id)).await?;
+        let last = self.store().last_text_messages(Some(line.id)).await?;
+        Ok(summary(line, &unread, &last))
     }
 
     /// The signed-in user's own orders, most recently placed first (a staff
@@ -193,5 +238,41 @@ impl Engine {
             open_conversations,
             upcoming_callbacks,
         })
+    }
+}
+
+/// A conversation as a list shows it, from its unread count and last text
+/// message (as the store reads them, by conversation).
+fn summary(
+    line: ConversationLine,
+    unread: &HashMap<Uuid, i64>,
+    last: &HashMap<Uuid, Message>,
+) -> ConversationSummary {
+    let last_msg = last.get(&line.id);
+    ConversationSummary {
+        id: line.id,
+        subject: line.subject,
+        order_id: line.order_id,
+        unread: unread.get(&line.id).copied().unwrap_or(0),
+        last_body: last_msg.map(|m| m.body.clone()),
+        last_at: last_msg
+            .map(|m| m.created_at)
+            .or_else(|| line.conversation.as_ref().map(|c| c.updated_at)),
+        delivery: line.delivery.to_wire(),
+        conversation: line.conversation,
+    }
+}
+
+/// A thread line as the screen gets it (`me`'s own lines are `mine`).
+fn shown_line(l: echo::ThreadLine, me: Uuid) -> ThreadLine {
+    ThreadLine {
+        id: l.id,
+        mine: l.author_id.is_none_or(|a| a == me),
+        body: l.body,
+        kind: l.kind,
+        author_name: l.author_name,
+        created_at: l.created_at,
+        delivery: l.delivery.to_wire(),
+        attachments: l.attachments,
     }
 }

@@ -105,6 +105,12 @@ pub struct Changes {
     /// Kinds with a change whose owner is unknown (a tombstone names only
     /// the entity): every screen showing that kind refetches.
     pub unscoped: Vec<EntityKind>,
+    /// Every message whose thread line may have changed (arrived, changed
+    /// state, queued, refused, discarded): an open thread asks for these
+    /// lines alone ([`ThreadDelta`]) unless `unscoped` names messages or
+    /// conversations. Every producer names the message it touched.
+    #[serde(default)]
+    pub messages: Vec<Uuid>,
 }
 
 impl Changes {
@@ -130,7 +136,7 @@ impl Changes {
                     }
                 }
                 SyncItem::Conversation(conv) => c.conversation(conv.id, Some(conv.customer_id)),
-                SyncItem::Message(m) => c.message(m.conversation_id, None),
+                SyncItem::Message(m) => c.message(m.conversation_id, m.id, None),
                 SyncItem::Profile(p) => {
                     c.add_kind(EntityKind::Profile);
                     push_once(&mut c.customers, p.user_id);
@@ -163,10 +169,11 @@ impl Changes {
         }
     }
 
-    /// A message in a conversation changed (its summary too: last
+    /// Message `message` in a conversation changed (its summary too: last
     /// message, unread count).
-    pub fn message(&mut self, conversation: Uuid, customer: Option<Uuid>) {
+    pub fn message(&mut self, conversation: Uuid, message: Uuid, customer: Option<Uuid>) {
         self.add_kind(EntityKind::Message);
+        push_once(&mut self.messages, message);
         self.conversation(conversation, customer);
     }
 
@@ -198,6 +205,9 @@ impl Changes {
         for id in &other.customers {
             push_once(&mut self.customers, *id);
         }
+        for id in &other.messages {
+            push_once(&mut self.messages, *id);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -214,6 +224,15 @@ impl Changes {
         self.conversations.contains(&id)
             || self.unscoped.contains(&EntityKind::Conversation)
             || self.unscoped.contains(&EntityKind::Message)
+    }
+
+    /// Whether an open thread of a conversation these changes touch can
+    /// ask for [`Changes::messages`] alone: no removal whose conversation
+    /// is unknown (a tombstone of a message or conversation names only the
+    /// entity), no resync.
+    pub fn lines_known(&self) -> bool {
+        !self.unscoped.contains(&EntityKind::Conversation)
+            && !self.unscoped.contains(&EntityKind::Message)
     }
 
     /// Whether order `id` may have changed.
@@ -371,6 +390,69 @@ pub struct ThreadLine {
 pub struct ThreadView {
     pub summary: ConversationSummary,
     pub lines: Vec<ThreadLine>,
+}
+
+/// What changed in an open thread since the screen last read it: the
+/// lines it asked for (by [`Changes::messages`]) as they are now, those of
+/// them no longer in the thread, and the summary (unread count, status,
+/// rating), read again each time. [`ThreadView::apply`] merges it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadDelta {
+    pub summary: ConversationSummary,
+    /// The asked-for lines in this thread, in thread order.
+    pub lines: Vec<ThreadLine>,
+    /// Asked-for lines not in this thread (discarded, or another
+    /// conversation's): a line shown under one of these ids goes.
+    pub gone: Vec<Uuid>,
+}
+
+impl ThreadLine {
+    /// Still in the outbox (pending or refused): such lines follow the
+    /// stored ones, in the order they were written.
+    pub fn unsent(&self) -> bool {
+        matches!(self.delivery, Delivery::Pending | Delivery::Failed { .. })
+    }
+
+    /// Where a stored line sorts: as the store lists messages (the
+    /// millisecond it was written, then its id).
+    fn sort_key(&self) -> (i64, Uuid) {
+        (self.created_at.as_millisecond(), self.id)
+    }
+}
+
+impl ThreadView {
+    /// Merges `delta` so the view reads as a whole new read would: each
+    /// line it names replaced (in place while it keeps its section),
+    /// stored lines at their place in the store's order, newly unsent ones
+    /// after the rest (the outbox's order), gone ones removed.
+    pub fn apply(&mut self, delta: ThreadDelta) {
+        self.summary = delta.summary;
+        self.lines.retain(|l| !delta.gone.contains(&l.id));
+        for line in delta.lines {
+            let at = self.lines.iter().position(|l| l.id == line.id);
+            match at {
+                Some(i) if self.lines[i].unsent() == line.unsent() => {
+                    self.lines[i] = line;
+                    continue;
+                }
+                Some(i) => {
+                    self.lines.remove(i);
+                }
+                None => {}
+            }
+            if line.unsent() {
+                self.lines.push(line);
+            } else {
+                let key = line.sort_key();
+                let at = self
+                    .lines
+                    .iter()
+                    .position(|l| l.unsent() || l.sort_key() > key)
+                    .unwrap_or(self.lines.len());
+                self.lines.insert(at, line);
+            }
+        }
+    }
 }
 
 /// The home screen at a glance.
@@ -542,6 +624,125 @@ mod tests {
     }
 
     #[test]
+    fn a_message_is_named_so_a_thread_can_ask_for_its_line_alone() {
+        let c = Changes::of_items(&[message(Uuid::from_u128(10))]);
+        assert_eq!(c.messages, [Uuid::from_u128(9)]);
+        assert!(c.lines_known());
+        let removed =
+            Changes::of_items(&[SyncItem::removed(EntityKind::Message, Uuid::from_u128(3))]);
+        assert!(!removed.lines_known());
+        let gone = Changes::of_items(&[SyncItem::removed(
+            EntityKind::Conversation,
+            Uuid::from_u128(3),
+        )]);
+        assert!(!gone.lines_known());
+        assert!(!Changes::everything().lines_known());
+        // A change from before the field existed reads as naming none.
+        let old: Changes = serde_json::from_str(
+            r#"{"kinds":[],"conversations":[],"orders":[],"customers":[],"unscoped":[]}"#,
+        )
+        .unwrap();
+        assert!(old.messages.is_empty());
+    }
+
+    fn line(n: u128, at_ms: i64, delivery: Delivery) -> ThreadLine {
+        ThreadLine {
+            id: Uuid::from_u128(n),
+            body: format!("line {n}"),
+            kind: MessageKind::Text,
+            mine: true,
+            author_name: None,
+            created_at: Timestamp::from_millisecond(at_ms).unwrap(),
+            delivery,
+            attachments: vec![],
+        }
+    }
+
+    fn summary(unread: i64) -> ConversationSummary {
+        ConversationSummary {
+            id: Uuid::from_u128(100),
+            subject: "parcel".into(),
+            order_id: None,
+            conversation: None,
+            unread,
+            last_body: None,
+            last_at: None,
+            delivery: Delivery::Sent,
+        }
+    }
+
+    fn ids(v: &ThreadView) -> Vec<(u128, Delivery)> {
+        v.lines
+            .iter()
+            .map(|l| (l.id.as_u128(), l.delivery.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_delta_merges_as_a_whole_read_would_order_it() {
+        let failed = Delivery::Failed {
+            client_id: Uuid::from_u128(77),
+            reason: ApiError::new(crate::ErrorCode::ValidationFailed, "no"),
+        };
+        let mut view = ThreadView {
+            summary: summary(0),
+            lines: vec![
+                line(1, 10, Delivery::Read),
+                line(3, 30, Delivery::Sent),
+                line(5, 5, Delivery::Pending),
+                line(6, 6, failed.clone()),
+            ],
+        };
+        view.apply(ThreadDelta {
+            summary: summary(2),
+            lines: vec![
+                // A reply written between two stored lines.
+                line(2, 20, Delivery::Sent),
+                // A state change, in place.
+                line(3, 30, Delivery::Read),
+                // The pending line is stored now: among the stored, by time.
+                line(5, 40, Delivery::Sent),
+                // Retried: still unsent, in place.
+                line(6, 6, Delivery::Pending),
+                // Newly queued: last.
+                line(7, 7, Delivery::Pending),
+            ],
+            gone: vec![Uuid::from_u128(1), Uuid::from_u128(99)],
+        });
+        assert_eq!(view.summary.unread, 2);
+        assert_eq!(
+            ids(&view),
+            [
+                (2, Delivery::Sent),
+                (3, Delivery::Read),
+                (5, Delivery::Sent),
+                (6, Delivery::Pending),
+                (7, Delivery::Pending),
+            ]
+        );
+        // Refused again: the line stays where it is.
+        view.apply(ThreadDelta {
+            summary: summary(0),
+            lines: vec![line(6, 6, failed.clone())],
+            gone: vec![],
+        });
+        assert_eq!(view.lines[3].delivery, failed);
+        // Same millisecond: the id decides, as the store's order does.
+        view.apply(ThreadDelta {
+            summary: summary(0),
+            lines: vec![line(4, 30, Delivery::Sent)],
+            gone: vec![],
+        });
+        assert_eq!(
+            view.lines
+                .iter()
+                .map(|l| l.id.as_u128())
+                .collect::<Vec<_>>(),
+            [2, 3, 4, 5, 6, 7]
+        );
+    }
+
+    #[test]
     fn a_tombstone_touches_every_screen_of_its_kind() {
         let c = Changes::of_items(&[SyncItem::removed(EntityKind::Message, Uuid::from_u128(3))]);
         assert!(c.touches_conversation(Uuid::from_u128(10)));
@@ -558,10 +759,11 @@ mod tests {
         let (a, b) = (Uuid::from_u128(10), Uuid::from_u128(11));
         let mut c = Changes::of_items(&[message(a)]);
         let mut d = Changes::default();
-        d.message(a, None);
+        d.message(a, Uuid::from_u128(9), None);
         d.callback(Some(b));
         c.merge(&d);
         assert_eq!(c.conversations, [a]);
+        assert_eq!(c.messages, [Uuid::from_u128(9)]);
         assert_eq!(c.customers, [b]);
         assert_eq!(
             c.kinds,

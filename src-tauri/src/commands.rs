@@ -12,7 +12,7 @@ use mostrador_client::ClientError;
 use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics};
 use mostrador_core::app::{
     CallbackLine, ConversationSummary, CustomerView, HomeView, InboxFilter, InboxPage, OutboxCount,
-    PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadView,
+    PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadDelta, ThreadView,
 };
 use mostrador_core::auth::{LoginRequest, Me, RegisterRequest};
 use mostrador_core::callbacks::CallbackOutcome;
@@ -247,6 +247,22 @@ pub async fn conversations(state: State<'_, AppState>) -> Res<Vec<ConversationSu
 #[tauri::command]
 pub async fn thread(state: State<'_, AppState>, id: Uuid) -> Res<Option<ThreadView>> {
     state.engine().await.thread_view(id).await.map_err(api)
+}
+
+/// What changed in an open thread: the lines of `messages` (the change
+/// event's) and the summary, for the screen to merge.
+#[tauri::command]
+pub async fn thread_delta(
+    state: State<'_, AppState>,
+    id: Uuid,
+    messages: Vec<Uuid>,
+) -> Res<Option<ThreadDelta>> {
+    state
+        .engine()
+        .await
+        .thread_delta(id, &messages)
+        .await
+        .map_err(api)
 }
 
 /// Opens a conversation (about an order, if given) with its first message.

@@ -124,6 +124,7 @@ pub fn app<R: Runtime>(
             commands::order,
             commands::conversations,
             commands::thread,
+            commands::thread_delta,
             commands::ask,
             commands::say,
             commands::mark_read,

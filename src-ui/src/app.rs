@@ -184,14 +184,26 @@ pub fn bumps(changes: &Changes, watched: &[Watched]) -> Bumps {
     }
 }
 
-/// A revision a resource tracks to rerun when what it shows changed.
+/// A revision a resource tracks to rerun when what it shows changed, and
+/// the changes that bumped it since the screen last took them.
 #[derive(Debug, Clone, Copy)]
-pub struct Watch(RwSignal<u64>);
+pub struct Watch {
+    rev: RwSignal<u64>,
+    seen: StoredValue<Changes>,
+}
 
 impl Watch {
     /// Call inside a resource's source.
     pub fn track(self) {
-        self.0.track();
+        self.rev.track();
+    }
+
+    /// The changes that reached this watch since the last call, merged
+    /// (an open thread asks for their lines alone).
+    pub fn take(self) -> Changes {
+        self.seen
+            .try_update_value(std::mem::take)
+            .unwrap_or_default()
     }
 }
 
@@ -201,7 +213,7 @@ struct Watcher {
     token: u64,
     scope: Scope,
     id: Signal<Option<Uuid>>,
-    rev: RwSignal<u64>,
+    watch: Watch,
 }
 
 /// The revisions of the cached data: one per [`EntityKind`], for the
@@ -237,20 +249,23 @@ impl Revisions {
     fn watch(&self, scope: Scope, id: Signal<Option<Uuid>>) -> Watch {
         let token = self.next_token.get_value();
         self.next_token.set_value(token + 1);
-        let rev = RwSignal::new(0);
+        let watch = Watch {
+            rev: RwSignal::new(0),
+            seen: StoredValue::new(Changes::default()),
+        };
         self.watchers.update_value(|w| {
             w.push(Watcher {
                 token,
                 scope,
                 id,
-                rev,
+                watch,
             })
         });
         let watchers = self.watchers;
         on_cleanup(move || {
             let _ = watchers.try_update_value(|w| w.retain(|x| x.token != token));
         });
-        Watch(rev)
+        watch
     }
 
     fn apply(&self, changes: &Changes) {
@@ -269,7 +284,9 @@ impl Revisions {
             self.kind(kind).update(|r| *r += 1);
         }
         for i in b.watched {
-            known[i].0.rev.update(|r| *r += 1);
+            let watch = known[i].0.watch;
+            watch.seen.update_value(|c| c.merge(changes));
+            watch.rev.update(|r| *r += 1);
         }
     }
 }

@@ -15,7 +15,7 @@
 use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics};
 use mostrador_core::app::{
     AppEvent, CallbackLine, ConversationSummary, CustomerView, HomeView, InboxFilter, InboxPage,
-    OutboxCount, PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadView,
+    OutboxCount, PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadDelta, ThreadView,
 };
 use mostrador_core::auth::Me;
 use mostrador_core::callbacks::CallbackOutcome;
@@ -378,6 +378,19 @@ pub async fn conversations() -> Result<Vec<ConversationSummary>, ApiError> {
 
 pub async fn thread(id: Uuid) -> Result<Option<ThreadView>, ApiError> {
     call("thread", &Id { id }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ThreadDeltaArgs<'a> {
+    id: Uuid,
+    messages: &'a [Uuid],
+}
+
+/// What changed in an open thread: the lines of `messages` (a change
+/// event's) and the summary (`None`: the conversation is gone).
+pub async fn thread_delta(id: Uuid, messages: &[Uuid]) -> Result<Option<ThreadDelta>, ApiError> {
+    call("thread_delta", &ThreadDeltaArgs { id, messages }).await
 }
 
 pub async fn ask(order_id: Option<Uuid>, body: String) -> Result<Uuid, ApiError> {

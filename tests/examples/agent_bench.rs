@@ -319,7 +319,7 @@ const LEGS: [&str; 12] = [
     "shopper: page written to the store",
     "shopper: page written → change event sent to the webview",
     "shopper: Tauri event delivered to the UI",
-    "shopper: UI change → thread read and answered (IPC + query; the last read before display)",
+    "shopper: UI change → thread's changed lines read and answered (IPC + query; the last read before display)",
     "shopper: thread answered → text in the DOM (decode + draw)",
 ];
 
@@ -395,7 +395,12 @@ fn timeline(sent: f64, seen: f64, logs: &[&[Hop]; 4]) -> Result<Vec<f64>, &'stat
     let changed = first(page, "changed", event - slack).unwrap_or(f64::NAN);
     let answered = page
         .iter()
-        .filter(|h| h.what == "thread:answered" && h.at >= changed && h.at <= seen)
+        .filter(|h| {
+            // A whole read, or (once the thread is open) its changed lines.
+            (h.what == "thread:answered" || h.what == "thread_delta:answered")
+                && h.at >= changed
+                && h.at <= seen
+        })
         .map(|h| h.at)
         .next_back()
         .unwrap_or(f64::NAN);

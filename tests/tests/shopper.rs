@@ -113,7 +113,11 @@ async fn shopper_tracks_an_order_chats_with_an_agent_and_books_a_call() -> anyho
     .await?;
     app.wait_for(STORED_MINE).await?;
 
-    // An agent answers through the API; the reply shows up live.
+    // An agent answers through the API; the reply shows up live, read as
+    // the changed lines alone (the open thread is not read whole again).
+    let reads = "const f = window.__mostradorFetches || {}; \
+                 return [f.thread || 0, f.thread_delta || 0];";
+    let before_reply = app.eval(reads).await?;
     let agent = server.login(DEMO_AGENT).await?;
     let conversations = server.get(&agent, "/api/v1/conversations").await?;
     let conversation = conversations
@@ -143,6 +147,15 @@ async fn shopper_tracks_an_order_chats_with_an_agent_and_books_a_call() -> anyho
         )
         .await?;
     assert!(reply.contains("Sorry"));
+    let after_reply = app.eval(reads).await?;
+    assert_eq!(
+        after_reply[0], before_reply[0],
+        "no whole read of the open thread for a reply ({before_reply} -> {after_reply})"
+    );
+    assert!(
+        after_reply[1].as_f64() > before_reply[1].as_f64(),
+        "the reply's lines were asked for ({before_reply} -> {after_reply})"
+    );
     // Reading the thread marks the reply read on the server.
     let deadline = std::time::Instant::now() + WAIT;
     loop {
@@ -377,7 +390,6 @@ async fn a_question_written_offline_goes_out_once_when_the_server_is_back() -> a
     assert_eq!(copies, 1, "{thread}");
     app.close().await
 }
-
 
 fn uuid_v4() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -32,9 +32,11 @@ use sqlx::SqlitePool;
 
 use crate::ClientError;
 
+mod by_id;
 mod cache;
 mod drafts;
 mod files;
+mod inbox;
 mod kept;
 mod outbox;
 mod session;

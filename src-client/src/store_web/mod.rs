@@ -41,10 +41,12 @@ use web_sys::{
 
 use crate::ClientError;
 
+mod by_id;
 mod cache;
 mod drafts;
 mod files;
 mod idb;
+mod inbox;
 mod kept;
 mod last;
 mod outbox;

@@ -66,6 +66,7 @@ macro_rules! contract {
 contract!(
     pages_apply_once_in_order,
     views_answer_from_the_cache,
+    several_by_id_in_list_order,
     views_span_many_conversations,
     unread_depends_on_the_side_in_each_conversation,
     reset_keeps_unsent_writes,

@@ -345,6 +345,66 @@ pub async fn views_answer_from_the_cache(s: &Store, _: &Store) {
 
 /// The last text message of each of many conversations, and unread counts
 /// across them: the agent inbox's reads.
+/// `get_many`: the asked-for entities that are cached, in `list`'s order
+/// (time, then id), answering for a state change and a removal as `list`
+/// does (an open thread reads its changed lines this way).
+pub async fn several_by_id_in_list_order(s: &Store, _: &Store) {
+    let (ana, luis) = (
+        (Uuid::new_v4(), Role::Customer),
+        (Uuid::new_v4(), Role::Agent),
+    );
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let first = message(a, ana, 1, "where is it");
+    let mut reply = message(a, luis, 2, "on its way");
+    let mut same_second = message(a, luis, 2, "tomorrow");
+    // Two in one millisecond: the id orders them, as in `list`.
+    if same_second.id < reply.id {
+        std::mem::swap(&mut reply.id, &mut same_second.id);
+    }
+    let elsewhere = message(b, ana, 0, "another thread");
+    let mut items = vec![conversation(a, ana.0, 0), conversation(b, ana.0, 0)];
+    for m in [&first, &reply, &same_second, &elsewhere] {
+        items.push(SyncItem::Message(m.clone()));
+    }
+    s.apply_page(&page(1, items)).await.unwrap();
+
+    let none: Vec<Message> = s.get_many(&[]).await.unwrap();
+    assert!(none.is_empty());
+    let never = Uuid::new_v4();
+    let got: Vec<Message> = s
+        .get_many(&[same_second.id, never, elsewhere.id, reply.id, reply.id])
+        .await
+        .unwrap();
+    assert_eq!(
+        got,
+        [elsewhere.clone(), reply.clone(), same_second.clone()],
+        "cached ones once each, by time then id; unknown ids left out"
+    );
+    let listed: Vec<Message> = s.list(Some(a)).await.unwrap();
+    let asked: Vec<Message> = s
+        .get_many(&[same_second.id, first.id, reply.id])
+        .await
+        .unwrap();
+    assert_eq!(asked, listed, "the same order as the thread");
+
+    // Read, then removed: the answer follows the store.
+    reply.state = MessageState::Read;
+    s.apply_page(&page(
+        2,
+        vec![
+            SyncItem::Message(reply.clone()),
+            SyncItem::removed(EntityKind::Message, same_second.id),
+        ],
+    ))
+    .await
+    .unwrap();
+    let got: Vec<Message> = s.get_many(&[reply.id, same_second.id]).await.unwrap();
+    assert_eq!(got, [reply.clone()]);
+    // Another kind under the same id is not a message.
+    let as_orders: Vec<Order> = s.get_many(&[reply.id]).await.unwrap();
+    assert!(as_orders.is_empty());
+}
+
 pub async fn views_span_many_conversations(s: &Store, _: &Store) {
     let agent = Uuid::new_v4();
     let mut items = Vec::new();

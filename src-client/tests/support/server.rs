@@ -115,6 +115,18 @@ impl Server {
         assert!(me.email_verified);
     }
 
+    /// Drops every feed entry so far: a device's cursor is then too old
+    /// and its next pull rebuilds the cache (a resync).
+    pub async fn prune_feed(&self) {
+        let head: i64 = sqlx::query_scalar("SELECT seq FROM feed_counter")
+            .fetch_one(self.state.db.pool())
+            .await
+            .unwrap();
+        mostrador_server::feed::prune(&self.state, head)
+            .await
+            .unwrap();
+    }
+
     /// An agent (created on first use) replies in `conversation`, through
     /// the server's own code path.
     pub async fn agent_reply(&self, conversation: uuid::Uuid, body: &str) {

@@ -142,12 +142,8 @@ pub fn AskPage(order: Option<Uuid>) -> impl IntoView {
 #[component]
 pub fn ThreadPage(id: Uuid) -> impl IntoView {
     let ctx = ctx();
-    let thread = ctx.watch_conversation(id);
-    let data = LocalResource::new(move || {
-        thread.track();
-        ipc::thread(id)
-    });
-    let rating_state = Memo::new(move |_| match data.get() {
+    let shown = followed_thread(id, ctx.watch_conversation(id));
+    let rating_state = Memo::new(move |_| match shown.get() {
         Some(Ok(Some(t))) => t.summary.conversation.as_ref().map_or((false, None), |c| {
             (
                 c.status == ConversationStatus::Resolved,
@@ -158,13 +154,10 @@ pub fn ThreadPage(id: Uuid) -> impl IntoView {
     });
     // Reading the thread marks the other side's messages read.
     Effect::new(move |_| {
-        if let Some(Ok(Some(t))) = data.get() {
-            if t.summary.unread > 0 {
-                ctx.write(ipc::mark_read(id));
-            }
+        if shown.with(|s| matches!(s, Some(Ok(Some(t))) if t.summary.unread > 0)) {
+            ctx.write(ipc::mark_read(id));
         }
     });
-    let shown = last_loaded(data);
     let follow = Follow::new(shown);
     let (state, thread) = (thread_state(shown), loaded_thread(shown));
     view! {
@@ -194,6 +187,60 @@ pub fn ThreadPage(id: Uuid) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// Conversation `id`'s thread kept up to date through `watch`: read whole
+/// when opened, then, for the changes that reach it, only the lines they
+/// name (`thread_delta`), merged in by [`ThreadView::apply`]; whole again
+/// after a resync or a removal whose conversation is unknown, or after a
+/// failed read. One read at a time, each taking every change that came
+/// before it, so no merge is lost or applied out of order. Like
+/// [`last_loaded`], a read in flight keeps the old thread shown.
+pub fn followed_thread(id: Uuid, watch: crate::app::Watch) -> Shown {
+    let state = RwSignal::new(None::<Result<Option<ThreadView>, mostrador_core::ApiError>>);
+    let busy = StoredValue::new(false);
+    Effect::new(move |_| {
+        watch.track();
+        if busy.get_value() {
+            // The read in flight goes again for what just came.
+            return;
+        }
+        busy.set_value(true);
+        spawn_local(async move {
+            let mut first = true;
+            loop {
+                let changes = watch.take();
+                if !first && changes.is_empty() {
+                    break;
+                }
+                first = false;
+                let shown = state
+                    .try_with_untracked(|s| matches!(s, Some(Ok(Some(_)))))
+                    .unwrap_or(false);
+                let answer = if shown && !changes.is_empty() && changes.lines_known() {
+                    match ipc::thread_delta(id, &changes.messages).await {
+                        Ok(Some(delta)) => {
+                            let _ = state.try_update(|s| {
+                                if let Some(Ok(Some(t))) = s {
+                                    t.apply(delta);
+                                }
+                            });
+                            continue;
+                        }
+                        other => other.map(|_| None),
+                    }
+                } else {
+                    ipc::thread(id).await
+                };
+                if state.try_set(Some(answer)).is_some() {
+                    // The screen is gone.
+                    return;
+                }
+            }
+            let _ = busy.try_set_value(false);
+        });
+    });
+    Memo::new(move |_| state.get())
 }
 
 /// What `data` last loaded: a reload keeps showing the old value until the
@@ -534,8 +581,15 @@ pub fn UploadProgress(message: Uuid) -> impl IntoView {
         let (sent, total) = ctx.uploads.with(|u| u.get(&message).copied())?;
         let percent = (sent.min(total) * 100).checked_div(total).unwrap_or(100);
         // "42%" in English, "42 %" in Spanish and Russian.
-        let sign = if ctx.lang() == i18n::Lang::En { "%" } else { "\u{a0}%" };
-        let text = fill(ctx.t(K::UploadProgress), &[("percent", &format!("{percent}{sign}"))]);
+        let sign = if ctx.lang() == i18n::Lang::En {
+            "%"
+        } else {
+            "\u{a0}%"
+        };
+        let text = fill(
+            ctx.t(K::UploadProgress),
+            &[("percent", &format!("{percent}{sign}"))],
+        );
         Some(view! {
             <div class="upload-progress" data-testid="upload-progress">
                 <progress max="100" value=percent.to_string() aria-label=text.clone()></progress>
@@ -585,7 +639,11 @@ pub fn near_limit(text: &str) -> bool {
 /// `aria-describedby` ids that are on the page: each `(id, shown)` pair
 /// whose `shown` holds; `None` when there is none.
 pub fn described_by(ids: &[(&'static str, bool)]) -> Option<String> {
-    let on: Vec<&str> = ids.iter().filter(|(_, shown)| *shown).map(|(id, _)| *id).collect();
+    let on: Vec<&str> = ids
+        .iter()
+        .filter(|(_, shown)| *shown)
+        .map(|(id, _)| *id)
+        .collect();
     (!on.is_empty()).then(|| on.join(" "))
 }
 

@@ -59,6 +59,13 @@ struct Id {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+struct ThreadDeltaArgs {
+    id: Uuid,
+    messages: Vec<Uuid>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ConversationId {
     conversation_id: Uuid,
 }
@@ -303,6 +310,10 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
         "order" => out(engine.order(args::<Id>(cmd, a)?.id).await),
         "conversations" => out(engine.conversation_summaries().await),
         "thread" => out(engine.thread_view(args::<Id>(cmd, a)?.id).await),
+        "thread_delta" => {
+            let p: ThreadDeltaArgs = args(cmd, a)?;
+            out(engine.thread_delta(p.id, &p.messages).await)
+        }
         "ask" => {
             let p: Ask = args(cmd, a)?;
             out(engine.ask(p.order_id, &p.body).await)
