@@ -9,6 +9,8 @@
 
 /// The app's commands, as registered in `src/lib.rs`.
 const COMMANDS: &[&str] = &[
+    "boot",
+    "ready",
     "backend_status",
     "session",
     "sign_in",

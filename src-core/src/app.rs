@@ -28,6 +28,18 @@ pub struct SessionInfo {
     pub keychain: Option<String>,
 }
 
+/// What the first screen needs, in one answer (the shells' `boot`
+/// command): who is signed in, the sync indicator, and the home screen's
+/// data when a shopper is signed in (staff land on the inbox, which loads
+/// itself). The page draws its first frame after this one round trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Boot {
+    pub session: SessionInfo,
+    pub sync: SyncState,
+    pub outbox: OutboxCount,
+    pub home: Option<HomeView>,
+}
+
 /// What the sync indicator shows: always the engine's latest word.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]

@@ -8,11 +8,11 @@
 //! Reads come from the local store and work offline; writes go through the
 //! outbox. Only `slots` and `export_data` need the server there and then.
 
-use mostrador_client::ClientError;
+use mostrador_client::{ClientError, Engine};
 use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics};
 use mostrador_core::app::{
-    CallbackLine, ConversationSummary, CustomerView, HomeView, InboxFilter, InboxPage, OutboxCount,
-    PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadDelta, ThreadView,
+    Boot, CallbackLine, ConversationSummary, CustomerView, HomeView, InboxFilter, InboxPage,
+    OutboxCount, PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadDelta, ThreadView,
 };
 use mostrador_core::auth::{LoginRequest, Me, RegisterRequest};
 use mostrador_core::callbacks::CallbackOutcome;
@@ -41,7 +41,7 @@ fn device_name() -> String {
 /// Checks the backend now and reports online (with its version) or offline.
 #[tauri::command]
 pub async fn backend_status(state: State<'_, AppState>) -> Res<BackendStatus> {
-    let engine = state.engine().await;
+    let engine = state.engine().await?;
     Ok(mostrador_client::Client::from_api(engine.api().clone())
         .backend_status()
         .await)
@@ -50,7 +50,10 @@ pub async fn backend_status(state: State<'_, AppState>) -> Res<BackendStatus> {
 /// Who is signed in (from the local store: works offline).
 #[tauri::command]
 pub async fn session(state: State<'_, AppState>) -> Res<SessionInfo> {
-    let engine = state.engine().await;
+    session_info(&state, &state.engine().await?).await
+}
+
+async fn session_info(state: &AppState, engine: &Engine) -> Res<SessionInfo> {
     let me = if state.signed_in().await {
         engine.me().await.map_err(api)?
     } else {
@@ -67,6 +70,39 @@ pub async fn session(state: State<'_, AppState>) -> Res<SessionInfo> {
     })
 }
 
+/// Everything the first screen needs in one answer (the page's first
+/// command): who is signed in, the sync indicator, and a signed-in
+/// shopper's home screen, from the local store. Waits for the store to
+/// open; a store that could not open answers with its error.
+#[tauri::command]
+pub async fn boot(state: State<'_, AppState>) -> Res<Boot> {
+    let engine = state.engine().await?;
+    let session = session_info(&state, &engine).await?;
+    let home = match &session.me {
+        Some(me) if !me.role.is_staff() => Some(engine.home().await.map_err(api)?),
+        _ => None,
+    };
+    let (sync, outbox) = state.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    crate::startup::mark("boot");
+    Ok(Boot {
+        session,
+        sync,
+        outbox,
+        home,
+    })
+}
+
+/// The page drew its first screen and listens for events: the sync
+/// service starts now if someone is signed in (not before, so it does not
+/// compete with the first frame). Once; later calls change nothing.
+#[tauri::command]
+pub async fn ready<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Res<()> {
+    if state.signed_in().await {
+        state.start_service(&app).await;
+    }
+    Ok(())
+}
+
 /// Signs in. Another account's unsent writes on this device make it fail
 /// with a `conflict` carrying `UnsentWrites` (the UI asks, then calls again
 /// with `discard_unsent_of_previous_user`).
@@ -78,7 +114,7 @@ pub async fn sign_in<R: Runtime>(
     password: String,
     discard_unsent_of_previous_user: Option<bool>,
 ) -> Res<Me> {
-    let engine = state.engine().await;
+    let engine = state.engine().await?;
     let me = engine
         .login_with(
             &LoginRequest {
@@ -106,7 +142,7 @@ pub async fn sign_up<R: Runtime>(
     language: String,
     discard_unsent_of_previous_user: Option<bool>,
 ) -> Res<Me> {
-    let engine = state.engine().await;
+    let engine = state.engine().await?;
     let me = engine
         .register_with(
             &RegisterRequest {
@@ -134,7 +170,7 @@ fn sign_in_options(discard: Option<bool>) -> mostrador_client::engine::SignInOpt
 /// user (its orders are on the device when this returns).
 #[tauri::command]
 pub async fn verify_email(state: State<'_, AppState>, code: String) -> Res<Me> {
-    state.engine().await.verify_email(&code).await.map_err(api)
+    state.engine().await?.verify_email(&code).await.map_err(api)
 }
 
 /// Mails a new verification code (at most one a minute: `rate_limited`).
@@ -142,7 +178,7 @@ pub async fn verify_email(state: State<'_, AppState>, code: String) -> Res<Me> {
 pub async fn resend_verification(state: State<'_, AppState>) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .resend_verification()
         .await
         .map_err(api)
@@ -158,7 +194,7 @@ pub async fn change_password(
 ) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .change_password(&current_password, &new_password, &confirm_password)
         .await
         .map_err(api)
@@ -170,7 +206,7 @@ pub async fn change_password(
 pub async fn request_password_reset(state: State<'_, AppState>, email: String) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .request_password_reset(&email)
         .await
         .map_err(api)
@@ -187,7 +223,7 @@ pub async fn confirm_password_reset(
 ) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .confirm_password_reset(&email, &code, &new_password, &confirm_password)
         .await
         .map_err(api)
@@ -197,13 +233,13 @@ pub async fn confirm_password_reset(
 /// back): reconnects at once and makes waiting writes due.
 #[tauri::command]
 pub async fn reconnect_now(state: State<'_, AppState>) -> Res<()> {
-    state.engine().await.reconnect_now().await.map_err(api)
+    state.engine().await?.reconnect_now().await.map_err(api)
 }
 
 /// Signs out and wipes this device's copy of the account.
 #[tauri::command]
 pub async fn sign_out(state: State<'_, AppState>) -> Res<()> {
-    state.sign_out().await.map_err(api)
+    state.sign_out().await
 }
 
 /// The latest sync state and outbox count.
@@ -221,24 +257,24 @@ pub async fn set_language(state: State<'_, AppState>, language: String) -> Res<(
 
 #[tauri::command]
 pub async fn home(state: State<'_, AppState>) -> Res<HomeView> {
-    state.engine().await.home().await.map_err(api)
+    state.engine().await?.home().await.map_err(api)
 }
 
 #[tauri::command]
 pub async fn orders(state: State<'_, AppState>) -> Res<Vec<Order>> {
-    state.engine().await.orders().await.map_err(api)
+    state.engine().await?.orders().await.map_err(api)
 }
 
 #[tauri::command]
 pub async fn order(state: State<'_, AppState>, id: Uuid) -> Res<Option<Order>> {
-    state.engine().await.order(id).await.map_err(api)
+    state.engine().await?.order(id).await.map_err(api)
 }
 
 #[tauri::command]
 pub async fn conversations(state: State<'_, AppState>) -> Res<Vec<ConversationSummary>> {
     state
         .engine()
-        .await
+        .await?
         .conversation_summaries()
         .await
         .map_err(api)
@@ -246,7 +282,7 @@ pub async fn conversations(state: State<'_, AppState>) -> Res<Vec<ConversationSu
 
 #[tauri::command]
 pub async fn thread(state: State<'_, AppState>, id: Uuid) -> Res<Option<ThreadView>> {
-    state.engine().await.thread_view(id).await.map_err(api)
+    state.engine().await?.thread_view(id).await.map_err(api)
 }
 
 /// What changed in an open thread: the lines of `messages` (the change
@@ -259,7 +295,7 @@ pub async fn thread_delta(
 ) -> Res<Option<ThreadDelta>> {
     state
         .engine()
-        .await
+        .await?
         .thread_delta(id, &messages)
         .await
         .map_err(api)
@@ -268,7 +304,12 @@ pub async fn thread_delta(
 /// Opens a conversation (about an order, if given) with its first message.
 #[tauri::command]
 pub async fn ask(state: State<'_, AppState>, order_id: Option<Uuid>, body: String) -> Res<Uuid> {
-    state.engine().await.ask(order_id, &body).await.map_err(api)
+    state
+        .engine()
+        .await?
+        .ask(order_id, &body)
+        .await
+        .map_err(api)
 }
 
 /// Sends a message with files; all of it waits in the outbox if offline.
@@ -279,7 +320,7 @@ pub async fn say(
     body: String,
     files: Vec<PickedFile>,
 ) -> Res<Uuid> {
-    let engine = state.engine().await;
+    let engine = state.engine().await?;
     let ids = engine
         .attach_for(conversation_id, &body, files)
         .await
@@ -291,7 +332,7 @@ pub async fn say(
 pub async fn mark_read(state: State<'_, AppState>, conversation_id: Uuid) -> Res<bool> {
     state
         .engine()
-        .await
+        .await?
         .mark_read(conversation_id)
         .await
         .map_err(api)
@@ -302,7 +343,7 @@ pub async fn mark_read(state: State<'_, AppState>, conversation_id: Uuid) -> Res
 pub async fn draft(state: State<'_, AppState>, conversation_id: Uuid) -> Res<Option<String>> {
     state
         .engine()
-        .await
+        .await?
         .draft(conversation_id)
         .await
         .map_err(api)
@@ -317,7 +358,7 @@ pub async fn save_draft(
 ) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .save_draft(conversation_id, &body)
         .await
         .map_err(api)
@@ -325,20 +366,20 @@ pub async fn save_draft(
 
 #[tauri::command]
 pub async fn typing(state: State<'_, AppState>, conversation_id: Uuid) -> Res<()> {
-    state.engine().await.typing(conversation_id);
+    state.engine().await?.typing(conversation_id);
     Ok(())
 }
 
 /// Sends a refused write again.
 #[tauri::command]
 pub async fn retry(state: State<'_, AppState>, client_id: Uuid) -> Res<bool> {
-    state.engine().await.retry(client_id).await.map_err(api)
+    state.engine().await?.retry(client_id).await.map_err(api)
 }
 
 /// Gives up on a refused write.
 #[tauri::command]
 pub async fn discard(state: State<'_, AppState>, client_id: Uuid) -> Res<()> {
-    state.engine().await.discard(client_id).await.map_err(api)
+    state.engine().await?.discard(client_id).await.map_err(api)
 }
 
 /// Rates a conversation (the engine checks the score).
@@ -351,7 +392,7 @@ pub async fn rate(
 ) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .rate(conversation_id, score, comment)
         .await
         .map_err(api)
@@ -363,7 +404,7 @@ pub async fn attachment_url(state: State<'_, AppState>, id: Uuid) -> Res<String>
     use base64::Engine as _;
     let bytes = state
         .engine()
-        .await
+        .await?
         .attachment_bytes(id)
         .await
         .map_err(api)?;
@@ -376,13 +417,13 @@ pub async fn attachment_url(state: State<'_, AppState>, id: Uuid) -> Res<String>
 
 #[tauri::command]
 pub async fn callbacks(state: State<'_, AppState>) -> Res<Vec<CallbackLine>> {
-    state.engine().await.callback_lines().await.map_err(api)
+    state.engine().await?.callback_lines().await.map_err(api)
 }
 
 /// Free slots in the next two weeks (needs the server).
 #[tauri::command]
 pub async fn slots(state: State<'_, AppState>) -> Res<Vec<Slot>> {
-    state.engine().await.callback_slots().await.map_err(api)
+    state.engine().await?.callback_slots().await.map_err(api)
 }
 
 /// Books a callback in the slot `window`; its id (chosen by the engine).
@@ -390,7 +431,7 @@ pub async fn slots(state: State<'_, AppState>) -> Res<Vec<Slot>> {
 pub async fn request_callback(state: State<'_, AppState>, request: RequestCallback) -> Res<Uuid> {
     state
         .engine()
-        .await
+        .await?
         .request_callback(request)
         .await
         .map_err(api)
@@ -400,7 +441,7 @@ pub async fn request_callback(state: State<'_, AppState>, request: RequestCallba
 pub async fn cancel_callback(state: State<'_, AppState>, callback_id: Uuid) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .cancel_callback(callback_id)
         .await
         .map_err(api)
@@ -414,7 +455,7 @@ pub async fn reschedule_callback(
 ) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .reschedule_callback(callback_id, window)
         .await
         .map_err(api)
@@ -422,14 +463,14 @@ pub async fn reschedule_callback(
 
 #[tauri::command]
 pub async fn profile(state: State<'_, AppState>) -> Res<Option<Profile>> {
-    state.engine().await.profile().await.map_err(api)
+    state.engine().await?.profile().await.map_err(api)
 }
 
 #[tauri::command]
 pub async fn update_profile(state: State<'_, AppState>, update: ProfileUpdate) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .update_profile(update)
         .await
         .map_err(api)
@@ -440,7 +481,7 @@ pub async fn update_profile(state: State<'_, AppState>, update: ProfileUpdate) -
 pub async fn put_address(state: State<'_, AppState>, address: Address) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .put_address(address)
         .await
         .map(|_| ())
@@ -451,7 +492,7 @@ pub async fn put_address(state: State<'_, AppState>, address: Address) -> Res<()
 pub async fn delete_address(state: State<'_, AppState>, address_id: Uuid) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .delete_address(address_id)
         .await
         .map_err(api)
@@ -465,7 +506,7 @@ pub async fn export_data<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
 ) -> Res<SavedFile> {
-    let export = state.engine().await.export().await.map_err(api)?;
+    let export = state.engine().await?.export().await.map_err(api)?;
     let dir = app
         .path()
         .download_dir()
@@ -498,7 +539,7 @@ fn save_whole(path: &std::path::Path, bytes: &[u8]) -> Res<SavedFile> {
 /// signed out and wiped (the `signed_out` event says so).
 #[tauri::command]
 pub async fn delete_account(state: State<'_, AppState>) -> Res<()> {
-    state.engine().await.delete_account().await.map_err(api)
+    state.engine().await?.delete_account().await.map_err(api)
 }
 
 // ---- agent mode ----
@@ -513,7 +554,7 @@ pub async fn inbox(
 ) -> Res<InboxPage> {
     state
         .engine()
-        .await
+        .await?
         .inbox(&filter, search.as_deref(), limit)
         .await
         .map_err(api)
@@ -524,7 +565,7 @@ pub async fn inbox(
 pub async fn customer(state: State<'_, AppState>, customer_id: Uuid) -> Res<CustomerView> {
     state
         .engine()
-        .await
+        .await?
         .customer(customer_id)
         .await
         .map_err(api)
@@ -532,7 +573,7 @@ pub async fn customer(state: State<'_, AppState>, customer_id: Uuid) -> Res<Cust
 
 #[tauri::command]
 pub async fn callback_queue(state: State<'_, AppState>) -> Res<Vec<QueueRow>> {
-    state.engine().await.callback_queue().await.map_err(api)
+    state.engine().await?.callback_queue().await.map_err(api)
 }
 
 /// A reply (or an internal note) with files; queued in the outbox.
@@ -544,7 +585,7 @@ pub async fn reply(
     note: bool,
     files: Vec<PickedFile>,
 ) -> Res<Uuid> {
-    let engine = state.engine().await;
+    let engine = state.engine().await?;
     let ids = engine
         .attach_for(conversation_id, &body, files)
         .await
@@ -564,7 +605,7 @@ pub async fn update_conversation(
 ) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .update_conversation(conversation_id, update)
         .await
         .map_err(api)
@@ -579,7 +620,7 @@ pub async fn record_outcome(
 ) -> Res<()> {
     state
         .engine()
-        .await
+        .await?
         .record_outcome(callback_id, outcome)
         .await
         .map_err(api)
@@ -588,7 +629,7 @@ pub async fn record_outcome(
 /// Saved replies (the engine keeps a copy for offline use).
 #[tauri::command]
 pub async fn canned(state: State<'_, AppState>) -> Res<Vec<CannedResponse>> {
-    state.engine().await.canned().await.map_err(api)
+    state.engine().await?.canned().await.map_err(api)
 }
 
 /// Admins: create (no id) or replace a saved reply.
@@ -601,7 +642,7 @@ pub async fn put_canned(
 ) -> Res<CannedResponse> {
     state
         .engine()
-        .await
+        .await?
         .put_canned(id, title, body)
         .await
         .map_err(api)
@@ -609,32 +650,32 @@ pub async fn put_canned(
 
 #[tauri::command]
 pub async fn delete_canned(state: State<'_, AppState>, id: Uuid) -> Res<()> {
-    state.engine().await.delete_canned(id).await.map_err(api)
+    state.engine().await?.delete_canned(id).await.map_err(api)
 }
 
 /// Support metrics, computed by the server now.
 #[tauri::command]
 pub async fn metrics(state: State<'_, AppState>) -> Res<Metrics> {
-    state.engine().await.metrics().await.map_err(api)
+    state.engine().await?.metrics().await.map_err(api)
 }
 
 /// The support team, with who is available.
 #[tauri::command]
 pub async fn agents(state: State<'_, AppState>) -> Res<Vec<AgentInfo>> {
-    state.engine().await.agents().await.map_err(api)
+    state.engine().await?.agents().await.map_err(api)
 }
 
 /// Staff: available or away.
 #[tauri::command]
 pub async fn set_presence(state: State<'_, AppState>, status: Presence) -> Res<()> {
-    state.engine().await.set_presence(status);
+    state.engine().await?.set_presence(status);
     Ok(())
 }
 
 /// Whether an agent could take a new conversation now (`None` offline).
 #[tauri::command]
 pub async fn availability(state: State<'_, AppState>) -> Res<Option<Availability>> {
-    Ok(state.engine().await.availability().await)
+    Ok(state.engine().await?.availability().await)
 }
 
 /// When each start-up stage happened, as (stage, Unix ms)

@@ -77,17 +77,18 @@ pub fn app<R: Runtime>(
                 Some(dir) => dir,
                 None => app.path().app_data_dir()?,
             };
-            let store_path = dir.join("store.sqlite3");
-            let state = tauri::async_runtime::block_on(AppState::open(config, store_path))?;
-            let signed_in = tauri::async_runtime::block_on(state.signed_in());
-            startup::mark("shell_ready");
-            app.manage(state);
-            if signed_in {
-                let handle = app.handle().clone();
-                tauri::async_runtime::spawn(async move {
-                    handle.state::<AppState>().start_service(&handle).await;
-                });
-            }
+            // The store opens in the background: the main loop goes on
+            // serving the page's assets meanwhile. Commands wait for it
+            // (`AppState::engine`); the sync service starts when the page
+            // says its first screen is drawn (the `ready` command).
+            app.manage(AppState::new(config, dir.join("store.sqlite3")));
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let state = handle.state::<AppState>();
+                if state.opened().await.is_ok() {
+                    startup::mark("shell_ready");
+                }
+            });
             Ok(())
         })
         // Back to the front: try the server at once instead of waiting
@@ -98,14 +99,18 @@ pub fn app<R: Runtime>(
                 tauri::async_runtime::spawn(async move {
                     let state = app.state::<AppState>();
                     if state.signed_in().await {
-                        if let Err(err) = state.engine().await.reconnect_now().await {
-                            tracing::info!(error = %err, "could not retry on focus");
+                        if let Ok(engine) = state.engine().await {
+                            if let Err(err) = engine.reconnect_now().await {
+                                tracing::info!(error = %err, "could not retry on focus");
+                            }
                         }
                     }
                 });
             }
         })
         .invoke_handler(tauri::generate_handler![
+            commands::boot,
+            commands::ready,
             commands::backend_status,
             commands::session,
             commands::sign_in,

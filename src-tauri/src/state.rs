@@ -2,6 +2,11 @@
 //! directory, its background sync service while someone is signed in, and
 //! the forwarding of engine events to the UI (and to native notifications).
 //!
+//! The store opens in the background ([`AppState::opened`], started by the
+//! `setup` hook) so the window and the page load meanwhile; every command
+//! awaits it through [`AppState::engine`], and a store that could not open
+//! answers each of them with its error (the page shows it).
+//!
 //! When the server ends the session the engine has already kept the unsent
 //! writes (`Engine::end_session`); the shell only stops the service and
 //! tells the UI. The user's own sign-out and a deleted account wipe the
@@ -12,8 +17,9 @@ use std::sync::Mutex;
 
 use mostrador_client::{ClientConfig, ClientError, Engine, EngineEvent};
 use mostrador_core::app::{AppEvent, Changes, OutboxCount, SyncState, EVENT};
+use mostrador_core::ApiError;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use tokio::sync::{watch, RwLock};
+use tokio::sync::{watch, OnceCell, RwLock};
 
 use crate::notify::{self, Lang};
 
@@ -22,20 +28,54 @@ use crate::notify::{self, Lang};
 pub struct AppState {
     pub config: ClientConfig,
     pub store_path: PathBuf,
-    engine: RwLock<Engine>,
+    /// The engine once the store is open, or why it could not open.
+    engine: OnceCell<Result<RwLock<Engine>, ApiError>>,
     service: Mutex<Option<watch::Sender<bool>>>,
     /// The latest sync state and outbox count, for a UI that mounts late.
     pub last: Mutex<(SyncState, OutboxCount)>,
-    /// Where the token is kept; `None` if no keychain works here.
+    /// Where the token is kept; `None` if no keychain works here (known
+    /// once the store is open).
     pub keychain: Mutex<Option<String>>,
     /// The UI's language, for notifications.
     pub lang: Mutex<Lang>,
 }
 
 impl AppState {
-    /// Opens the store and restores a session kept in the keychain.
-    pub async fn open(config: ClientConfig, store_path: PathBuf) -> Result<Self, ClientError> {
-        let mut engine = Engine::open(&config, &store_path).await?;
+    /// The state over the store at `store_path`, not opened yet: cheap, so
+    /// the `setup` hook never waits for the disk or the keychain.
+    pub fn new(config: ClientConfig, store_path: PathBuf) -> Self {
+        Self {
+            config,
+            store_path,
+            engine: OnceCell::new(),
+            service: Mutex::new(None),
+            last: Mutex::new((SyncState::Connecting, OutboxCount::default())),
+            keychain: Mutex::new(None),
+            lang: Mutex::new(Lang::En),
+        }
+    }
+
+    /// Opens the store and restores a session kept in the keychain, once:
+    /// later and concurrent callers wait for that one opening and get its
+    /// outcome.
+    pub async fn opened(&self) -> Result<&RwLock<Engine>, ApiError> {
+        self.engine
+            .get_or_init(|| async {
+                match self.open().await {
+                    Ok(engine) => Ok(RwLock::new(engine)),
+                    Err(err) => {
+                        tracing::error!(error = %err, path = %self.store_path.display(), "could not open the store");
+                        Err(err.to_api_error())
+                    }
+                }
+            })
+            .await
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    async fn open(&self) -> Result<Engine, ClientError> {
+        let mut engine = Engine::open(&self.config, &self.store_path).await?;
         let keychain = match engine.use_keychain().await {
             Ok(_) => mostrador_client::session::backend()
                 .await
@@ -46,29 +86,28 @@ impl AppState {
                 None
             }
         };
-        Ok(Self {
-            config,
-            store_path,
-            engine: RwLock::new(engine),
-            service: Mutex::new(None),
-            last: Mutex::new((SyncState::Connecting, OutboxCount::default())),
-            keychain: Mutex::new(keychain),
-            lang: Mutex::new(Lang::En),
-        })
+        *self.keychain.lock().unwrap_or_else(|e| e.into_inner()) = keychain;
+        Ok(engine)
     }
 
-    /// The engine (a cheap handle).
-    pub async fn engine(&self) -> Engine {
-        self.engine.read().await.clone()
+    /// The engine (a cheap handle), once the store is open.
+    pub async fn engine(&self) -> Result<Engine, ApiError> {
+        Ok(self.opened().await?.read().await.clone())
     }
 
+    /// Whether someone is signed in (never, on a store that did not open).
     pub async fn signed_in(&self) -> bool {
-        self.engine.read().await.api().token().is_some()
+        match self.opened().await {
+            Ok(engine) => engine.read().await.api().token().is_some(),
+            Err(_) => false,
+        }
     }
 
     /// Starts the sync service and the event forwarding (once).
     pub async fn start_service<R: Runtime>(&self, app: &AppHandle<R>) {
-        let engine = self.engine().await;
+        let Ok(engine) = self.engine().await else {
+            return;
+        };
         let (stop_tx, stop) = watch::channel(false);
         {
             let mut slot = self.service.lock().unwrap_or_else(|e| e.into_inner());
@@ -100,20 +139,25 @@ impl AppState {
     /// service stops, so the next sign-in starts it again.
     pub async fn session_ended(&self) {
         self.stop_service();
-        let pending = self.engine().await.outbox_count().await.unwrap_or_default();
+        let pending = match self.engine().await {
+            Ok(engine) => engine.outbox_count().await.unwrap_or_default(),
+            Err(_) => OutboxCount::default(),
+        };
         *self.last.lock().unwrap_or_else(|e| e.into_inner()) = (SyncState::Connecting, pending);
     }
 
     /// Stops syncing, revokes the session, wipes this device's data and
     /// opens a fresh, empty store.
-    pub async fn sign_out(&self) -> Result<(), ClientError> {
+    pub async fn sign_out(&self) -> Result<(), ApiError> {
         self.stop_service();
-        let mut guard = self.engine.write().await;
+        let mut guard = self.opened().await?.write().await;
         let fresh_keychain;
         {
             let old = guard.clone();
-            old.sign_out().await?;
-            let mut engine = Engine::open(&self.config, &self.store_path).await?;
+            old.sign_out().await.map_err(|e| e.to_api_error())?;
+            let mut engine = Engine::open(&self.config, &self.store_path)
+                .await
+                .map_err(|e| e.to_api_error())?;
             fresh_keychain = engine.use_keychain().await.is_ok();
             *guard = engine;
         }

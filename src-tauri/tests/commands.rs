@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use mostrador_client::ClientConfig;
-use mostrador_core::app::{ConversationSummary, OutboxCount, SessionInfo, SyncState};
+use mostrador_core::app::{Boot, ConversationSummary, OutboxCount, SessionInfo, SyncState};
 use mostrador_core::auth::Me;
 use mostrador_core::{ApiError, ErrorCode};
 use serde::de::DeserializeOwned;
@@ -225,6 +225,56 @@ fn moved_commands_are_checked_and_queued_by_the_engine() {
         (count.pending == 2).then_some(count)
     });
     assert_eq!(count.wedged, 0, "the question and the rating wait");
+}
+
+/// The page's first command answers everything its first screen needs:
+/// nobody signed in at first; after sign-up, Ana, her outbox and her home
+/// screen, from the local store (offline).
+#[test]
+fn boot_answers_the_session_the_sync_state_and_the_home_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let app = TestApp::open(&server.url, &dir.path().join("app"));
+
+    let boot: Boot = app.call("boot", json!({})).unwrap();
+    assert_eq!(boot.session.me, None);
+    assert_eq!(boot.session.server_url, server.url);
+    assert_eq!(boot.home, None, "no home screen before sign-in");
+    assert_eq!(boot.outbox, OutboxCount::default());
+
+    sign_up_ana(&app);
+    server.stop.send(()).unwrap();
+    let id: Uuid = app
+        .call("ask", json!({ "orderId": null, "body": "Hola" }))
+        .unwrap();
+    let boot: Boot = eventually(|| {
+        let boot: Boot = app.call("boot", json!({})).unwrap();
+        (boot.outbox.pending == 1).then_some(boot)
+    });
+    assert_eq!(boot.session.me.map(|m| m.display_name), Some("Ana".into()));
+    let home = boot.home.expect("a shopper's home screen");
+    assert_eq!(home.open_conversations.len(), 1, "{home:?}");
+    assert_eq!(home.open_conversations[0].id, id);
+    // Starting the service again (the page's `ready`) changes nothing.
+    let () = app.call("ready", json!({})).unwrap();
+}
+
+/// The store opens in the background; one that cannot open (its folder
+/// is a file) does not stop the app from starting, and the page's first
+/// command answers with the store's error, as does every command that
+/// needs the engine.
+#[test]
+fn a_store_that_cannot_open_answers_its_error_to_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_folder = dir.path().join("file");
+    std::fs::write(&not_a_folder, b"not a folder").unwrap();
+    let app = TestApp::open(NOWHERE, &not_a_folder);
+
+    let refused = app.call::<Boot>("boot", json!({})).unwrap_err();
+    assert_ne!(refused.message, "", "{refused:?}");
+    let again = app.call::<SessionInfo>("session", json!({})).unwrap_err();
+    assert_eq!(again, refused, "the one opening's error, every time");
+    let () = app.call("ready", json!({})).unwrap();
 }
 
 /// Ana signs up through the command, as the sign-up page does.

@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use mostrador_core::app::{AppEvent, Changes, OutboxCount, SignOutReason, SyncState};
+use mostrador_core::app::{
+    AppEvent, Boot, Changes, HomeView, OutboxCount, SignOutReason, SyncState,
+};
 use mostrador_core::auth::Me;
 use mostrador_core::sync::EntityKind;
 use uuid::Uuid;
@@ -59,6 +61,9 @@ pub struct Ctx {
     /// Files going up, by the pending message that waits for them:
     /// (bytes sent, total).
     pub uploads: RwSignal<std::collections::HashMap<Uuid, (u64, u64)>>,
+    /// The home screen's data from the `boot` answer, for its first draw
+    /// (taken once: [`Ctx::take_boot_home`]).
+    boot_home: StoredValue<Option<HomeView>>,
 }
 
 impl Ctx {
@@ -104,6 +109,12 @@ impl Ctx {
     /// Applies a change set: bumps the revisions it reaches, nothing else.
     pub fn changed(&self, changes: &Changes) {
         self.revs.apply(changes);
+    }
+
+    /// The home screen the `boot` answer carried, the first time only:
+    /// the first home screen draws without a command of its own.
+    pub fn take_boot_home(&self) -> Option<HomeView> {
+        self.boot_home.try_update_value(Option::take).flatten()
     }
 
     pub fn error(&self, err: &mostrador_core::ApiError) -> String {
@@ -329,36 +340,45 @@ pub fn App() -> impl IntoView {
         notice: RwSignal::new(None),
         agent_mode: RwSignal::new(false),
         uploads: RwSignal::new(std::collections::HashMap::new()),
+        boot_home: StoredValue::new(None),
     };
     provide_context(ctx);
     set_language(&ctx, lang);
     pages::embed::start(ctx);
 
+    // The first screen comes from one answer (`boot`); the events are
+    // listened for alongside, not before. Once both are done and the first
+    // frame is drawn, the shell may start syncing (`ready`): the sync does
+    // not compete with the first frame, and no event is sent before the
+    // page listens.
+    let waiting = StoredValue::new(2u8);
+    let one_done = move || {
+        waiting.update_value(|n| *n = n.saturating_sub(1));
+        if waiting.get_value() == 0 {
+            spawn_local(async {
+                // Nothing to show: without it the app works from the cache.
+                let _ = ipc::ready().await;
+            });
+        }
+    };
     spawn_local(async move {
         if let Err(e) = ipc::on_event(move |event| on_event(ctx, event)).await {
             // Without events the screens would not update live: say so.
             ctx.notice.set(Some(ctx.error(&e)));
         }
-        if let Ok((sync, outbox)) = ipc::sync_state().await {
-            ctx.sync.set(sync);
-            ctx.outbox.set(outbox);
-        }
-        match ipc::session().await {
-            Ok(info) => {
-                if let Some(me) = &info.me {
-                    if me.role.is_staff() {
-                        ctx.agent_mode.set(true);
-                        ctx.route.set(Route::Inbox);
-                    }
-                    // The account's language wins over the system's unless
-                    // the user picked one on this device.
-                    if stored_language().is_none() {
-                        set_language(&ctx, Lang::from_tag(&me.language));
-                    }
-                }
-                ctx.session.set(Some(info.me));
+        one_done();
+    });
+    spawn_local(async move {
+        match ipc::boot().await {
+            Ok(boot) => {
+                booted(&ctx, boot);
+                request_animation_frame(move || set_timeout(one_done, std::time::Duration::ZERO));
             }
-            Err(_) => ctx.session.set(Some(None)),
+            Err(e) => {
+                // The store did not open: say why, on the sign-in page.
+                ctx.notice.set(Some(ctx.error(&e)));
+                ctx.session.set(Some(None));
+            }
         }
     });
 
@@ -373,6 +393,26 @@ pub fn App() -> impl IntoView {
             }
         }}
     }
+}
+
+/// The `boot` answer on screen: the indicator, the session, where a
+/// signed-in user lands, and the home screen's data for its first draw.
+fn booted(ctx: &Ctx, boot: Boot) {
+    ctx.sync.set(boot.sync);
+    ctx.outbox.set(boot.outbox);
+    if let Some(me) = &boot.session.me {
+        if me.role.is_staff() {
+            ctx.agent_mode.set(true);
+            ctx.route.set(Route::Inbox);
+        }
+        // The account's language wins over the system's unless the user
+        // picked one on this device.
+        if stored_language().is_none() {
+            set_language(ctx, Lang::from_tag(&me.language));
+        }
+    }
+    ctx.boot_home.set_value(boot.home);
+    ctx.session.set(Some(boot.session.me));
 }
 
 fn on_event(ctx: Ctx, event: AppEvent) {

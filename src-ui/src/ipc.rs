@@ -14,8 +14,9 @@
 
 use mostrador_core::agent::{AgentInfo, Availability, CannedResponse, Metrics};
 use mostrador_core::app::{
-    AppEvent, CallbackLine, ConversationSummary, CustomerView, HomeView, InboxFilter, InboxPage,
-    OutboxCount, PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadDelta, ThreadView,
+    AppEvent, Boot, CallbackLine, ConversationSummary, CustomerView, HomeView, InboxFilter,
+    InboxPage, OutboxCount, PickedFile, QueueRow, SavedFile, SessionInfo, SyncState, ThreadDelta,
+    ThreadView,
 };
 use mostrador_core::auth::Me;
 use mostrador_core::callbacks::CallbackOutcome;
@@ -173,6 +174,18 @@ struct ClientId {
 #[serde(rename_all = "camelCase")]
 struct CallbackId {
     callback_id: Uuid,
+}
+
+/// What the first screen needs, in one round trip (the page's first
+/// command).
+pub async fn boot() -> Result<Boot, ApiError> {
+    call("boot", &NoArgs {}).await
+}
+
+/// The first screen is drawn and events are listened for: the shell may
+/// start syncing.
+pub async fn ready() -> Result<(), ApiError> {
+    call("ready", &NoArgs {}).await
 }
 
 pub async fn backend_status() -> Result<BackendStatus, ApiError> {

@@ -4,7 +4,7 @@
 //! Prints Markdown table rows (the first one is the header).
 //!
 //! - cold start to the cached home screen: a signed-in shopper with
-//!   10,000 cached messages relaunches the app, [`RUNS`] times; from the
+//!   10,000 cached messages relaunches the app, [`run_count`] times; from the
 //!   app process's start time (`/proc/<pid>/stat`) to the first frame
 //!   drawn after the home screen had its data. The stages in between come
 //!   from the shell's marks (the `startup_marks` command: Unix ms taken in
@@ -29,8 +29,18 @@ use uuid::Uuid;
 const MESSAGES: usize = 10_000;
 const CONVERSATIONS: usize = 20;
 const REPLIES: usize = 30;
-/// Cold starts per app (the median is reported, with min–max).
+/// Cold starts per app (the median is reported, with min–max), unless
+/// `MOSTRADOR_BENCH_RUNS` asks for another number (a quick look at one
+/// change: the figures xtask records use this one).
 const RUNS: usize = 5;
+
+fn run_count() -> usize {
+    std::env::var("MOSTRADOR_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(RUNS)
+}
 const PASSWORD: &str = "bench password 1";
 
 /// The stages of a cold start, in order: (key, what the row says).
@@ -54,7 +64,16 @@ const STAGES: &[(&str, &str)] = &[
         "wasm_started",
         "wasm compiled and instantiated (its start function runs)",
     ),
+    (
+        "first_frame",
+        "page's first frame drawn (whatever it shows)",
+    ),
     ("first_ipc", "first command answered"),
+    (
+        "boot",
+        "first screen's data read in the shell (`boot`: session, sync state, home)",
+    ),
+    ("boot_answered", "`boot` answered in the page"),
     ("home_data", "home screen's data in"),
     ("home_painted", "first frame drawn with it"),
 ];
@@ -97,7 +116,8 @@ async fn main() -> anyhow::Result<()> {
     row(&header);
     let cold = |r: &Runs| r.summary("home_painted");
     let mut cells = vec![format!(
-        "cold start to the cached home screen drawn with its data ({MESSAGES} messages cached), median of {RUNS}"
+        "cold start to the cached home screen drawn with its data ({MESSAGES} messages cached), median of {}",
+        run_count()
     )];
     cells.extend(apps.iter().map(cold));
     cells.push(floor.as_ref().map_or("—".into(), |f| {
@@ -247,7 +267,7 @@ impl Runs {
     }
 }
 
-/// Signs in once (the cache fills), then [`RUNS`] cold starts of `app`.
+/// Signs in once (the cache fills), then [`run_count`] cold starts of `app`.
 async fn measure_app(
     server: &ServerProcess,
     app: &Path,
@@ -266,7 +286,7 @@ async fn measure_app(
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let mut runs = Runs::default();
-    for run in 0..RUNS {
+    for run in 0..run_count() {
         // The session comes from the keychain, the home screen from the
         // cache.
         let session = AppSession::launch_binary(app, &server.url, home.path(), None).await?;
@@ -294,7 +314,7 @@ async fn measure_app(
             let name = format!("app-bench-home-{}", label.replace(' ', "-"));
             session.screenshot(&name).await?;
         }
-        if run + 1 == RUNS {
+        if run + 1 == run_count() {
             up_to_date(&session).await?;
             tokio::time::sleep(Duration::from_secs(5)).await;
             runs.memory = Memory::of_tree(pid);
@@ -305,11 +325,11 @@ async fn measure_app(
     Ok(runs)
 }
 
-/// [`RUNS`] cold starts of the floor app, to its first paint.
+/// [`run_count`] cold starts of the floor app, to its first paint.
 async fn measure_floor(server: &ServerProcess, floor: &Path) -> anyhow::Result<Runs> {
     let home = tempfile::tempdir()?;
     let mut runs = Runs::default();
-    for run in 0..RUNS {
+    for run in 0..run_count() {
         // A binary that is not a Tauri app never opens a session.
         let session = tokio::time::timeout(
             Duration::from_secs(60),
@@ -337,7 +357,7 @@ async fn measure_floor(server: &ServerProcess, floor: &Path) -> anyhow::Result<R
                 .filter_map(|k| page[k].as_f64().map(|at| ((*k).to_owned(), at - started)))
                 .collect(),
         );
-        if run + 1 == RUNS {
+        if run + 1 == run_count() {
             tokio::time::sleep(Duration::from_secs(5)).await;
             runs.memory = Memory::of_tree(pid);
         }
@@ -376,6 +396,8 @@ async fn page_marks(session: &AppSession) -> anyhow::Result<Vec<(String, f64)>> 
                wasm_fetched: t0 + end(/\\.wasm$/),\
                wasm_started: first(n => n === 'wasm_started'),\
                first_ipc: first(n => n.endsWith(':answered')),\
+               boot_answered: first(n => n === 'boot:answered'),\
+               first_frame: first(n => n === 'first_frame'),\
                home_data: first(n => n === 'home_data') ?? first(n => n === 'home:answered'),\
                home_painted: first(n => n === 'home_painted') ?? window.__mostradorHomeAt ?? null,\
              };",

@@ -16,6 +16,7 @@ pub fn HomePage(name: String) -> impl IntoView {
     let ctx = ctx();
     // Orders on their way, open conversations (last line, unread) and
     // booked calls: the profile is not shown here.
+    // The first draw after start-up has them from the `boot` answer.
     let data = LocalResource::new(move || {
         ctx.watch(&[
             EntityKind::Order,
@@ -23,7 +24,13 @@ pub fn HomePage(name: String) -> impl IntoView {
             EntityKind::Message,
             EntityKind::Callback,
         ]);
-        ipc::home()
+        let booted = ctx.take_boot_home();
+        async move {
+            match booted {
+                Some(home) => Ok(home),
+                None => ipc::home().await,
+            }
+        }
     });
     // For `cargo xtask bench app`: when the home screen had its data, and
     // the first frame drawn with it (a task after the next frame's

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use mostrador_client::engine::SignInOptions;
 use mostrador_client::{ClientError, Engine};
-use mostrador_core::app::{InboxFilter, PickedFile, SavedFile, SessionInfo};
+use mostrador_core::app::{Boot, InboxFilter, PickedFile, SavedFile, SessionInfo};
 use mostrador_core::auth::{LoginRequest, RegisterRequest};
 use mostrador_core::callbacks::{CallbackOutcome, RequestCallback, TimeWindow};
 use mostrador_core::chat::UpdateConversation;
@@ -249,6 +249,19 @@ fn sign_in_options(discard: Option<bool>) -> SignInOptions {
     }
 }
 
+async fn session_info(shell: &Shell, engine: &Engine) -> Result<SessionInfo, ApiError> {
+    let me = if shell.signed_in().await {
+        engine.me().await.map_err(api)?
+    } else {
+        None
+    };
+    Ok(SessionInfo {
+        me,
+        server_url: shell.config.server_url.clone(),
+        keychain: Some("this site's storage in the browser".into()),
+    })
+}
+
 /// Runs one command.
 pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
     let engine = shell.engine().await;
@@ -258,17 +271,28 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
                 .backend_status()
                 .await,
         ),
-        "session" => {
-            let me = if shell.signed_in().await {
-                engine.me().await.map_err(api)?
-            } else {
-                None
+        "session" => answer(session_info(shell, &engine).await?),
+        // The first screen in one answer, as the desktop shell's `boot`.
+        "boot" => {
+            let session = session_info(shell, &engine).await?;
+            let home = match &session.me {
+                Some(me) if !me.role.is_staff() => Some(engine.home().await.map_err(api)?),
+                _ => None,
             };
-            answer(SessionInfo {
-                me,
-                server_url: shell.config.server_url.clone(),
-                keychain: Some("this site's storage in the browser".into()),
+            let (sync, outbox) = shell.last.borrow().clone();
+            answer(Boot {
+                session,
+                sync,
+                outbox,
+                home,
             })
+        }
+        // The first screen is drawn: sync from now on (once).
+        "ready" => {
+            if shell.signed_in().await {
+                shell.start_service();
+            }
+            answer(())
         }
         "sign_in" | "sign_up" | "sign_in_with_identity" => {
             let me = sign_in(&engine, cmd, a).await?;

@@ -112,14 +112,12 @@ pub(crate) async fn call(cmd: &str, args: &str) -> Result<Box<dyn std::any::Any>
     commands::dispatch(&shell, cmd, args).await
 }
 
-/// Calls `handler` with every [`AppEvent`] for the life of the page; the
-/// first listener also starts the sync service when a session was kept.
+/// Calls `handler` with every [`AppEvent`] for the life of the page. The
+/// sync service of a kept session starts when the page says its first
+/// screen is drawn (the `ready` command), as in the desktop shell.
 pub(crate) async fn on_event(handler: impl Fn(AppEvent) + 'static) -> Result<(), ApiError> {
     let shell = shell().await?;
     shell.listeners.borrow_mut().push(Rc::new(handler));
-    if shell.signed_in().await {
-        shell.start_service();
-    }
     Ok(())
 }
 
