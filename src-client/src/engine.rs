@@ -737,20 +737,27 @@ impl Engine {
     async fn snapshot(&self) -> Result<usize, ClientError> {
         let mut after = self.store.snapshot_progress().await?.map(|p| p.after);
         let (mut applied, mut total) = (0, None);
+        let mut page = self.api.snapshot(after.as_ref(), PAGE).await?;
         loop {
-            let page = self.api.snapshot(after.as_ref(), PAGE).await?;
             total = page.total.or(total);
-            if !self
-                .store
-                .apply_snapshot_page(after.as_ref(), &page)
-                .await?
-            {
+            // The next page is read while this one is written.
+            let read_next = async {
+                match &page.next {
+                    Some(next) => Some(self.api.snapshot(Some(next), PAGE).await),
+                    None => None,
+                }
+            };
+            let (written, read) = tokio::join!(
+                self.store.apply_snapshot_page(after.as_ref(), &page),
+                read_next
+            );
+            if !written? {
                 return Ok(applied);
             }
             self.emit_changes(Changes::of_items(&page.items));
             self.after_applying(&page.items, Vec::new()).await;
             applied += page.items.len();
-            let Some(next) = page.next else {
+            let (Some(next), Some(read)) = (page.next, read) else {
                 return Ok(applied);
             };
             if let Some(total) = total {
@@ -761,6 +768,7 @@ impl Engine {
                 }));
             }
             after = Some(next);
+            page = read?;
         }
     }
 
@@ -772,7 +780,7 @@ impl Engine {
         // One pull at a time (the service and the UI may both ask).
         let _one = self.pull_lock.lock().await;
         let mut applied = 0;
-        if self.store.cursor().await? == 0 {
+        if !self.store.has_cursor().await? {
             applied += self.snapshot().await?;
         }
         let mut cursor = self.store.cursor().await?;

@@ -142,3 +142,30 @@ async fn an_interrupted_snapshot_resumes_and_ends_as_the_feed_alone_would() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_of_an_empty_feed_completes_and_the_next_pull_reads_the_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(dir.path(), port).await;
+    // The agent's account is made without a feed row: the head stays 0.
+    let device = agent(&server, port, &dir.path().join("agent.sqlite3")).await;
+    assert!(!device.store().has_cursor().await.unwrap());
+    assert_eq!(device.pull().await.unwrap(), 0);
+    assert!(
+        device.store().has_cursor().await.unwrap(),
+        "complete at the empty feed's head, so the next pull does not snapshot again"
+    );
+    assert_eq!(device.store().cursor().await.unwrap(), 0);
+    assert_eq!(device.store().snapshot_progress().await.unwrap(), None);
+
+    // The first change reaches it through the feed.
+    let ana = engine(port, &dir.path().join("ana.sqlite3")).await;
+    ana.register(&register("ana@example.com")).await.unwrap();
+    talk(&ana, 2).await;
+    assert!(device.pull().await.unwrap() > 0);
+    assert!(device.store().cursor().await.unwrap() > 0);
+    let messages: Vec<Message> = device.store().list(None).await.unwrap();
+    assert_eq!(messages.len(), 2);
+    server.stop().await;
+}

@@ -36,6 +36,24 @@ pub fn opt_uuid(s: Option<String>) -> Result<Option<uuid::Uuid>, sqlx::Error> {
     s.as_deref().map(uuid).transpose()
 }
 
+/// The rows of `sql` for `ids`, in one statement: `{in}` in `sql` stands
+/// for their `IN (…)` list (`$1, $2, …`). No ids, no statement.
+pub async fn fetch_in(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = sql.replace("{in}", &marks.join(", "));
+    ids.iter()
+        .fold(sqlx::query(&sql), |q, id| q.bind(id.to_string()))
+        .fetch_all(conn)
+        .await
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

@@ -169,17 +169,38 @@ pub enum SnapshotStep {
     Complete { cursor: i64 },
 }
 
+/// The `kv` key of the feed cursor: present once the cache is complete
+/// (even at 0, a snapshot of an empty feed).
+pub const CURSOR_KEY: &str = "cursor";
+
+/// The `kv` key of an unfinished snapshot's progress.
+pub const PROGRESS_KEY: &str = "snapshot";
+
+impl SnapshotStep {
+    /// The `kv` record the step writes with its page, as (key, value):
+    /// the progress while more pages follow; the cursor with the last, when
+    /// the progress goes. `None` for `Skip`.
+    pub fn record(&self) -> Result<Option<(&'static str, String)>, serde_json::Error> {
+        Ok(match self {
+            SnapshotStep::Skip => None,
+            SnapshotStep::Continue(p) => Some((PROGRESS_KEY, serde_json::to_string(p)?)),
+            SnapshotStep::Complete { cursor } => Some((CURSOR_KEY, cursor.to_string())),
+        })
+    }
+}
+
 /// The step for `page`, asked after `after`, on a store whose cursor is
-/// `stored_cursor` (0 for none) and whose progress is `stored`. A snapshot
-/// fills only a cache with no cursor, page after page in order; the cursor
-/// it ends at is the first page's (taken before anything was read).
+/// `stored_cursor` (`None`: not complete) and whose progress is `stored`.
+/// A snapshot fills only a cache with no cursor, page after page in order;
+/// the cursor it ends at is the first page's (taken before anything was
+/// read), 0 included.
 pub fn snapshot_step(
-    stored_cursor: i64,
+    stored_cursor: Option<i64>,
     stored: Option<&SnapshotProgress>,
     after: Option<&SnapshotKey>,
     page: &SnapshotPage,
 ) -> SnapshotStep {
-    if stored_cursor > 0 || stored.map(|p| &p.after) != after {
+    if stored_cursor.is_some() || stored.map(|p| &p.after) != after {
         return SnapshotStep::Skip;
     }
     let cursor = stored.map_or(page.cursor, |p| p.cursor);
@@ -263,36 +284,65 @@ mod tests {
         use SnapshotStep::*;
         let cases = [
             // First page of an empty store: keep its cursor.
-            (0, None, None, page(7, Some(key(1))), Continue(at(7, 1))),
-            (0, None, None, page(7, None), Complete { cursor: 7 }),
+            (None, None, None, page(7, Some(key(1))), Continue(at(7, 1))),
+            (None, None, None, page(7, None), Complete { cursor: 7 }),
+            // An empty feed completes at 0.
+            (None, None, None, page(0, None), Complete { cursor: 0 }),
             // Later pages keep the first page's cursor, not their own.
             (
-                0,
+                None,
                 Some(at(7, 1)),
                 Some(key(1)),
                 page(9, Some(key(2))),
                 Continue(at(7, 2)),
             ),
             (
-                0,
+                None,
                 Some(at(7, 2)),
                 Some(key(2)),
                 page(9, None),
                 Complete { cursor: 7 },
             ),
-            // Out of order, repeated, or on a complete cache: nothing.
-            (0, Some(at(7, 2)), Some(key(1)), page(9, None), Skip),
-            (0, Some(at(7, 2)), None, page(9, None), Skip),
-            (0, None, Some(key(1)), page(9, None), Skip),
-            (7, None, None, page(9, None), Skip),
+            // Out of order, repeated, or on a complete cache (0 included):
+            // nothing.
+            (None, Some(at(7, 2)), Some(key(1)), page(9, None), Skip),
+            (None, Some(at(7, 2)), None, page(9, None), Skip),
+            (None, None, Some(key(1)), page(9, None), Skip),
+            (Some(7), None, None, page(9, None), Skip),
+            (Some(0), None, None, page(9, None), Skip),
         ];
         for (cursor, stored, after, page, want) in cases {
             assert_eq!(
                 snapshot_step(cursor, stored.as_ref(), after.as_ref(), &page),
                 want,
-                "{cursor} {stored:?} {after:?} {page:?}"
+                "{cursor:?} {stored:?} {after:?} {page:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_step_writes_the_progress_or_the_cursor() {
+        let progress = SnapshotProgress {
+            cursor: 7,
+            after: SnapshotKey {
+                kind: "order".into(),
+                id: Uuid::nil(),
+            },
+        };
+        let (key, value) = SnapshotStep::Continue(progress.clone())
+            .record()
+            .unwrap()
+            .unwrap();
+        assert_eq!(key, PROGRESS_KEY);
+        assert_eq!(
+            serde_json::from_str::<SnapshotProgress>(&value).unwrap(),
+            progress
+        );
+        assert_eq!(
+            SnapshotStep::Complete { cursor: 0 }.record().unwrap(),
+            Some((CURSOR_KEY, "0".to_owned()))
+        );
+        assert_eq!(SnapshotStep::Skip.record().unwrap(), None);
     }
 
     #[test]

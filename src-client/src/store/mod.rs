@@ -125,6 +125,13 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the cache is complete up to a cursor (0 included: a
+    /// snapshot of an empty feed), so a pull goes on with the feed; else it
+    /// starts (or resumes) a snapshot.
+    pub async fn has_cursor(&self) -> Result<bool, ClientError> {
+        Ok(self.get_kv(crate::rules::page::CURSOR_KEY).await?.is_some())
+    }
+
     /// The feed cursor the cache is complete up to.
     pub async fn cursor(&self) -> Result<i64, ClientError> {
         Ok(self

@@ -13,7 +13,7 @@ use super::idb::{self, json_err, Durability, Tx};
 use super::last::Lasts;
 use super::{clear, entity_key, put_kv, Store, ACTIVITY, ENTITIES, KV, LAST};
 use crate::rules::page::{
-    self, Activity, Cached, OrderProgress, Placement, SnapshotProgress, SnapshotStep,
+    self, Activity, Cached, OrderProgress, Placement, SnapshotProgress, SnapshotStep, PROGRESS_KEY,
 };
 use crate::ClientError;
 
@@ -111,15 +111,12 @@ fn decode<T: Cached>(row: &JsValue) -> Result<Option<T>, ClientError> {
         .transpose()
 }
 
-/// The `kv` key of an unfinished snapshot's progress.
-const SNAPSHOT: &str = "snapshot";
-
 /// Forgets every synced entity, the cursor and a snapshot's progress.
 async fn clear_cache(tx: &Tx) -> Result<(), ClientError> {
     clear(tx, &[ENTITIES, ACTIVITY, LAST]).await?;
     let kv = tx.store(KV)?;
     idb::call(kv.delete(&"cursor".into())).await?;
-    idb::call(kv.delete(&SNAPSHOT.into())).await?;
+    idb::call(kv.delete(&PROGRESS_KEY.into())).await?;
     Ok(())
 }
 
@@ -254,24 +251,21 @@ impl Store {
         )?;
         let kv = tx.store(KV)?;
         let cursor = idb::call(kv.get(&"cursor".into())).await?;
-        let cursor = idb::str_field(&cursor, "v")
-            .and_then(|c| c.parse::<i64>().ok())
-            .unwrap_or(0);
-        let progress = idb::call(kv.get(&SNAPSHOT.into())).await?;
+        // A cursor that does not parse still marks the cache complete.
+        let cursor = idb::str_field(&cursor, "v").map(|c| c.parse().unwrap_or(0));
+        let progress = idb::call(kv.get(&PROGRESS_KEY.into())).await?;
         let progress: Option<SnapshotProgress> =
             idb::str_field(&progress, "v").and_then(|j| serde_json::from_str(&j).ok());
         let step = page::snapshot_step(cursor, progress.as_ref(), after, snapshot);
-        let (key, value) = match &step {
-            SnapshotStep::Skip => return Ok(false),
-            SnapshotStep::Continue(p) => (SNAPSHOT, serde_json::to_string(p).map_err(json_err)?),
-            SnapshotStep::Complete { cursor } => ("cursor", cursor.to_string()),
+        let Some((key, value)) = step.record().map_err(json_err)? else {
+            return Ok(false);
         };
         if after.is_none() {
             clear_cache(&tx).await?;
         }
         write_items(&tx, &snapshot.items).await?;
         if let SnapshotStep::Complete { .. } = step {
-            idb::call(kv.delete(&SNAPSHOT.into())).await?;
+            idb::call(kv.delete(&PROGRESS_KEY.into())).await?;
         }
         put_kv(&tx, key, &value).await?;
         tx.commit().await?;
@@ -281,7 +275,7 @@ impl Store {
     /// Where an unfinished snapshot stands (`None`: none is, or its record
     /// is unreadable, and a snapshot starts over).
     pub async fn snapshot_progress(&self) -> Result<Option<SnapshotProgress>, ClientError> {
-        self.get_json(SNAPSHOT).await
+        self.get_json(PROGRESS_KEY).await
     }
 
     /// Forgets every synced entity and the cursor (the server asked for a

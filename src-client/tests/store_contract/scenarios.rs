@@ -892,8 +892,9 @@ pub async fn an_agent_inbox_of_a_thousand_conversations(s: &Store, _: &Store) {
 
 /// A snapshot fills a cache with no cursor page by page, each page with
 /// its progress; only the last page marks the cache complete, at the
-/// first page's cursor. A page out of order, or after the cache is
-/// complete, changes nothing; a reset forgets the progress too.
+/// first page's cursor (0 for an empty feed). A page out of order, or
+/// after the cache is complete, changes nothing; a reset forgets the
+/// progress too.
 pub async fn snapshot_pages_complete_the_cache_only_at_the_end(s: &Store, other: &Store) {
     let c = Uuid::new_v4();
     let ana = (Uuid::new_v4(), Role::Customer);
@@ -969,6 +970,30 @@ pub async fn snapshot_pages_complete_the_cache_only_at_the_end(s: &Store, other:
             s.snapshot_progress().await.unwrap()
         ),
         (0, None)
+    );
+    assert!(s.list::<Message>(None).await.unwrap().is_empty());
+    assert!(
+        !s.has_cursor().await.unwrap(),
+        "a reset cache has no cursor"
+    );
+    // An empty feed (head 0): the snapshot completes the cache at 0, and a
+    // complete cache at 0 is complete all the same: no second snapshot
+    // starts over (the engine pulls the feed when the store has a cursor).
+    assert!(s
+        .apply_snapshot_page(None, &snap(vec![], 0, None))
+        .await
+        .unwrap());
+    assert!(other.has_cursor().await.unwrap(), "complete at 0");
+    assert_eq!(
+        (
+            other.cursor().await.unwrap(),
+            other.snapshot_progress().await.unwrap()
+        ),
+        (0, None)
+    );
+    assert!(
+        !s.apply_snapshot_page(None, &first).await.unwrap(),
+        "a cache complete at 0 takes no snapshot page"
     );
     assert!(s.list::<Message>(None).await.unwrap().is_empty());
 }

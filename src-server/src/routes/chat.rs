@@ -12,6 +12,6 @@ pub mod data;
 pub mod handlers;
 pub mod writes;
 
-pub use data::{load_conversation, load_message};
+pub use data::{load_conversation, load_conversations, load_message, load_messages};
 pub use handlers::router;
 pub use writes::{mark, open, pick_agent, rate, send, send_in, update_in, Assignment, Presence};

@@ -122,12 +122,18 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
         keys.retain(|(e, i, _)| !(e == &entity && *i == id));
         keys.push((entity, id, removed));
     }
+    let live: Vec<(EntityKind, Uuid)> = keys
+        .iter()
+        .filter(|(_, _, removed)| !removed)
+        .map(|&(entity, id, _)| (entity, id))
+        .collect();
+    let mut visible = visible_items(&mut conn, actor, &live).await?.into_iter();
     let mut items = Vec::with_capacity(keys.len());
     for (entity, id, removed) in keys {
         let item = if removed {
             None
         } else {
-            visible_item(&mut conn, actor, entity, id).await?
+            visible.next().flatten()
         };
         items.push(item.unwrap_or_else(|| SyncItem::removed(entity, id)));
     }
@@ -156,43 +162,55 @@ pub async fn page(state: &AppState, actor: &Actor, since: i64, limit: i64) -> Ap
     })
 }
 
-/// The current state of `entity` `id` as `actor` may see it; `None` when it
-/// is gone or hidden from them. The one visibility rule of the feed and the
-/// snapshot (whose rows are already filtered to the actor's).
-pub(crate) async fn visible_item(
+/// The current state of each entity in `keys` as `actor` may see it, in
+/// their order; `None` for one that is gone or hidden from them. The one
+/// visibility rule of the feed and the snapshot (whose rows are already
+/// filtered to the actor's). Orders, conversations and messages are read
+/// per kind in a few statements (not one or two per entity: a page of a
+/// snapshot is 1,000 of them); callbacks and profiles, which an account
+/// has few of, one by one.
+pub(crate) async fn visible_items(
     conn: &mut sqlx::AnyConnection,
     actor: &Actor,
-    entity: EntityKind,
-    id: Uuid,
-) -> AppResult<Option<SyncItem>> {
-    Ok(match entity {
-        EntityKind::Order => match orders::data::load_order(conn, id).await? {
-            Some(o) if actor.is_staff() || o.customer_id == Some(actor.user_id) => {
-                Some(SyncItem::Order(o))
-            }
-            _ => None,
-        },
-        EntityKind::Conversation => match chat::load_conversation(conn, id).await? {
-            Some(c) if actor.can_see_customer(c.customer_id) => Some(SyncItem::Conversation(c)),
-            _ => None,
-        },
-        EntityKind::Message => match chat::load_message(conn, id).await? {
-            Some(m) if actor.is_staff() || m.kind == mostrador_core::chat::MessageKind::Text => {
-                Some(SyncItem::Message(m))
-            }
-            _ => None,
-        },
-        EntityKind::Callback => match callbacks::load_callback(conn, id).await? {
-            Some(c) if actor.can_see_customer(c.customer_id) => {
-                Some(SyncItem::Callback(callbacks::for_viewer(c, actor)))
-            }
-            _ => None,
-        },
-        EntityKind::Profile => match profile::load_profile(conn, id).await? {
-            Some(p) if actor.can_see_customer(p.user_id) => Some(SyncItem::Profile(p)),
-            _ => None,
-        },
-    })
+    keys: &[(EntityKind, Uuid)],
+) -> AppResult<Vec<Option<SyncItem>>> {
+    let ids = |kind: EntityKind| -> Vec<Uuid> {
+        keys.iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, id)| *id)
+            .collect()
+    };
+    let orders = orders::data::load_orders(conn, &ids(EntityKind::Order)).await?;
+    let conversations = chat::load_conversations(conn, &ids(EntityKind::Conversation)).await?;
+    let messages = chat::load_messages(conn, &ids(EntityKind::Message)).await?;
+    let mut items = Vec::with_capacity(keys.len());
+    for &(entity, id) in keys {
+        items.push(match entity {
+            EntityKind::Order => orders
+                .get(&id)
+                .filter(|o| actor.is_staff() || o.customer_id == Some(actor.user_id))
+                .map(|o| SyncItem::Order(o.clone())),
+            EntityKind::Conversation => conversations
+                .get(&id)
+                .filter(|c| actor.can_see_customer(c.customer_id))
+                .map(|c| SyncItem::Conversation(c.clone())),
+            EntityKind::Message => messages
+                .get(&id)
+                .filter(|m| actor.is_staff() || m.kind == mostrador_core::chat::MessageKind::Text)
+                .map(|m| SyncItem::Message(m.clone())),
+            EntityKind::Callback => match callbacks::load_callback(conn, id).await? {
+                Some(c) if actor.can_see_customer(c.customer_id) => {
+                    Some(SyncItem::Callback(callbacks::for_viewer(c, actor)))
+                }
+                _ => None,
+            },
+            EntityKind::Profile => match profile::load_profile(conn, id).await? {
+                Some(p) if actor.can_see_customer(p.user_id) => Some(SyncItem::Profile(p)),
+                _ => None,
+            },
+        });
+    }
+    Ok(items)
 }
 
 /// Changes since a cursor: the current state of each changed entity the

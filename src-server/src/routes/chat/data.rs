@@ -13,7 +13,7 @@ use mostrador_core::chat::{
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::db::{opt_uuid, ts, uuid};
+use crate::db::{fetch_in, opt_uuid, ts, uuid};
 use crate::error::AppResult;
 
 pub(crate) const CONV_COLUMNS: &str =
@@ -93,6 +93,57 @@ pub async fn load_message(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult
         message.attachments = of_message(conn, id).await?;
     }
     Ok(Some(message))
+}
+
+/// [`load_conversation`] for many ids at once, in one statement: those
+/// that exist, by id.
+pub async fn load_conversations(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Conversation>> {
+    let sql = format!("SELECT {CONV_COLUMNS} FROM conversations WHERE id IN ({{in}})");
+    let rows = fetch_in(conn, &sql, ids).await?;
+    rows.iter()
+        .map(|r| conversation_from_row(r).map(|c| (c.id, c)))
+        .collect()
+}
+
+/// [`load_message`] for many ids at once: one statement for the
+/// messages, a second for the attachments of those that have any. Those
+/// that exist, by id.
+pub async fn load_messages(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Message>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS},
+                (SELECT COUNT(*) FROM attachments a
+                 WHERE a.conversation_id = m.conversation_id AND a.message_id = m.id) AS files
+             FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id IN ({{in}})"
+    );
+    let rows = fetch_in(conn, &sql, ids).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    let mut with_files = Vec::new();
+    for r in &rows {
+        let m = message_from_row(r)?;
+        if r.try_get::<i64, _>("files")? > 0 {
+            with_files.push(m.id);
+        }
+        out.insert(m.id, m);
+    }
+    if !with_files.is_empty() {
+        let sql = format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments
+                 WHERE message_id IN ({{in}}) ORDER BY created_at, id"
+        );
+        for r in fetch_in(conn, &sql, &with_files).await? {
+            let message = uuid(&r.try_get::<String, _>("message_id")?)?;
+            if let Some(m) = out.get_mut(&message) {
+                m.attachments.push(attachment_from_row(&r)?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A conversation with its messages and their attachments; internal

@@ -1,11 +1,13 @@
 //! Orders as stored: the columns and the row mapping (with the tracking
 //! timeline), shared by the order routes, sync and authorization.
 
+use std::collections::HashMap;
+
 use mostrador_core::orders::{Order, Shipment, TrackingEvent, TrackingStatus};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::db::{opt_uuid, ts, uuid};
+use crate::db::{fetch_in, opt_uuid, ts, uuid};
 use crate::error::AppResult;
 
 pub(crate) const ORDER_COLUMNS: &str =
@@ -21,23 +23,35 @@ pub(crate) async fn order_from_row(
     r: &sqlx::any::AnyRow,
 ) -> AppResult<Order> {
     let id = uuid(&r.try_get::<String, _>("id")?)?;
-    let events = sqlx::query(
-        "SELECT id, status, at, place, description FROM tracking_events WHERE order_id = $1 ORDER BY at, id",
-    )
+    let events = sqlx::query(&format!(
+        "SELECT {EVENT_COLUMNS} FROM tracking_events WHERE order_id = $1 ORDER BY at, id"
+    ))
     .bind(id.to_string())
     .fetch_all(&mut *conn)
     .await?;
-    let mut timeline = Vec::with_capacity(events.len());
-    for e in events {
-        let status: String = e.try_get("status")?;
-        timeline.push(TrackingEvent {
-            id: e.try_get("id")?,
-            status: TrackingStatus::parse(&status).unwrap_or(TrackingStatus::Placed),
-            at: ts(e.try_get("at")?),
-            place: e.try_get("place")?,
-            description: e.try_get("description")?,
-        });
-    }
+    let timeline = events
+        .iter()
+        .map(event_from_row)
+        .collect::<AppResult<_>>()?;
+    order_with_timeline(r, timeline)
+}
+
+const EVENT_COLUMNS: &str = "order_id, id, status, at, place, description";
+
+fn event_from_row(e: &sqlx::any::AnyRow) -> AppResult<TrackingEvent> {
+    let status: String = e.try_get("status")?;
+    Ok(TrackingEvent {
+        id: e.try_get("id")?,
+        status: TrackingStatus::parse(&status).unwrap_or(TrackingStatus::Placed),
+        at: ts(e.try_get("at")?),
+        place: e.try_get("place")?,
+        description: e.try_get("description")?,
+    })
+}
+
+/// An order row with its timeline, read apart.
+fn order_with_timeline(r: &sqlx::any::AnyRow, timeline: Vec<TrackingEvent>) -> AppResult<Order> {
+    let id = uuid(&r.try_get::<String, _>("id")?)?;
     let carrier: Option<String> = r.try_get("carrier")?;
     let tracking_number: Option<String> = r.try_get("tracking_number")?;
     let shipment = match (carrier, tracking_number) {
@@ -79,4 +93,31 @@ pub async fn load_order(conn: &mut sqlx::AnyConnection, id: Uuid) -> AppResult<O
         Some(r) => Ok(Some(order_from_row(conn, &r).await?)),
         None => Ok(None),
     }
+}
+
+/// [`load_order`] for many ids at once: one statement for the orders, one
+/// for their timelines. Those that exist, by id.
+pub async fn load_orders(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Order>> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM tracking_events WHERE order_id IN ({{in}}) ORDER BY at, id"
+    );
+    let mut timelines: HashMap<String, Vec<TrackingEvent>> = HashMap::new();
+    for e in fetch_in(conn, &sql, ids).await? {
+        timelines
+            .entry(e.try_get("order_id")?)
+            .or_default()
+            .push(event_from_row(&e)?);
+    }
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({{in}})");
+    let rows = fetch_in(conn, &sql, ids).await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            let timeline = timelines.remove(&id).unwrap_or_default();
+            order_with_timeline(r, timeline).map(|o| (o.id, o))
+        })
+        .collect()
 }

@@ -5,7 +5,7 @@
 //! caller's feed rows name (the same row filter as `GET /api/v1/sync`: a
 //! customer's own rows without internal notes, every row for staff), the
 //! latest such row; a removal is left out, and so is what
-//! [`super::visible_item`] (the feed's visibility rule) hides. The store
+//! [`super::visible_items`] (the feed's visibility rule) hides. The store
 //! that results is the one a pull of the whole feed from 0 leaves. Pages
 //! go by (kind word, id), so a write during paging cannot shift them; each
 //! page gives the feed head read before its rows, and the client continues
@@ -91,7 +91,7 @@ pub async fn page(
         .await?;
     let has_more = rows.len() as i64 > limit;
     let rows = &rows[..rows.len().min(limit as usize)];
-    let mut items = Vec::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len());
     let mut last = None;
     for r in rows {
         let word: String = r.try_get("entity")?;
@@ -105,13 +105,15 @@ pub async fn page(
         let Some(entity) = EntityKind::parse(&word) else {
             continue;
         };
-        if removed {
-            continue;
-        }
-        if let Some(item) = super::visible_item(&mut conn, actor, entity, id).await? {
-            items.push(item);
+        if !removed {
+            keys.push((entity, id));
         }
     }
+    let items: Vec<_> = super::visible_items(&mut conn, actor, &keys)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     let total = if after.is_some() {
         None
     } else {
