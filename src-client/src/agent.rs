@@ -7,17 +7,16 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use mostrador_core::app::{
-    filter_inbox, ConversationSummary, CustomerView, Delivery, InboxFilter, InboxPage, InboxRow,
-    QueueRow,
+    ConversationSummary, CustomerView, Delivery, InboxFilter, InboxPage, InboxRow, QueueRow,
 };
 use mostrador_core::callbacks::{Callback, CallbackStatus};
-use mostrador_core::chat::{Conversation, ConversationStatus};
+use mostrador_core::chat::Conversation;
 use mostrador_core::orders::{Order, TrackingStatus};
 use mostrador_core::profile::Profile;
 use uuid::Uuid;
 
 use crate::engine::Engine;
-use crate::rules::page::ConversationActivity;
+use crate::rules::inbox::{InboxEntry, InboxQuery};
 use crate::ClientError;
 
 impl Engine {
@@ -48,10 +47,12 @@ impl Engine {
         })
     }
 
-    /// One page of the inbox: every conversation (with its customer,
-    /// waiting time and order) filtered and sorted by `filter`, then `limit`
-    /// rows. Only the rows shown get their last message and order number
-    /// loaded, so it stays fast with thousands of conversations.
+    /// One page of the inbox: the conversations `filter` keeps (with their
+    /// customer, waiting time and order), longest-waiting first, `limit`
+    /// rows, and how many match in all. The store filters, sorts and cuts
+    /// (`Store::inbox`, the answer of `mostrador_core::app::filter_inbox`),
+    /// so only the rows shown are read, with their last message and order
+    /// number, however many conversations are cached.
     pub async fn inbox(
         &self,
         filter: &InboxFilter,
@@ -60,49 +61,27 @@ impl Engine {
     ) -> Result<InboxPage, ClientError> {
         let started = crate::platform::now_ms();
         let me = self.me().await?.map(|m| m.id).unwrap_or_default();
-        let mut activity = self.store().conversation_activity().await?;
-        let conversations: Vec<Conversation> = self.store().list(None).await?;
-        let rows: Vec<InboxRow> = conversations
-            .into_iter()
-            .map(|c| {
-                let ConversationActivity {
-                    customer_at,
-                    staff_at,
-                    customer_name: name,
-                } = activity.remove(&c.id).unwrap_or_default();
-                let waiting = match (customer_at, staff_at) {
-                    (Some(a), Some(b)) if a > b => Some(a),
-                    (Some(a), None) => Some(a),
-                    _ => None,
-                }
-                .filter(|_| c.status != ConversationStatus::Resolved)
-                .and_then(|ms| Timestamp::from_millisecond(ms).ok());
-                InboxRow {
-                    customer_id: c.customer_id,
-                    summary: ConversationSummary {
-                        id: c.id,
-                        subject: c.subject.clone(),
-                        order_id: c.order_id,
-                        unread: 0,
-                        last_body: None,
-                        last_at: c.last_message_at.or(Some(c.updated_at)),
-                        delivery: Delivery::Sent,
-                        conversation: Some(c),
-                    },
-                    customer_name: name.unwrap_or_default(),
-                    waiting_since: waiting,
-                    order_number: None,
-                }
-            })
-            .collect();
-        let listed = crate::platform::now_ms();
         let mut filter = filter.clone();
         if let Some(q) = search.filter(|q| !q.trim().is_empty()) {
             filter.matches = Some(self.search_messages(q).await?);
         }
-        let matching = filter_inbox(&rows, me, &filter, Timestamp::now());
-        let total = matching.len();
-        let mut page: Vec<InboxRow> = matching.into_iter().take(limit).cloned().collect();
+        let listed = crate::platform::now_ms();
+        let hour_ago = Timestamp::now() - jiff::SignedDuration::from_hours(1);
+        let slice = self
+            .store()
+            .inbox(&InboxQuery {
+                me,
+                filter,
+                hour_ago_ms: hour_ago.as_millisecond(),
+                limit,
+            })
+            .await?;
+        let total = slice.total;
+        let mut page: Vec<InboxRow> = slice
+            .entries
+            .into_iter()
+            .map(InboxEntry::into_row)
+            .collect();
         let filtered = crate::platform::now_ms();
         let profiles: HashMap<Uuid, String> = if page.iter().any(|r| r.customer_name.is_empty()) {
             self.store()
@@ -129,7 +108,7 @@ impl Engine {
             }
         }
         let done = crate::platform::now_ms();
-        tracing::debug!(target: "hop", ms = done - started, list_ms = listed - started, filter_ms = filtered - listed, rows_ms = done - filtered, rows = page.len(), total, "inbox read");
+        tracing::debug!(target: "hop", ms = done - started, search_ms = listed - started, page_ms = filtered - listed, rows_ms = done - filtered, rows = page.len(), total, "inbox read");
         Ok(InboxPage { rows: page, total })
     }
 

@@ -10,12 +10,15 @@
 //! - [`page`]: applying a pulled page (which entities go where, activity,
 //!   order progress) and the entity kind each cached type is kept under;
 //! - [`echo`]: cached rows merged with the unsent writes (local echo);
+//! - [`inbox`]: which conversations a page of the agent's inbox shows,
+//!   from the few fields both stores keep per conversation;
 //! - [`kept`]: which server answers are kept for offline use, under which key.
 //!
 //! Builds for every target (wasm32-unknown-unknown included): nothing here
 //! may use the store, the network, tokio or the OS clock directly.
 
 pub mod echo;
+pub mod inbox;
 pub mod kept;
 pub mod outbox;
 pub mod page;

@@ -48,7 +48,14 @@ fn entity_record(at: &Placement, item: &SyncItem, json: String) -> Result<JsValu
             fields.push(("c", (m.author_role == Role::Customer).into()));
             fields.push(("b", m.body.to_ascii_lowercase().into()));
         }
-        SyncItem::Conversation(c) => fields.push(("cu", c.customer_id.to_string().into())),
+        SyncItem::Conversation(c) => {
+            fields.push(("cu", c.customer_id.to_string().into()));
+            // What the agent's inbox filters on (`inbox.rs`).
+            fields.push(("st", c.status.as_str().into()));
+            let agent = c.assigned_agent_id.map(|a| a.to_string());
+            fields.push(("ag", idb::opt_str(agent.as_deref())));
+            fields.push(("o", c.order_id.is_some().into()));
+        }
         _ => {}
     }
     idb::record(&fields)

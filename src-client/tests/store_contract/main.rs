@@ -77,6 +77,7 @@ contract!(
     sessions_forget_all_but_unsent_writes,
     two_handles_share_one_state,
     an_agent_inbox_of_a_thousand_conversations,
+    the_inbox_pages_as_filter_inbox_does,
     snapshot_pages_complete_the_cache_only_at_the_end,
 );
 

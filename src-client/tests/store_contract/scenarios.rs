@@ -875,6 +875,24 @@ pub async fn an_agent_inbox_of_a_thousand_conversations(s: &Store, _: &Store) {
     let t = clock();
     let found = s.conversations_mentioning("message 512-3").await.unwrap();
     let search_ms = clock() - t;
+    let t = clock();
+    let inbox = s
+        .inbox(&mostrador_client::rules::inbox::InboxQuery {
+            me: agent,
+            filter: mostrador_core::app::InboxFilter {
+                group: mostrador_core::app::InboxGroup::All,
+                status: None,
+                has_order: false,
+                waiting_long: false,
+                matches: None,
+            },
+            hour_ago_ms: 0,
+            limit: 25,
+        })
+        .await
+        .unwrap();
+    let inbox_ms = clock() - t;
+    assert_eq!((inbox.entries.len(), inbox.total), (25, 1_000));
     assert_eq!(
         (last.len(), unread.len(), activity.len(), found.len()),
         (1_000, 1_000, 1_000, 1)
@@ -886,7 +904,8 @@ pub async fn an_agent_inbox_of_a_thousand_conversations(s: &Store, _: &Store) {
     );
     super::report(&format!(
         "agent inbox, 1000 conversations / 5000 messages: apply {applied} ms, last messages {last_ms} ms, \
-         unread {unread_ms} ms, activity {activity_ms} ms, search {search_ms} ms"
+         unread {unread_ms} ms, activity {activity_ms} ms, search {search_ms} ms, \
+         a page of the inbox {inbox_ms} ms"
     ));
 }
 
@@ -996,4 +1015,260 @@ pub async fn snapshot_pages_complete_the_cache_only_at_the_end(s: &Store, other:
         "a cache complete at 0 takes no snapshot page"
     );
     assert!(s.list::<Message>(None).await.unwrap().is_empty());
+}
+
+/// The agent's inbox, a page at a time (`Store::inbox`): for every filter
+/// (group, status, with an order, waiting over an hour, a search's ids)
+/// and page size, the page and the total are what
+/// `mostrador_core::app::filter_inbox` answers over every cached
+/// conversation with its activity (how the engine chose them before). The
+/// world has ties in waiting times and in activity, resolved conversations
+/// whose customer spoke last, messages arriving before their conversation,
+/// and later pages that reassign, resolve, answer and remove.
+pub async fn the_inbox_pages_as_filter_inbox_does(s: &Store, other: &Store) {
+    use mostrador_client::rules::inbox::{InboxEntry, InboxQuery};
+    use mostrador_core::app::{filter_inbox, InboxFilter, InboxGroup, InboxRow};
+    let me = Uuid::new_v4();
+    let colleague = (Uuid::new_v4(), Role::Agent);
+    let staff = (me, Role::Agent);
+    let conv = |i: i64| {
+        let id = Uuid::new_v4();
+        let customer = Uuid::new_v4();
+        let SyncItem::Conversation(mut c) = conversation(id, customer, 100 + i % 7) else {
+            unreachable!()
+        };
+        c.order_id = (i % 3 == 0).then(Uuid::new_v4);
+        c.status = [
+            ConversationStatus::Open,
+            ConversationStatus::Pending,
+            ConversationStatus::Resolved,
+        ][(i % 5 % 3) as usize];
+        c.assigned_agent_id = [None, Some(me), Some(colleague.0)][(i % 7 % 3) as usize];
+        c.last_message_at = (i % 4 != 0).then(|| at(200 + i % 5));
+        c
+    };
+    let mut convs: Vec<Conversation> = (0..60).map(conv).collect();
+    let mut items = Vec::new();
+    for (i, c) in convs.iter().enumerate() {
+        let i = i as i64;
+        let customer = (c.customer_id, Role::Customer);
+        let mut said = Vec::new();
+        // Some customers spoke last (equal times across conversations),
+        // some were answered, some never spoke; an hour is 3,600 s.
+        if i % 6 != 0 {
+            said.push(message(
+                c.id,
+                customer,
+                1_000 + i % 4 * 2_000,
+                "where is it?",
+            ));
+        }
+        if i % 2 == 0 {
+            said.push(message(c.id, staff, 2_000 + i % 3 * 2_000, "on its way"));
+        }
+        if i % 9 == 4 {
+            let mut note = message(c.id, colleague, 9_000, "a note");
+            note.kind = MessageKind::Note;
+            said.push(note);
+        }
+        // A third of the conversations arrive after their messages.
+        if i % 3 == 1 {
+            items.extend(said.into_iter().map(SyncItem::Message));
+            items.push(SyncItem::Conversation(c.clone()));
+        } else {
+            items.push(SyncItem::Conversation(c.clone()));
+            items.extend(said.into_iter().map(SyncItem::Message));
+        }
+    }
+    for (n, chunk) in items.chunks(40).enumerate() {
+        s.apply_page(&page(n as i64 + 1, chunk.to_vec()))
+            .await
+            .unwrap();
+    }
+    let filter = |group| InboxFilter {
+        group,
+        status: None,
+        has_order: false,
+        waiting_long: false,
+        matches: None,
+    };
+    let now = at(1_000 + 3_600 + 2_000);
+    let hour_ago_ms = (now - jiff::SignedDuration::from_hours(1)).as_millisecond();
+    // A page and its total against `filter_inbox` over the same rows.
+    let compare = |label: &str,
+                   rows: Vec<InboxRow>,
+                   got: Vec<(Uuid, Option<i64>)>,
+                   total: usize,
+                   f: &InboxFilter,
+                   limit: usize| {
+        let want: Vec<(Uuid, Option<i64>)> = filter_inbox(&rows, me, f, now)
+            .iter()
+            .map(|r| (r.summary.id, r.waiting_since.map(|w| w.as_millisecond())))
+            .collect();
+        assert_eq!(total, want.len(), "{label}: total for {f:?}");
+        assert_eq!(
+            got,
+            want[..limit.min(want.len())],
+            "{label}: page of {limit} for {f:?}"
+        );
+    };
+    let mut filters = Vec::new();
+    for group in [InboxGroup::Unassigned, InboxGroup::Mine, InboxGroup::All] {
+        for status in [
+            None,
+            Some(ConversationStatus::Open),
+            Some(ConversationStatus::Pending),
+            Some(ConversationStatus::Resolved),
+        ] {
+            for (has_order, waiting_long) in
+                [(false, false), (true, false), (false, true), (true, true)]
+            {
+                filters.push(InboxFilter {
+                    group,
+                    status,
+                    has_order,
+                    waiting_long,
+                    matches: None,
+                });
+            }
+        }
+    }
+    for round in ["as first synced", "after later pages"] {
+        // What the engine used to decide on: every conversation, with its
+        // activity, in list order.
+        let activity = other.conversation_activity().await.unwrap();
+        let rows: Vec<InboxRow> = other
+            .list::<Conversation>(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                let a = activity.get(&c.id).cloned().unwrap_or_default();
+                InboxEntry::of(c, &a).into_row()
+            })
+            .collect();
+        let some: Vec<Uuid> = rows.iter().step_by(4).map(|r| r.summary.id).collect();
+        let mut all_filters = filters.clone();
+        all_filters.push(InboxFilter {
+            matches: Some(some.clone()),
+            ..filter(InboxGroup::All)
+        });
+        all_filters.push(InboxFilter {
+            matches: Some(vec![]),
+            ..filter(InboxGroup::All)
+        });
+        for f in &all_filters {
+            for limit in [0, 1, 7, 25, 1_000] {
+                let got = s
+                    .inbox(&InboxQuery {
+                        me,
+                        filter: f.clone(),
+                        hour_ago_ms,
+                        limit,
+                    })
+                    .await
+                    .unwrap();
+                let ids = got
+                    .entries
+                    .iter()
+                    .map(|e| (e.conversation.id, e.waiting_ms))
+                    .collect();
+                compare(round, rows.clone(), ids, got.total, f, limit);
+            }
+        }
+        // The whole inbox once more, in detail: each row is its cached
+        // conversation, with the name its customer's last message carried.
+        let everything = s
+            .inbox(&InboxQuery {
+                me,
+                filter: filter(InboxGroup::All),
+                hour_ago_ms,
+                limit: 1_000,
+            })
+            .await
+            .unwrap();
+        assert_eq!(everything.total, convs.len(), "{round}");
+        for e in &everything.entries {
+            let cached: Conversation = s.get(e.conversation.id).await.unwrap().unwrap();
+            assert_eq!(e.conversation, cached);
+            let spoke = activity
+                .get(&cached.id)
+                .and_then(|a| a.customer_at)
+                .is_some();
+            assert_eq!(e.customer_name.is_some(), spoke, "{round}");
+        }
+        assert!(
+            everything.entries.iter().any(|e| e.waiting_ms.is_some())
+                && everything.entries.iter().any(|e| e.waiting_ms.is_none()),
+            "{round}: some wait, some do not"
+        );
+        if round == "after later pages" {
+            break;
+        }
+        // Later pages: one conversation reassigned to me and resolved,
+        // another answered, a third removed, a waiting one's customer
+        // writes again, a new one arrives.
+        let waiting = everything
+            .entries
+            .iter()
+            .find(|e| e.waiting_ms.is_some())
+            .unwrap();
+        let answered = waiting.conversation.id;
+        let mut moved = convs[1].clone();
+        moved.assigned_agent_id = Some(me);
+        moved.status = ConversationStatus::Resolved;
+        moved.last_message_at = Some(at(300));
+        let gone = convs[2].id;
+        let again = everything
+            .entries
+            .iter()
+            .rev()
+            .find(|e| e.waiting_ms.is_some())
+            .unwrap();
+        let new = conv(61);
+        let later = vec![
+            SyncItem::Conversation(moved.clone()),
+            SyncItem::Message(message(answered, staff, 50_000, "done")),
+            SyncItem::removed(EntityKind::Conversation, gone),
+            SyncItem::Message(message(
+                again.conversation.id,
+                (again.conversation.customer_id, Role::Customer),
+                40_000,
+                "again",
+            )),
+            SyncItem::Conversation(new.clone()),
+            SyncItem::Message(message(new.id, (new.customer_id, Role::Customer), 10, "hi")),
+        ];
+        s.apply_page(&page(1_000, later)).await.unwrap();
+        convs.retain(|c| c.id != gone);
+        convs.push(new);
+        let mine_resolved = s
+            .inbox(&InboxQuery {
+                me,
+                filter: InboxFilter {
+                    status: Some(ConversationStatus::Resolved),
+                    ..filter(InboxGroup::All)
+                },
+                hour_ago_ms,
+                limit: 1_000,
+            })
+            .await
+            .unwrap();
+        assert!(mine_resolved
+            .entries
+            .iter()
+            .any(|e| e.conversation.id == moved.id && e.waiting_ms.is_none()));
+    }
+    // A reset empties the inbox with the cache.
+    s.reset_cache().await.unwrap();
+    let empty = other
+        .inbox(&InboxQuery {
+            me,
+            filter: filter(InboxGroup::All),
+            hour_ago_ms,
+            limit: 25,
+        })
+        .await
+        .unwrap();
+    assert_eq!((empty.entries.len(), empty.total), (0, 0));
 }
