@@ -208,6 +208,16 @@ impl Engine {
         Ok(echo::callback_lines(me, cached, &self.outbox().await?))
     }
 
+    /// The home screen a first frame draws from at once, for `me` (the
+    /// signed-in user, if any): a shopper's home view; nothing for staff,
+    /// whose first screen is agent mode, or when nobody is signed in.
+    pub async fn first_home(&self, me: Option<&Me>) -> Result<Option<HomeView>, ClientError> {
+        match me {
+            Some(me) if !me.role.is_staff() => Ok(Some(self.home().await?)),
+            _ => Ok(None),
+        }
+    }
+
     /// The home screen: what is on its way, what is open, what is booked.
     pub async fn home(&self) -> Result<HomeView, ClientError> {
         let active_orders = self

@@ -78,10 +78,7 @@ async fn session_info(state: &AppState, engine: &Engine) -> Res<SessionInfo> {
 pub async fn boot(state: State<'_, AppState>) -> Res<Boot> {
     let engine = state.engine().await?;
     let session = session_info(&state, &engine).await?;
-    let home = match &session.me {
-        Some(me) if !me.role.is_staff() => Some(engine.home().await.map_err(api)?),
-        _ => None,
-    };
+    let home = engine.first_home(session.me.as_ref()).await.map_err(api)?;
     let (sync, outbox) = state.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
     crate::startup::mark("boot");
     Ok(Boot {

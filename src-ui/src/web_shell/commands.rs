@@ -275,10 +275,7 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
         // The first screen in one answer, as the desktop shell's `boot`.
         "boot" => {
             let session = session_info(shell, &engine).await?;
-            let home = match &session.me {
-                Some(me) if !me.role.is_staff() => Some(engine.home().await.map_err(api)?),
-                _ => None,
-            };
+            let home = engine.first_home(session.me.as_ref()).await.map_err(api)?;
             let (sync, outbox) = shell.last.borrow().clone();
             answer(Boot {
                 session,
