@@ -709,7 +709,7 @@ mod refresh {
     #[wasm_bindgen_test]
     fn a_message_reloads_its_thread_and_the_conversation_lists_only() {
         let mut changes = Changes::default();
-        changes.message(id(0xA), None);
+        changes.message(id(0xA), id(0x1A), None);
         let b = bumps(&changes, &on_screen());
         assert_eq!(
             b.kinds,
