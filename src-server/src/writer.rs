@@ -20,6 +20,16 @@
 //!
 //! A write whose caller went away before it ran (a request timeout or a
 //! closed connection) is skipped; one already running completes.
+//!
+//! Sends, the writes a support server takes most, may also carry a
+//! description of themselves ([`SendWrite`], `Writer::write_send`). A run
+//! of two or more of them queued side by side (at most
+//! `batch::MAX_SENDS` sends) is written set-wise by
+//! `routes::chat::batch::run`: a few statements for the whole run instead
+//! of a few per send and two savepoints. When that path declines (any
+//! send that is not the common case) or fails, the same writes run the
+//! ordinary way, as above. A write without a description ends the run;
+//! order is kept throughout.
 
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +40,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult};
+use crate::routes::chat::batch::{self, SendWrite};
 
 /// Writes per shared transaction, at most.
 pub const MAX_BATCH: usize = 64;
@@ -39,6 +50,8 @@ type Work = Box<dyn for<'a> FnMut(&'a mut Tx) -> BoxFuture<'a, Answer> + Send>;
 
 struct Job {
     work: Work,
+    /// Set for a send the set-wise path may take.
+    send: Option<Arc<SendWrite>>,
     answer: oneshot::Sender<Answer>,
 }
 
@@ -55,6 +68,12 @@ struct Shared {
     /// Transactions committed, and the writes they carried.
     transactions: AtomicU64,
     writes: AtomicU64,
+    /// Writes answered by the set-wise path.
+    merged: AtomicU64,
+    /// Writes queued so far.
+    queued: AtomicU64,
+    /// Whether sends may take the set-wise path.
+    merging: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -89,6 +108,9 @@ impl Writer {
                 feed_head,
                 transactions: AtomicU64::new(0),
                 writes: AtomicU64::new(0),
+                merged: AtomicU64::new(0),
+                queued: AtomicU64::new(0),
+                merging: std::sync::atomic::AtomicBool::new(true),
             }),
             queue: Mutex::new(None),
         }
@@ -102,11 +124,39 @@ impl Writer {
         )
     }
 
+    /// Writes answered by the set-wise path so far (see the module docs).
+    pub fn merged(&self) -> u64 {
+        self.shared.merged.load(Ordering::Relaxed)
+    }
+
+    /// Writes queued so far (run or not).
+    pub fn queued(&self) -> u64 {
+        self.shared.queued.load(Ordering::Relaxed)
+    }
+
+    /// Lets sends take the set-wise path (the default) or not: switched
+    /// off to compare the two paths (tests, `cargo xtask bench server`).
+    pub fn set_merging(&self, on: bool) {
+        self.shared.merging.store(on, Ordering::Relaxed);
+    }
+
     /// Runs `work` in a write transaction, possibly shared with other
     /// writes, and answers once it committed. `work` may run more than once
     /// (again alone when the shared transaction failed), each time in a
     /// transaction where nothing of its earlier run remains.
-    pub async fn write<T, F>(&self, mut work: F) -> AppResult<T>
+    pub async fn write<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: for<'a> FnMut(&'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
+    {
+        self.write_send(None, work).await
+    }
+
+    /// [`Writer::write`] for a send: `send` describes what `work` does, so
+    /// the writer may instead write it set-wise with the sends queued
+    /// beside it (`routes::chat::batch`, which answers with the same `T`:
+    /// `Message` for a REST send, `Vec<MutationResult>` for a push).
+    pub async fn write_send<T, F>(&self, send: Option<SendWrite>, mut work: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: for<'a> FnMut(&'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
@@ -116,7 +166,11 @@ impl Writer {
             Box::pin(async move { fut.await.map(|v| Box::new(v) as Box<dyn Any + Send>) })
         });
         let (answer, rx) = oneshot::channel();
-        self.enqueue(Job { work, answer });
+        self.enqueue(Job {
+            work,
+            send: send.map(Arc::new),
+            answer,
+        });
         let value = rx
             .await
             .map_err(|_| AppError::Internal(anyhow::anyhow!("the writer stopped")))??;
@@ -127,6 +181,7 @@ impl Writer {
     }
 
     fn enqueue(&self, job: Job) {
+        self.shared.queued.fetch_add(1, Ordering::Relaxed);
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         let job = match queue.as_ref() {
             Some(q) => match q.send(job) {
@@ -154,13 +209,106 @@ async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Job>) {
             drain(&mut rx, &mut batch);
         }
         batch.retain(|j| !j.answer.is_closed());
-        match batch.len() {
-            0 => continue,
-            1 => {
-                let job = batch.pop().expect("one job");
-                alone(&shared, job).await;
+        let merging = shared.merging.load(Ordering::Relaxed);
+        for run in runs(batch, merging) {
+            match run {
+                Run::Sends(jobs) => sends(&shared, jobs).await,
+                Run::Other(mut jobs) => match jobs.len() {
+                    0 => {}
+                    1 => alone(&shared, jobs.pop().expect("one job")).await,
+                    _ => together(&shared, jobs).await,
+                },
             }
-            _ => together(&shared, batch).await,
+        }
+    }
+}
+
+/// Part of a batch, run in its own transaction.
+enum Run {
+    /// Two or more sends, for the set-wise path.
+    Sends(Vec<Job>),
+    /// Writes for the ordinary path.
+    Other(Vec<Job>),
+}
+
+/// Splits `batch` into runs, in order: sends queued side by side (at most
+/// `batch::MAX_SENDS` sends each) and the rest; the whole batch as one
+/// ordinary run when there is no such run of sends (or `merging` is off).
+fn runs(batch: Vec<Job>, merging: bool) -> Vec<Run> {
+    let fits = |j: &Job| {
+        j.send
+            .as_ref()
+            .is_some_and(|s| s.sends() <= batch::MAX_SENDS)
+    };
+    if !merging || batch.iter().filter(|j| fits(j)).count() < 2 {
+        return vec![Run::Other(batch)];
+    }
+    let mut runs: Vec<Run> = Vec::new();
+    let mut in_run = 0;
+    for job in batch {
+        let n = job.send.as_ref().map_or(0, |s| s.sends());
+        match runs.last_mut() {
+            Some(Run::Sends(jobs)) if fits(&job) && in_run + n <= batch::MAX_SENDS => {
+                in_run += n;
+                jobs.push(job);
+            }
+            Some(Run::Other(jobs)) if !fits(&job) => jobs.push(job),
+            _ => {
+                in_run = n;
+                runs.push(if fits(&job) {
+                    Run::Sends(vec![job])
+                } else {
+                    Run::Other(vec![job])
+                });
+            }
+        }
+    }
+    // A lone send gains nothing set-wise: the ordinary way.
+    runs.into_iter()
+        .map(|r| match r {
+            Run::Sends(jobs) if jobs.len() < 2 => Run::Other(jobs),
+            r => r,
+        })
+        .collect()
+}
+
+/// Sends set-wise in one transaction; the ordinary way when that path
+/// declines or fails.
+async fn sends(shared: &Shared, jobs: Vec<Job>) {
+    let writes: Vec<Arc<SendWrite>> = jobs
+        .iter()
+        .map(|j| j.send.clone().expect("a send"))
+        .collect();
+    let set_wise = async {
+        let mut tx = shared.db.begin_write().await?;
+        let writes: Vec<&SendWrite> = writes.iter().map(|w| &**w).collect();
+        match batch::run(&mut tx, &writes).await? {
+            Some(answers) => {
+                let head = head_in(&mut tx).await?;
+                tx.commit().await?;
+                AppResult::Ok(Some((answers, head)))
+            }
+            None => {
+                let _ = tx.rollback().await;
+                Ok(None)
+            }
+        }
+    }
+    .await;
+    match set_wise {
+        Ok(Some((answers, head))) => {
+            shared.committed(jobs.len(), head);
+            shared
+                .merged
+                .fetch_add(jobs.len() as u64, Ordering::Relaxed);
+            for (job, answer) in jobs.into_iter().zip(answers) {
+                let _ = job.answer.send(Ok(answer));
+            }
+        }
+        Ok(None) => together(shared, jobs).await,
+        Err(err) => {
+            tracing::info!(error = ?err, n = jobs.len(), "sends could not be written set-wise; each runs the ordinary way");
+            together(shared, jobs).await;
         }
     }
 }

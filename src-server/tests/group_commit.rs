@@ -426,7 +426,299 @@ async fn two_instances_on_postgres_keep_one_feed_order() {
     s.finish().await;
 }
 
+/// What a scripted run of sends left behind, with every server-made id
+/// and time replaced by a name or a rank, so two servers' runs compare.
+#[derive(Debug, PartialEq)]
+struct SendsOutcome {
+    answers: Vec<serde_json::Value>,
+    messages: Vec<(String, String, String, String, String, String, String)>,
+    conversations: Vec<(String, String, String, Option<String>, bool)>,
+    feed: Vec<(i64, String, String, Option<String>, i64, i64)>,
+    records: Vec<(String, String, String)>,
+}
+
+/// The same writes in the same queue order, with the set-wise path on or
+/// off: REST sends and pushes by two customers and two agents into two
+/// conversations (an agent's reply claims an unassigned conversation, a
+/// customer's message reopens a resolved one, a note stays staff-only,
+/// several sends land in one conversation in one transaction).
+async fn scripted_sends(backend: Backend, merging: bool) -> SendsOutcome {
+    let s = TestServer::start(backend).await;
+    s.state.writer.set_merging(merging);
+    let (a, a_id) = s.customer("a@example.com").await;
+    let (b, b_id) = s.customer("b@example.com").await;
+    let (g, g_id) = s.staff("g@shop.test", Role::Agent).await;
+    let (h, h_id) = s.staff("h@shop.test", Role::Agent).await;
+    let id = |n: u128| Uuid::from_u128(0x5e4d_0000_0000_0000_0000_0000_0000_0000 + n);
+    let (conv_a, conv_b) = (id(1), id(2));
+    for (token, conv) in [(&a, conv_a), (&b, conv_b)] {
+        let (st, v) = s
+            .post(
+                "/api/v1/conversations",
+                Some(token),
+                json!({"id": conv, "subject": "Parcel", "message_id": id(conv.as_u128() + 100), "body": "where is it?"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let (st, v) = s
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/conversations/{conv_b}"),
+            Some(&g),
+            Some(json!({"status": "resolved", "assigned_agent_id": null})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, page) = s.get("/api/v1/sync?since=0", &g).await;
+    let cursor = page["cursor"].as_i64().unwrap();
+
+    let rest = |token: &str, conv: Uuid, n: u128, kind: &str| {
+        (
+            "rest",
+            token.to_owned(),
+            format!("/api/v1/conversations/{conv}/messages"),
+            json!({"id": id(n), "body": format!("message {n}"), "kind": kind}),
+        )
+    };
+    let push = |token: &str, items: &[(u128, Uuid, u128)]| {
+        let mutations: Vec<_> = items
+            .iter()
+            .map(|(c, conv, m)| push_send(id(*c), *conv, id(*m), &format!("pushed {m}")))
+            .collect();
+        (
+            "push",
+            token.to_owned(),
+            "/api/v1/sync/push".to_owned(),
+            json!({ "mutations": mutations }),
+        )
+    };
+    let script = vec![
+        rest(&a, conv_a, 10, "text"),
+        rest(&g, conv_a, 11, "text"),
+        push(&a, &[(500, conv_a, 12), (501, conv_a, 13)]),
+        rest(&h, conv_a, 14, "note"),
+        rest(&h, conv_b, 15, "text"),
+        push(&b, &[(502, conv_b, 16)]),
+        rest(&g, conv_b, 17, "text"),
+        rest(&a, conv_a, 18, "text"),
+    ];
+    let before = (s.state.writer.merged(), s.state.writer.stats());
+    let gate = Arc::new(Notify::new());
+    let held = hold_writer(&s, gate.clone()).await;
+    // Queued one after another, in the script's order.
+    let mut calls = Vec::new();
+    for (_, token, path, body) in script {
+        let queued = s.state.writer.queued();
+        let (http, base) = (s.http.clone(), s.base.clone());
+        calls.push(tokio::spawn(async move {
+            let res = http
+                .post(format!("{base}{path}"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.json::<serde_json::Value>().await.unwrap())
+        }));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while s.state.writer.queued() == queued {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the write was never queued"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    gate.notify_one();
+    held.await.unwrap().unwrap();
+    let mut answers = Vec::new();
+    for call in calls {
+        let (st, mut v) = call.await.unwrap();
+        assert!(st.is_success(), "{st} {v}");
+        if let Some(m) = v.as_object_mut() {
+            m.remove("created_at");
+        }
+        answers.push(v);
+    }
+    let merged = s.state.writer.merged() - before.0;
+    let after = s.state.writer.stats();
+    assert_eq!(
+        after.1 - before.1 .1,
+        9,
+        "the held write and the script's eight"
+    );
+    if merging {
+        assert_eq!(merged, 8, "the script's writes went set-wise");
+        assert_eq!(
+            after.0 - before.1 .0,
+            2,
+            "the held write, then one transaction"
+        );
+    } else {
+        assert_eq!(merged, 0);
+    }
+
+    let names: std::collections::HashMap<String, &str> =
+        [(a_id, "a"), (b_id, "b"), (g_id, "g"), (h_id, "h")]
+            .into_iter()
+            .collect();
+    let name = |id: &str| names.get(id).copied().unwrap_or("?").to_owned();
+    for v in &mut answers {
+        if let Some(author) = v
+            .get("author_id")
+            .and_then(|a| a.as_str())
+            .map(str::to_owned)
+        {
+            v["author_id"] = json!(name(&author));
+        }
+    }
+    let pool = s.state.db.pool();
+    let messages: Vec<(String, String, String, String, String, String, String)> = sqlx::query_as(
+        "SELECT id, conversation_id, author_id, author_role, kind, body, state FROM messages
+         ORDER BY conversation_id, created_at",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let messages = messages
+        .into_iter()
+        .map(|(i, c, au, r, k, bo, st)| (i, c, name(&au), r, k, bo, st))
+        .collect();
+    // Times: a conversation's last message time is its update time and its
+    // newest text message's; messages' times strictly increase.
+    let times: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT conversation_id, created_at FROM messages ORDER BY conversation_id, created_at",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for w in times.windows(2) {
+        if w[0].0 == w[1].0 {
+            assert!(w[0].1 < w[1].1, "{times:?}");
+        }
+    }
+    let convs: Vec<(String, String, String, Option<String>, i64, i64, i64)> = sqlx::query_as(
+        "SELECT c.id, c.customer_id, c.status, c.assigned_agent_id, c.updated_at, c.last_message_at,
+                (SELECT MAX(m.created_at) FROM messages m WHERE m.conversation_id = c.id AND m.kind = 'text')
+         FROM conversations c ORDER BY c.id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let conversations = convs
+        .into_iter()
+        .map(|(i, cu, st, asg, upd, last, newest)| {
+            (
+                i,
+                name(&cu),
+                st,
+                asg.map(|x| name(&x)),
+                upd == last && last == newest,
+            )
+        })
+        .collect();
+    let feed_rows: Vec<(i64, String, String, Option<String>, i64, i64)> = sqlx::query_as(
+        "SELECT seq, entity, entity_id, customer_id, staff_only, removed FROM changes
+         WHERE seq > $1 ORDER BY seq",
+    )
+    .bind(cursor)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let feed = feed_rows
+        .into_iter()
+        .map(|(seq, e, i, c, so, r)| (seq - cursor, e, i, c.map(|c| name(&c)), so, r))
+        .collect();
+    let records: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT user_id, client_id, result_json FROM applied_mutations ORDER BY client_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let records = records
+        .into_iter()
+        .map(|(u, c, r)| (name(&u), c, r))
+        .collect();
+    s.finish().await;
+    SendsOutcome {
+        answers,
+        messages,
+        conversations,
+        feed,
+        records,
+    }
+}
+
+async fn sends_set_wise_leave_what_the_ordinary_path_leaves(backend: Backend) {
+    let set_wise = scripted_sends(backend, true).await;
+    let ordinary = scripted_sends(backend, false).await;
+    assert_eq!(set_wise.messages.len(), 2 + 9, "{:?}", set_wise.messages);
+    assert_eq!(set_wise.records.len(), 3);
+    let b = set_wise.conversations.iter().find(|c| c.1 == "b").unwrap();
+    assert_eq!(
+        (b.2.as_str(), b.3.as_deref(), b.4),
+        ("open", Some("h"), true),
+        "b reopened it; h's reply claimed it first"
+    );
+    assert_eq!(set_wise, ordinary);
+}
+
+/// A run of sends with one that is not the common case (a resend, another
+/// customer's conversation): the set-wise path declines and each write
+/// gets the answer the ordinary path gives.
+async fn a_send_out_of_the_common_case_sends_the_run_the_ordinary_way(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (a, _, conv) = customer_with_conversation(&s, "a@example.com").await;
+    let (_, _, conv_b) = customer_with_conversation(&s, "b@example.com").await;
+    let path = format!("/api/v1/conversations/{conv}/messages");
+    let first = Uuid::new_v4();
+    let (st, _) = s
+        .post(&path, Some(&a), json!({"id": first, "body": "hi"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let merged = s.state.writer.merged();
+    let gate = Arc::new(Notify::new());
+    let held = hold_writer(&s, gate.clone()).await;
+    let fresh = Uuid::new_v4();
+    let path_b = format!("/api/v1/conversations/{conv_b}/messages");
+    let sends = async {
+        tokio::join!(
+            s.post(&path, Some(&a), json!({"id": fresh, "body": "new"})),
+            s.post(&path, Some(&a), json!({"id": first, "body": "hi"})),
+            s.post(&path, Some(&a), json!({"id": first, "body": "other text"})),
+            s.post(
+                &path_b,
+                Some(&a),
+                json!({"id": Uuid::new_v4(), "body": "not mine"})
+            ),
+        )
+    };
+    let opener = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        gate.notify_one();
+    };
+    let ((new, again, clash, foreign), ()) = tokio::join!(sends, opener);
+    held.await.unwrap().unwrap();
+    assert_eq!(new.0, StatusCode::CREATED, "{}", new.1);
+    assert_eq!(
+        again.0,
+        StatusCode::CREATED,
+        "a resend is answered: {}",
+        again.1
+    );
+    assert_eq!(again.1["body"], "hi");
+    assert_eq!(clash.0, StatusCode::CONFLICT, "{}", clash.1);
+    assert_eq!(foreign.0, StatusCode::NOT_FOUND, "{}", foreign.1);
+    assert_eq!(s.state.writer.merged(), merged, "nothing went set-wise");
+    let ids = thread_ids(&s, &a, conv).await;
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    s.finish().await;
+}
+
 on_both_backends!(
+    sends_set_wise_leave_what_the_ordinary_path_leaves,
+    a_send_out_of_the_common_case_sends_the_run_the_ordinary_way,
     concurrent_sends_are_each_answered_and_idempotent,
     a_failing_write_does_not_fail_its_neighbours,
     the_feed_order_is_the_commit_order_and_a_commit_pokes_once,

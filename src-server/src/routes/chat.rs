@@ -4,10 +4,12 @@
 //! - [`writes`]: the writes, each taking a transaction (shared by REST,
 //!   `POST /api/v1/sync/push` and the demo data), and auto-assignment,
 //!   which learns who is available through the [`Presence`] trait;
-//! - [`handlers`]: the thin HTTP endpoints.
+//! - [`handlers`]: the thin HTTP endpoints;
+//! - [`batch`]: sends written set-wise, the group commit's fast path.
 //!
 //! Who may see a conversation is `crate::authz::visible_conversation`.
 
+pub mod batch;
 pub mod data;
 pub mod handlers;
 pub mod writes;

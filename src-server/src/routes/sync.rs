@@ -259,10 +259,12 @@ pub async fn push(
         .iter()
         .any(|m| matches!(m.op, MutationOp::DeleteAccount));
     let user_id = actor.user_id;
+    // A push of sends only may be written set-wise with its neighbours.
+    let send = chat::batch::SendWrite::push(&actor, &req.mutations);
     let args = Arc::new((state.clone(), actor, req));
     let results = state
         .writer
-        .write(move |tx| {
+        .write_send(send, move |tx| {
             let args = args.clone();
             Box::pin(async move {
                 let (state, actor, req) = &*args;

@@ -143,10 +143,11 @@ pub async fn send_message(
     Path(id): Path<Uuid>,
     Json(req): Json<SendMessage>,
 ) -> AppResult<(StatusCode, Json<Message>)> {
+    let send = super::batch::SendWrite::rest(&actor, id, &req);
     let args = Arc::new((actor, req));
     let msg = state
         .writer
-        .write(move |tx| {
+        .write_send(send, move |tx| {
             let args = args.clone();
             Box::pin(async move {
                 let (actor, req) = &*args;

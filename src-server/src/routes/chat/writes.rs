@@ -209,7 +209,7 @@ const MESSAGE_INSERT: &str =
      VALUES ($1, $2, $3, $4, $5, $6, 'sent', $7)";
 
 /// The parameters of [`MESSAGE_INSERT`]: the message's row, at `now`.
-fn message_row(
+pub(super) fn message_row(
     actor: &Actor,
     conversation_id: Uuid,
     id: Uuid,
@@ -328,27 +328,11 @@ pub async fn send_in(
         writes.run(tx).await?;
         link(tx, actor, conversation_id, req.id, &req.attachment_ids).await?;
     }
-    let message_change = Change {
-        staff_only: req.kind == MessageKind::Note,
-        ..Change::upsert(Entity::Message, req.id, Some(conv.customer_id))
-    };
+    let message_change = message_change(req, conv.customer_id);
     if req.kind == MessageKind::Text {
-        // A customer writing again reopens; an agent replying claims an
-        // unassigned conversation.
-        let (status, assignee) = if actor.is_staff() {
-            (conv.status, conv.assigned_agent_id.or(Some(actor.user_id)))
-        } else {
-            (ConversationStatus::Open, conv.assigned_agent_id)
-        };
-        writes.push(
-            "UPDATE conversations SET status = $1, assigned_agent_id = $2, updated_at = $3, last_message_at = $3 WHERE id = $4",
-            vec![
-                status.as_str().into(),
-                assignee.map(|a| a.to_string()).into(),
-                now.into(),
-                conversation_id.to_string().into(),
-            ],
-        );
+        let mut conv = conv;
+        after_text(&mut conv, actor);
+        push_conversation_update(&mut writes, &conv, now);
         let conversation_change = Change::upsert(
             Entity::Conversation,
             conversation_id,
@@ -364,7 +348,26 @@ pub async fn send_in(
     } else {
         of_message(tx, req.id).await?
     };
-    Ok(Some(Message {
+    Ok(Some(sent_message(
+        actor,
+        conversation_id,
+        req,
+        body,
+        now,
+        attachments,
+    )))
+}
+
+/// The answer to a send: the message as stored at `now`.
+pub(super) fn sent_message(
+    actor: &Actor,
+    conversation_id: Uuid,
+    req: &SendMessage,
+    body: String,
+    now: i64,
+    attachments: Vec<mostrador_core::chat::Attachment>,
+) -> Message {
+    Message {
         id: req.id,
         conversation_id,
         author_id: actor.user_id,
@@ -375,7 +378,39 @@ pub async fn send_in(
         state: MessageState::Sent,
         created_at: ts(now),
         attachments,
-    }))
+    }
+}
+
+/// The feed's row for a sent message (a note is staff-only).
+pub(super) fn message_change(req: &SendMessage, customer_id: Uuid) -> Change {
+    Change {
+        staff_only: req.kind == MessageKind::Note,
+        ..Change::upsert(Entity::Message, req.id, Some(customer_id))
+    }
+}
+
+/// A conversation after `actor`'s text message: a customer writing again
+/// reopens it; an agent replying claims it when unassigned.
+pub(super) fn after_text(conv: &mut Conversation, actor: &Actor) {
+    if actor.is_staff() {
+        conv.assigned_agent_id = conv.assigned_agent_id.or(Some(actor.user_id));
+    } else {
+        conv.status = ConversationStatus::Open;
+    }
+}
+
+/// Adds the update of `conv` after a text message at `now`: its status,
+/// assignee and times.
+pub(super) fn push_conversation_update(writes: &mut Together, conv: &Conversation, now: i64) {
+    writes.push(
+        "UPDATE conversations SET status = $1, assigned_agent_id = $2, updated_at = $3, last_message_at = $3 WHERE id = $4",
+        vec![
+            conv.status.as_str().into(),
+            conv.assigned_agent_id.map(|a| a.to_string()).into(),
+            now.into(),
+            conv.id.to_string().into(),
+        ],
+    );
 }
 
 /// Marks the other side's messages up to `up_to` as delivered or read
