@@ -231,45 +231,55 @@ enum Run {
     Other(Vec<Job>),
 }
 
-/// Splits `batch` into runs, in order: sends queued side by side (at most
-/// `batch::MAX_SENDS` sends each) and the rest; the whole batch as one
-/// ordinary run when there is no such run of sends (or `merging` is off).
+/// Splits `batch` into runs, in order (see [`plan`]).
 fn runs(batch: Vec<Job>, merging: bool) -> Vec<Run> {
-    let fits = |j: &Job| {
-        j.send
-            .as_ref()
-            .is_some_and(|s| s.sends() <= batch::MAX_SENDS)
-    };
-    if !merging || batch.iter().filter(|j| fits(j)).count() < 2 {
-        return vec![Run::Other(batch)];
-    }
-    let mut runs: Vec<Run> = Vec::new();
-    let mut in_run = 0;
-    for job in batch {
-        let n = job.send.as_ref().map_or(0, |s| s.sends());
-        match runs.last_mut() {
-            Some(Run::Sends(jobs)) if fits(&job) && in_run + n <= batch::MAX_SENDS => {
-                in_run += n;
-                jobs.push(job);
+    let sends: Vec<Option<usize>> = batch
+        .iter()
+        .map(|j| j.send.as_ref().map(|s| s.sends()))
+        .collect();
+    let mut jobs = batch.into_iter();
+    plan(&sends, merging)
+        .into_iter()
+        .map(|(set_wise, n)| {
+            let part: Vec<Job> = jobs.by_ref().take(n).collect();
+            if set_wise {
+                Run::Sends(part)
+            } else {
+                Run::Other(part)
             }
-            Some(Run::Other(jobs)) if !fits(&job) => jobs.push(job),
-            _ => {
-                in_run = n;
-                runs.push(if fits(&job) {
-                    Run::Sends(vec![job])
-                } else {
-                    Run::Other(vec![job])
-                });
-            }
-        }
-    }
-    // A lone send gains nothing set-wise: the ordinary way.
-    runs.into_iter()
-        .map(|r| match r {
-            Run::Sends(jobs) if jobs.len() < 2 => Run::Other(jobs),
-            r => r,
         })
         .collect()
+}
+
+/// How a batch is run, given how many sends each write carries (`None`:
+/// not a send): runs in order, each (set-wise?, how many writes). Sends
+/// queued side by side make a set-wise run when there are two or more of
+/// them (at most `batch::MAX_SENDS` sends a run); everything else,
+/// including a lone send, joins the ordinary runs beside it.
+fn plan(sends: &[Option<usize>], merging: bool) -> Vec<(bool, usize)> {
+    let fits = |s: &Option<usize>| merging && s.is_some_and(|n| n <= batch::MAX_SENDS);
+    // First the runs of sends as they come, then lone ones folded in.
+    let mut runs: Vec<(bool, usize, usize)> = Vec::new();
+    for s in sends {
+        let n = s.unwrap_or(0);
+        match runs.last_mut() {
+            Some((true, jobs, total)) if fits(s) && *total + n <= batch::MAX_SENDS => {
+                *jobs += 1;
+                *total += n;
+            }
+            Some((false, jobs, _)) if !fits(s) => *jobs += 1,
+            _ => runs.push((fits(s), 1, n)),
+        }
+    }
+    let mut out: Vec<(bool, usize)> = Vec::with_capacity(runs.len());
+    for (set_wise, jobs, _) in runs {
+        let set_wise = set_wise && jobs >= 2;
+        match out.last_mut() {
+            Some((false, before)) if !set_wise => *before += jobs,
+            _ => out.push((set_wise, jobs)),
+        }
+    }
+    out
 }
 
 /// Sends set-wise in one transaction; the ordinary way when that path
@@ -397,4 +407,39 @@ pub fn advance(feed_head: &watch::Sender<i64>, head: i64) {
             false
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan;
+    use crate::routes::chat::batch::MAX_SENDS;
+
+    #[test]
+    fn sends_side_by_side_run_set_wise_and_the_rest_together() {
+        let (s, o) = (Some(1), None);
+        assert_eq!(plan(&[s, s, s], true), [(true, 3)]);
+        assert_eq!(plan(&[s, s, s], false), [(false, 3)]);
+        assert_eq!(plan(&[o, o], true), [(false, 2)]);
+        // A lone send joins the ordinary writes beside it.
+        assert_eq!(
+            plan(&[s, o, s, s, o, s], true),
+            [(false, 2), (true, 2), (false, 2)]
+        );
+        assert_eq!(plan(&[o, s, o], true), [(false, 3)]);
+        // A run holds at most MAX_SENDS sends.
+        let big = Some(MAX_SENDS / 2 + 1);
+        assert_eq!(
+            plan(&[big, big, s, big], true),
+            [(false, 1), (true, 2), (false, 1)]
+        );
+        assert_eq!(
+            plan(&[Some(MAX_SENDS + 1), s, s], true),
+            [(false, 1), (true, 2)]
+        );
+        let all: usize = plan(&[s, o, big, big, s, o, s], true)
+            .iter()
+            .map(|r| r.1)
+            .sum();
+        assert_eq!(all, 7, "every write in exactly one run");
+    }
 }
