@@ -17,7 +17,9 @@
 //! - resident memory per idle WebSocket connection;
 //! - SQL statements per send and per pull (counted in-process);
 //! - the floor this machine allows: the same closed loop against a server
-//!   answering a constant, and one INSERT per call through sqlx.
+//!   answering a constant, one INSERT per call through sqlx, and the
+//!   set-wise write path alone (in-process, runs of 1,000 sends, on the
+//!   bench's database once the server has stopped).
 //!
 //! Usage: `server [--backend sqlite|postgres] [--clients N] [--rate R] [--seconds S] [--counts]`
 //! (`--counts`: only the statement counts)
@@ -108,6 +110,8 @@ struct Seeded {
     agent_token: String,
     staff_tokens: Vec<String>,
     customers: Vec<(String, Uuid)>,
+    /// Each customer's user id, in `customers`' order.
+    customer_ids: Vec<Uuid>,
     big_token: String,
 }
 
@@ -139,6 +143,7 @@ async fn seed(state: &AppState, clients: usize, history: usize) -> anyhow::Resul
         staff_tokens.push(token.expose().to_owned());
     }
     let mut customers = Vec::with_capacity(clients);
+    let mut customer_ids = Vec::with_capacity(clients);
     for i in 0..clients {
         let id = accounts::insert_user(
             &mut tx,
@@ -171,6 +176,7 @@ async fn seed(state: &AppState, clients: usize, history: usize) -> anyhow::Resul
         )
         .await?;
         customers.push((token.expose().to_owned(), conv));
+        customer_ids.push(id);
     }
     let big_id = accounts::insert_user(
         &mut tx,
@@ -227,6 +233,7 @@ async fn seed(state: &AppState, clients: usize, history: usize) -> anyhow::Resul
         agent_token: agent_token.expose().to_owned(),
         staff_tokens,
         customers,
+        customer_ids,
         big_token: big_token.expose().to_owned(),
     })
 }
@@ -601,6 +608,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         calls_per_second(&config.database_url).await?
     };
+    let write_path = write_path_alone(&config.database_url, &seeded).await?;
     if let Some((admin, name)) = pg {
         let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await?;
         let _ = sqlx::Executor::execute(
@@ -648,9 +656,63 @@ async fn main() -> anyhow::Result<()> {
     println!("| {b} | sustained sends, 32 concurrent senders, {PER_PUSH} messages per push (clients batch), closed loop, receivers poked but not pulling | {rate_batched:.0} msg/s | {goal_rate} | {} |", verdict(rate_batched >= goal_rate_n));
     println!("| {b} | floor: the same 32-sender loop against a server process answering every request with a constant (axum, no database) | {floor_http:.0} req/s | — | what HTTP alone allows here |");
     println!("| {b} | floor: one INSERT per call through sqlx on one connection, 64 per transaction | {floor_db:.0} calls/s | — | what a database call costs here |");
+    println!("| {b} | floor: the set-wise write path alone (`routes::chat::batch::run`, in-process after the run, on the bench's database): runs of {WRITE_PATH_RUN} sends into {WRITE_PATH_RUN} conversations, each run one write transaction as the writer runs it, no HTTP, no authentication, no pokes | {write_path:.0} msg/s | — | what the database work of a send allows here |");
     println!("| {b} | full sync pull, customer with 50,000 messages (pages of 1,000) | {:.2} s for {items} items in {pages} pages | — | — |", full_pull.as_secs_f64());
     println!("| {b} | resident memory per idle WebSocket connection | {per_conn_kb:.1} KB ({rss_before} KB → {rss_idle} KB for {conns} sockets) | < 20 KB | {} |", verdict(per_conn_kb < 20.0));
     Ok(())
+}
+
+/// Sends a set-wise run of the writer holds at most.
+const WRITE_PATH_RUN: usize = mostrador_server::routes::chat::batch::MAX_SENDS;
+
+/// The set-wise write path alone, in-process on `url` (the server
+/// stopped): 10 runs of [`WRITE_PATH_RUN`] REST sends from as many
+/// customers, each run through `batch::run` inside its own write
+/// transaction (begin, the run, the feed head, commit: what the writer
+/// does), in msg/s.
+async fn write_path_alone(url: &str, seeded: &Seeded) -> anyhow::Result<f64> {
+    use mostrador_server::routes::chat::batch::{self, SendWrite};
+    let db = mostrador_server::db::Db::connect(url).await?;
+    let runs = 10;
+    let n = seeded.customers.len();
+    let mut took = Duration::ZERO;
+    for r in 0..runs {
+        let writes: Vec<SendWrite> = (0..WRITE_PATH_RUN)
+            .map(|k| {
+                let i = (r * WRITE_PATH_RUN + k) % n;
+                let actor = Actor {
+                    user_id: seeded.customer_ids[i],
+                    role: Role::Customer,
+                    session_id: Uuid::nil(),
+                    display_name: "Customer".into(),
+                };
+                let req = SendMessage {
+                    id: Uuid::new_v4(),
+                    body: format!("run {r} send {k}"),
+                    kind: MessageKind::Text,
+                    attachment_ids: vec![],
+                };
+                SendWrite::rest(&actor, seeded.customers[i].1, &req).expect("a plain send")
+            })
+            .collect();
+        let refs: Vec<&SendWrite> = writes.iter().collect();
+        let t = Instant::now();
+        let mut tx = db.begin_write().await?;
+        let answers = batch::run(&mut tx, &refs)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        anyhow::ensure!(
+            answers.is_some_and(|a| a.len() == WRITE_PATH_RUN),
+            "the run went set-wise"
+        );
+        let _head = sqlx::query_scalar::<_, i64>("SELECT seq FROM feed_counter WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        took += t.elapsed();
+    }
+    db.pool().close().await;
+    Ok((runs * WRITE_PATH_RUN) as f64 / took.as_secs_f64())
 }
 
 /// Serves a constant answer to every request (the HTTP floor), printing

@@ -67,6 +67,48 @@ pub async fn record_all(tx: &mut Tx, changes: &[Change]) -> Result<(), sqlx::Err
     together.run(tx).await
 }
 
+/// Records many changes (thousands: a set-wise run of sends), numbered in
+/// the order given: the counter moves once (`RETURNING` its new value),
+/// then the rows go in through `db::insert_rows`, two calls in all. For a
+/// few rows [`push_changes`] joins them to a write's other statements.
+pub async fn record_many(
+    conn: &mut sqlx::AnyConnection,
+    changes: &[Change],
+) -> Result<(), sqlx::Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let n = changes.len() as i64;
+    let head: i64 =
+        sqlx::query_scalar("UPDATE feed_counter SET seq = seq + $1 WHERE id = 1 RETURNING seq")
+            .bind(n)
+            .fetch_one(&mut *conn)
+            .await?;
+    let at = now_ms();
+    let rows: Vec<Vec<Value>> = changes
+        .iter()
+        .zip(head - n + 1..)
+        .map(|(change, seq)| {
+            vec![
+                seq.into(),
+                change.entity.as_str().into(),
+                change.id.to_string().into(),
+                change.customer_id.map(|c| c.to_string()).into(),
+                Value::Int(i64::from(change.staff_only)),
+                Value::Int(i64::from(change.removed)),
+                at.into(),
+            ]
+        })
+        .collect();
+    crate::db::insert_rows(
+        conn,
+        "INSERT INTO changes (seq, entity, entity_id, customer_id, staff_only, removed, at)",
+        7,
+        &rows,
+    )
+    .await
+}
+
 /// Adds the writes recording `changes` to `together`: the counter moves
 /// once, and the rows go in as one multi-row insert (per 500 rows),
 /// numbered in the order given from the counter's new value (row `i` of

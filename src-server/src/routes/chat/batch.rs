@@ -29,11 +29,9 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::data::{conversation_from_row, CONV_COLUMNS};
-use super::writes::{
-    after_text, message_change, message_row, push_conversation_update, sent_message,
-};
+use super::writes::{after_text, conversation_update, message_change, message_row, sent_message};
 use crate::auth::Actor;
-use crate::db::{fetch_in, now_ms, uuid, Together, Tx, Value};
+use crate::db::{bind, fetch_in, in_order, insert_rows, is_sqlite, now_ms, uuid, Tx, Value};
 use crate::error::AppResult;
 use crate::feed::{self, Change, Entity};
 
@@ -189,7 +187,11 @@ pub async fn run(
         let users: HashSet<Uuid> = items.iter().map(|(u, _)| *u).collect();
         let clients: Vec<Uuid> = items.iter().map(|(_, c)| *c).collect();
         let users: Vec<Uuid> = users.into_iter().collect();
-        let (u_marks, c_marks) = (marks(1, users.len()), marks(users.len() + 1, clients.len()));
+        let sqlite = is_sqlite(tx);
+        let (u_marks, c_marks) = (
+            in_order(sqlite, 0, users.len()).join(", "),
+            in_order(sqlite, users.len(), clients.len()).join(", "),
+        );
         let sql = format!(
             "SELECT user_id, client_id FROM applied_mutations
              WHERE user_id IN ({u_marks}) AND client_id IN ({c_marks})"
@@ -301,14 +303,9 @@ pub async fn run(
         let now = now_ms();
         let now = c.latest.map_or(now, |l| now.max(l + 1));
         c.latest = Some(now);
-        messages.push(message_row(
-            actor,
-            *conversation_id,
-            req.id,
-            req.kind,
-            &body,
-            now,
-        ));
+        let mut row = message_row(actor, *conversation_id, req.id, req.kind, &body, now);
+        row.push("sent".into());
+        messages.push(row);
         let message_change = message_change(req, c.conv.customer_id);
         if req.kind == MessageKind::Text {
             after_text(&mut c.conv, actor);
@@ -335,7 +332,7 @@ pub async fn run(
 
     // The answers, and the pushes' idempotency records.
     let mut answers: Vec<Box<dyn Any + Send>> = Vec::with_capacity(writes.len());
-    let mut records: Vec<Value> = Vec::new();
+    let mut records: Vec<Vec<Value>> = Vec::new();
     let at = now_ms();
     let mut sent = sent.into_iter();
     for w in writes {
@@ -353,7 +350,7 @@ pub async fn run(
                             ids: vec![message.id],
                         },
                     };
-                    records.extend([
+                    records.push(vec![
                         actor.user_id.to_string().into(),
                         item.client_id.to_string().into(),
                         serde_json::to_string(&result)
@@ -368,67 +365,42 @@ pub async fn run(
         }
     }
 
-    // The writes: messages and conversations, then the feed, then the
-    // records, each a few statements in one call.
-    let mut writes = Together::on(tx);
-    for chunk in messages.chunks(100) {
+    // The writes, each one call (per 4,000 rows): the messages, the
+    // conversations' updates, the feed (its counter, then its rows), the
+    // pushes' records. Parameters are anonymous on SQLite (`db::in_order`).
+    let conn: &mut sqlx::AnyConnection = tx;
+    insert_rows(
+        conn,
+        "INSERT INTO messages (id, conversation_id, author_id, author_role, kind, body, created_at, state)",
+        8,
+        &messages,
+    )
+    .await?;
+    let sqlite = is_sqlite(conn);
+    let updates: Vec<&Conv> = order.iter().map(|id| &convs[id]).collect();
+    for chunk in updates.chunks(1_000) {
         let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let p = i * 7;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, 'sent', ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6,
-                    p + 7
-                )
-            })
+            .map(|r| format!("({})", in_order(sqlite, r * 4, 4).join(", ")))
             .collect();
-        writes.push(
-            format!(
-                "INSERT INTO messages (id, conversation_id, author_id, author_role, kind, body, state, created_at) VALUES {}",
-                rows.join(", ")
-            ),
-            chunk.iter().flatten().cloned().collect(),
+        let sql = format!(
+            "UPDATE conversations SET status = v.column1, assigned_agent_id = v.column2,
+                 updated_at = v.column3, last_message_at = v.column3
+             FROM (VALUES {}) AS v WHERE conversations.id = v.column4",
+            rows.join(", ")
         );
-    }
-    for id in &order {
-        let c = &convs[id];
-        push_conversation_update(
-            &mut writes,
-            &c.conv,
-            c.touched.expect("a touched conversation"),
-        );
-    }
-    writes.run(tx).await?;
-    feed::push_changes(&mut writes, &changes);
-    writes.run(tx).await?;
-    for chunk in records.chunks(4 * 200) {
-        let rows: Vec<String> = (0..chunk.len() / 4)
-            .map(|i| {
-                let p = i * 4;
-                format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)
-            })
+        let values = chunk
+            .iter()
+            .flat_map(|c| conversation_update(&c.conv, c.touched.expect("a touched conversation")))
             .collect();
-        writes.push(
-            format!(
-                "INSERT INTO applied_mutations (user_id, client_id, result_json, at) VALUES {}",
-                rows.join(", ")
-            ),
-            chunk.to_vec(),
-        );
+        bind(sqlx::query(&sql), values).execute(&mut *conn).await?;
     }
-    writes.run(tx).await?;
+    feed::record_many(conn, &changes).await?;
+    insert_rows(
+        conn,
+        "INSERT INTO applied_mutations (user_id, client_id, result_json, at)",
+        4,
+        &records,
+    )
+    .await?;
     Ok(Some(answers))
-}
-
-/// `$from, $from+1, …` for `n` parameters.
-fn marks(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -404,13 +404,19 @@ pub(super) fn after_text(conv: &mut Conversation, actor: &Actor) {
 pub(super) fn push_conversation_update(writes: &mut Together, conv: &Conversation, now: i64) {
     writes.push(
         "UPDATE conversations SET status = $1, assigned_agent_id = $2, updated_at = $3, last_message_at = $3 WHERE id = $4",
-        vec![
-            conv.status.as_str().into(),
-            conv.assigned_agent_id.map(|a| a.to_string()).into(),
-            now.into(),
-            conv.id.to_string().into(),
-        ],
+        conversation_update(conv, now),
     );
+}
+
+/// The values of a conversation's update after a text message at `now`:
+/// status, assignee, time, id.
+pub(super) fn conversation_update(conv: &Conversation, now: i64) -> Vec<Value> {
+    vec![
+        conv.status.as_str().into(),
+        conv.assigned_agent_id.map(|a| a.to_string()).into(),
+        now.into(),
+        conv.id.to_string().into(),
+    ]
 }
 
 /// Marks the other side's messages up to `up_to` as delivered or read
