@@ -598,7 +598,8 @@ async fn scripted_sends(backend: Backend, merging: bool) -> SendsOutcome {
             assert!(w[0].1 < w[1].1, "{times:?}");
         }
     }
-    let convs: Vec<(String, String, String, Option<String>, i64, i64, i64)> = sqlx::query_as(
+    type ConvRow = (String, String, String, Option<String>, i64, i64, i64);
+    let convs: Vec<ConvRow> = sqlx::query_as(
         "SELECT c.id, c.customer_id, c.status, c.assigned_agent_id, c.updated_at, c.last_message_at,
                 (SELECT MAX(m.created_at) FROM messages m WHERE m.conversation_id = c.id AND m.kind = 'text')
          FROM conversations c ORDER BY c.id",

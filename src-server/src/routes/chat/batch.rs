@@ -220,7 +220,7 @@ pub async fn run(
             .collect();
         let sessions: Vec<Uuid> = pushers.keys().copied().collect();
         let rows = fetch_in(
-            &mut **tx,
+            tx,
             "SELECT s.id, s.user_id, s.revoked_at, u.deleted_at, u.disabled
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id IN ({in})",
             &sessions,
@@ -251,7 +251,7 @@ pub async fn run(
         .into_iter()
         .collect();
     let rows = fetch_in(
-        &mut **tx,
+        tx,
         &format!(
             "SELECT {CONV_COLUMNS},
                (SELECT MAX(m.created_at) FROM messages m WHERE m.conversation_id = conversations.id)
@@ -277,7 +277,7 @@ pub async fn run(
     // No id already a message.
     let ids: Vec<Uuid> = message_ids.into_iter().collect();
     if !fetch_in(
-        &mut **tx,
+        tx,
         "SELECT id FROM messages WHERE id IN ({in})",
         &ids,
     )
