@@ -22,10 +22,10 @@
 //! closed connection) is skipped; one already running completes.
 //!
 //! Sends, the writes a support server takes most, may also carry a
-//! description of themselves ([`SendWrite`], `Writer::write_send`). A run
+//! description of themselves ([`SetWise`], `Writer::write_send`; the sends). A run
 //! of two or more of them queued side by side (at most
-//! `batch::MAX_SENDS` sends) is written set-wise by
-//! `routes::chat::batch::run`: a few statements for the whole run instead
+//! `MAX_SET_WISE` sends) is written set-wise by the first one's
+//! [`SetWise::run`] (`routes::chat::batch::run`): a few statements for the whole run instead
 //! of a few per send and two savepoints. When that path declines (any
 //! send that is not the common case) or fails, the same writes run the
 //! ordinary way, as above. A write without a description ends the run;
@@ -40,7 +40,6 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult};
-use crate::routes::chat::batch::{self, SendWrite};
 
 /// Writes per shared transaction, at most.
 pub const MAX_BATCH: usize = 64;
@@ -48,10 +47,35 @@ pub const MAX_BATCH: usize = 64;
 type Answer = AppResult<Box<dyn Any + Send>>;
 type Work = Box<dyn for<'a> FnMut(&'a mut Tx) -> BoxFuture<'a, Answer> + Send>;
 
+/// Sends a set-wise run holds at most (statements far under both
+/// engines' parameter limits).
+pub const MAX_SET_WISE: usize = 1_000;
+
+/// A write that can also be written set-wise with its neighbours of the
+/// same kind (`routes::chat::batch::SendWrite`): the writer knows only
+/// this, so it depends on no route.
+pub trait SetWise: Any + Send + Sync {
+    /// How many sends it carries.
+    fn sends(&self) -> usize;
+
+    /// Writes `run` (this write first, then the others queued beside it,
+    /// all of this same kind) set-wise inside `tx` and answers each with
+    /// what its ordinary `work` would have returned; `None`, with nothing
+    /// written, to let the run go the ordinary way.
+    fn run<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        run: &'a [Arc<dyn SetWise>],
+    ) -> BoxFuture<'a, AppResult<Option<Vec<Box<dyn Any + Send>>>>>;
+
+    /// Itself, to find its kind again (`run` downcasts its neighbours).
+    fn as_any(&self) -> &dyn Any;
+}
+
 struct Job {
     work: Work,
-    /// Set for a send the set-wise path may take.
-    send: Option<Arc<SendWrite>>,
+    /// Set for a write the set-wise path may take.
+    send: Option<Arc<dyn SetWise>>,
     answer: oneshot::Sender<Answer>,
 }
 
@@ -156,7 +180,11 @@ impl Writer {
     /// the writer may instead write it set-wise with the sends queued
     /// beside it (`routes::chat::batch`, which answers with the same `T`:
     /// `Message` for a REST send, `Vec<MutationResult>` for a push).
-    pub async fn write_send<T, F>(&self, send: Option<SendWrite>, mut work: F) -> AppResult<T>
+    pub async fn write_send<T, F>(
+        &self,
+        send: Option<Arc<dyn SetWise>>,
+        mut work: F,
+    ) -> AppResult<T>
     where
         T: Send + 'static,
         F: for<'a> FnMut(&'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
@@ -166,11 +194,7 @@ impl Writer {
             Box::pin(async move { fut.await.map(|v| Box::new(v) as Box<dyn Any + Send>) })
         });
         let (answer, rx) = oneshot::channel();
-        self.enqueue(Job {
-            work,
-            send: send.map(Arc::new),
-            answer,
-        });
+        self.enqueue(Job { work, send, answer });
         let value = rx
             .await
             .map_err(|_| AppError::Internal(anyhow::anyhow!("the writer stopped")))??;
@@ -254,16 +278,16 @@ fn runs(batch: Vec<Job>, merging: bool) -> Vec<Run> {
 /// How a batch is run, given how many sends each write carries (`None`:
 /// not a send): runs in order, each (set-wise?, how many writes). Sends
 /// queued side by side make a set-wise run when there are two or more of
-/// them (at most `batch::MAX_SENDS` sends a run); everything else,
+/// them (at most `MAX_SET_WISE` sends a run); everything else,
 /// including a lone send, joins the ordinary runs beside it.
 fn plan(sends: &[Option<usize>], merging: bool) -> Vec<(bool, usize)> {
-    let fits = |s: &Option<usize>| merging && s.is_some_and(|n| n <= batch::MAX_SENDS);
+    let fits = |s: &Option<usize>| merging && s.is_some_and(|n| n <= MAX_SET_WISE);
     // First the runs of sends as they come, then lone ones folded in.
     let mut runs: Vec<(bool, usize, usize)> = Vec::new();
     for s in sends {
         let n = s.unwrap_or(0);
         match runs.last_mut() {
-            Some((true, jobs, total)) if fits(s) && *total + n <= batch::MAX_SENDS => {
+            Some((true, jobs, total)) if fits(s) && *total + n <= MAX_SET_WISE => {
                 *jobs += 1;
                 *total += n;
             }
@@ -285,14 +309,13 @@ fn plan(sends: &[Option<usize>], merging: bool) -> Vec<(bool, usize)> {
 /// Sends set-wise in one transaction; the ordinary way when that path
 /// declines or fails.
 async fn sends(shared: &Shared, jobs: Vec<Job>) {
-    let writes: Vec<Arc<SendWrite>> = jobs
+    let writes: Vec<Arc<dyn SetWise>> = jobs
         .iter()
-        .map(|j| j.send.clone().expect("a send"))
+        .map(|j| j.send.clone().expect("a set-wise write"))
         .collect();
     let set_wise = async {
         let mut tx = shared.db.begin_write().await?;
-        let writes: Vec<&SendWrite> = writes.iter().map(|w| &**w).collect();
-        match batch::run(&mut tx, &writes).await? {
+        match writes[0].run(&mut tx, &writes).await? {
             Some(answers) => {
                 let head = head_in(&mut tx).await?;
                 tx.commit().await?;
@@ -412,7 +435,7 @@ pub fn advance(feed_head: &watch::Sender<i64>, head: i64) {
 #[cfg(test)]
 mod tests {
     use super::plan;
-    use crate::routes::chat::batch::MAX_SENDS;
+    use super::MAX_SET_WISE as MAX_SENDS;
 
     #[test]
     fn sends_side_by_side_run_set_wise_and_the_rest_together() {

@@ -260,7 +260,8 @@ pub async fn push(
         .any(|m| matches!(m.op, MutationOp::DeleteAccount));
     let user_id = actor.user_id;
     // A push of sends only may be written set-wise with its neighbours.
-    let send = chat::batch::SendWrite::push(&actor, &req.mutations);
+    let send =
+        chat::batch::SendWrite::push(&actor, &req.mutations).map(chat::batch::SendWrite::shared);
     let args = Arc::new((state.clone(), actor, req));
     let results = state
         .writer

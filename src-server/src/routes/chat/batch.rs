@@ -22,6 +22,9 @@
 
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 
 use mostrador_core::chat::{Conversation, MessageKind, SendMessage};
 use mostrador_core::sync::{Mutation, MutationOp, MutationOutcome, MutationResult};
@@ -34,10 +37,10 @@ use crate::auth::Actor;
 use crate::db::{bind, fetch_in, in_order, insert_rows, is_sqlite, now_ms, uuid, Tx, Value};
 use crate::error::AppResult;
 use crate::feed::{self, Change, Entity};
+use crate::writer::SetWise;
 
-/// Most sends in one set-wise run (the writer splits longer runs): keeps
-/// every statement far under both engines' parameter limits.
-pub const MAX_SENDS: usize = 1_000;
+/// Most sends in one set-wise run (the writer splits longer runs).
+pub const MAX_SENDS: usize = crate::writer::MAX_SET_WISE;
 
 /// A write the fast path can take.
 #[derive(Debug)]
@@ -101,6 +104,11 @@ impl SendWrite {
         })
     }
 
+    /// Itself, as the writer takes it (`Writer::write_send`).
+    pub fn shared(self) -> Arc<dyn SetWise> {
+        Arc::new(self)
+    }
+
     /// How many sends it carries.
     pub fn sends(&self) -> usize {
         match self {
@@ -128,6 +136,33 @@ impl SendWrite {
                 .map(|i| (Some(i.client_id), i.conversation_id, &i.req))
                 .collect(),
         }
+    }
+}
+
+impl SetWise for SendWrite {
+    fn sends(&self) -> usize {
+        SendWrite::sends(self)
+    }
+
+    fn run<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        run: &'a [Arc<dyn SetWise>],
+    ) -> BoxFuture<'a, AppResult<Option<Vec<Box<dyn Any + Send>>>>> {
+        Box::pin(async move {
+            let writes: Option<Vec<&SendWrite>> = run
+                .iter()
+                .map(|w| w.as_any().downcast_ref::<SendWrite>())
+                .collect();
+            match writes {
+                Some(writes) => self::run(tx, &writes).await,
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
 
@@ -276,13 +311,9 @@ pub async fn run(
     }
     // No id already a message.
     let ids: Vec<Uuid> = message_ids.into_iter().collect();
-    if !fetch_in(
-        tx,
-        "SELECT id FROM messages WHERE id IN ({in})",
-        &ids,
-    )
-    .await?
-    .is_empty()
+    if !fetch_in(tx, "SELECT id FROM messages WHERE id IN ({in})", &ids)
+        .await?
+        .is_empty()
     {
         return Ok(None);
     }

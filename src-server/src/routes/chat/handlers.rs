@@ -143,7 +143,7 @@ pub async fn send_message(
     Path(id): Path<Uuid>,
     Json(req): Json<SendMessage>,
 ) -> AppResult<(StatusCode, Json<Message>)> {
-    let send = super::batch::SendWrite::rest(&actor, id, &req);
+    let send = super::batch::SendWrite::rest(&actor, id, &req).map(super::batch::SendWrite::shared);
     let args = Arc::new((actor, req));
     let msg = state
         .writer
