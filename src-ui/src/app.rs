@@ -524,6 +524,8 @@ fn Frame(me: Me) -> impl IntoView {
                 type="button"
                 class="nav-link"
                 data-testid=testid
+                // The icon rail (tablet) shows no words: a tooltip names it.
+                title=ctx.t(label)
                 aria-current=move || (section(ctx.route.get()) == route).then_some("page")
                 on:click=move |_| ctx.go(route)
             >
@@ -586,7 +588,7 @@ fn AgentSwitch() -> impl IntoView {
     let presence = RwSignal::new(Presence::Available);
     view! {
         <Show when=move || ctx.agent_mode.get()>
-            <select class="presence" data-testid="presence" aria-label=ctx.t(K::Available)
+            <select class="presence" data-testid="presence" aria-label=ctx.t(K::Presence)
                 on:change=move |ev| {
                     let status = if event_target_value(&ev) == "away" { Presence::Away } else { Presence::Available };
                     presence.set(status);
@@ -706,7 +708,8 @@ pub fn Notice() -> impl IntoView {
         {move || ctx.notice.get().map(|n| view! {
             <div class="banner notice" role="status" data-testid="notice">
                 <span>{n}</span>
-                <button type="button" class="link" aria-label="×" on:click=move |_| ctx.notice.set(None)>"×"</button>
+                <button type="button" class="link close" data-testid="notice-close" aria-label=ctx.t(K::Close)
+                    on:click=move |_| ctx.notice.set(None)>"×"</button>
             </div>
         })}
     }

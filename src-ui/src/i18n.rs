@@ -270,7 +270,16 @@ texts! {
     HasOrder => "About an order", "Sobre un pedido", "По заказу";
     WaitingLonger => "Waiting over 1 h", "Esperando más de 1 h", "Ждут больше 1 ч";
     WaitingFor => "waiting {time}", "esperando {time}", "ждёт {time}";
-    InboxEmpty => "Nothing here. Well done!", "Nada por aquí. ¡Buen trabajo!", "Здесь пусто. Отличная работа!";
+    InboxEmptyUnassigned => "No one is waiting for an agent. Well done!", "Nadie espera a un agente. ¡Buen trabajo!", "Никто не ждёт агента. Отличная работа!";
+    InboxEmptyMine => "No conversations are assigned to you right now.", "Ahora mismo no tienes conversaciones asignadas.", "Сейчас на вас не назначено ни одного обращения.";
+    InboxEmptyAll => "No conversations yet. New ones appear here as soon as a customer writes.", "Aún no hay conversaciones. Las nuevas aparecen aquí en cuanto escribe un cliente.", "Обращений пока нет. Новые появятся здесь, как только напишет клиент.";
+    InboxNoMatch => "No conversations match the search and filters.", "Ninguna conversación coincide con la búsqueda y los filtros.", "Нет обращений, подходящих под поиск и фильтры.";
+    ClearFilters => "Clear search and filters", "Borrar búsqueda y filtros", "Сбросить поиск и фильтры";
+    FilterStatus => "Status", "Estado", "Статус";
+    InboxFiltersLabel => "Filter conversations", "Filtrar conversaciones", "Фильтр обращений";
+    AgentPending => "Waiting for the customer", "Esperando al cliente", "Ждём клиента";
+    Presence => "Your availability", "Tu disponibilidad", "Ваша доступность";
+    CheckNow => "Check again", "Comprobar de nuevo", "Проверить снова";
     Claim => "Claim", "Asignarme", "Взять себе";
     AssignTo => "Assign to…", "Asignar a…", "Назначить…";
     SetPending => "Set pending", "Marcar pendiente", "Ждём клиента";
@@ -624,6 +633,16 @@ pub fn conversation_status(s: ConversationStatus) -> K {
         ConversationStatus::Open => K::ChatOpen,
         ConversationStatus::Pending => K::ChatPending,
         ConversationStatus::Resolved => K::ChatResolved,
+    }
+}
+
+/// A conversation's status as staff read it: "pending" waits for the
+/// customer (the shopper's wording, "waiting for you", would say the
+/// opposite to an agent).
+pub fn agent_conversation_status(s: ConversationStatus) -> K {
+    match s {
+        ConversationStatus::Pending => K::AgentPending,
+        other => conversation_status(other),
     }
 }
 

@@ -172,6 +172,8 @@ async fn expect_none(app: &AppSession, what: &str, bad: Vec<String>) -> anyhow::
     let shot = app
         .screenshot(&format!("failure-layout-{}", what.replace(' ', "-")))
         .await?;
+    // Said at once too: a failing app session can be slow to close.
+    eprintln!("{what}: {bad:#?} (screenshot {})", shot.display());
     anyhow::bail!("{what}: {bad:#?} (screenshot {})", shot.display());
 }
 
@@ -556,5 +558,305 @@ async fn order_numbers_stay_whole_and_countries_have_names() -> anyhow::Result<(
         app.screenshot(&format!("layout-order-phone-{lang}"))
             .await?;
     }
+    app.close().await
+}
+
+/// An unbroken link of `n` characters (the tracking link, cut).
+fn link_of(n: usize) -> String {
+    let link: String = long_link().chars().take(n).collect();
+    assert_eq!(link.chars().count(), n, "the tracking link is shorter than {n}");
+    link
+}
+
+/// A subject in Arabic ("My order has not arrived — the tracking number
+/// does not work").
+const ARABIC_SUBJECT: &str = "لم يصل طلبي بعد — رقم التتبع لا يعمل";
+/// A customer whose name is in Arabic, asking in English.
+const ARABIC_NAME: &str = "ليلى الحسن";
+const LATIN_SUBJECT: &str = "Where is my parcel?";
+
+/// Conversations with hostile content, opened by customers (so each waits
+/// for an agent, unassigned): the 70-character subject with a 300-character
+/// link as its message, an Arabic subject with a Hebrew message, a
+/// 200-character link as the subject (the longest a subject may be), and a
+/// customer named in Arabic. Returns their ids.
+async fn seed_hostile_inbox(server: &ServerProcess) -> anyhow::Result<Vec<String>> {
+    let ana = server.login(DEMO_CUSTOMER).await?;
+    let mut ids = vec![
+        server
+            .open_conversation(&ana, SUBJECT, &link_of(300))
+            .await?,
+        server
+            .open_conversation(&ana, ARABIC_SUBJECT, HEBREW)
+            .await?,
+        server
+            .open_conversation(&ana, &link_of(200), "The link above says nothing.")
+            .await?,
+    ];
+    let res: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/register", server.url))
+        .json(&serde_json::json!({
+            "email": "layla@example.com",
+            "password": "a long enough password",
+            "display_name": ARABIC_NAME,
+            "language": "en",
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let layla = res["token"].as_str().unwrap_or_default().to_owned();
+    ids.push(
+        server
+            .open_conversation(&layla, LATIN_SUBJECT, ARABIC)
+            .await?,
+    );
+    Ok(ids)
+}
+
+/// Every list row (`rows`) reads: its title takes at most two lines and
+/// its preview one, anything longer is cut with an ellipsis (never clipped
+/// bare), the text column keeps a readable width beside the side column
+/// and does not run under it, and no row is taller than 160 px. Empty
+/// when so.
+const ROWS_READABLE: &str = r#"
+const [rows, title, preview] = arguments;
+const bad = [];
+const all = [...document.querySelectorAll(rows)];
+if (!all.length) return [`no ${rows}`];
+for (const row of all) {
+  const what = `${rows} "${row.textContent.trim().slice(0, 24)}…"`;
+  const rr = row.getBoundingClientRect();
+  if (rr.height > 160) bad.push(`${what} is ${Math.round(rr.height)}px tall`);
+  const main = row.querySelector('.row-main').getBoundingClientRect();
+  if (main.width < Math.min(150, rr.width * 0.45)) bad.push(`${what}: its text column is ${Math.round(main.width)}px wide`);
+  const side = row.querySelector('.row-side');
+  if (side) {
+    const s = side.getBoundingClientRect();
+    const overlap = Math.min(main.right, s.right) - Math.max(main.left, s.left) > 1
+      && Math.min(main.bottom, s.bottom) - Math.max(main.top, s.top) > 1;
+    if (s.width > 0 && overlap) bad.push(`${what}: the text and the side column overlap`);
+    if (s.right > rr.right + 1) bad.push(`${what}: the side column sticks out`);
+  }
+  for (const [sel, most] of [[title, 2], [preview, 1]]) {
+    const el = row.querySelector(sel);
+    if (!el) { bad.push(`${what}: no ${sel}`); continue; }
+    const cs = getComputedStyle(el);
+    const lh = parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.4;
+    const lines = Math.round(el.getBoundingClientRect().height / lh);
+    if (lines > most) bad.push(`${what}: ${sel} takes ${lines} lines (at most ${most})`);
+    if (el.textContent.trim() && lines < 1) bad.push(`${what}: ${sel} is squeezed to nothing`);
+    const cut = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+    const marked = cs.textOverflow === 'ellipsis' || (cs.webkitLineClamp && cs.webkitLineClamp !== 'none');
+    if (cut && (cs.overflowX !== 'hidden' || !marked)) bad.push(`${what}: ${sel} is cut without an ellipsis`);
+  }
+}
+return bad.slice(0, 12);
+"#;
+
+async fn assert_rows_readable(
+    app: &AppSession,
+    what: &str,
+    rows: &str,
+    title: &str,
+    preview: &str,
+) -> anyhow::Result<()> {
+    let v = app
+        .client
+        .execute(
+            ROWS_READABLE,
+            vec![
+                serde_json::json!(rows),
+                serde_json::json!(title),
+                serde_json::json!(preview),
+            ],
+        )
+        .await?;
+    expect_none(app, what, strings(&v)).await
+}
+
+/// The computed direction of the first `css` whose text is `text`.
+async fn direction_of(app: &AppSession, css: &str, text: &str) -> anyhow::Result<String> {
+    let v = app
+        .client
+        .execute(
+            "const e = [...document.querySelectorAll(arguments[0])].find(e => e.textContent === arguments[1]);\
+             return e ? getComputedStyle(e).direction : null;",
+            vec![serde_json::json!(css), serde_json::json!(text)],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or("missing").to_owned())
+}
+
+/// Every control of the filters bar on one screen: inside the window, at
+/// least 24 px tall (WCAG 2.2 target size), its words not clipped.
+const FILTERS_USABLE: &str = r#"
+const bad = [];
+const W = window.innerWidth;
+for (const el of document.querySelectorAll('.tabs .tab, .inbox-filters input:not([type=checkbox]), .inbox-filters select, .inbox-filters .check')) {
+  const r = el.getBoundingClientRect();
+  const name = el.dataset.testid || el.textContent.trim();
+  if (r.height < 24) bad.push(`${name} is ${Math.round(r.height)}px tall`);
+  if (r.left < -1 || r.right > W + 1) bad.push(`${name} spans ${Math.round(r.left)}..${Math.round(r.right)} in ${W}px`);
+  if (el.scrollWidth > el.clientWidth + 1 && el.tagName !== 'SELECT' && el.tagName !== 'INPUT') bad.push(`${name} is clipped`);
+}
+return bad;
+"#;
+
+/// What fails WCAG 2.2 AA on screen, checked directly (fast enough for
+/// every size, language and theme): text contrast against what is really
+/// behind it (4.5:1, 3:1 for large text), a name on every button and
+/// field, and every target at least 24 × 24 px. Empty when so.
+const A11Y_PROBLEMS: &str = r#"
+const bad = [];
+const parse = (c) => {
+  const m = /rgba?\(([^)]+)\)/.exec(c || '');
+  if (!m) return null;
+  const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+  return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+};
+const lum = (c) => {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+};
+const behind = (el) => {
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) {
+    if (getComputedStyle(e).backgroundImage !== 'none') return null;
+    const c = parse(getComputedStyle(e).backgroundColor);
+    if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+  }
+  let base = { r: 255, g: 255, b: 255 };
+  for (const c of layers.reverse()) base = { r: c.r * c.a + base.r * (1 - c.a), g: c.g * c.a + base.g * (1 - c.a), b: c.b * c.a + base.b * (1 - c.a) };
+  return base;
+};
+const shown = (el) => {
+  const r = el.getBoundingClientRect();
+  if (r.width < 2 || r.height < 2 || r.bottom < 0 || r.top > innerHeight) return false;
+  for (let e = el; e; e = e.parentElement) {
+    const cs = getComputedStyle(e);
+    if (cs.visibility === 'hidden' || cs.display === 'none' || cs.clip === 'rect(0px, 0px, 0px, 0px)') return false;
+  }
+  return true;
+};
+const label = (el) => (el.textContent || '').trim().slice(0, 30) || el.outerHTML.slice(0, 60);
+for (const el of document.querySelectorAll('body *')) {
+  if (!shown(el) || el.closest(':disabled') || el.closest('svg')) continue;
+  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.data.trim());
+  if (own) {
+    const cs = getComputedStyle(el);
+    const fg = parse(cs.color);
+    // Text on a picture or gradient is left to the eye; decorative
+    // (hidden) text needs no contrast.
+    const bg = behind(el);
+    if (fg && bg && !el.closest('[aria-hidden=true]')) {
+      const f = { r: fg.r * fg.a + bg.r * (1 - fg.a), g: fg.g * fg.a + bg.g * (1 - fg.a), b: fg.b * fg.a + bg.b * (1 - fg.a) };
+      const [a, b] = [lum(f), lum(bg)].sort((x, y) => y - x);
+      const ratio = (a + 0.05) / (b + 0.05);
+      const size = parseFloat(cs.fontSize), bold = parseInt(cs.fontWeight, 10) >= 700;
+      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      if (ratio < need) bad.push(`contrast ${ratio.toFixed(2)}:1 (needs ${need}) on "${label(el)}"`);
+    }
+  }
+  if (el.matches('button, select, input:not([type=checkbox]):not([type=radio]):not([type=file]), textarea, label.check')) {
+    const r = el.getBoundingClientRect();
+    if (r.height < 24 || r.width < 24) bad.push(`target ${Math.round(r.width)}x${Math.round(r.height)} px: "${label(el)}"`);
+  }
+  if (el.matches('button, select, input, textarea')) {
+    const name = el.getAttribute('aria-label') || (el.labels && [...el.labels].map((l) => l.textContent).join(''))
+      || (el.tagName === 'BUTTON' ? el.textContent : '') || el.getAttribute('title') || '';
+    if (!name.trim()) bad.push(`no name: ${el.outerHTML.slice(0, 80)}`);
+  }
+}
+return [...new Set(bad)].slice(0, 12);
+"#;
+
+/// In the light and the dark theme: [`A11Y_PROBLEMS`] finds nothing, and a
+/// screenshot `<shot>-<theme>` (when `shot` is given). Leaves the light one.
+async fn check_themes(app: &AppSession, what: &str, shot: Option<&str>) -> anyhow::Result<()> {
+    for theme in ["light", "dark"] {
+        app.set_theme(theme).await?;
+        app.settle().await?;
+        let bad = strings(&app.eval(A11Y_PROBLEMS).await?);
+        expect_none(app, &format!("{what} ({theme} theme)"), bad).await?;
+        if let Some(shot) = shot {
+            app.screenshot(&format!("{shot}-{theme}")).await?;
+        }
+    }
+    app.set_theme("light").await
+}
+
+const INBOX_INSIDE: &[&str] = &[
+    "[data-testid=inbox-row]",
+    "[data-testid=inbox-waiting]",
+    "[data-testid=inbox-search]",
+    "[data-testid=inbox-status]",
+    ".inbox-filters .check",
+    ".tabs .tab",
+    "[data-testid=presence]",
+    "[data-testid=agent-mode-toggle]",
+    "[data-testid=language]",
+    ".nav-link",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_inbox_with_hostile_rows_fits_at_every_size() -> anyhow::Result<()> {
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let server = ServerProcess::start_demo(data.path()).await?;
+    let ids = seed_hostile_inbox(&server).await?;
+    let app = AppSession::launch(&server.url).await?;
+    app.set_viewport(PHONE.0, PHONE.1).await?;
+    app.sign_in(DEMO_AGENT).await?;
+    // The first sync (every order and conversation of the shop) done first.
+    app.wait_for("[data-testid=sync-indicator][data-state=up_to_date]")
+        .await?;
+    app.click("[data-testid=inbox-tab-all]").await?;
+    for id in &ids {
+        app.wait_for(&format!("[data-testid=inbox-row][data-id='{id}']"))
+            .await?;
+    }
+    // Each text in its own direction: the Arabic subject and name right to
+    // left, the Latin subject beside the Arabic name left to right.
+    for (text, dir) in [
+        (ARABIC_SUBJECT, "rtl"),
+        (ARABIC_NAME, "rtl"),
+        (LATIN_SUBJECT, "ltr"),
+    ] {
+        assert_eq!(
+            direction_of(&app, "[data-testid=inbox-title] bdi", text).await?,
+            dir,
+            "{text}"
+        );
+    }
+    assert_eq!(
+        direction_of(&app, "[data-testid=inbox-preview]", HEBREW).await?,
+        "rtl",
+        "the Hebrew preview"
+    );
+
+    for (size, (w, h)) in [("phone", PHONE), ("tablet", TABLET), ("desktop", DESKTOP)] {
+        app.set_viewport(w, h).await?;
+        for lang in ["en", "es", "ru"] {
+            app.set_language(lang).await?;
+            app.click("[data-testid=inbox-tab-all]").await?;
+            app.wait_for(&format!("[data-testid=inbox-row][data-id='{}']", ids[0]))
+                .await?;
+            let what = format!("{size} agent inbox ({lang})");
+            assert_fits(&app, &what, INBOX_INSIDE).await?;
+            assert_rows_readable(
+                &app,
+                &what,
+                "[data-testid=inbox-row]",
+                "[data-testid=inbox-title]",
+                "[data-testid=inbox-preview]",
+            )
+            .await?;
+            expect_none(&app, &what, strings(&app.eval(FILTERS_USABLE).await?)).await?;
+            check_themes(&app, &what, Some(&format!("layout-agent-inbox-{size}-{lang}"))).await?;
+        }
+    }
+
     app.close().await
 }

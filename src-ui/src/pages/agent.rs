@@ -37,7 +37,7 @@ fn customer_or_name(ctx: &crate::app::Ctx, name: &str) -> String {
 
 fn status_option(s: ConversationStatus) -> impl IntoView {
     let ctx = ctx();
-    view! { <option value=s.as_str()>{ctx.t(i18n::conversation_status(s))}</option> }
+    view! { <option value=s.as_str()>{ctx.t(i18n::agent_conversation_status(s))}</option> }
 }
 
 #[component]
@@ -91,6 +91,17 @@ pub fn InboxPage() -> impl IntoView {
     ) {
         on_cleanup(move || h.clear());
     }
+    // A search or a filter narrows the list: an empty answer then says
+    // "nothing matches" and offers to clear them, not "nothing to do".
+    let narrowed = move || {
+        !query.get().trim().is_empty() || status.get().is_some() || has_order.get() || waiting_long.get()
+    };
+    let clear = move || {
+        query.set(String::new());
+        status.set(None);
+        has_order.set(false);
+        waiting_long.set(false);
+    };
     let tab = move |g: InboxGroup, k: K, testid: &'static str| {
         view! {
             <button type="button" role="tab" class="tab" data-testid=testid
@@ -106,11 +117,13 @@ pub fn InboxPage() -> impl IntoView {
                 {tab(InboxGroup::Mine, K::Mine, "inbox-tab-mine")}
                 {tab(InboxGroup::All, K::All, "inbox-tab-all")}
             </div>
-            <div class="filters inbox-filters">
+            <div class="filters inbox-filters" role="group" aria-label=ctx.t(K::InboxFiltersLabel)>
                 <input type="search" data-testid="inbox-search" placeholder=ctx.t(K::SearchMessages)
                     aria-label=ctx.t(K::SearchMessages)
+                    prop:value=move || query.get()
                     on:input=move |ev| query.set(event_target_value(&ev))/>
-                <select data-testid="inbox-status" aria-label=ctx.t(K::AnyStatus)
+                <select data-testid="inbox-status" aria-label=ctx.t(K::FilterStatus)
+                    prop:value=move || status.get().map(|s| s.as_str().to_owned()).unwrap_or_default()
                     on:change=move |ev| status.set(ConversationStatus::parse(&event_target_value(&ev)))>
                     <option value="">{ctx.t(K::AnyStatus)}</option>
                     {status_option(ConversationStatus::Open)}
@@ -118,14 +131,30 @@ pub fn InboxPage() -> impl IntoView {
                     {status_option(ConversationStatus::Resolved)}
                 </select>
                 <label class="check"><input type="checkbox" data-testid="inbox-has-order"
-                    on:change=move |_| has_order.update(|v| *v = !*v)/>{ctx.t(K::HasOrder)}</label>
+                    prop:checked=move || has_order.get()
+                    on:change=move |_| has_order.update(|v| *v = !*v)/><span>{ctx.t(K::HasOrder)}</span></label>
                 <label class="check"><input type="checkbox" data-testid="inbox-waiting-long"
-                    on:change=move |_| waiting_long.update(|v| *v = !*v)/>{ctx.t(K::WaitingLonger)}</label>
+                    prop:checked=move || waiting_long.get()
+                    on:change=move |_| waiting_long.update(|v| *v = !*v)/><span>{ctx.t(K::WaitingLonger)}</span></label>
             </div>
             {move || match state.get() {
                 None => view! { <p class="muted">{ctx.t(K::Loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{ctx.error(&e)}</p> }.into_any(),
-                Some(Ok(false)) => view! { <p class="muted" data-testid="inbox-empty">{ctx.t(K::InboxEmpty)}</p> }.into_any(),
+                Some(Ok(false)) if narrowed() => view! {
+                    <div class="card empty" data-testid="inbox-empty" data-reason="no-match">
+                        <p>{ctx.t(K::InboxNoMatch)}</p>
+                        <button type="button" data-testid="inbox-clear" on:click=move |_| clear()>{ctx.t(K::ClearFilters)}</button>
+                    </div>
+                }.into_any(),
+                Some(Ok(false)) => view! {
+                    <div class="card empty" data-testid="inbox-empty" data-reason="empty">
+                        <p>{ctx.t(match group.get() {
+                            InboxGroup::Unassigned => K::InboxEmptyUnassigned,
+                            InboxGroup::Mine => K::InboxEmptyMine,
+                            InboxGroup::All => K::InboxEmptyAll,
+                        })}</p>
+                    </div>
+                }.into_any(),
                 Some(Ok(true)) => view! { <InboxList page=page now=now shown_max=shown_max/> }.into_any(),
             }}
         </div>
@@ -182,16 +211,22 @@ fn InboxLine(row: InboxRow, now: RwSignal<jiff::Timestamp>) -> impl IntoView {
     });
     let is_waiting = waiting.is_some().to_string();
     view! {
-        <button type="button" class="row" data-testid="inbox-row" data-id=id.to_string() data-waiting=is_waiting
+        <button type="button" class="row inbox-row" data-testid="inbox-row" data-id=id.to_string() data-waiting=is_waiting
             on:click=move |_| ctx.go(Route::AgentChat(id))>
             <div class="row-main">
-                <strong class="ellipsis" dir="auto">{customer_or_name(&ctx, &row.customer_name)} " · " {row.summary.subject.clone()}</strong>
-                <span class="muted ellipsis" dir="auto">{row.summary.last_body.clone().unwrap_or_default()}</span>
+                // Name and subject each in their own direction: a name in
+                // Arabic never reorders a Latin subject (or the reverse).
+                <strong class="ellipsis" data-testid="inbox-title">
+                    <bdi data-testid="inbox-customer">{customer_or_name(&ctx, &row.customer_name)}</bdi>
+                    " · "
+                    <bdi data-testid="inbox-subject">{row.summary.subject.clone()}</bdi>
+                </strong>
+                <span class="muted ellipsis" dir="auto" data-testid="inbox-preview">{row.summary.last_body.clone().unwrap_or_default()}</span>
             </div>
             <div class="row-side">
                 {waiting.map(|w| view! { <span class="pill warn" data-testid="inbox-waiting">{w}</span> })}
                 {row.order_number.clone().map(|n| view! { <small class="muted order-number">{n}</small> })}
-                {status.map(|s| view! { <small class="muted">{ctx.t(i18n::conversation_status(s))}</small> })}
+                {status.map(|s| view! { <small class="muted">{ctx.t(i18n::agent_conversation_status(s))}</small> })}
             </div>
         </button>
     }
@@ -309,7 +344,7 @@ fn AgentThreadHead(
     view! {
         <div class="thread-head">
             <h1 class="subject" dir="auto" data-testid="thread-subject">{subject}</h1>
-            <span class="pill" data-testid="thread-status" data-status=status.as_str()>{ctx.t(i18n::conversation_status(status))}</span>
+            <span class="pill" data-testid="thread-status" data-status=status.as_str()>{ctx.t(i18n::agent_conversation_status(status))}</span>
         </div>
         <div class="actions conv-actions">
             {(!mine).then(|| view! {
@@ -601,9 +636,9 @@ fn CustomerPanel(glance: CustomerView, current: Uuid) -> impl IntoView {
             view! {
                 <button type="button" class="row" data-testid="panel-conversation"
                     on:click=move |_| ctx.go(Route::AgentChat(cid))>
-                    <div class="row-main"><span class="ellipsis">{c.subject.clone()}</span></div>
+                    <div class="row-main"><span class="ellipsis" dir="auto">{c.subject.clone()}</span></div>
                     <div class="row-side">
-                        {status.map(|s| view! { <small class="muted">{ctx.t(i18n::conversation_status(s))}</small> })}
+                        {status.map(|s| view! { <small class="muted">{ctx.t(i18n::agent_conversation_status(s))}</small> })}
                         {rating.map(|r| view! { <small class="muted">{fill(ctx.t(K::Rated), &[("n", &r.score.to_string())])}</small> })}
                     </div>
                 </button>

@@ -74,8 +74,10 @@ pub fn BackendPill() -> impl IntoView {
                 <span class="dot" aria-hidden="true"></span>
                 {move || view_of().headline}
             </span>
-            <button type="button" class="link" data-testid="check-now" on:click=move |_| refresh()>
-                "↻"
+            <button type="button" class="link check-now" data-testid="check-now"
+                aria-label=move || crate::app::ctx().t(K::CheckNow) title=move || crate::app::ctx().t(K::CheckNow)
+                on:click=move |_| refresh()>
+                <span aria-hidden="true">"↻"</span>
             </button>
         </div>
         <p class="detail" data-testid="backend-detail">{move || view_of().detail}</p>
