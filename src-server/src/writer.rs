@@ -22,11 +22,11 @@
 //! closed connection) is skipped; one already running completes.
 //!
 //! Sends, the writes a support server takes most, may also carry a
-//! description of themselves ([`SetWise`], `Writer::write_send`; the sends). A run
-//! of two or more of them queued side by side (at most
-//! `MAX_SET_WISE` sends) is written set-wise by the first one's
-//! [`SetWise::run`] (`routes::chat::batch::run`): a few statements for the whole run instead
-//! of a few per send and two savepoints. When that path declines (any
+//! description of themselves (a [`SetWise`], through
+//! `Writer::write_send`). A run of two or more of them queued side by side
+//! (at most `MAX_SET_WISE` sends) is written set-wise by the first one's
+//! [`SetWise::run`] (`routes::chat::batch::run`): a few statements for the
+//! whole run instead of a few per send and two savepoints. When that path declines (any
 //! send that is not the common case) or fails, the same writes run the
 //! ordinary way, as above. A write without a description ends the run;
 //! order is kept throughout.
@@ -159,7 +159,7 @@ impl Writer {
     }
 
     /// Lets sends take the set-wise path (the default) or not: switched
-    /// off to compare the two paths (tests, `cargo xtask bench server`).
+    /// off to compare the two paths (`tests/group_commit.rs`).
     pub fn set_merging(&self, on: bool) {
         self.shared.merging.store(on, Ordering::Relaxed);
     }
