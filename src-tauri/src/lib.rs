@@ -22,6 +22,7 @@ use tauri::{Manager, Runtime};
 pub use state::AppState;
 
 /// Runs the app (desktop) — also the mobile entry point.
+#[cfg(not(test))]
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     startup::mark("main");
@@ -54,6 +55,15 @@ pub fn run() {
 /// The app's configuration, assets and capabilities (the ACL `build.rs`
 /// resolved), for any runtime: the real one in [`run`], Tauri's mock
 /// runtime in the command tests, which thereby check the real capability.
+///
+/// Not compiled into this crate's own unit tests (`cfg(not(test))`), so
+/// `generate_context!` runs in one compile per build, never two at once.
+/// Tauri's codegen writes each compressed asset into the shared `OUT_DIR`
+/// without a rename and reuses any file already there: with `cargo test
+/// --all-targets`, the library and its unit tests compile side by side,
+/// and one could embed the other's half-written wasm. The app then showed
+/// "module doesn't start with \0asm" instead of starting (CI, session 8).
+#[cfg(not(test))]
 pub fn context<R: Runtime>() -> tauri::Context<R> {
     tauri::generate_context!()
 }
@@ -168,6 +178,7 @@ pub fn app<R: Runtime>(
         ])
 }
 
+#[cfg(not(test))]
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

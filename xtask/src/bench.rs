@@ -170,7 +170,7 @@ fn wasm_sizes(wasm: &std::path::Path) -> anyhow::Result<(u64, usize)> {
 fn build_for_display() -> anyhow::Result<()> {
     crate::setup::all()?;
     crate::tasks::build_ui()?;
-    crate::tasks::build_app_alone()?;
+    crate::tasks::build_app()?;
     crate::util::run(cargo().args([
         "test",
         "--workspace",
@@ -275,7 +275,7 @@ fn app(extra: &[String]) -> anyhow::Result<()> {
         "floor",
     ]))?;
     if debug {
-        crate::tasks::build_app_alone()?;
+        crate::tasks::build_app()?;
     }
     crate::util::run(cargo().args([
         "build",

@@ -299,14 +299,8 @@ fn forget_embedded_assets() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the app on its own before anything else that compiles it. With
-/// `--all-targets`, cargo compiles the app's library twice at once (as a
-/// library and as its own unit tests); both run Tauri's codegen, which
-/// writes the compressed UI into the same `OUT_DIR`, and one can embed the
-/// other's half-written wasm: the app then fails to start ("module doesn't
-/// start with \0asm"). Built alone first, the later compiles find every
-/// asset complete and only read it.
-pub fn build_app_alone() -> anyhow::Result<()> {
+/// Builds the app (debug): the binary the end-to-end harness starts.
+pub fn build_app() -> anyhow::Result<()> {
     run(cargo().args(["build", "--package", "mostrador-app"]))
 }
 
@@ -316,7 +310,6 @@ pub fn test(extra: &[String]) -> anyhow::Result<()> {
     crate::modules::check(&root(), &crate::modules::CRATES)?;
     setup::all()?;
     build_ui()?;
-    build_app_alone()?;
     // Build first (outside Xvfb) so compile errors are plain to see; every
     // target, so benches and examples that stop compiling fail here.
     run(cargo().args([
