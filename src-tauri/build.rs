@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "conversations",
     "thread",
     "thread_delta",
+    "follow_thread",
     "ask",
     "say",
     "mark_read",

@@ -102,6 +102,9 @@ pub struct Engine {
     /// The live reconnect backoff: first step and cap.
     reconnect_backoff: (Duration, Duration),
     typing: Arc<watch::Sender<Option<Uuid>>>,
+    /// The thread the screen has open ([`Engine::follow_thread`]): change
+    /// events that touch it carry its changed lines ([`Engine::ui_event`]).
+    pub(crate) followed: Arc<watch::Sender<Option<Uuid>>>,
     /// Staff: the availability to announce (again after each reconnect).
     presence: Arc<watch::Sender<Option<mostrador_core::live::Presence>>>,
     /// The other tabs over the same browser store ([`platform::Tabs`]).
@@ -156,6 +159,7 @@ impl Engine {
             reconnect: Arc::new(Notify::new()),
             reconnect_backoff: (config.reconnect_base, config.reconnect_cap),
             typing: Arc::new(watch::channel(None).0),
+            followed: Arc::new(watch::channel(None).0),
             presence: Arc::new(watch::channel(None).0),
             fresh_since: jiff::Timestamp::now() - Duration::from_secs(60),
         })

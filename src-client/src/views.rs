@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use mostrador_core::app::{
-    CallbackLine, ConversationSummary, Delivery, HomeView, ThreadDelta, ThreadLine, ThreadView,
+    AppEvent, CallbackLine, ConversationSummary, Delivery, FollowedLines, HomeView, ThreadDelta,
+    ThreadLine, ThreadView,
 };
 use mostrador_core::auth::Me;
 use mostrador_core::callbacks::Callback;
@@ -14,6 +15,7 @@ use mostrador_core::profile::Profile;
 use uuid::Uuid;
 
 use crate::engine::Engine;
+use crate::events::EngineEvent;
 use crate::rules::echo::{self, ConversationLine};
 use crate::ClientError;
 
@@ -143,6 +145,57 @@ impl Engine {
             lines,
             gone,
         }))
+    }
+
+    /// Thread `conversation_id` is open on screen (`open`), or closed.
+    /// While it is the one open, [`Engine::ui_event`] reads its changed
+    /// lines into each change event that touches it. Closing a thread
+    /// that is no longer the open one changes nothing, so a close and the
+    /// next thread's open may arrive in either order.
+    pub fn follow_thread(&self, conversation_id: Uuid, open: bool) {
+        if open {
+            self.followed.send_replace(Some(conversation_id));
+        } else {
+            self.followed.send_if_modified(|f| {
+                let was = *f == Some(conversation_id);
+                if was {
+                    *f = None;
+                }
+                was
+            });
+        }
+    }
+
+    /// What the UI is told of `event` ([`EngineEvent::for_ui`]; `me`: the
+    /// signed-in user). A change that touches the followed thread, with
+    /// its lines known, carries them as [`Engine::thread_delta`] reads
+    /// them now ([`Changes::thread`](mostrador_core::app::Changes)), so
+    /// the open thread redraws without asking: one round trip between
+    /// page and shell fewer on the way of every reply. If they cannot be
+    /// read the event goes without them and the screen reads them itself.
+    pub async fn ui_event(&self, event: &EngineEvent, me: Option<Uuid>) -> Option<AppEvent> {
+        let mut ui = event.for_ui(me)?;
+        if let AppEvent::Changed(changes) = &mut ui {
+            let followed = *self.followed.borrow();
+            if let Some(id) =
+                followed.filter(|id| changes.conversations.contains(id) && changes.lines_known())
+            {
+                match self.thread_delta(id, &changes.messages).await {
+                    Ok(Some(delta)) => {
+                        changes.thread = Some(FollowedLines {
+                            conversation_id: id,
+                            deltas: vec![delta],
+                        })
+                    }
+                    // Gone (discarded unsent): the screen's own read says so.
+                    Ok(None) => {}
+                    Err(err) => {
+                        tracing::debug!(error = %err, "the followed thread's lines were not read for the event")
+                    }
+                }
+            }
+        }
+        Some(ui)
     }
 
     /// One conversation's summary, as [`Engine::summaries`] gives it.

@@ -1,12 +1,14 @@
-//! An open thread follows the engine's changes by asking for the changed
-//! lines alone (`Engine::thread_delta`, merged by `ThreadView::apply`), as
-//! the UI does, and always reads as a whole new read would: a reply, state
-//! changes (pending, sent, delivered, read), a refusal, a retry, a discard,
-//! and a resync (which reads the whole thread again). Real server, real
-//! SQLite files.
+//! An open thread follows the engine's changes by the changed lines alone
+//! (merged by `ThreadView::apply`), as the UI does, and always reads as a
+//! whole new read would: a reply, state changes (pending, sent, delivered,
+//! read), a refusal, a retry, a discard, and a resync (which reads the
+//! whole thread again). Both ways the UI gets the lines: carried by the
+//! change events for the thread the engine follows (`Engine::follow_thread`,
+//! `Engine::ui_event`, as both shells forward events), and asked for
+//! (`Engine::thread_delta`). Real server, real SQLite files.
 
 use mostrador_client::{Engine, EngineEvent};
-use mostrador_core::app::{Changes, Delivery, ThreadView};
+use mostrador_core::app::{AppEvent, Changes, Delivery, ThreadView};
 use mostrador_core::chat::{MessageKind, SendMessage};
 use mostrador_core::sync::MutationOp;
 use mostrador_core::ErrorCode;
@@ -33,33 +35,65 @@ struct Screen {
     conversation: Uuid,
     view: ThreadView,
     events: broadcast::Receiver<EngineEvent>,
+    /// The engine follows this thread: the events must carry its lines.
+    carried: bool,
+    me: Option<Uuid>,
 }
 
 impl Screen {
-    async fn open(app: &Engine, conversation: Uuid) -> Self {
+    async fn open(app: &Engine, conversation: Uuid, carried: bool) -> Self {
         let events = app.subscribe();
+        if carried {
+            app.follow_thread(conversation, true);
+        }
         let view = app.thread_view(conversation).await.unwrap().unwrap();
         Self {
             conversation,
             view,
             events,
+            carried,
+            me: app.me().await.unwrap().map(|m| m.id),
         }
     }
 
-    /// Takes the events so far and catches up as the UI does; then the
-    /// screen must show what a whole new read shows.
-    async fn follow(&mut self, app: &Engine) -> Read {
+    /// The events so far as the UI gets them, merged.
+    async fn changes(&mut self, app: &Engine) -> Changes {
         let mut changes = Changes::default();
         while let Ok(e) = self.events.try_recv() {
+            if self.carried {
+                // What the shells hand the UI.
+                if let Some(AppEvent::Changed(c)) = app.ui_event(&e, self.me).await {
+                    changes.merge(&c);
+                }
+                continue;
+            }
             match e {
                 EngineEvent::Changed(c) => changes.merge(&c),
                 EngineEvent::Resynced => changes.merge(&Changes::everything()),
                 _ => {}
             }
         }
+        changes
+    }
+
+    /// Takes the events so far and catches up as the UI does; then the
+    /// screen must show what a whole new read shows.
+    async fn follow(&mut self, app: &Engine) -> Read {
+        let changes = self.changes(app).await;
         let read = if !changes.touches_conversation(self.conversation) {
             Read::Nothing
+        } else if changes.lines_known() && self.carried {
+            let carried = changes
+                .thread
+                .filter(|t| t.conversation_id == self.conversation)
+                .expect("a change to the followed thread carries its lines");
+            assert!(!carried.deltas.is_empty());
+            for delta in carried.deltas {
+                self.view.apply(delta);
+            }
+            Read::Delta
         } else if changes.lines_known() {
+            assert_eq!(changes.thread, None, "not followed: nothing carried");
             let delta = app
                 .thread_delta(self.conversation, &changes.messages)
                 .await
@@ -86,7 +120,16 @@ impl Screen {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_open_thread_follows_changes_line_by_line_as_a_whole_read_would_show_it() {
+async fn an_open_thread_asks_for_changed_lines_and_reads_as_a_whole_read_would() {
+    follow_a_thread(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followed_thread_gets_its_changed_lines_with_each_event() {
+    follow_a_thread(true).await;
+}
+
+async fn follow_a_thread(carried: bool) {
     let server_dir = tempfile::tempdir().unwrap();
     let app_dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -96,7 +139,7 @@ async fn an_open_thread_follows_changes_line_by_line_as_a_whole_read_would_show_
     let staff = agent(&server, port, &app_dir.path().join("agent.sqlite3")).await;
 
     let conv = app.ask(None, "where is my parcel").await.unwrap();
-    let mut screen = Screen::open(&app, conv).await;
+    let mut screen = Screen::open(&app, conv, carried).await;
     assert_eq!(
         screen.states(),
         [("where is my parcel".to_owned(), Delivery::Pending)]
@@ -195,5 +238,19 @@ async fn an_open_thread_follows_changes_line_by_line_as_a_whole_read_would_show_
         screen.view.lines.last().unwrap().body,
         "here is the tracking"
     );
+
+    if carried {
+        // Closing another thread (its close may come after this one's
+        // open) leaves this one followed.
+        app.follow_thread(other, false);
+        app.say(conv, "thanks", vec![]).await.unwrap();
+        assert_eq!(screen.follow(&app).await, Read::Delta);
+        // Closed: the events carry nothing any more.
+        app.follow_thread(conv, false);
+        app.say(conv, "bye", vec![]).await.unwrap();
+        let changes = screen.changes(&app).await;
+        assert!(changes.touches_conversation(conv));
+        assert_eq!(changes.thread, None);
+    }
     server.stop().await;
 }

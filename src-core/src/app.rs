@@ -102,7 +102,7 @@ pub enum AppEvent {
 /// engine computes it from each applied page and each local write; the UI
 /// keeps a revision per kind and per id and refetches a screen only when
 /// what it shows is touched. Outbox counts are not changes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Changes {
     /// Every kind with at least one change, sorted, once each.
     pub kinds: Vec<EntityKind>,
@@ -123,6 +123,23 @@ pub struct Changes {
     /// conversations. Every producer names the message it touched.
     #[serde(default)]
     pub messages: Vec<Uuid>,
+    /// The followed thread's lines for these changes, read by the engine
+    /// as it made the event (`Engine::follow_thread`, `Engine::ui_event`):
+    /// the open thread merges them without asking again. `None` when no
+    /// thread is followed, these changes do not touch it, or merged
+    /// changes that touch it came without them ([`Changes::merge`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<FollowedLines>,
+}
+
+/// The changed lines of the thread the screen follows, carried by a
+/// change event ([`Changes::thread`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FollowedLines {
+    pub conversation_id: Uuid,
+    /// One per change event merged, in the order they came; the screen
+    /// applies them in turn ([`ThreadView::apply`]).
+    pub deltas: Vec<ThreadDelta>,
 }
 
 impl Changes {
@@ -199,6 +216,7 @@ impl Changes {
 
     /// Adds another change set to this one.
     pub fn merge(&mut self, other: &Changes) {
+        self.thread = self.merged_thread(other);
         for k in &other.kinds {
             self.add_kind(*k);
         }
@@ -219,6 +237,24 @@ impl Changes {
         }
         for id in &other.messages {
             push_once(&mut self.messages, *id);
+        }
+    }
+
+    /// The followed thread's lines after merging `other`: both parts'
+    /// in order when each part that touches the thread brought them,
+    /// otherwise none (the screen then reads the lines itself).
+    fn merged_thread(&self, other: &Changes) -> Option<FollowedLines> {
+        match (&self.thread, &other.thread) {
+            (Some(a), Some(b)) if a.conversation_id == b.conversation_id => {
+                let mut both = a.clone();
+                both.deltas.extend(b.deltas.iter().cloned());
+                Some(both)
+            }
+            (Some(a), _) if !other.touches_conversation(a.conversation_id) => Some(a.clone()),
+            (_, Some(b)) if self.is_empty() || !self.touches_conversation(b.conversation_id) => {
+                Some(b.clone())
+            }
+            _ => None,
         }
     }
 
@@ -752,6 +788,59 @@ mod tests {
                 .collect::<Vec<_>>(),
             [2, 3, 4, 5, 6, 7]
         );
+    }
+
+    #[test]
+    fn merged_changes_carry_the_followed_lines_only_when_every_part_did() {
+        let (a, b) = (Uuid::from_u128(10), Uuid::from_u128(11));
+        let with_lines = |conversation: Uuid, n: u128| {
+            let mut c = Changes::of_items(&[message(conversation)]);
+            c.thread = Some(FollowedLines {
+                conversation_id: conversation,
+                deltas: vec![ThreadDelta {
+                    summary: summary(0),
+                    lines: vec![line(n, 1, Delivery::Sent)],
+                    gone: vec![],
+                }],
+            });
+            c
+        };
+        let delta_lines = |c: &Changes| -> Vec<u128> {
+            c.thread
+                .iter()
+                .flat_map(|t| &t.deltas)
+                .flat_map(|d| &d.lines)
+                .map(|l| l.id.as_u128())
+                .collect()
+        };
+        // Into nothing yet (a screen's first take): kept.
+        let mut seen = Changes::default();
+        seen.merge(&with_lines(a, 1));
+        assert_eq!(delta_lines(&seen), [1]);
+        // A second event with its lines: both, in order.
+        seen.merge(&with_lines(a, 2));
+        assert_eq!(delta_lines(&seen), [1, 2]);
+        assert_eq!(seen.thread.as_ref().unwrap().conversation_id, a);
+        // Another conversation's change: the lines stay whole.
+        seen.merge(&Changes::of_items(&[message(b)]));
+        assert_eq!(delta_lines(&seen), [1, 2]);
+        // A change to this thread without them: the screen must read.
+        seen.merge(&Changes::of_items(&[message(a)]));
+        assert_eq!(seen.thread, None);
+        seen.merge(&with_lines(a, 3));
+        assert_eq!(seen.thread, None, "a part is still missing");
+        // Lines that came first, then a part that touched this thread
+        // without them (e.g. a resync): none.
+        let mut seen = with_lines(a, 1);
+        seen.merge(&Changes::everything());
+        assert_eq!(seen.thread, None);
+        // Unread-only changes elsewhere, then the lines: kept.
+        let mut seen = Changes::of_items(&[message(b)]);
+        seen.merge(&with_lines(a, 4));
+        assert_eq!(delta_lines(&seen), [4]);
+        // Not on the wire unless there.
+        let json = serde_json::to_string(&Changes::of_items(&[message(a)])).unwrap();
+        assert!(!json.contains("thread"), "{json}");
     }
 
     #[test]

@@ -298,6 +298,14 @@ pub async fn thread_delta(
         .map_err(api)
 }
 
+/// Thread `id` is open (`open`) or closed on screen: while it is open,
+/// change events that touch it carry its changed lines (`Engine::ui_event`).
+#[tauri::command]
+pub async fn follow_thread(state: State<'_, AppState>, id: Uuid, open: bool) -> Res<()> {
+    state.engine().await?.follow_thread(id, open);
+    Ok(())
+}
+
 /// Opens a conversation (about an order, if given) with its first message.
 #[tauri::command]
 pub async fn ask(state: State<'_, AppState>, order_id: Option<Uuid>, body: String) -> Res<Uuid> {

@@ -140,6 +140,7 @@ pub fn app<R: Runtime>(
             commands::conversations,
             commands::thread,
             commands::thread_delta,
+            commands::follow_thread,
             commands::ask,
             commands::say,
             commands::mark_read,

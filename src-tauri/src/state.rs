@@ -210,7 +210,7 @@ async fn forward<R: Runtime>(
         let state = app.state::<AppState>();
         let lang = *state.lang.lock().unwrap_or_else(|e| e.into_inner());
         // The shell's own side of an event; what the UI is told is the
-        // engine's (`EngineEvent::for_ui`), the same in the web shell.
+        // engine's (`Engine::ui_event`), the same in the web shell.
         let mut ended = false;
         match &event {
             EngineEvent::Status(s) => {
@@ -242,7 +242,7 @@ async fn forward<R: Runtime>(
             }
             _ => {}
         }
-        if let Some(ui) = event.for_ui(me) {
+        if let Some(ui) = engine.ui_event(&event, me).await {
             let changed = matches!(ui, AppEvent::Changed(_));
             emit(&app, ui);
             if changed {

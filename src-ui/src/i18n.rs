@@ -287,6 +287,7 @@ texts! {
     Reopen => "Reopen", "Reabrir", "Открыть снова";
     NoteToggle => "Internal note", "Nota interna", "Внутренняя заметка";
     NotePlaceholder => "Note for the team (the customer never sees it)…", "Nota para el equipo (el cliente nunca la ve)…", "Заметка для команды (клиент её не увидит)…";
+    NotePlaceholderShort => "Note for the team…", "Nota para el equipo…", "Заметка для команды…";
     NoteLabel => "Internal note", "Nota interna", "Внутренняя заметка";
     InsertCanned => "Insert a saved reply…", "Insertar respuesta guardada…", "Вставить шаблон…";
     Customer => "Customer", "Cliente", "Клиент";

@@ -406,6 +406,20 @@ pub async fn thread_delta(id: Uuid, messages: &[Uuid]) -> Result<Option<ThreadDe
     call("thread_delta", &ThreadDeltaArgs { id, messages }).await
 }
 
+/// Thread `id` is open (`open`) or closed on screen: while it is open,
+/// change events that touch it carry its changed lines
+/// ([`Changes::thread`]).
+///
+/// [`Changes::thread`]: mostrador_core::app::Changes::thread
+pub async fn follow_thread(id: Uuid, open: bool) -> Result<(), ApiError> {
+    #[derive(Serialize)]
+    struct Args {
+        id: Uuid,
+        open: bool,
+    }
+    call("follow_thread", &Args { id, open }).await
+}
+
 pub async fn ask(order_id: Option<Uuid>, body: String) -> Result<Uuid, ApiError> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]

@@ -1,5 +1,6 @@
-//! Counters the end-to-end tests read from the page (`window.__mostradorFetches`,
-//! `window.__mostradorChanges`), and the marks the agent benchmark reads
+//! Counters the end-to-end tests read from the page (`window.__mostradorFetches`:
+//! commands called, and `carried_lines`, an open thread's lines that came
+//! with a change event; `window.__mostradorChanges`), and the marks the agent benchmark reads
 //! (`window.__mostradorTrace`).
 
 /// Counts `key` in `window[object]` (e.g. fetches per command), so the

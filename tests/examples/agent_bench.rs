@@ -317,9 +317,9 @@ const LEGS: [&str; 12] = [
     "shopper: poke → pull sent",
     "shopper: pull answered (HTTP + the server's feed query)",
     "shopper: page written to the store",
-    "shopper: page written → change event sent to the webview",
+    "shopper: page written → change event sent to the webview (with the open thread's lines read)",
     "shopper: Tauri event delivered to the UI",
-    "shopper: UI change → thread's changed lines read and answered (IPC + query; the last read before display)",
+    "shopper: UI change → thread's changed lines in hand (carried by the event; else an IPC read, the last before display)",
     "shopper: thread answered → text in the DOM (decode + draw)",
 ];
 
@@ -396,8 +396,11 @@ fn timeline(sent: f64, seen: f64, logs: &[&[Hop]; 4]) -> Result<Vec<f64>, &'stat
     let answered = page
         .iter()
         .filter(|h| {
-            // A whole read, or (once the thread is open) its changed lines.
-            (h.what == "thread:answered" || h.what == "thread_delta:answered")
+            // A whole read, or (once the thread is open) its changed lines,
+            // carried by the event or asked for.
+            (h.what == "thread:answered"
+                || h.what == "thread_delta:answered"
+                || h.what == "thread_lines:carried")
                 && h.at >= changed
                 && h.at <= seen
         })

@@ -434,6 +434,18 @@ async fn an_agents_note_mode_is_unmistakable_and_ends_after_the_note() -> anyhow
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    // The file is no picture the webview can decode: it is offered as a
+    // file to open, not drawn as a broken image.
+    app.wait_for_text("[data-testid=attachment-open]", WAIT, |t| {
+        t.contains("label.png")
+    })
+    .await?;
+    assert_eq!(
+        app.eval("return document.querySelectorAll('[data-testid=attachment-preview]').length;")
+            .await?,
+        0,
+        "no broken image"
+    );
 
     // Note mode in Spanish and Russian, for the eye.
     for (code, add) in [("es", "Añadir nota"), ("ru", "Добавить заметку")] {

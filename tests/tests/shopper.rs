@@ -113,10 +113,11 @@ async fn shopper_tracks_an_order_chats_with_an_agent_and_books_a_call() -> anyho
     .await?;
     app.wait_for(STORED_MINE).await?;
 
-    // An agent answers through the API; the reply shows up live, read as
-    // the changed lines alone (the open thread is not read whole again).
+    // An agent answers through the API; the reply shows up live as the
+    // changed lines alone, carried by the change event (the open thread is
+    // followed: neither read whole again nor asked for its lines).
     let reads = "const f = window.__mostradorFetches || {}; \
-                 return [f.thread || 0, f.thread_delta || 0];";
+                 return [f.thread || 0, f.thread_delta || 0, f.carried_lines || 0];";
     let before_reply = app.eval(reads).await?;
     let agent = server.login(DEMO_AGENT).await?;
     let conversations = server.get(&agent, "/api/v1/conversations").await?;
@@ -152,9 +153,13 @@ async fn shopper_tracks_an_order_chats_with_an_agent_and_books_a_call() -> anyho
         after_reply[0], before_reply[0],
         "no whole read of the open thread for a reply ({before_reply} -> {after_reply})"
     );
+    assert_eq!(
+        after_reply[1], before_reply[1],
+        "no read of the reply's lines: the event carried them ({before_reply} -> {after_reply})"
+    );
     assert!(
-        after_reply[1].as_f64() > before_reply[1].as_f64(),
-        "the reply's lines were asked for ({before_reply} -> {after_reply})"
+        after_reply[2].as_f64() > before_reply[2].as_f64(),
+        "the reply's lines came with the change event ({before_reply} -> {after_reply})"
     );
     // Reading the thread marks the reply read on the server.
     let deadline = std::time::Instant::now() + WAIT;

@@ -143,10 +143,11 @@ async fn a_question_about_an_order_gets_a_live_reply_and_the_launcher_counts_unr
     // (`Mostrador.open({order})`): the question form comes with the order.
     ask_about_the_order(&b, "Has my mug left Zaragoza yet?", "web-ask-about-order").await?;
 
-    // An agent answers through the API: the reply shows live, read as the
-    // changed lines alone (the open thread is not read whole again).
+    // An agent answers through the API: the reply shows live as the
+    // changed lines alone, carried by the change event (the open thread is
+    // followed: neither read whole again nor asked for its lines).
     let reads = "const f = window.__mostradorFetches || {}; \
-                 return [f.thread || 0, f.thread_delta || 0];";
+                 return [f.thread || 0, f.thread_delta || 0, f.carried_lines || 0];";
     let before = b.eval(reads).await?;
     let agent = server.login(DEMO_AGENT).await?;
     let id = agents_conversation_about(&server, &agent, SHOP_ORDER).await?;
@@ -168,9 +169,13 @@ async fn a_question_about_an_order_gets_a_live_reply_and_the_launcher_counts_unr
         after[0], before[0],
         "no whole read of the open thread for a reply ({before} -> {after})"
     );
+    assert_eq!(
+        after[1], before[1],
+        "no read of the reply's lines: the event carried them ({before} -> {after})"
+    );
     assert!(
-        after[1].as_f64() > before[1].as_f64(),
-        "the reply's lines were asked for ({before} -> {after})"
+        after[2].as_f64() > before[2].as_f64(),
+        "the reply's lines came with the change event ({before} -> {after})"
     );
     b.screenshots("web-agent-reply-live", PHONE).await?;
 

@@ -15,7 +15,8 @@ use super::chat::{
     composer_problem, described_by, near_limit, AttachButton, ComposerHint, PickedFiles,
 };
 use super::chat::{
-    digest_key, last_loaded, line_key, loaded_thread, thread_state, Follow, JumpToNewest,
+    digest_key, followed_thread, last_loaded, line_key, loaded_thread, thread_state, Follow,
+    JumpToNewest,
 };
 use super::orders::StatusPill;
 use crate::app::{ctx, Route};
@@ -235,19 +236,17 @@ fn InboxLine(row: InboxRow, now: RwSignal<jiff::Timestamp>) -> impl IntoView {
 #[component]
 pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
     let ctx = ctx();
-    let thread = ctx.watch_conversation(id);
-    let data = LocalResource::new(move || {
-        thread.track();
-        ipc::thread(id)
-    });
+    // Read whole once, then by the lines each change names (carried by the
+    // change events while this thread is open), as the shopper's thread.
+    let shown = followed_thread(id, ctx.watch_conversation(id));
     Effect::new(move |_| {
-        if let Some(Ok(Some(t))) = data.get() {
+        if let Some(Ok(Some(t))) = shown.get() {
             if t.summary.unread > 0 {
                 ctx.write(ipc::mark_read(id));
             }
         }
     });
-    let customer_id = Memo::new(move |_| match data.get() {
+    let customer_id = Memo::new(move |_| match shown.get() {
         Some(Ok(Some(t))) => t.summary.conversation.map(|c| c.customer_id),
         _ => None,
     });
@@ -273,7 +272,6 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
     let me_id = me.id;
     // The team list, once per page (not on every redraw of the thread).
     let agents = LocalResource::new(ipc::agents);
-    let shown = last_loaded(data);
     let follow = Follow::new(shown);
     let (state, loaded) = (thread_state(shown), loaded_thread(shown));
     // The head redraws when the conversation does (status, assignment),
@@ -540,7 +538,9 @@ fn AgentComposer(
             <div class="composer-row">
                 <AttachButton files=files/>
                 <textarea rows="2" data-testid="composer-input"
-                    placeholder=move || if note.get() { ctx.t(K::NotePlaceholder) } else { ctx.t(K::MessagePlaceholder) }
+                    // Short enough for a narrow composer; the banner and
+                    // the accessible name say who sees it.
+                    placeholder=move || if note.get() { ctx.t(K::NotePlaceholderShort) } else { ctx.t(K::MessagePlaceholder) }
                     aria-label=move || if note.get() { ctx.t(K::NotePlaceholder) } else { ctx.t(K::MessagePlaceholder) }
                     maxlength=MAX_MESSAGE_CHARS.to_string()
                     aria-describedby=move || described_by(&[

@@ -1,5 +1,6 @@
 //! A message's files as both threads (the shopper's and the agent's) show
-//! them: images previewed inline, PDFs as a link that opens the file.
+//! them: images previewed inline, PDFs (and pictures that cannot be
+//! decoded) as a link that opens the file.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -48,11 +49,15 @@ pub fn Attachments(files: Vec<Attachment>) -> impl IntoView {
             let kept = URLS.with(|u| u.borrow().get(&id).cloned());
             let url = LocalResource::new(move || url_of(id));
             let name = a.filename;
+            // A picture the webview cannot decode (damaged, or a format it
+            // lacks) is offered as a file instead of a broken-image glyph.
+            let undecodable = RwSignal::new(false);
             view! {
                 <div class="attachment" data-testid="attachment" data-type=a.content_type>
-                    {move || match (url.get().flatten().or_else(|| kept.clone()), is_image) {
+                    {move || match (url.get().flatten().or_else(|| kept.clone()), is_image && !undecodable.get()) {
                         (Some(src), true) => view! {
-                            <img src=src alt=name.clone() data-testid="attachment-preview"/>
+                            <img src=src alt=name.clone() data-testid="attachment-preview"
+                                on:error=move |_| undecodable.set(true)/>
                         }.into_any(),
                         (Some(src), false) => view! {
                             <a class="file-chip" href=src download=name.clone() target="_blank"

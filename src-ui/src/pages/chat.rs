@@ -191,14 +191,24 @@ pub fn ThreadPage(id: Uuid) -> impl IntoView {
 
 /// Conversation `id`'s thread kept up to date through `watch`: read whole
 /// when opened, then, for the changes that reach it, only the lines they
-/// name (`thread_delta`), merged in by [`ThreadView::apply`]; whole again
-/// after a resync or a removal whose conversation is unknown, or after a
-/// failed read. One read at a time, each taking every change that came
-/// before it, so no merge is lost or applied out of order. Like
+/// name, merged in by [`ThreadView::apply`]: the lines the change events
+/// carried (the engine follows this thread while it is open,
+/// `ipc::follow_thread`), or else read for them (`thread_delta`); whole
+/// again after a resync or a removal whose conversation is unknown, or
+/// after a failed read. One read at a time, each taking every change that
+/// came before it, so no merge is lost or applied out of order. Like
 /// [`last_loaded`], a read in flight keeps the old thread shown.
 pub fn followed_thread(id: Uuid, watch: crate::app::Watch) -> Shown {
     let state = RwSignal::new(None::<Result<Option<ThreadView>, mostrador_core::ApiError>>);
     let busy = StoredValue::new(false);
+    spawn_local(async move {
+        let _ = ipc::follow_thread(id, true).await;
+    });
+    on_cleanup(move || {
+        spawn_local(async move {
+            let _ = ipc::follow_thread(id, false).await;
+        })
+    });
     Effect::new(move |_| {
         watch.track();
         if busy.get_value() {
@@ -217,7 +227,24 @@ pub fn followed_thread(id: Uuid, watch: crate::app::Watch) -> Shown {
                 let shown = state
                     .try_with_untracked(|s| matches!(s, Some(Ok(Some(_)))))
                     .unwrap_or(false);
+                let carried = changes
+                    .thread
+                    .as_ref()
+                    .filter(|t| t.conversation_id == id)
+                    .map(|t| t.deltas.clone());
                 let answer = if shown && !changes.is_empty() && changes.lines_known() {
+                    if let Some(deltas) = carried {
+                        crate::probe::mark("thread_lines:carried");
+                        crate::probe::count_for_tests("__mostradorFetches", "carried_lines");
+                        let _ = state.try_update(|s| {
+                            if let Some(Ok(Some(t))) = s {
+                                for delta in deltas {
+                                    t.apply(delta);
+                                }
+                            }
+                        });
+                        continue;
+                    }
                     match ipc::thread_delta(id, &changes.messages).await {
                         Ok(Some(delta)) => {
                             let _ = state.try_update(|s| {

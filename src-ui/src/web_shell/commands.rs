@@ -58,6 +58,12 @@ struct Id {
 }
 
 #[derive(Deserialize)]
+struct Follow {
+    id: Uuid,
+    open: bool,
+}
+
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ThreadDeltaArgs {
     id: Uuid,
@@ -334,6 +340,11 @@ pub(super) async fn dispatch(shell: &Rc<Shell>, cmd: &str, a: &str) -> Res {
         "thread_delta" => {
             let p: ThreadDeltaArgs = args(cmd, a)?;
             out(engine.thread_delta(p.id, &p.messages).await)
+        }
+        "follow_thread" => {
+            let p: Follow = args(cmd, a)?;
+            engine.follow_thread(p.id, p.open);
+            answer(())
         }
         "ask" => {
             let p: Ask = args(cmd, a)?;

@@ -37,7 +37,7 @@ pub(super) async fn forward(
             Err(_) => return,
         };
         // The shell's own side of an event; what the UI is told is the
-        // engine's (`EngineEvent::for_ui`), the same in the Tauri shell.
+        // engine's (`Engine::ui_event`), the same in the Tauri shell.
         let mut ended = false;
         match &event {
             EngineEvent::Status(s) => shell.last.borrow_mut().0 = SyncState::from(s),
@@ -70,7 +70,7 @@ pub(super) async fn forward(
             }
             _ => {}
         }
-        if let Some(ui) = event.for_ui(me) {
+        if let Some(ui) = engine.ui_event(&event, me).await {
             shell.emit(ui);
         }
         if ended {
