@@ -7,6 +7,12 @@
 //! platform.
 
 fn main() {
+    // The same WebKit setting as the app (`startup::software_compositing`),
+    // so the floor is the platform's cost for the app's configuration.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
     tauri::Builder::default()
         .run(tauri::generate_context!("examples/floor/tauri.conf.json"))
         .unwrap_or_else(|err| {

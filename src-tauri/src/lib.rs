@@ -26,6 +26,7 @@ pub use state::AppState;
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     startup::mark("main");
+    startup::software_compositing();
     let invocation = args::parse(
         std::env::args().skip(1),
         std::env::var("MOSTRADOR_SERVER_URL").ok(),

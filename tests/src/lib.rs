@@ -567,7 +567,17 @@ impl AppSession {
     /// and returns its path.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
         self.settle().await?;
-        let png = self.client.screenshot().await?;
+        // WebKitGTK drawing without accelerated compositing (the app's
+        // way, `startup::software_compositing`) answers WebDriver's
+        // screenshot after its next paint, and a page at rest never paints
+        // again: the command would wait forever. One pixel in a corner
+        // changes its (all but transparent) colour every frame while the
+        // screenshot is taken, then goes.
+        self.eval(PAINT_NUDGE).await?;
+        let png = self.client.screenshot().await;
+        self.eval("window.__mostradorShotDone && window.__mostradorShotDone();")
+            .await?;
+        let png = png?;
         anyhow::ensure!(png.starts_with(b"\x89PNG"), "screenshot is not a PNG");
         let path = screenshot_dir().join(format!("{name}.png"));
         std::fs::write(&path, png)?;
@@ -648,6 +658,21 @@ impl Drop for AppSession {
         self.kill_driver();
     }
 }
+
+/// Makes the page paint every frame until `window.__mostradorShotDone()`:
+/// one pixel at the top left, its colour toggled between two all but
+/// transparent greys (set through the CSSOM, which the app's CSP allows;
+/// the page's own styles are untouched). See [`AppSession::screenshot`].
+const PAINT_NUDGE: &str = "\
+    const n = document.createElement('div');\
+    n.setAttribute('aria-hidden', 'true');\
+    for (const [k, v] of [['position', 'fixed'], ['left', '0'], ['top', '0'], ['width', '1px'],\
+        ['height', '1px'], ['pointer-events', 'none'], ['z-index', '2147483647']]) n.style.setProperty(k, v);\
+    document.documentElement.appendChild(n);\
+    let on = false;\
+    const t = setInterval(() => { on = !on;\
+        n.style.setProperty('background-color', on ? 'rgba(0,0,0,0.02)' : 'rgba(0,0,0,0.01)'); }, 16);\
+    window.__mostradorShotDone = () => { clearInterval(t); n.remove(); delete window.__mostradorShotDone; };";
 
 /// A fresh name for a failure screenshot (several may fail in one run).
 fn failure_name() -> String {
