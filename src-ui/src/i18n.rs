@@ -132,6 +132,7 @@ texts! {
     SearchOrders => "Search by number or item", "Buscar por número o artículo", "Поиск по номеру или товару";
     AllStatuses => "All statuses", "Todos los estados", "Все статусы";
     NoOrders => "No orders match.", "Ningún pedido coincide.", "Заказы не найдены.";
+    NoOrdersYet => "No orders yet. Orders you place at the shop appear here.", "Aún no hay pedidos. Los pedidos que hagas en la tienda aparecerán aquí.", "Заказов пока нет. Заказы, оформленные в магазине, появятся здесь.";
     OrderNumber => "Order {number}", "Pedido {number}", "Заказ {number}";
     PlacedOn => "Placed {date}", "Realizado el {date}", "Оформлен {date}";
     Eta => "Expected {date}", "Llegada prevista {date}", "Ожидается {date}";

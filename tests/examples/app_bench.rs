@@ -313,6 +313,18 @@ async fn measure_app(
         if run == 0 {
             let name = format!("app-bench-home-{}", label.replace(' ', "-"));
             session.screenshot(&name).await?;
+            // Every page mark of this start (commands asked and answered,
+            // events), ms after the process started: where to look next.
+            let trace = session
+                .eval("return window.__mostradorTrace || [];")
+                .await?;
+            let line: Vec<String> = trace
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| Some(format!("{} {:.0}", m[0].as_str()?, m[1].as_f64()? - started)))
+                .collect();
+            eprintln!("app_bench: {label}: page marks, ms after the process started: {}", line.join(", "));
         }
         if run + 1 == run_count() {
             up_to_date(&session).await?;

@@ -4,7 +4,8 @@
 //! text) never makes the page wider than the window; the composer stays
 //! visible above the tab bar; a thread opens at its newest message, follows
 //! new ones while the reader is at the bottom, and otherwise offers a "new
-//! messages" button; order numbers never break; countries have names.
+//! messages" button; order numbers never break; countries have names; an
+//! empty account's screens say so in a sentence.
 
 use std::time::Duration;
 
@@ -557,6 +558,70 @@ async fn order_numbers_stay_whole_and_countries_have_names() -> anyhow::Result<(
         );
         app.screenshot(&format!("layout-order-phone-{lang}"))
             .await?;
+    }
+    app.close().await
+}
+
+/// A shopper who has just registered: no orders, chats or calls yet.
+/// Every screen says so in a sentence of the user's language (not "none
+/// match", not a blank card), fits the window, and passes the page checks
+/// in both themes, at phone, tablet and desktop size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_account_says_so_on_every_screen_at_every_size() -> anyhow::Result<()> {
+    let _one = SERIAL.lock().await;
+    let data = tempfile::tempdir()?;
+    let server = ServerProcess::start_demo(data.path()).await?;
+    let app = AppSession::launch(&server.url).await?;
+    app.set_viewport(PHONE.0, PHONE.1).await?;
+    app.click("[data-testid=signin-toggle]").await?;
+    app.type_into("[data-testid=signup-name]", "Zoë").await?;
+    app.type_into("[data-testid=signin-email]", "zoe.new@example.com")
+        .await?;
+    app.type_into("[data-testid=signin-password]", "a first password 1")
+        .await?;
+    app.click("[data-testid=signin-submit]").await?;
+    app.wait_for("[data-testid=home-orders]").await?;
+
+    // (nav, what the screen shows, the sentence in en / es / ru)
+    let screens: [(&str, &str, [&str; 3]); 4] = [
+        (
+            "nav-home",
+            "[data-testid=home-chats]",
+            ["No open conversations.", "No hay conversaciones abiertas.", "Нет открытых обращений."],
+        ),
+        (
+            "nav-orders",
+            "[data-testid=no-orders]",
+            ["No orders yet.", "Aún no hay pedidos.", "Заказов пока нет."],
+        ),
+        (
+            "nav-chats",
+            "main",
+            ["No conversations yet.", "Aún no hay conversaciones.", "Обращений пока нет."],
+        ),
+        (
+            "nav-callbacks",
+            "main",
+            ["No calls yet.", "Aún no hay llamadas.", "Звонков пока нет."],
+        ),
+    ];
+    for (size, (w, h)) in [("phone", PHONE), ("tablet", TABLET), ("desktop", DESKTOP)] {
+        app.set_viewport(w, h).await?;
+        for (i, lang) in ["en", "es", "ru"].into_iter().enumerate() {
+            app.set_language(lang).await?;
+            for (nav, shown, said) in &screens {
+                app.click(&format!("[data-testid={nav}]")).await?;
+                let sentence = said[i];
+                app.wait_for_text(shown, WAIT, |t| t.contains(sentence))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{size} {nav} ({lang}): {sentence:?}: {e}"))?;
+                let what = format!("{size} empty {nav} ({lang})");
+                assert_fits(&app, &what, LIST_INSIDE).await?;
+                let shot = (size == "phone" || lang == "en")
+                    .then(|| format!("layout-empty-{nav}-{size}-{lang}"));
+                check_themes(&app, &what, shot.as_deref()).await?;
+            }
+        }
     }
     app.close().await
 }

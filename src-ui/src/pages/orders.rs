@@ -102,7 +102,9 @@ pub fn OrdersPage() -> impl IntoView {
                         .cloned()
                         .collect();
                     if shown.is_empty() {
-                        view! { <p class="muted" data-testid="no-orders">{ctx.t(K::NoOrders)}</p> }.into_any()
+                        // None at all is not "none match": say which.
+                        let empty = if orders.is_empty() { K::NoOrdersYet } else { K::NoOrders };
+                        view! { <p class="muted" data-testid="no-orders">{ctx.t(empty)}</p> }.into_any()
                     } else {
                         view! {
                             <div class="card rows">
