@@ -322,9 +322,18 @@ async fn measure_app(
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(|m| Some(format!("{} {:.0}", m[0].as_str()?, m[1].as_f64()? - started)))
+                .filter_map(|m| {
+                    Some(format!(
+                        "{} {:.0}",
+                        m[0].as_str()?,
+                        m[1].as_f64()? - started
+                    ))
+                })
                 .collect();
-            eprintln!("app_bench: {label}: page marks, ms after the process started: {}", line.join(", "));
+            eprintln!(
+                "app_bench: {label}: page marks, ms after the process started: {}",
+                line.join(", ")
+            );
         }
         if run + 1 == run_count() {
             up_to_date(&session).await?;

@@ -509,6 +509,17 @@ impl AppSession {
         self.wait_for("[data-testid=nav-home]").await
     }
 
+    /// Fills in the sign-up form (from the sign-in screen) and sends it;
+    /// the caller waits for what should follow (home, or a field's error).
+    pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> anyhow::Result<()> {
+        self.click("[data-testid=signin-toggle]").await?;
+        self.type_into("[data-testid=signup-name]", name).await?;
+        self.type_into("[data-testid=signin-email]", email).await?;
+        self.type_into("[data-testid=signin-password]", password)
+            .await?;
+        self.click("[data-testid=signin-submit]").await
+    }
+
     /// Picks the UI language `code` (`en`, `es`, `ru`) in the language
     /// select and waits until the page is redrawn in it.
     pub async fn set_language(&self, code: &str) -> anyhow::Result<()> {

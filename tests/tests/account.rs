@@ -73,12 +73,7 @@ async fn verify_email_change_password_and_reset_it() -> anyhow::Result<()> {
     let app = AppSession::launch(&server.url).await?;
 
     // Register: the banner says why no orders show, and where the code went.
-    app.click("[data-testid=signin-toggle]").await?;
-    app.type_into("[data-testid=signup-name]", "Nina").await?;
-    app.type_into("[data-testid=signin-email]", EMAIL).await?;
-    app.type_into("[data-testid=signin-password]", "first password 1")
-        .await?;
-    app.click("[data-testid=signin-submit]").await?;
+    app.sign_up("Nina", EMAIL, "first password 1").await?;
     app.wait_for_text("[data-testid=verify-banner]", WAIT, |t| {
         t.contains("Confirm your email to see your orders") && t.contains(EMAIL)
     })

@@ -131,13 +131,7 @@ async fn a_too_short_password_is_explained_next_to_the_field_in_spanish_and_russ
     app.wait_for("[data-testid=signin-form]").await?;
     for (code, field_word) in [("es", "contraseña"), ("ru", "пароль")] {
         app.set_language(code).await?;
-        app.click("[data-testid=signin-toggle]").await?;
-        app.type_into("[data-testid=signup-name]", "Nora").await?;
-        app.type_into("[data-testid=signin-email]", "nora@example.com")
-            .await?;
-        app.type_into("[data-testid=signin-password]", "short")
-            .await?;
-        app.click("[data-testid=signin-submit]").await?;
+        app.sign_up("Nora", "nora@example.com", "short").await?;
         let said = app
             .wait_for_text("[data-testid=signin-password-error]", WAIT, |t| {
                 !t.is_empty()

@@ -573,13 +573,8 @@ async fn an_empty_account_says_so_on_every_screen_at_every_size() -> anyhow::Res
     let server = ServerProcess::start_demo(data.path()).await?;
     let app = AppSession::launch(&server.url).await?;
     app.set_viewport(PHONE.0, PHONE.1).await?;
-    app.click("[data-testid=signin-toggle]").await?;
-    app.type_into("[data-testid=signup-name]", "Zoë").await?;
-    app.type_into("[data-testid=signin-email]", "zoe.new@example.com")
+    app.sign_up("Zoë", "zoe.new@example.com", "a first password 1")
         .await?;
-    app.type_into("[data-testid=signin-password]", "a first password 1")
-        .await?;
-    app.click("[data-testid=signin-submit]").await?;
     app.wait_for("[data-testid=home-orders]").await?;
 
     // (nav, what the screen shows, the sentence in en / es / ru)
@@ -587,7 +582,11 @@ async fn an_empty_account_says_so_on_every_screen_at_every_size() -> anyhow::Res
         (
             "nav-home",
             "[data-testid=home-chats]",
-            ["No open conversations.", "No hay conversaciones abiertas.", "Нет открытых обращений."],
+            [
+                "No open conversations.",
+                "No hay conversaciones abiertas.",
+                "Нет открытых обращений.",
+            ],
         ),
         (
             "nav-orders",
@@ -597,7 +596,11 @@ async fn an_empty_account_says_so_on_every_screen_at_every_size() -> anyhow::Res
         (
             "nav-chats",
             "main",
-            ["No conversations yet.", "Aún no hay conversaciones.", "Обращений пока нет."],
+            [
+                "No conversations yet.",
+                "Aún no hay conversaciones.",
+                "Обращений пока нет.",
+            ],
         ),
         (
             "nav-callbacks",
@@ -629,7 +632,11 @@ async fn an_empty_account_says_so_on_every_screen_at_every_size() -> anyhow::Res
 /// An unbroken link of `n` characters (the tracking link, cut).
 fn link_of(n: usize) -> String {
     let link: String = long_link().chars().take(n).collect();
-    assert_eq!(link.chars().count(), n, "the tracking link is shorter than {n}");
+    assert_eq!(
+        link.chars().count(),
+        n,
+        "the tracking link is shorter than {n}"
+    );
     link
 }
 
@@ -919,7 +926,12 @@ async fn agent_inbox_with_hostile_rows_fits_at_every_size() -> anyhow::Result<()
             )
             .await?;
             expect_none(&app, &what, strings(&app.eval(FILTERS_USABLE).await?)).await?;
-            check_themes(&app, &what, Some(&format!("layout-agent-inbox-{size}-{lang}"))).await?;
+            check_themes(
+                &app,
+                &what,
+                Some(&format!("layout-agent-inbox-{size}-{lang}")),
+            )
+            .await?;
         }
     }
 
