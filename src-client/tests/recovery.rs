@@ -5,15 +5,16 @@
 //! writes for their author; `reconnect_now` skips a pending backoff.
 
 use std::path::Path;
+use std::time::Duration;
 
 use mostrador_client::{ClientConfig, Engine, EngineEvent};
 use mostrador_core::auth::{LoginRequest, RegisterRequest};
 use uuid::Uuid;
 
 mod support;
-use support::eventually;
 use support::proxy::{Mode, Proxy};
 use support::server::{free_port, Server};
+use support::{eventually, eventually_within};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR a photo of the dented box";
 
@@ -179,14 +180,21 @@ async fn a_stalled_upload_holds_back_only_its_own_message() {
         "the message with the stalled file waits for it"
     );
 
-    // The connection comes back: the file and its message follow.
+    // The connection comes back: the file and its message follow. Within
+    // the service's safety ticks (15 s each, for the upload and then the
+    // message) even if a wake-up is missed: once, in a full test run on
+    // two cores (2026-11-30), this took longer than 20 s.
     proxy.set(Mode::Pass);
-    eventually("the message with the file landed", || async {
-        server_messages(&server, conv)
-            .await
-            .iter()
-            .any(|(b, f)| b == "the label" && f == &vec![photo.to_string()])
-    })
+    eventually_within(
+        "the message with the file landed",
+        Duration::from_secs(45),
+        || async {
+            server_messages(&server, conv)
+                .await
+                .iter()
+                .any(|(b, f)| b == "the label" && f == &vec![photo.to_string()])
+        },
+    )
     .await;
     eventually("the outbox drained", || async {
         app.outbox().await.unwrap().is_empty()
@@ -317,7 +325,6 @@ async fn an_ended_session_keeps_unsent_writes_for_their_author_and_asks_before_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnect_now_skips_the_pending_backoff() {
     use mostrador_client::SyncStatus;
-    use std::time::Duration;
 
     let server_dir = tempfile::tempdir().unwrap();
     let app_dir = tempfile::tempdir().unwrap();

@@ -24,7 +24,16 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    eventually_within(what, std::time::Duration::from_secs(20), check).await
+}
+
+/// [`eventually`] with its own limit.
+pub async fn eventually_within<F, Fut>(what: &str, limit: std::time::Duration, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
     while !check().await {
         assert!(
             tokio::time::Instant::now() < deadline,
