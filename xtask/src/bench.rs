@@ -170,7 +170,10 @@ fn wasm_sizes(wasm: &std::path::Path) -> anyhow::Result<(u64, usize)> {
 fn build_for_display() -> anyhow::Result<()> {
     crate::setup::all()?;
     crate::tasks::build_ui()?;
-    crate::tasks::build_app()?;
+    // The app's debug binary comes with the tests' build (its crate has
+    // integration tests), with their feature set, as `cargo xtask test`
+    // builds it: a `cargo build -p mostrador-app` first would build it a
+    // second time with another.
     crate::util::run(cargo().args([
         "test",
         "--workspace",
