@@ -17,9 +17,11 @@
 //! - resident memory per idle WebSocket connection;
 //! - SQL statements per send and per pull (counted in-process);
 //! - the floor this machine allows: the same closed loop against a server
-//!   answering a constant, one INSERT per call through sqlx, and the
-//!   set-wise write path alone (in-process, runs of 1,000 sends, on the
-//!   bench's database once the server has stopped).
+//!   answering a constant, the same delivery run against a server that
+//!   keeps messages in memory (the same sockets, pokes and pulls, no
+//!   database), one INSERT per call through sqlx, and the set-wise write
+//!   path alone (in-process, runs of 1,000 sends, on the bench's database
+//!   once the server has stopped).
 //!
 //! Usage: `server [--backend sqlite|postgres] [--clients N] [--rate R] [--seconds S] [--counts]`
 //! (`--counts`: only the statement counts)
@@ -308,187 +310,30 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rss_before = rss_kb(pid);
 
-    // Staff sockets: each receives every poke (fan-out), without pulling.
-    let ws_base = base.replace("http://", "ws://");
-    let connect = |token: String| {
-        let url = format!("{ws_base}/api/v1/live");
-        async move {
-            let mut req = url.into_client_request()?;
-            req.headers_mut()
-                .insert("authorization", format!("Bearer {token}").parse()?);
-            let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
-            let _hello = ws.next().await;
-            anyhow::Ok(ws)
-        }
-    };
-    let staff_pokes = Arc::new(AtomicU64::new(0));
-    let mut readers = Vec::new();
-    for token in &seeded.staff_tokens {
-        let mut ws = connect(token.clone()).await?;
-        let pokes = staff_pokes.clone();
-        readers.push(tokio::spawn(async move {
-            while let Some(Ok(msg)) = ws.next().await {
-                if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
-                    if let Ok(LiveServerMessage::Changed { .. }) = serde_json::from_str(&t) {
-                        pokes.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
-        }));
-    }
-
-    // N customer sockets. Poked, a customer pulls from its cursor (one pull
-    // at a time: pokes at or below the cursor it reached are skipped), and
-    // each message it was waiting for that the pull brings is delivered.
-    let pending: Arc<Vec<Mutex<HashMap<Uuid, Instant>>>> =
-        Arc::new((0..a.clients).map(|_| Mutex::new(HashMap::new())).collect());
-    // Per delivered message: (send start → pull done, send start → the
-    // poke that started its pull arrived, the pull's own round trip), ms.
-    let samples: Arc<Mutex<Vec<(f64, f64, f64)>>> = Arc::new(Mutex::new(Vec::new()));
-    let send_rtt: Arc<Mutex<Vec<f64>>> = Arc::new(Mutex::new(Vec::new()));
-    let customer_pokes = Arc::new(AtomicU64::new(0));
-    let pulls = Arc::new(AtomicU64::new(0));
-    // Off during the closed loops: they measure the write path alone.
-    let pulling = Arc::new(AtomicBool::new(true));
-    for (i, (token, _)) in seeded.customers.iter().enumerate() {
-        let mut ws = connect(token.clone()).await?;
-        let (pending, samples, http, base, token) = (
-            pending.clone(),
-            samples.clone(),
-            http.clone(),
-            base.clone(),
-            token.clone(),
-        );
-        let (pokes, pulls, pulling) = (customer_pokes.clone(), pulls.clone(), pulling.clone());
-        readers.push(tokio::spawn(async move {
-            let mut cursor = 0i64;
-            while let Some(Ok(msg)) = ws.next().await {
-                let tokio_tungstenite::tungstenite::Message::Text(t) = msg else {
-                    continue;
-                };
-                let Ok(LiveServerMessage::Changed { cursor: poked }) = serde_json::from_str(&t)
-                else {
-                    continue;
-                };
-                pokes.fetch_add(1, Ordering::Relaxed);
-                let poked_at = Instant::now();
-                if poked <= cursor || !pulling.load(Ordering::Relaxed) {
-                    continue;
-                }
-                loop {
-                    let pull_start = Instant::now();
-                    let Ok(page) = pull(&http, &base, &token, cursor).await else {
-                        break;
-                    };
-                    pulls.fetch_add(1, Ordering::Relaxed);
-                    let done = Instant::now();
-                    cursor = page["cursor"].as_i64().unwrap_or(cursor);
-                    let mut waiting = pending[i].lock().unwrap();
-                    for item in page["items"].as_array().into_iter().flatten() {
-                        if item["entity"] != "message" {
-                            continue;
-                        }
-                        let id = item["data"]["id"].as_str().and_then(|s| s.parse().ok());
-                        if let Some(sent) = id.and_then(|id: Uuid| waiting.remove(&id)) {
-                            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-                            samples.lock().unwrap().push((
-                                ms(done - sent),
-                                ms(poked_at.saturating_duration_since(sent)),
-                                ms(done - pull_start),
-                            ));
-                        }
-                    }
-                    if page["has_more"] != true {
-                        break;
-                    }
-                }
-            }
-        }));
-    }
+    let customer_tokens: Vec<String> = seeded.customers.iter().map(|(t, _)| t.clone()).collect();
+    let convs: Vec<Uuid> = seeded.customers.iter().map(|(_, c)| *c).collect();
+    let live = Live::connect(&http, &base, &customer_tokens, &seeded.staff_tokens).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle = rss_kb(pid);
     let conns = a.clients + STAFF;
     let per_conn_kb = (rss_idle.saturating_sub(rss_before)) as f64 / conns as f64;
 
-    // The agent sends a message to customer i (REST), recorded as pending.
-    let send = |i: usize| {
-        let (http, base, token, conv, pending, send_rtt) = (
-            http.clone(),
-            base.clone(),
-            seeded.agent_token.clone(),
-            seeded.customers[i].1,
-            pending.clone(),
-            send_rtt.clone(),
-        );
-        async move {
-            let id = Uuid::new_v4();
-            let start = Instant::now();
-            pending[i].lock().unwrap().insert(id, start);
-            let res = http
-                .post(format!("{base}/api/v1/conversations/{conv}/messages"))
-                .bearer_auth(&token)
-                .json(&serde_json::json!({"id": id, "body": "On its way"}))
-                .send()
-                .await;
-            send_rtt
-                .lock()
-                .unwrap()
-                .push(start.elapsed().as_secs_f64() * 1000.0);
-            res.map(|r| r.status().is_success()).unwrap_or(false)
-        }
-    };
-
     // A lone send: one at a time, nothing else queued.
     let mut lone = Vec::with_capacity(200);
     for k in 0..200 {
         let t = Instant::now();
-        if send(k % a.clients).await {
+        let i = k % a.clients;
+        if live.send(&http, &base, &seeded.agent_token, i, convs[i]).await {
             lone.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     lone.sort_by(|x, y| x.partial_cmp(y).unwrap());
     tokio::time::sleep(Duration::from_millis(500)).await;
-    samples.lock().unwrap().clear();
-    send_rtt.lock().unwrap().clear();
-    let pokes_before = (
-        customer_pokes.load(Ordering::Relaxed),
-        staff_pokes.load(Ordering::Relaxed),
-        pulls.load(Ordering::Relaxed),
-    );
-
-    // Open loop: one message every 1/rate s, round-robin over the customers.
-    let total = (a.rate * a.seconds) as usize;
-    let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / a.rate));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let started = Instant::now();
-    let mut tasks = Vec::with_capacity(total);
-    for k in 0..total {
-        tick.tick().await;
-        tasks.push(tokio::spawn(send(k % a.clients)));
-    }
-    let mut failed = 0;
-    for t in tasks {
-        if !t.await.unwrap_or(false) {
-            failed += 1;
-        }
-    }
-    let open_loop_secs = started.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let legs = samples.lock().unwrap().clone();
-    let sorted = |mut v: Vec<f64>| {
-        v.sort_by(|x, y| x.partial_cmp(y).unwrap());
-        v
-    };
-    let lat = sorted(legs.iter().map(|l| l.0).collect());
-    let to_poke = sorted(legs.iter().map(|l| l.1).collect());
-    let pull_rtt = sorted(legs.iter().map(|l| l.2).collect());
-    let send_rtt = sorted(send_rtt.lock().unwrap().clone());
-    let delivered = lat.len();
-    let customer_pokes_run = customer_pokes.load(Ordering::Relaxed) - pokes_before.0;
-    let staff_pokes_run = staff_pokes.load(Ordering::Relaxed) - pokes_before.1;
-    let pulls_run = pulls.load(Ordering::Relaxed) - pokes_before.2;
-    pulling.store(false, Ordering::Relaxed);
+    let delivery = live
+        .open_loop(&http, &base, &seeded.agent_token, &convs, a.rate, a.seconds)
+        .await;
+    live.pulling.store(false, Ordering::Relaxed);
 
     // Closed loops: 32 senders as fast as the server answers, one message
     // per request, then 50 per push.
@@ -577,9 +422,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let full_pull = t.elapsed();
 
-    for r in readers {
-        r.abort();
-    }
+    drop(live);
     let _ = server.kill().await;
 
     // The floor on this machine: the same closed loop of sends against a
@@ -598,6 +441,17 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|l| l.strip_prefix("floor listening on ").map(str::to_owned))
         .expect("floor server listening line");
     let floor_http = closed(1, &floor_base).await;
+    // The delivery run against it: the same sockets, pulls and sends, each
+    // customer's conversation named by its token, the server keeping each
+    // conversation's messages in memory.
+    let floor_names: Vec<String> = convs.iter().map(Uuid::to_string).collect();
+    let floor_staff: Vec<String> = (0..STAFF).map(|k| format!("staff-{k}")).collect();
+    let floor_live = Live::connect(&http, &floor_base, &floor_names, &floor_staff).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let floor_delivery = floor_live
+        .open_loop(&http, &floor_base, "agent", &convs, a.rate, a.seconds)
+        .await;
+    drop(floor_live);
     let _ = floor.kill().await;
     let floor_db = if a.backend == "sqlite" {
         calls_per_second(&format!(
@@ -620,9 +474,7 @@ async fn main() -> anyhow::Result<()> {
 
     let b = &a.backend;
     println!("| {b} | database calls per write and per pull (sqlx's query log, in-process, same requests as below; a call is one statement, or a write's statements joined by db::Together; BEGIN, COMMIT and pool pings are not logged) | {counts} | — | (before/after) |");
-    let (p50, p99) = (pct(&lat, 0.5), pct(&lat, 0.99));
     let lone_p50 = pct(&lone, 0.5);
-    let achieved = total as f64 / open_loop_secs;
     let verdict = |met: bool| if met { "met" } else { "**missed**" };
     let (goal_rate, goal_rate_n) = if b == "sqlite" {
         ("≥ 10,000 msg/s", 10_000.0)
@@ -630,23 +482,25 @@ async fn main() -> anyhow::Result<()> {
         ("≥ 5,000 msg/s", 5_000.0)
     };
     let delivery_goal = if b == "sqlite" { "p99 < 10 ms" } else { "—" };
+    let d = &delivery;
     let delivery_verdict = if b == "sqlite" {
-        verdict(p99 < 10.0 && delivered == total && failed == 0)
+        verdict(d.p99() < 10.0 && d.delivered() == d.total && d.failed == 0)
     } else {
         "(no goal)"
     };
     println!(
-        "| {b} | delivery (send start → the receiver's pull holding it completed), {} customer + {STAFF} staff sockets, {} msg/s offered for {} s | p50 {p50:.1} ms, p99 {p99:.1} ms ({delivered} of {total} delivered, {failed} failed, {achieved:.0} msg/s achieved; customers poked {customer_pokes_run} times and pulled {pulls_run} times, staff sockets poked {staff_pokes_run} times) | {delivery_goal} | {delivery_verdict} |",
-        a.clients, a.rate, a.seconds
+        "| {b} | delivery (send start → the receiver's pull holding it completed), {} customer + {STAFF} staff sockets, {} msg/s offered for {} s | {} | {delivery_goal} | {delivery_verdict} |",
+        a.clients, a.rate, a.seconds, d.summary()
     );
     println!(
-        "| {b} | delivery's legs in the same run, p50 / p99: the send's REST round trip; send start → the poke that started the receiver's pull arrived; that pull's round trip | {:.1} / {:.1} ms; {:.1} / {:.1} ms; {:.1} / {:.1} ms | — | where the time goes |",
-        pct(&send_rtt, 0.5),
-        pct(&send_rtt, 0.99),
-        pct(&to_poke, 0.5),
-        pct(&to_poke, 0.99),
-        pct(&pull_rtt, 0.5),
-        pct(&pull_rtt, 0.99)
+        "| {b} | delivery's legs in the same run, p50 / p99: the send's REST round trip; send start → the poke that started the receiver's pull arrived; that pull's round trip | {} | — | where the time goes |",
+        d.legs()
+    );
+    let f = &floor_delivery;
+    println!(
+        "| {b} | floor: the same delivery run against a server process keeping each conversation's messages in memory (axum, the same WebSocket pokes and pull answers, no database, no authentication) | {}; legs {} | — | what HTTP, WebSocket and this client allow here |",
+        f.summary(),
+        f.legs()
     );
     println!(
         "| {b} | a lone send's round trip (REST, nothing else queued), 200 sends | p50 {lone_p50:.2} ms, p99 {:.2} ms | — | (before/after) |",
@@ -715,15 +569,396 @@ async fn write_path_alone(url: &str, seeded: &Seeded) -> anyhow::Result<f64> {
     Ok((runs * WRITE_PATH_RUN) as f64 / took.as_secs_f64())
 }
 
-/// Serves a constant answer to every request (the HTTP floor), printing
-/// `floor listening on http://ADDR`.
-async fn floor_server() -> anyhow::Result<()> {
-    let app = axum::Router::new().fallback(|| async {
-        (
-            axum::http::StatusCode::CREATED,
-            axum::Json(serde_json::json!({"id": Uuid::nil(), "body": "On its way"})),
+/// Connected live sockets and what they saw. Poked, a customer pulls from
+/// its cursor (one pull at a time: pokes at or below the cursor it reached
+/// are skipped), and each message it was waiting for that the pull brings
+/// is delivered; staff sockets receive every poke (the fan-out) without
+/// pulling.
+struct Live {
+    readers: Vec<tokio::task::JoinHandle<()>>,
+    /// Per customer: the messages sent to it and not yet pulled, with
+    /// when their send started.
+    pending: Arc<Vec<Mutex<HashMap<Uuid, Instant>>>>,
+    /// Per delivered message: (send start → pull done, send start → the
+    /// poke that started its pull arrived, the pull's own round trip), ms.
+    samples: Arc<Mutex<Vec<(f64, f64, f64)>>>,
+    send_rtt: Arc<Mutex<Vec<f64>>>,
+    customer_pokes: Arc<AtomicU64>,
+    staff_pokes: Arc<AtomicU64>,
+    pulls: Arc<AtomicU64>,
+    /// Off during the closed loops: they measure the write path alone.
+    pulling: Arc<AtomicBool>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        for r in &self.readers {
+            r.abort();
+        }
+    }
+}
+
+/// One delivery run's figures ([`Live::open_loop`]), sorted.
+struct Delivery {
+    lat: Vec<f64>,
+    to_poke: Vec<f64>,
+    pull_rtt: Vec<f64>,
+    send_rtt: Vec<f64>,
+    total: usize,
+    failed: usize,
+    achieved: f64,
+    customer_pokes: u64,
+    staff_pokes: u64,
+    pulls: u64,
+}
+
+impl Delivery {
+    fn p99(&self) -> f64 {
+        pct(&self.lat, 0.99)
+    }
+
+    fn delivered(&self) -> usize {
+        self.lat.len()
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "p50 {:.1} ms, p99 {:.1} ms ({} of {} delivered, {} failed, {:.0} msg/s achieved; customers poked {} times and pulled {} times, staff sockets poked {} times)",
+            pct(&self.lat, 0.5),
+            self.p99(),
+            self.delivered(),
+            self.total,
+            self.failed,
+            self.achieved,
+            self.customer_pokes,
+            self.pulls,
+            self.staff_pokes
         )
-    });
+    }
+
+    /// p50 / p99 of the send's round trip; send start → poke; the pull.
+    fn legs(&self) -> String {
+        let l = |v: &[f64]| format!("{:.1} / {:.1} ms", pct(v, 0.5), pct(v, 0.99));
+        format!(
+            "{}; {}; {}",
+            l(&self.send_rtt),
+            l(&self.to_poke),
+            l(&self.pull_rtt)
+        )
+    }
+}
+
+impl Live {
+    /// Opens one socket per customer token (in order) and per staff token.
+    async fn connect(
+        http: &reqwest::Client,
+        base: &str,
+        customers: &[String],
+        staff: &[String],
+    ) -> anyhow::Result<Live> {
+        let ws_base = base.replace("http://", "ws://");
+        let connect = |token: String| {
+            let url = format!("{ws_base}/api/v1/live");
+            async move {
+                let mut req = url.into_client_request()?;
+                req.headers_mut()
+                    .insert("authorization", format!("Bearer {token}").parse()?);
+                let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
+                let _hello = ws.next().await;
+                anyhow::Ok(ws)
+            }
+        };
+        let mut live = Live {
+            readers: Vec::new(),
+            pending: Arc::new((0..customers.len()).map(|_| Mutex::new(HashMap::new())).collect()),
+            samples: Arc::default(),
+            send_rtt: Arc::default(),
+            customer_pokes: Arc::default(),
+            staff_pokes: Arc::default(),
+            pulls: Arc::default(),
+            pulling: Arc::new(AtomicBool::new(true)),
+        };
+        for token in staff {
+            let mut ws = connect(token.clone()).await?;
+            let pokes = live.staff_pokes.clone();
+            live.readers.push(tokio::spawn(async move {
+                while let Some(Ok(msg)) = ws.next().await {
+                    if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+                        if let Ok(LiveServerMessage::Changed { .. }) = serde_json::from_str(&t) {
+                            pokes.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }));
+        }
+        for (i, token) in customers.iter().enumerate() {
+            let mut ws = connect(token.clone()).await?;
+            let (pending, samples, http, base, token) = (
+                live.pending.clone(),
+                live.samples.clone(),
+                http.clone(),
+                base.to_owned(),
+                token.clone(),
+            );
+            let (pokes, pulls, pulling) = (
+                live.customer_pokes.clone(),
+                live.pulls.clone(),
+                live.pulling.clone(),
+            );
+            live.readers.push(tokio::spawn(async move {
+                let mut cursor = 0i64;
+                while let Some(Ok(msg)) = ws.next().await {
+                    let tokio_tungstenite::tungstenite::Message::Text(t) = msg else {
+                        continue;
+                    };
+                    let Ok(LiveServerMessage::Changed { cursor: poked }) = serde_json::from_str(&t)
+                    else {
+                        continue;
+                    };
+                    pokes.fetch_add(1, Ordering::Relaxed);
+                    let poked_at = Instant::now();
+                    if poked <= cursor || !pulling.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    loop {
+                        let pull_start = Instant::now();
+                        let Ok(page) = pull(&http, &base, &token, cursor).await else {
+                            break;
+                        };
+                        pulls.fetch_add(1, Ordering::Relaxed);
+                        let done = Instant::now();
+                        cursor = page["cursor"].as_i64().unwrap_or(cursor);
+                        let mut waiting = pending[i].lock().unwrap();
+                        for item in page["items"].as_array().into_iter().flatten() {
+                            if item["entity"] != "message" {
+                                continue;
+                            }
+                            let id = item["data"]["id"].as_str().and_then(|s| s.parse().ok());
+                            if let Some(sent) = id.and_then(|id: Uuid| waiting.remove(&id)) {
+                                let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+                                samples.lock().unwrap().push((
+                                    ms(done - sent),
+                                    ms(poked_at.saturating_duration_since(sent)),
+                                    ms(done - pull_start),
+                                ));
+                            }
+                        }
+                        if page["has_more"] != true {
+                            break;
+                        }
+                    }
+                }
+            }));
+        }
+        Ok(live)
+    }
+
+    /// The agent (`token`) sends a message to customer `i` in conversation
+    /// `conv` (REST), recorded as pending; whether it was accepted.
+    fn send(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        token: &str,
+        i: usize,
+        conv: Uuid,
+    ) -> impl std::future::Future<Output = bool> + Send + 'static {
+        let (http, base, token, pending, send_rtt) = (
+            http.clone(),
+            base.to_owned(),
+            token.to_owned(),
+            self.pending.clone(),
+            self.send_rtt.clone(),
+        );
+        async move {
+            let id = Uuid::new_v4();
+            let start = Instant::now();
+            pending[i].lock().unwrap().insert(id, start);
+            let res = http
+                .post(format!("{base}/api/v1/conversations/{conv}/messages"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"id": id, "body": "On its way"}))
+                .send()
+                .await;
+            send_rtt
+                .lock()
+                .unwrap()
+                .push(start.elapsed().as_secs_f64() * 1000.0);
+            res.map(|r| r.status().is_success()).unwrap_or(false)
+        }
+    }
+
+    /// Open loop: one message every 1/`rate` s for `seconds`, round-robin
+    /// over the customers (conversation `convs[i]` is customer `i`'s).
+    async fn open_loop(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        token: &str,
+        convs: &[Uuid],
+        rate: u64,
+        seconds: u64,
+    ) -> Delivery {
+        self.samples.lock().unwrap().clear();
+        self.send_rtt.lock().unwrap().clear();
+        let before = (
+            self.customer_pokes.load(Ordering::Relaxed),
+            self.staff_pokes.load(Ordering::Relaxed),
+            self.pulls.load(Ordering::Relaxed),
+        );
+        let total = (rate * seconds) as usize;
+        let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let started = Instant::now();
+        let mut tasks = Vec::with_capacity(total);
+        for k in 0..total {
+            tick.tick().await;
+            let i = k % convs.len();
+            tasks.push(tokio::spawn(self.send(http, base, token, i, convs[i])));
+        }
+        let mut failed = 0;
+        for t in tasks {
+            if !t.await.unwrap_or(false) {
+                failed += 1;
+            }
+        }
+        let secs = started.elapsed().as_secs_f64();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let legs = self.samples.lock().unwrap().clone();
+        let sorted = |mut v: Vec<f64>| {
+            v.sort_by(|x, y| x.partial_cmp(y).unwrap());
+            v
+        };
+        Delivery {
+            lat: sorted(legs.iter().map(|l| l.0).collect()),
+            to_poke: sorted(legs.iter().map(|l| l.1).collect()),
+            pull_rtt: sorted(legs.iter().map(|l| l.2).collect()),
+            send_rtt: sorted(self.send_rtt.lock().unwrap().clone()),
+            total,
+            failed,
+            achieved: total as f64 / secs,
+            customer_pokes: self.customer_pokes.load(Ordering::Relaxed) - before.0,
+            staff_pokes: self.staff_pokes.load(Ordering::Relaxed) - before.1,
+            pulls: self.pulls.load(Ordering::Relaxed) - before.2,
+        }
+    }
+}
+
+/// The floor server's memory: sockets by token, and each conversation's
+/// messages (by sequence) once its customer's socket is connected.
+#[derive(Default)]
+struct Floor {
+    sockets: Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<String>>>,
+    staff: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<String>>>,
+    feed: Mutex<HashMap<String, Vec<(i64, Uuid)>>>,
+    seq: std::sync::atomic::AtomicI64,
+}
+
+/// The floor server (printing `floor listening on http://ADDR`): every
+/// request answered with a constant (the HTTP floor), except what the
+/// delivery run uses once sockets are connected. `GET /api/v1/live`, whose
+/// bearer token names a conversation (or `staff-…`), says hello and relays
+/// pokes; a send into a conversation whose socket is connected is kept in
+/// memory and pokes that socket and every staff one; `GET /api/v1/sync`
+/// answers the caller's conversation's messages past `since`. No database,
+/// no authentication: what HTTP, WebSocket and JSON cost on this machine.
+async fn floor_server() -> anyhow::Result<()> {
+    use axum::extract::{Path, Query, State, WebSocketUpgrade};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::{get, post};
+    use axum::Json;
+
+    fn bearer(headers: &HeaderMap) -> String {
+        headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .to_owned()
+    }
+    fn constant() -> (StatusCode, Json<serde_json::Value>) {
+        (
+            StatusCode::CREATED,
+            Json(serde_json::json!({"id": Uuid::nil(), "body": "On its way"})),
+        )
+    }
+    async fn live(
+        State(floor): State<Arc<Floor>>,
+        headers: HeaderMap,
+        upgrade: WebSocketUpgrade,
+    ) -> axum::response::Response {
+        let token = bearer(&headers);
+        upgrade.on_upgrade(move |mut socket| async move {
+            use axum::extract::ws::Message;
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+            let hello = serde_json::to_string(&LiveServerMessage::Hello { cursor: 0 }).unwrap();
+            if socket.send(Message::Text(hello.into())).await.is_err() {
+                return;
+            }
+            if token.starts_with("staff-") {
+                floor.staff.lock().unwrap().push(tx);
+            } else {
+                floor.feed.lock().unwrap().entry(token.clone()).or_default();
+                floor.sockets.lock().unwrap().insert(token, tx);
+            }
+            while let Some(text) = rx.recv().await {
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+        })
+    }
+    async fn send(
+        State(floor): State<Arc<Floor>>,
+        Path(conv): Path<String>,
+        Json(body): Json<serde_json::Value>,
+    ) -> (StatusCode, Json<serde_json::Value>) {
+        let Some(id) = body["id"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else {
+            return constant();
+        };
+        let seq = {
+            let mut feed = floor.feed.lock().unwrap();
+            let Some(messages) = feed.get_mut(&conv) else {
+                return constant();
+            };
+            let seq = floor.seq.fetch_add(1, Ordering::SeqCst) + 1;
+            messages.push((seq, id));
+            seq
+        };
+        let poke = serde_json::to_string(&LiveServerMessage::Changed { cursor: seq }).unwrap();
+        if let Some(socket) = floor.sockets.lock().unwrap().get(&conv) {
+            let _ = socket.send(poke.clone());
+        }
+        for socket in floor.staff.lock().unwrap().iter() {
+            let _ = socket.send(poke.clone());
+        }
+        (
+            StatusCode::CREATED,
+            Json(serde_json::json!({"id": id, "body": body["body"]})),
+        )
+    }
+    async fn sync(
+        State(floor): State<Arc<Floor>>,
+        headers: HeaderMap,
+        Query(q): Query<HashMap<String, String>>,
+    ) -> Json<serde_json::Value> {
+        let since: i64 = q.get("since").and_then(|s| s.parse().ok()).unwrap_or(0);
+        let feed = floor.feed.lock().unwrap();
+        let mine = feed.get(&bearer(&headers)).map(Vec::as_slice).unwrap_or_default();
+        let items: Vec<_> = mine
+            .iter()
+            .filter(|(seq, _)| *seq > since)
+            .map(|(_, id)| serde_json::json!({"entity": "message", "data": {"id": id, "body": "On its way"}}))
+            .collect();
+        let cursor = mine.last().map_or(since, |(seq, _)| since.max(*seq));
+        Json(serde_json::json!({"items": items, "cursor": cursor, "has_more": false}))
+    }
+    let app = axum::Router::new()
+        .route("/api/v1/live", get(live))
+        .route("/api/v1/conversations/{conv}/messages", post(send))
+        .route("/api/v1/sync", get(sync))
+        .fallback(|| async { constant() })
+        .with_state(Arc::new(Floor::default()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("floor listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).await?;
