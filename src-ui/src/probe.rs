@@ -26,7 +26,7 @@ pub fn count_for_tests(object: &str, key: &str) {
 }
 
 /// How many marks `window.__mostradorTrace` keeps (the oldest go first).
-const TRACE_KEEP: u32 = 400;
+const TRACE_KEEP: u32 = 2_000;
 
 /// Appends `[what, Date.now()]` to `window.__mostradorTrace` (the newest
 /// [`TRACE_KEEP`]): `cargo xtask bench agent` reads when a change event

@@ -619,6 +619,16 @@ async fn an_empty_account_says_so_on_every_screen_at_every_size() -> anyhow::Res
                     .await
                     .map_err(|e| anyhow::anyhow!("{size} {nav} ({lang}): {sentence:?}: {e}"))?;
                 let what = format!("{size} empty {nav} ({lang})");
+                if *nav == "nav-orders" {
+                    // Nothing to search or filter: no search box, no filter.
+                    for control in ["order-search", "order-status-filter"] {
+                        let el = app.find(&format!("[data-testid={control}]")).await?;
+                        anyhow::ensure!(
+                            !el.is_displayed().await?,
+                            "{what}: {control} is shown with no orders to search"
+                        );
+                    }
+                }
                 assert_fits(&app, &what, LIST_INSIDE).await?;
                 let shot = (size == "phone" || lang == "en")
                     .then(|| format!("layout-empty-{nav}-{size}-{lang}"));

@@ -126,6 +126,15 @@ fn display_example_with(
     name: &str,
     bin_dir: Option<&std::path::Path>,
 ) -> anyhow::Result<Vec<String>> {
+    display_example_env(name, bin_dir, &[])
+}
+
+/// [`display_example_with`] with more environment variables.
+fn display_example_env(
+    name: &str,
+    bin_dir: Option<&std::path::Path>,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> anyhow::Result<Vec<String>> {
     let target = crate::util::target_dir();
     let keyring = target.join("bench-keyring");
     let _ = std::fs::remove_dir_all(&keyring);
@@ -134,6 +143,7 @@ fn display_example_with(
     if let Some(dir) = bin_dir {
         cmd.env("MOSTRADOR_BIN_DIR", dir);
     }
+    cmd.envs(env.iter().copied());
     table_rows(&mut cmd, name)
 }
 
@@ -183,6 +193,18 @@ fn build_for_display() -> anyhow::Result<()> {
     ]))
 }
 
+/// Builds the app crate's example `name` (a floor app) in release.
+fn release_example(name: &str) -> anyhow::Result<()> {
+    crate::util::run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "mostrador-app",
+        "--example",
+        name,
+    ]))
+}
+
 /// Two apps (agent and shopper) and the server, the debug build and then
 /// the release build (the `.deb`'s binary) on the same data
 /// (`tests/examples/agent_bench.rs`); the release figures carry the verdict.
@@ -197,6 +219,7 @@ fn agent(extra: &[String]) -> anyhow::Result<()> {
         build_for_display()?;
         crate::tasks::bundle()?;
         crate::util::run(cargo().args(["build", "--release", "--package", "mostrador-server"]))?;
+        release_example("relay_floor")?;
     }
     let target = crate::util::target_dir();
     let debug = display_example("agent_bench")?;
@@ -208,8 +231,14 @@ fn agent(extra: &[String]) -> anyhow::Result<()> {
         bail!("no release app or server in {}", release_dir.display());
     }
     // (`--no-build` before any release build: the debug figures alone.)
+    // The release run also measures the floor (a minimal Tauri app pair).
+    let floor = release_dir.join("examples/relay_floor");
     let release = if built {
-        display_example_with("agent_bench", Some(&release_dir))?
+        display_example_env(
+            "agent_bench",
+            Some(&release_dir),
+            &[("MOSTRADOR_BENCH_RELAY_FLOOR", floor.as_os_str())],
+        )?
     } else {
         Vec::new()
     };
@@ -220,8 +249,15 @@ fn agent(extra: &[String]) -> anyhow::Result<()> {
             .collect()
     };
     let mut rows = Vec::new();
-    for (i, d) in debug.iter().enumerate() {
-        let d = cells(d);
+    // Rows only the release run prints (the floor) follow, without a debug
+    // figure.
+    let dash = vec![String::new(), String::new(), "—".to_owned()];
+    for (i, d) in debug
+        .iter()
+        .chain(std::iter::repeat_n(&String::new(), release.len().saturating_sub(debug.len())))
+        .enumerate()
+    {
+        let d = if d.is_empty() { dash.clone() } else { cells(d) };
         let r = release.get(i).map(|r| cells(r)).unwrap_or_else(|| {
             vec![
                 d.first().cloned().unwrap_or_default(),
@@ -269,14 +305,7 @@ fn app(extra: &[String]) -> anyhow::Result<()> {
     };
     let release_app = crate::tasks::release_app()?;
     crate::util::run(cargo().args(["build", "--release", "--package", "mostrador-server"]))?;
-    crate::util::run(cargo().args([
-        "build",
-        "--release",
-        "--package",
-        "mostrador-app",
-        "--example",
-        "floor",
-    ]))?;
+    release_example("floor")?;
     if debug {
         crate::tasks::build_app()?;
     }

@@ -78,11 +78,13 @@ pub fn OrdersPage() -> impl IntoView {
         .into_iter()
         .map(|s| view! { <option value=s.as_str()>{tracking_status(ctx.lang(), s)}</option> })
         .collect_view();
+    // An account without orders has nothing to search or filter.
+    let none_at_all = Memo::new(move |_| matches!(data.get(), Some(Ok(o)) if o.is_empty()));
     view! {
         <div class="page">
             <div class="page-head"><h1>{ctx.t(K::OrdersTitle)}</h1></div>
             <super::account::VerifyBanner/>
-            <div class="filters">
+            <div class="filters" hidden=move || none_at_all.get()>
                 <input type="search" data-testid="order-search" placeholder=ctx.t(K::SearchOrders)
                     aria-label=ctx.t(K::SearchOrders)
                     prop:value=move || query.get()
