@@ -323,7 +323,10 @@ async fn main() -> anyhow::Result<()> {
     for k in 0..200 {
         let t = Instant::now();
         let i = k % a.clients;
-        if live.send(&http, &base, &seeded.agent_token, i, convs[i]).await {
+        if live
+            .send(&http, &base, &seeded.agent_token, i, convs[i])
+            .await
+        {
             lone.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -670,7 +673,11 @@ impl Live {
         };
         let mut live = Live {
             readers: Vec::new(),
-            pending: Arc::new((0..customers.len()).map(|_| Mutex::new(HashMap::new())).collect()),
+            pending: Arc::new(
+                (0..customers.len())
+                    .map(|_| Mutex::new(HashMap::new()))
+                    .collect(),
+            ),
             samples: Arc::default(),
             send_rtt: Arc::default(),
             customer_pokes: Arc::default(),
@@ -944,7 +951,10 @@ async fn floor_server() -> anyhow::Result<()> {
     ) -> Json<serde_json::Value> {
         let since: i64 = q.get("since").and_then(|s| s.parse().ok()).unwrap_or(0);
         let feed = floor.feed.lock().unwrap();
-        let mine = feed.get(&bearer(&headers)).map(Vec::as_slice).unwrap_or_default();
+        let mine = feed
+            .get(&bearer(&headers))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let items: Vec<_> = mine
             .iter()
             .filter(|(seq, _)| *seq > since)

@@ -64,7 +64,9 @@ fn main() {
             });
             Ok(())
         })
-        .run(tauri::generate_context!("examples/relay_floor/tauri.conf.json"))
+        .run(tauri::generate_context!(
+            "examples/relay_floor/tauri.conf.json"
+        ))
         .unwrap_or_else(|err| {
             eprintln!("relay_floor: could not start: {err}");
             std::process::exit(1);

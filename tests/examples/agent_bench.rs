@@ -256,7 +256,10 @@ async fn main() -> anyhow::Result<()> {
     let mut ui = Vec::new();
     for reply in &replies {
         let sent = reply.sent;
-        let found = timeline(reply, &[&agent_log, &server_log, &shopper_log, &shopper_page]);
+        let found = timeline(
+            reply,
+            &[&agent_log, &server_log, &shopper_log, &shopper_page],
+        );
         if let Err(missing) = &found {
             eprintln!("agent_bench: reply sent at {sent}: no {missing} after the hop before");
         }

@@ -231,14 +231,13 @@ fn agent(extra: &[String]) -> anyhow::Result<()> {
         bail!("no release app or server in {}", release_dir.display());
     }
     // (`--no-build` before any release build: the debug figures alone.)
-    // The release run also measures the floor (a minimal Tauri app pair).
+    // The release run also measures the floor (a minimal Tauri app pair),
+    // once built (`--no-build` after a bare `cargo xtask bundle`: without).
     let floor = release_dir.join("examples/relay_floor");
     let release = if built {
-        display_example_env(
-            "agent_bench",
-            Some(&release_dir),
-            &[("MOSTRADOR_BENCH_RELAY_FLOOR", floor.as_os_str())],
-        )?
+        let env = [("MOSTRADOR_BENCH_RELAY_FLOOR", floor.as_os_str())];
+        let env: &[_] = if floor.exists() { &env } else { &[] };
+        display_example_env("agent_bench", Some(&release_dir), env)?
     } else {
         Vec::new()
     };
@@ -254,7 +253,10 @@ fn agent(extra: &[String]) -> anyhow::Result<()> {
     let dash = vec![String::new(), String::new(), "—".to_owned()];
     for (i, d) in debug
         .iter()
-        .chain(std::iter::repeat_n(&String::new(), release.len().saturating_sub(debug.len())))
+        .chain(std::iter::repeat_n(
+            &String::new(),
+            release.len().saturating_sub(debug.len()),
+        ))
         .enumerate()
     {
         let d = if d.is_empty() { dash.clone() } else { cells(d) };
