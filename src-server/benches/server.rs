@@ -270,7 +270,7 @@ async fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    state.db.pool().close().await;
+    state.db.close().await;
     eprintln!(
         "bench: seeded {} customers and 50,000 messages in {:.1?}",
         a.clients,
@@ -568,7 +568,7 @@ async fn write_path_alone(url: &str, seeded: &Seeded) -> anyhow::Result<f64> {
         tx.commit().await?;
         took += t.elapsed();
     }
-    db.pool().close().await;
+    db.close().await;
     Ok((runs * WRITE_PATH_RUN) as f64 / took.as_secs_f64())
 }
 

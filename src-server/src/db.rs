@@ -1,4 +1,5 @@
-//! The database: one pool over embedded SQLite (default) or PostgreSQL.
+//! The database: pools over embedded SQLite (default) or PostgreSQL (reads,
+//! write transactions, the live dispatcher's feed reads; see [`Db`]).
 //!
 //! The backend is chosen from the URL scheme. Queries are written in the
 //! portable subset both engines accept (numbered `$n` parameters, `BIGINT`
@@ -134,7 +135,17 @@ impl Backend {
 
 #[derive(Clone)]
 pub struct Db {
+    /// Reads, and the few writes that take no part in the feed.
     pool: AnyPool,
+    /// Write transactions ([`Db::begin_write`]): on SQLite a connection of
+    /// their own, so a write never waits for a connection behind the
+    /// reads (only one SQLite writer runs at a time anyway); on PostgreSQL
+    /// the same pool (its feed-counter row lock orders the writers).
+    writes: AnyPool,
+    /// The live dispatcher's one connection (`live::dispatch`): the feed
+    /// rows of each commit are read at once, not after the reads queued
+    /// for the shared pool.
+    feed: AnyPool,
     backend: Backend,
 }
 
@@ -160,10 +171,46 @@ impl Db {
             ensure_sqlite_parent_dir(url)?;
         }
         let options = AnyConnectOptions::from_str(url).context("invalid database URL")?;
-        let pool = AnyPoolOptions::new()
+        let pool = Self::pool_options(backend, 8, 16)
+            .connect_with(options.clone())
+            .await?;
+        if backend == Backend::Sqlite {
+            pool.execute("PRAGMA journal_mode = WAL").await?;
+            tokio::spawn(checkpoints(pool.clone()));
+        }
+        MIGRATOR.run(&pool).await.context("running migrations")?;
+        // An in-memory SQLite database is one per connection: it keeps one
+        // pool for everything.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let writes = if backend == Backend::Sqlite && !in_memory {
+            Self::pool_options(backend, 1, 1)
+                .connect_with(options.clone())
+                .await?
+        } else {
+            pool.clone()
+        };
+        let feed = if in_memory {
+            pool.clone()
+        } else {
+            Self::pool_options(backend, 1, 1)
+                .connect_with(options)
+                .await?
+        };
+        Ok(Self {
+            pool,
+            writes,
+            feed,
+            backend,
+        })
+    }
+
+    /// A pool of at most `sqlite` or `postgres` connections, each set up
+    /// as every connection of this server is.
+    fn pool_options(backend: Backend, sqlite: u32, postgres: u32) -> AnyPoolOptions {
+        AnyPoolOptions::new()
             .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
+                Backend::Sqlite => sqlite,
+                Backend::Postgres => postgres,
             })
             // A ping before every checkout is a round trip per request
             // (on SQLite through the connection's worker thread). A file
@@ -192,21 +239,13 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect_with(options)
-            .await?;
-        if backend == Backend::Sqlite {
-            pool.execute("PRAGMA journal_mode = WAL").await?;
-            tokio::spawn(checkpoints(pool.clone()));
-        }
-        MIGRATOR.run(&pool).await.context("running migrations")?;
-        Ok(Self { pool, backend })
     }
 
     /// Starts a write transaction. Its first statement takes the feed
     /// counter's row lock (PostgreSQL) or the write lock (SQLite), so write
     /// transactions run one at a time and change-feed order is commit order.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writes.begin().await?;
         sqlx::query("UPDATE feed_counter SET seq = seq WHERE id = 1")
             .execute(&mut *tx)
             .await?;
@@ -222,6 +261,18 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Closes every connection (the reads', the writer's, the feed's).
+    pub async fn close(&self) {
+        self.writes.close().await;
+        self.feed.close().await;
+        self.pool.close().await;
+    }
+
+    /// The live dispatcher's own connection (reads of the feed only).
+    pub fn feed_pool(&self) -> &AnyPool {
+        &self.feed
     }
 
     pub fn backend(&self) -> Backend {

@@ -422,7 +422,7 @@ async fn two_instances_on_postgres_keep_one_feed_order() {
         mine.1 >= 20 && theirs.1 >= 20,
         "both instances wrote: {mine:?} {theirs:?}"
     );
-    other.db.pool().close().await;
+    other.db.close().await;
     s.finish().await;
 }
 

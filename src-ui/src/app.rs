@@ -610,10 +610,51 @@ fn AgentSwitch() -> impl IntoView {
     }
 }
 
+/// How long a sync that starts while up to date must last before the
+/// indicator says so. The pull each live change starts takes milliseconds:
+/// saying "Syncing" and "Up to date" again for each would be noise, read
+/// out by screen readers (the indicator is a live region) and drawn in the
+/// frame of every new line (`cargo xtask bench agent`).
+const SYNCING_SHOWN_AFTER: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// The sync state the indicator shows: the engine's latest word, except
+/// that a sync starting from "up to date" shows only once it has lasted
+/// [`SYNCING_SHOWN_AFTER`] (after connecting or offline, at once).
+fn shown_sync(ctx: Ctx) -> RwSignal<SyncState> {
+    let shown = RwSignal::new(ctx.sync.get_untracked());
+    let timer = StoredValue::new(false);
+    Effect::new(move |_| {
+        let now = ctx.sync.get();
+        let was = shown.get_untracked();
+        if matches!(now, SyncState::Syncing { .. }) && was == SyncState::UpToDate {
+            if !timer.get_value() {
+                timer.set_value(true);
+                set_timeout(
+                    move || {
+                        if timer.try_set_value(false).is_some() {
+                            return;
+                        }
+                        if let Some(s @ SyncState::Syncing { .. }) = ctx.sync.try_get_untracked() {
+                            shown.set(s);
+                        }
+                    },
+                    SYNCING_SHOWN_AFTER,
+                );
+            }
+            return;
+        }
+        if was != now {
+            shown.set(now);
+        }
+    });
+    shown
+}
+
 #[component]
 fn SyncIndicator() -> impl IntoView {
     let ctx = ctx();
-    let state = move || match ctx.sync.get() {
+    let sync = shown_sync(ctx);
+    let state = move || match sync.get() {
         SyncState::Offline { .. } => "offline",
         SyncState::Connecting => "connecting",
         SyncState::Syncing { .. } => "syncing",
@@ -621,7 +662,7 @@ fn SyncIndicator() -> impl IntoView {
     };
     let text = move || {
         let lang = ctx.lang();
-        match ctx.sync.get() {
+        match sync.get() {
             SyncState::Offline { .. } => K::Offline.text(lang).to_owned(),
             SyncState::Connecting => K::Connecting.text(lang).to_owned(),
             SyncState::Syncing { done, total } => fill(

@@ -204,14 +204,25 @@ async fn main() -> anyhow::Result<()> {
     agent.click("[data-testid=inbox-row]").await?;
     agent.wait_for("[data-testid=composer-input]").await?;
 
+    let mut around = Vec::new();
     let replies = reply_times(
         &agent,
         &shopper,
         "[data-testid=composer-input]",
         "[data-testid=composer-send]",
+        &mut around,
     )
     .await?;
-    let kept: Vec<[f64; 3]> = replies.iter().map(|r| [r.sent, r.seen, r.drawn]).collect();
+    // What else changed in the shopper's page, and which marks it made,
+    // from each reply's text in the DOM to its frame drawn.
+    std::fs::write(
+        logs.join("replies-around.json"),
+        serde_json::to_string(&around)?,
+    )?;
+    let kept: Vec<[f64; 5]> = replies
+        .iter()
+        .map(|r| [r.sent, r.seen, r.drawn, r.frame, r.tick])
+        .collect();
     std::fs::write(logs.join("replies.json"), serde_json::to_string(&kept)?)?;
     let drawn = Stats::of(replies.iter().map(|r| r.drawn - r.sent).collect());
     let in_dom = Stats::of(replies.iter().map(|r| r.seen - r.sent).collect());
@@ -226,6 +237,27 @@ async fn main() -> anyhow::Result<()> {
         in_dom.p50, in_dom.p99
     );
 
+    // The shopper's last step split: the page's own work after the text
+    // (a task queued then runs when the main thread is free), the wait
+    // for the frame, and the frame's style, layout and paint.
+    let split = |f: fn(&Reply) -> f64| Stats::of(replies.iter().map(f).collect());
+    for (what, s) in [
+        (
+            "shopper: text in the DOM → the main thread free (a task queued then ran)",
+            split(|r| r.tick - r.seen),
+        ),
+        (
+            "shopper: text in the DOM → the next frame's callbacks",
+            split(|r| r.frame - r.seen),
+        ),
+        (
+            "shopper: the frame's callbacks → drawn (style, layout, paint)",
+            split(|r| r.drawn - r.frame),
+        ),
+    ] {
+        println!("| {what} | | {:.1} / {:.1} ms | |", s.p50, s.p99);
+    }
+
     // Where the time went, reply by reply, from the logs and the pages.
     let page_trace = |v: serde_json::Value| -> Vec<Hop> {
         v.as_array()
@@ -239,6 +271,29 @@ async fn main() -> anyhow::Result<()> {
             })
             .collect()
     };
+    // What one frame of the shopper's thread costs, by what changed in it
+    // (a copy of its last line added at the end, the thread scrolled, the
+    // live region on or off), with nothing of the app running.
+    for (what, mode) in FRAME_PROBES {
+        let times = shopper
+            .client
+            .execute_async(FRAME_PROBE_JS, vec![json!(mode), json!(FRAME_PROBE_RUNS)])
+            .await?;
+        let pick = |k: usize| -> Vec<f64> {
+            times
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t[k].as_f64())
+                .collect()
+        };
+        let (wait, paint, layout) = (Stats::of(pick(0)), Stats::of(pick(1)), Stats::of(pick(2)));
+        println!(
+            "| frame probe, {what} ({FRAME_PROBE_RUNS} times): change → frame's callbacks; callbacks → drawn; forced layout | | {:.1} / {:.1}; {:.1} / {:.1}; {:.1} / {:.1} ms | |",
+            wait.p50, wait.p99, paint.p50, paint.p99, layout.p50, layout.p99
+        );
+    }
+
     let trace_js = "return window.__mostradorTrace || [];";
     let shopper_raw = shopper.client.execute(trace_js, vec![]).await?;
     // Kept beside the logs, to read a reply's page marks one by one.
@@ -291,6 +346,12 @@ async fn main() -> anyhow::Result<()> {
         println!(
             "| floor: the same Send → drawn between two minimal Tauri apps of the same versions (click, async command, loopback relay, Tauri event, text appended to the DOM; no engine, store, server or Leptos: `src-tauri/examples/relay_floor.rs`), {REPLIES} sends | | p50 {:.0} ms, p99 {:.0} ms (in the DOM: p50 {:.0}, p99 {:.0}) | what the platform allows here |",
             drawn.p50, drawn.p99, in_dom.p50, in_dom.p99
+        );
+        let split = |f: fn(&Reply) -> f64| Stats::of(floor.iter().map(f).collect());
+        let (to_frame, to_drawn) = (split(|r| r.frame - r.seen), split(|r| r.drawn - r.frame));
+        println!(
+            "| floor: text in the DOM → the next frame's callbacks; the frame's callbacks → drawn | | {:.1} / {:.1} ms; {:.1} / {:.1} ms | |",
+            to_frame.p50, to_frame.p99, to_drawn.p50, to_drawn.p99
         );
     }
     Ok(())
@@ -354,7 +415,7 @@ async fn relay_floor(bin: &Path) -> anyhow::Result<Vec<Reply>> {
     to.wait_for("#thread").await?;
     // The page's listener registers asynchronously after the script runs.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let times = reply_times(&from, &to, "#text", "#send").await?;
+    let times = reply_times(&from, &to, "#text", "#send", &mut Vec::new()).await?;
     from.close().await?;
     to.close().await?;
     relay.abort();
@@ -371,6 +432,52 @@ fn verdict(met: bool) -> &'static str {
 
 /// What each leg of a reply's way measures (between two consecutive
 /// points of [`timeline`]).
+/// How many frames each frame probe times.
+const FRAME_PROBE_RUNS: usize = 40;
+
+/// The frame probes: what is changed in the open thread before each frame.
+const FRAME_PROBES: [(&str, &str); 6] = [
+    ("nothing changed", "none"),
+    ("a line added (the page follows it down)", "append"),
+    ("a line added, layout forced at once", "append layout"),
+    ("a line added, no live regions", "append nolive"),
+    ("the sync indicator's text changed", "sync"),
+    (
+        "a line added and scrolled to, the sync indicator's text changed",
+        "append scroll sync",
+    ),
+];
+
+/// Times `FRAME_PROBE_RUNS` frames after the change `mode` names (see
+/// [`FRAME_PROBES`]): for each, [change → next frame's callbacks,
+/// callbacks → a task after them, forced layout (when asked)], in ms.
+/// The copies it adds are removed after.
+const FRAME_PROBE_JS: &str = "const [mode, runs, done] = arguments;\
+  const m = new Set(mode.split(' '));\
+  const scroller = document.querySelector('.thread-scroll');\
+  const list = document.querySelector('[data-testid=thread]');\
+  const live = list.getAttribute('aria-live');\
+  const sync = document.querySelector('[data-testid=sync-indicator]');\
+  const syncText = sync.querySelector('.sync-text'); const was = syncText.textContent;\
+  if (m.has('nolive')) { list.removeAttribute('aria-live'); sync.removeAttribute('aria-live'); }\
+  const proto = list.lastElementChild; const added = []; const out = []; let flip = 1;\
+  const step = () => {\
+    if (out.length >= runs) { added.forEach(e => e.remove()); if (live) list.setAttribute('aria-live', live);\
+      sync.setAttribute('aria-live', 'polite'); syncText.textContent = was;\
+      scroller.scrollTop = scroller.scrollHeight; done(out); return; }\
+    setTimeout(() => {\
+      const t0 = performance.now(); let lay = NaN;\
+      if (m.has('append')) { const c = proto.cloneNode(true); list.appendChild(c); added.push(c); }\
+      if (m.has('scroll')) scroller.scrollTop = scroller.scrollHeight;\
+      if (m.has('nudge')) { scroller.scrollTop += flip; flip = -flip; }\
+      if (m.has('sync')) { syncText.textContent = flip > 0 ? 'Syncing 0 of 1' : 'Up to date'; flip = -flip; }\
+      if (m.has('layout')) { const l0 = performance.now(); void document.body.offsetHeight; lay = performance.now() - l0; }\
+      requestAnimationFrame(() => { const t1 = performance.now();\
+        setTimeout(() => { out.push([t1 - t0, performance.now() - t1, lay]); step(); }, 0); });\
+    }, 60);\
+  };\
+  step();";
+
 const LEGS: [&str; 13] = [
     "agent: Send click → reply queued in the outbox (UI, IPC, engine's write)",
     "agent: queued → push sent (outbox wake-up)",
@@ -447,6 +554,12 @@ struct Reply {
     /// The frame with it drawn: a task after the next animation frame's
     /// callbacks, so after that frame's style, layout and paint.
     drawn: f64,
+    /// The next animation frame's callbacks ran (so the page's own work
+    /// after the text, and the wait for the frame, were over).
+    frame: f64,
+    /// A task queued when the text was seen ran (NaN: not before the
+    /// frame): how long the main thread stayed busy with other work.
+    tick: f64,
 }
 
 /// [`REPLIES`] texts typed into `input` in `from` and sent with a click on
@@ -458,6 +571,7 @@ async fn reply_times(
     to: &AppSession,
     input: &str,
     send: &str,
+    around: &mut Vec<serde_json::Value>,
 ) -> anyhow::Result<Vec<Reply>> {
     let mut replies = Vec::new();
     for i in 0..REPLIES {
@@ -465,10 +579,22 @@ async fn reply_times(
         let wait = to.client.execute_async(
             "const [text, done] = arguments;\
              const seen = () => [...document.querySelectorAll('[data-testid=message-body]')].some(e => e.textContent === text);\
-             const drawn = (at) => requestAnimationFrame(() => setTimeout(() => done([at, Date.now()]), 0));\
-             if (seen()) { drawn(Date.now()); return; }\
-             const o = new MutationObserver(() => { if (seen()) { o.disconnect(); drawn(Date.now()); } });\
-             o.observe(document.body, { childList: true, subtree: true, characterData: true });",
+             const name = (n) => !n ? '?' : n.nodeType !== 1 ? 'text in ' + name(n.parentElement)\
+               : (n.getAttribute('data-testid') || (n.tagName.toLowerCase() + (n.className ? '.' + n.className : '')));\
+             const changes = []; let at = null;\
+             const note = (recs) => { const t = Date.now() - at;\
+               for (const r of recs) changes.push([t, r.type, name(r.target), r.addedNodes.length, r.removedNodes.length]); };\
+             const o = new MutationObserver((recs) => {\
+               if (at !== null) { note(recs); return; }\
+               if (!seen()) return;\
+               at = Date.now(); note(recs);\
+               let tick = NaN; setTimeout(() => { tick = Date.now(); }, 0);\
+               requestAnimationFrame(() => { const frame = Date.now(); setTimeout(() => { o.disconnect();\
+                 const end = Date.now();\
+                 const marks = (window.__mostradorTrace || []).filter(([w, t]) => t >= at - 30 && t <= end).map(([w, t]) => [w, t - at]);\
+                 done([at, end, frame, tick, changes, marks]); }, 0); });\
+             });\
+             o.observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });",
             vec![json!(text)],
         );
         let click = async {
@@ -493,7 +619,10 @@ async fn reply_times(
             sent: sent?.as_f64().unwrap_or(f64::NAN),
             seen: at(0),
             drawn: at(1),
+            frame: at(2),
+            tick: at(3),
         });
+        around.push(json!({ "changes": shown[4], "marks": shown[5] }));
     }
     Ok(replies)
 }
@@ -504,7 +633,9 @@ async fn reply_times(
 /// sent, UI change, thread answered (the last before display), in the DOM,
 /// drawn.
 fn timeline(reply: &Reply, logs: &[&[Hop]; 4]) -> Result<Vec<f64>, &'static str> {
-    let Reply { sent, seen, drawn } = *reply;
+    let Reply {
+        sent, seen, drawn, ..
+    } = *reply;
     let [agent, server, shopper, page] = *logs;
     // Log lines have microseconds, page marks milliseconds.
     let slack = 1.0;

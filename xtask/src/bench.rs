@@ -243,7 +243,7 @@ fn agent(extra: &[String]) -> anyhow::Result<()> {
     };
     let cells = |row: &str| -> Vec<String> {
         row.trim_matches('|')
-            .split(" | ")
+            .split('|')
             .map(|c| c.trim().to_owned())
             .collect()
     };
@@ -251,15 +251,8 @@ fn agent(extra: &[String]) -> anyhow::Result<()> {
     // Rows only the release run prints (the floor) follow, without a debug
     // figure.
     let dash = vec![String::new(), String::new(), "—".to_owned()];
-    for (i, d) in debug
-        .iter()
-        .chain(std::iter::repeat_n(
-            &String::new(),
-            release.len().saturating_sub(debug.len()),
-        ))
-        .enumerate()
-    {
-        let d = if d.is_empty() { dash.clone() } else { cells(d) };
+    for i in 0..debug.len().max(release.len()) {
+        let d = debug.get(i).map_or_else(|| dash.clone(), |d| cells(d));
         let r = release.get(i).map(|r| cells(r)).unwrap_or_else(|| {
             vec![
                 d.first().cloned().unwrap_or_default(),

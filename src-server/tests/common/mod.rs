@@ -99,7 +99,7 @@ impl TestServer {
     /// Drops the PostgreSQL test database (call at the end of a test).
     pub async fn finish(self) {
         if let Some((admin, name)) = &self.pg {
-            self.state.db.pool().close().await;
+            self.state.db.close().await;
             let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(admin)
                 .await
                 .unwrap();

@@ -95,7 +95,10 @@ pub fn InboxPage() -> impl IntoView {
     // A search or a filter narrows the list: an empty answer then says
     // "nothing matches" and offers to clear them, not "nothing to do".
     let narrowed = move || {
-        !query.get().trim().is_empty() || status.get().is_some() || has_order.get() || waiting_long.get()
+        !query.get().trim().is_empty()
+            || status.get().is_some()
+            || has_order.get()
+            || waiting_long.get()
     };
     let clear = move || {
         query.set(String::new());
@@ -239,13 +242,7 @@ pub fn AgentThreadPage(id: Uuid, me: Me) -> impl IntoView {
     // Read whole once, then by the lines each change names (carried by the
     // change events while this thread is open), as the shopper's thread.
     let shown = followed_thread(id, ctx.watch_conversation(id));
-    Effect::new(move |_| {
-        if let Some(Ok(Some(t))) = shown.get() {
-            if t.summary.unread > 0 {
-                ctx.write(ipc::mark_read(id));
-            }
-        }
-    });
+    crate::pages::chat::mark_read_when_shown(id, shown);
     let customer_id = Memo::new(move |_| match shown.get() {
         Some(Ok(Some(t))) => t.summary.conversation.map(|c| c.customer_id),
         _ => None,

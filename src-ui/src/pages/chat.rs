@@ -152,12 +152,7 @@ pub fn ThreadPage(id: Uuid) -> impl IntoView {
         }),
         _ => (false, None),
     });
-    // Reading the thread marks the other side's messages read.
-    Effect::new(move |_| {
-        if shown.with(|s| matches!(s, Some(Ok(Some(t))) if t.summary.unread > 0)) {
-            ctx.write(ipc::mark_read(id));
-        }
-    });
+    mark_read_when_shown(id, shown);
     let follow = Follow::new(shown);
     let (state, thread) = (thread_state(shown), loaded_thread(shown));
     view! {
@@ -187,6 +182,42 @@ pub fn ThreadPage(id: Uuid) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// How long the other side's new lines are on screen before they are
+/// marked read.
+const MARK_READ_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Reading a thread marks the other side's messages read: once `shown`
+/// has held unread lines for [`MARK_READ_AFTER`], one write for however
+/// many came meanwhile, none if the thread was closed first. So the
+/// receipt says the lines were on screen, and the write (its command, the
+/// outbox's and the change's events, the line redrawn as read) stays out
+/// of the frame that draws a new line (`cargo xtask bench agent`).
+pub fn mark_read_when_shown(id: Uuid, shown: Shown) {
+    let ctx = ctx();
+    let waiting = StoredValue::new(false);
+    let unread = move || {
+        shown
+            .try_with_untracked(|s| matches!(s, Some(Ok(Some(t))) if t.summary.unread > 0))
+            .unwrap_or(false)
+    };
+    Effect::new(move |_| {
+        shown.track();
+        if waiting.get_value() || !unread() {
+            return;
+        }
+        waiting.set_value(true);
+        set_timeout(
+            move || {
+                // `Some`: the thread's screen is gone.
+                if waiting.try_set_value(false).is_none() && unread() {
+                    ctx.write(ipc::mark_read(id));
+                }
+            },
+            MARK_READ_AFTER,
+        );
+    });
 }
 
 /// Conversation `id`'s thread kept up to date through `watch`: read whole
