@@ -1,5 +1,5 @@
-//! The database: pools over embedded SQLite (default) or PostgreSQL (reads,
-//! write transactions, the live dispatcher's feed reads; see [`Db`]).
+//! The database: pools over embedded SQLite (default) or PostgreSQL (reads
+//! and write transactions; see [`Db`]).
 //!
 //! The backend is chosen from the URL scheme. Queries are written in the
 //! portable subset both engines accept (numbered `$n` parameters, `BIGINT`
@@ -142,10 +142,6 @@ pub struct Db {
     /// reads (only one SQLite writer runs at a time anyway); on PostgreSQL
     /// the same pool (its feed-counter row lock orders the writers).
     writes: AnyPool,
-    /// The live dispatcher's one connection (`live::dispatch`): the feed
-    /// rows of each commit are read at once, not after the reads queued
-    /// for the shared pool.
-    feed: AnyPool,
     backend: Backend,
 }
 
@@ -184,22 +180,14 @@ impl Db {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let writes = if backend == Backend::Sqlite && !in_memory {
             Self::pool_options(backend, 1, 1)
-                .connect_with(options.clone())
-                .await?
-        } else {
-            pool.clone()
-        };
-        let feed = if in_memory {
-            pool.clone()
-        } else {
-            Self::pool_options(backend, 1, 1)
                 .connect_with(options)
                 .await?
+        } else {
+            pool.clone()
         };
         Ok(Self {
             pool,
             writes,
-            feed,
             backend,
         })
     }
@@ -263,16 +251,10 @@ impl Db {
         &self.pool
     }
 
-    /// Closes every connection (the reads', the writer's, the feed's).
+    /// Closes every connection (the reads' and the writer's).
     pub async fn close(&self) {
         self.writes.close().await;
-        self.feed.close().await;
         self.pool.close().await;
-    }
-
-    /// The live dispatcher's own connection (reads of the feed only).
-    pub fn feed_pool(&self) -> &AnyPool {
-        &self.feed
     }
 
     pub fn backend(&self) -> Backend {

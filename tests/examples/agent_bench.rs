@@ -288,9 +288,17 @@ async fn main() -> anyhow::Result<()> {
                 .collect()
         };
         let (wait, paint, layout) = (Stats::of(pick(0)), Stats::of(pick(1)), Stats::of(pick(2)));
+        let forced = if layout.p50.is_nan() {
+            String::new()
+        } else {
+            format!(
+                "; the forced layout {:.1} / {:.1} ms",
+                layout.p50, layout.p99
+            )
+        };
         println!(
-            "| frame probe, {what} ({FRAME_PROBE_RUNS} times): change → frame's callbacks; callbacks → drawn; forced layout | | {:.1} / {:.1}; {:.1} / {:.1}; {:.1} / {:.1} ms | |",
-            wait.p50, wait.p99, paint.p50, paint.p99, layout.p50, layout.p99
+            "| frame probe, {what}, {FRAME_PROBE_RUNS} frames: change → the frame's callbacks; callbacks → drawn (p50 / p99) | | {:.1} / {:.1} ms; {:.1} / {:.1} ms{forced} | |",
+            wait.p50, wait.p99, paint.p50, paint.p99
         );
     }
 
@@ -430,8 +438,6 @@ fn verdict(met: bool) -> &'static str {
     }
 }
 
-/// What each leg of a reply's way measures (between two consecutive
-/// points of [`timeline`]).
 /// How many frames each frame probe times.
 const FRAME_PROBE_RUNS: usize = 40;
 
@@ -478,6 +484,8 @@ const FRAME_PROBE_JS: &str = "const [mode, runs, done] = arguments;\
   };\
   step();";
 
+/// What each leg of a reply's way measures (between two consecutive
+/// points of [`timeline`]).
 const LEGS: [&str; 13] = [
     "agent: Send click → reply queued in the outbox (UI, IPC, engine's write)",
     "agent: queued → push sent (outbox wake-up)",

@@ -21,7 +21,7 @@ pub fn spawn_dispatcher(state: AppState) {
                 "SELECT seq, customer_id, staff_only FROM changes WHERE seq > $1 ORDER BY seq",
             )
             .bind(last)
-            .fetch_all(state.db.feed_pool())
+            .fetch_all(state.db.pool())
             .await
             {
                 Ok(rows) => rows,
