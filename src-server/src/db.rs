@@ -167,7 +167,11 @@ impl Db {
             ensure_sqlite_parent_dir(url)?;
         }
         let options = AnyConnectOptions::from_str(url).context("invalid database URL")?;
-        let pool = Self::pool_options(backend, 8, 16)
+        let readers = match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool = Self::pool_options(backend, readers)
             .connect_with(options.clone())
             .await?;
         if backend == Backend::Sqlite {
@@ -179,9 +183,7 @@ impl Db {
         // pool for everything.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let writes = if backend == Backend::Sqlite && !in_memory {
-            Self::pool_options(backend, 1, 1)
-                .connect_with(options)
-                .await?
+            Self::pool_options(backend, 1).connect_with(options).await?
         } else {
             pool.clone()
         };
@@ -192,14 +194,11 @@ impl Db {
         })
     }
 
-    /// A pool of at most `sqlite` or `postgres` connections, each set up
-    /// as every connection of this server is.
-    fn pool_options(backend: Backend, sqlite: u32, postgres: u32) -> AnyPoolOptions {
+    /// A pool of at most `max` connections, each set up as every
+    /// connection of this server is.
+    fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
         AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => sqlite,
-                Backend::Postgres => postgres,
-            })
+            .max_connections(max)
             // A ping before every checkout is a round trip per request
             // (on SQLite through the connection's worker thread). A file
             // cannot hang up; a PostgreSQL server can, so it keeps it.

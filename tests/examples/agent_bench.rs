@@ -475,7 +475,6 @@ const FRAME_PROBE_JS: &str = "const [mode, runs, done] = arguments;\
       const t0 = performance.now(); let lay = NaN;\
       if (m.has('append')) { const c = proto.cloneNode(true); list.appendChild(c); added.push(c); }\
       if (m.has('scroll')) scroller.scrollTop = scroller.scrollHeight;\
-      if (m.has('nudge')) { scroller.scrollTop += flip; flip = -flip; }\
       if (m.has('sync')) { syncText.textContent = flip > 0 ? 'Syncing 0 of 1' : 'Up to date'; flip = -flip; }\
       if (m.has('layout')) { const l0 = performance.now(); void document.body.offsetHeight; lay = performance.now() - l0; }\
       requestAnimationFrame(() => { const t1 = performance.now();\
