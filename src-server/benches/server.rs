@@ -56,6 +56,9 @@ struct Args {
     seconds: u64,
     /// Only the statement counts (a quick before/after check).
     counts: bool,
+    /// Only the delivery run, its legs and the lone sends (a quick
+    /// before/after check of the delivery goal).
+    delivery_only: bool,
 }
 
 fn args() -> Args {
@@ -65,6 +68,7 @@ fn args() -> Args {
         rate: 1000,
         seconds: 10,
         counts: false,
+        delivery_only: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -80,6 +84,11 @@ fn args() -> Args {
                 i += 1;
                 continue;
             }
+            "--delivery-only" => {
+                a.delivery_only = true;
+                i += 1;
+                continue;
+            }
             _ => {
                 i += 1;
                 continue; // cargo bench adds --bench
@@ -88,6 +97,21 @@ fn args() -> Args {
         i += 2;
     }
     a
+}
+
+/// CPU time the process has used (user + system, every thread), in ms.
+fn cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and
+    // stime are the 12th and 13th, in clock ticks (100 per second here).
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<u64>() as f64 * 10.0
 }
 
 fn rss_kb(pid: u32) -> u64 {
@@ -333,10 +357,26 @@ async fn main() -> anyhow::Result<()> {
     }
     lone.sort_by(|x, y| x.partial_cmp(y).unwrap());
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let cpu_before = cpu_ms(pid);
     let delivery = live
         .open_loop(&http, &base, &seeded.agent_token, &convs, a.rate, a.seconds)
         .await;
+    let delivery_cpu = (cpu_ms(pid) - cpu_before) / delivery.delivered().max(1) as f64;
     live.pulling.store(false, Ordering::Relaxed);
+    if a.delivery_only {
+        let d = &delivery;
+        println!(
+            "| {} | delivery at {} msg/s, {} customer + {STAFF} staff sockets | {} | legs {} | server CPU {delivery_cpu:.3} ms per message | lone send p50 {:.2} / p99 {:.2} ms |",
+            a.backend,
+            a.rate,
+            a.clients,
+            d.summary(),
+            d.legs(),
+            pct(&lone, 0.5),
+            pct(&lone, 0.99)
+        );
+        return Ok(());
+    }
 
     // Closed loops: 32 senders as fast as the server answers, one message
     // per request, then 50 per push.

@@ -22,43 +22,7 @@ use crate::db::{now_ms, uuid};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Who is calling: resolved from the bearer token on every request.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user_id: Uuid,
-    pub role: Role,
-    pub session_id: Uuid,
-    pub display_name: String,
-}
-
-impl Actor {
-    pub fn is_staff(&self) -> bool {
-        self.role.is_staff()
-    }
-
-    /// Refuses non-staff callers with 403.
-    pub fn require_staff(&self) -> Result<(), AppError> {
-        if self.is_staff() {
-            Ok(())
-        } else {
-            Err(AppError::new(
-                ErrorCode::Forbidden,
-                "this action is for support staff",
-            ))
-        }
-    }
-
-    pub fn require_admin(&self) -> Result<(), AppError> {
-        if self.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(AppError::new(
-                ErrorCode::Forbidden,
-                "this action is for administrators",
-            ))
-        }
-    }
-}
+pub use crate::actor::Actor;
 
 fn unauthorized() -> AppError {
     AppError::new(
@@ -169,26 +133,45 @@ fn per_address(
     })
 }
 
-/// Resolves a bearer token to its live session and user.
+/// Resolves a bearer token to its live session and user (remembered
+/// between requests where that is sound: `session_cache`).
 pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Actor>, AppError> {
-    actor_where(state, "s.token_hash", &hash_token(token)).await
+    let hash = hash_token(token);
+    if let Some(actor) = state.sessions.get(&hash, now_ms()) {
+        return Ok(Some(actor));
+    }
+    let generation = state.sessions.generation();
+    let found = actor_where(state, "s.token_hash", &hash).await?;
+    Ok(found.map(|(actor, until)| {
+        state.sessions.remember(&hash, &actor, generation, until);
+        actor
+    }))
 }
 
 /// Resolves a session id (from a redeemed live ticket) to the session and
 /// user, if both are still live.
 pub async fn actor_for_session(state: &AppState, session: Uuid) -> Result<Option<Actor>, AppError> {
-    actor_where(state, "s.id", &session.to_string()).await
+    Ok(actor_where(state, "s.id", &session.to_string())
+        .await?
+        .map(|(actor, _)| actor))
 }
 
-/// The live session whose `column` (trusted text) is `value`, and its user.
+/// How often a session's `last_seen_at` is written: coarse on purpose, a
+/// write per request would serialise readers.
+const LAST_SEEN_EVERY_MS: i64 = 5 * 60 * 1000;
+
+/// The live session whose `column` (trusted text) is `value`, its user, and
+/// until when that answer holds (the session's expiry, or when its
+/// `last_seen_at` is next due).
 async fn actor_where(
     state: &AppState,
     column: &'static str,
     value: &str,
-) -> Result<Option<Actor>, AppError> {
+) -> Result<Option<(Actor, i64)>, AppError> {
     let now = now_ms();
     let row = sqlx::query(&format!(
-        "SELECT s.id AS session_id, s.last_seen_at, u.id AS user_id, u.role, u.display_name
+        "SELECT s.id AS session_id, s.last_seen_at, s.expires_at, u.id AS user_id, u.role,
+                u.display_name
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE {column} = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
            AND u.disabled = 0 AND u.deleted_at IS NULL"
@@ -199,22 +182,27 @@ async fn actor_where(
     .await?;
     let Some(row) = row else { return Ok(None) };
     let session_id = uuid(&row.try_get::<String, _>("session_id")?)?;
-    let last_seen: i64 = row.try_get("last_seen_at")?;
-    if now - last_seen > 5 * 60 * 1000 {
-        // Coarse on purpose: a write per request would serialise readers.
+    let mut last_seen: i64 = row.try_get("last_seen_at")?;
+    if now - last_seen > LAST_SEEN_EVERY_MS {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
             .bind(now)
             .bind(session_id.to_string())
             .execute(state.db.pool())
             .await?;
+        last_seen = now;
     }
+    let expires_at: i64 = row.try_get("expires_at")?;
     let role: String = row.try_get("role")?;
-    Ok(Some(Actor {
+    let actor = Actor {
         user_id: uuid(&row.try_get::<String, _>("user_id")?)?,
         role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("bad role in database"))?,
         session_id,
         display_name: row.try_get("display_name")?,
-    }))
+    };
+    Ok(Some((
+        actor,
+        expires_at.min(last_seen + LAST_SEEN_EVERY_MS),
+    )))
 }
 
 /// A new random bearer token (256 bits, base64url) and the hash to store.

@@ -171,7 +171,7 @@ impl Db {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
         };
-        let pool = Self::pool_options(backend, readers)
+        let pool = Self::pool_options(backend, readers, false)
             .connect_with(options.clone())
             .await?;
         if backend == Backend::Sqlite {
@@ -183,7 +183,9 @@ impl Db {
         // pool for everything.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let writes = if backend == Backend::Sqlite && !in_memory {
-            Self::pool_options(backend, 1).connect_with(options).await?
+            Self::pool_options(backend, 1, true)
+                .connect_with(options)
+                .await?
         } else {
             pool.clone()
         };
@@ -196,7 +198,7 @@ impl Db {
 
     /// A pool of at most `max` connections, each set up as every
     /// connection of this server is.
-    fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
+    fn pool_options(backend: Backend, max: u32, writer: bool) -> AnyPoolOptions {
         AnyPoolOptions::new()
             .max_connections(max)
             // A ping before every checkout is a round trip per request
@@ -212,9 +214,16 @@ impl Db {
                         // Checkpoints run in the background (see
                         // `checkpoints`), not inside a writer's commit.
                         conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
-                        // Reads map the file instead of copying each page
-                        // out of the kernel with a system call.
-                        conn.execute("PRAGMA mmap_size = 268435456").await?;
+                        // The writer maps the file instead of copying each
+                        // page out of the kernel with a system call. Readers
+                        // do not: in WAL mode a connection drops its whole
+                        // map when it finds the database changed since its
+                        // last read, so under a stream of commits every
+                        // read unmapped and faulted the file back in
+                        // (measured: see BENCHMARKS.md, session 12).
+                        if writer {
+                            conn.execute("PRAGMA mmap_size = 268435456").await?;
+                        }
                         // Pages a write touches again (the WAL's newest
                         // copies, index pages) stay in memory instead of
                         // being read back: 32 MiB a connection at most,
@@ -483,6 +492,50 @@ fn renumber(sql: &str, offset: usize) -> String {
         }
     }
     out
+}
+
+/// Claims an embedded SQLite database for this server process (an
+/// exclusive lock on `<file>.serving`, released when the process ends):
+/// one process serves it, since sessions remembered between requests
+/// (`session_cache`), live pokes and socket closes are in-process. A second
+/// server on the same file waits up to 5 s (a restart) and then refuses to
+/// start. `None` for PostgreSQL and in-memory databases.
+pub fn claim_sqlite_file(url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    if Backend::from_url(url)? != Backend::Sqlite {
+        return Ok(None);
+    }
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    ensure_sqlite_parent_dir(url)?;
+    let lock_path = format!("{path}.serving");
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    let file = open
+        .open(&lock_path)
+        .with_context(|| format!("opening {lock_path}"))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "another mostrador-server is serving {path}: the embedded SQLite database \
+                 is served by one process (use PostgreSQL for several instances)"
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("locking {lock_path}"))
+            }
+        }
+    }
 }
 
 fn ensure_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {

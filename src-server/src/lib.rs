@@ -9,6 +9,7 @@
 //! return [`error::AppError`], which renders the one wire shape
 //! `{code, message, details}` from `mostrador-core` and logs internals.
 
+pub mod actor;
 pub mod auth;
 pub mod authz;
 pub mod cli;
@@ -26,6 +27,7 @@ pub mod openapi;
 pub mod password;
 pub mod routes;
 pub mod serve;
+pub mod session_cache;
 pub mod state;
 pub mod telemetry;
 pub mod throttle;
@@ -44,6 +46,7 @@ pub use state::AppState;
 /// Prints exactly one line to stdout once listening:
 /// `mostrador-server listening on http://ADDR` (tools and tests read it).
 pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+    let _one_server = db::claim_sqlite_file(&config.database_url)?;
     let (listener, state) = prepare(config).await?;
     let addr = listener.local_addr()?;
     println!("mostrador-server listening on http://{addr}");

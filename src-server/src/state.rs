@@ -25,6 +25,10 @@ pub struct AppState {
     /// Group commit: chat writes and pushes share transactions (see
     /// `writer`).
     pub writer: Arc<crate::writer::Writer>,
+    /// Live sessions remembered between requests (SQLite only; see
+    /// `session_cache`). Writes that end a session or change a user call
+    /// `forget_all` after their commit.
+    pub sessions: Arc<crate::session_cache::SessionCache>,
 }
 
 impl AppState {
@@ -33,6 +37,9 @@ impl AppState {
         let feed_head = Arc::new(tokio::sync::watch::channel(0).0);
         Self {
             writer: Arc::new(crate::writer::Writer::new(db.clone(), feed_head.clone())),
+            sessions: Arc::new(crate::session_cache::SessionCache::new(
+                db.backend() == crate::db::Backend::Sqlite,
+            )),
             db,
             // 5 failures per account, 20 per address, per 15 minutes.
             throttle: Arc::new(LoginThrottle::new(
@@ -52,6 +59,20 @@ impl AppState {
             hub: Arc::new(crate::live::hub::Hub::default()),
             config: Arc::new(config),
         }
+    }
+
+    /// A session ended (call after the commit that revoked it): no request
+    /// is let in on it any longer and its live sockets close with `code`.
+    pub fn session_ended(&self, session: uuid::Uuid, code: u16) {
+        self.sessions.forget_all();
+        self.hub.close_session(session, code);
+    }
+
+    /// A user's sessions ended, all but `keep` (call after the commit that
+    /// revoked them): as [`AppState::session_ended`] for each.
+    pub fn user_sessions_ended(&self, user: uuid::Uuid, code: u16, keep: Option<uuid::Uuid>) {
+        self.sessions.forget_all();
+        self.hub.close_user(user, code, keep);
     }
 
     /// Tells live listeners the feed moved (call after commit).

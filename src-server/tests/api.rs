@@ -63,6 +63,8 @@ async fn accounts_register_login_sessions_logout(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
+    // In use on the tablet (the server may remember it) until revoked.
+    assert_eq!(s.get("/api/v1/me", &token2).await.0, StatusCode::OK);
     let (st, _) = s
         .call(
             Method::DELETE,
@@ -158,6 +160,7 @@ async fn admin_manages_staff(backend: Backend) {
         .await;
     assert_eq!(st, StatusCode::OK);
     let agent_token = v["token"].as_str().unwrap().to_owned();
+    assert_eq!(s.get("/api/v1/me", &agent_token).await.0, StatusCode::OK);
     let (_, list) = s.get("/api/v1/admin/staff", &admin).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     let agent_id = agent["id"].as_str().unwrap();
@@ -1021,7 +1024,41 @@ async fn push_covers_profile_addresses_and_rating(backend: Backend) {
     s.finish().await;
 }
 
+/// A new display name is the one the next message carries, whether the
+/// profile changed over REST or through a push (the server may remember a
+/// session's user between requests).
+async fn a_renamed_user_writes_under_the_new_name(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (cust, _) = s.customer("lia@example.com").await;
+    let conv = id();
+    let (st, _) = s.post("/api/v1/conversations", Some(&cust), json!({"id": conv, "subject": "Sizes", "message_id": id(), "body": "hello"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let path = format!("/api/v1/conversations/{conv}/messages");
+    let send = |body: &'static str| s.post(&path, Some(&cust), json!({"id": id(), "body": body}));
+    let (st, m) = send("before").await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (_, p) = s.get("/api/v1/me/profile", &cust).await;
+    assert_eq!(m["author_name"], p["display_name"]);
+
+    let (st, _) = s
+        .call(Method::PATCH, "/api/v1/me/profile", Some(&cust), Some(json!({"display_name": "Lía Q."})))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, m) = send("after REST").await;
+    assert_eq!(m["author_name"], "Lía Q.");
+
+    let (st, v) = s
+        .post("/api/v1/sync/push", Some(&cust), json!({"mutations": [
+            {"client_id": id(), "op": "update_profile", "args": {"display_name": "Лия"}}]}))
+        .await;
+    assert_eq!((st, v["results"][0]["outcome"].as_str()), (StatusCode::OK, Some("applied")), "{v}");
+    let (_, m) = send("after push").await;
+    assert_eq!(m["author_name"], "Лия");
+    s.finish().await;
+}
+
 on_both_backends!(
+    a_renamed_user_writes_under_the_new_name,
     push_covers_profile_addresses_and_rating,
     accounts_register_login_sessions_logout,
     login_is_throttled_with_retry_after,

@@ -232,6 +232,7 @@ async fn password_change_and_reset_end_other_sessions(backend: Backend) {
     let email = "rosa@example.com";
     let (here, _) = s.customer(email).await;
     let there = login(&s, email, "correct horse battery").await.unwrap();
+    assert!(signed_in(&s, &there).await, "signed in on the other device");
 
     // Change: the current password is required; other devices are signed out.
     let (st, v) = s
@@ -262,6 +263,7 @@ async fn password_change_and_reset_end_other_sessions(backend: Backend) {
     );
     assert!(login(&s, email, "correct horse battery").await.is_none());
     let there = login(&s, email, "a new password 1").await.unwrap();
+    assert!(signed_in(&s, &there).await);
 
     // Reset by email: the same answer for unknown addresses; the code is
     // single use; using it signs out everywhere.

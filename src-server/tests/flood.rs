@@ -50,6 +50,39 @@ async fn spawn(dir: &std::path::Path, extra: &[&str]) -> (tokio::process::Child,
     (child, base)
 }
 
+/// One process serves an embedded SQLite file (it remembers sessions and
+/// routes live pokes in-process): a second server on the same data folder
+/// refuses to start, saying why; once the first has stopped, it starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_one_sqlite_file_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, base) = spawn(dir.path(), &[]).await;
+    let second = Command::new(env!("CARGO_BIN_EXE_mostrador-server"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains("another mostrador-server is serving"),
+        "{said}"
+    );
+    // The first one was not disturbed.
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    first.kill().await.unwrap();
+    first.wait().await.unwrap();
+    let (_again, base) = spawn(dir.path(), &[]).await;
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saturated_hashing_answers_503_with_retry_after() {
     let dir = tempfile::tempdir().unwrap();

@@ -305,10 +305,8 @@ async fn revoke(state: &AppState, user_id: Uuid, session_id: Uuid) -> AppResult<
     .bind(user_id.to_string())
     .execute(state.db.pool())
     .await?;
-    // Its live sockets end with it.
-    state
-        .hub
-        .close_session(session_id, mostrador_core::live::CLOSE_SESSION_ENDED);
+    // No request is let in on it any longer; its live sockets end with it.
+    state.session_ended(session_id, mostrador_core::live::CLOSE_SESSION_ENDED);
     Ok(done.rows_affected() == 1)
 }
 
@@ -464,8 +462,6 @@ pub async fn disable_staff(
         .await?;
     audit(&mut tx, Some(actor.user_id), "staff.disable", Some(id)).await?;
     tx.commit().await?;
-    state
-        .hub
-        .close_user(id, mostrador_core::live::CLOSE_SESSION_ENDED, None);
+    state.user_sessions_ended(id, mostrador_core::live::CLOSE_SESSION_ENDED, None);
     Ok(Json(member))
 }

@@ -386,7 +386,7 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
-    state.hub.close_user(
+    state.user_sessions_ended(
         actor.user_id,
         mostrador_core::live::CLOSE_SESSION_ENDED,
         Some(actor.session_id),
@@ -513,9 +513,7 @@ pub async fn confirm_password_reset(
     }
     audit(&mut tx, None, "account.reset_password", Some(user_id)).await?;
     feed::commit(&state, tx).await?;
-    state
-        .hub
-        .close_user(user_id, mostrador_core::live::CLOSE_SESSION_ENDED, None);
+    state.user_sessions_ended(user_id, mostrador_core::live::CLOSE_SESSION_ENDED, None);
     tracing::info!(user.id = %user_id, "password reset");
     Ok(StatusCode::NO_CONTENT)
 }

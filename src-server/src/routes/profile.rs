@@ -307,7 +307,10 @@ pub async fn update_profile(
 ) -> AppResult<Json<Profile>> {
     let mut tx = state.db.begin_write().await?;
     update(&mut tx, &actor, &u).await?;
-    respond(&state, tx, &actor).await
+    let answer = respond(&state, tx, &actor).await;
+    // The actor's display name is remembered with the session.
+    state.sessions.forget_all();
+    answer
 }
 
 /// Creates or replaces one of the caller's addresses (id chosen by the
@@ -427,7 +430,7 @@ pub async fn delete_account(State(state): State<AppState>, actor: Actor) -> AppR
     let mut tx = state.db.begin_write().await?;
     delete_in(&mut tx, &actor).await?;
     feed::commit(&state, tx).await?;
-    state.hub.close_user(
+    state.user_sessions_ended(
         actor.user_id,
         mostrador_core::live::CLOSE_ACCOUNT_DELETED,
         None,

@@ -258,6 +258,10 @@ pub async fn push(
         .mutations
         .iter()
         .any(|m| matches!(m.op, MutationOp::DeleteAccount));
+    let renames = req
+        .mutations
+        .iter()
+        .any(|m| matches!(m.op, MutationOp::UpdateProfile(_)));
     let user_id = actor.user_id;
     // A push of sends only may be written set-wise with its neighbours.
     let send =
@@ -279,10 +283,12 @@ pub async fn push(
             })
         })
         .await?;
+    if renames {
+        // The actor's display name is remembered with the session.
+        state.sessions.forget_all();
+    }
     if deletes {
-        state
-            .hub
-            .close_user(user_id, mostrador_core::live::CLOSE_ACCOUNT_DELETED, None);
+        state.user_sessions_ended(user_id, mostrador_core::live::CLOSE_ACCOUNT_DELETED, None);
         crate::routes::attachments::sweep_orphans(&state).await;
     }
     Ok(Json(PushResponse { results }))
