@@ -46,7 +46,8 @@ pub use state::AppState;
 /// Prints exactly one line to stdout once listening:
 /// `mostrador-server listening on http://ADDR` (tools and tests read it).
 pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
-    let _one_server = db::claim_sqlite_file(&config.database_url)?;
+    let url = config.database_url.clone();
+    let _one_server = tokio::task::spawn_blocking(move || db::claim_sqlite_file(&url)).await??;
     let (listener, state) = prepare(config).await?;
     let addr = listener.local_addr()?;
     println!("mostrador-server listening on http://{addr}");
