@@ -115,8 +115,11 @@ pub struct Engine {
     fresh_since: jiff::Timestamp,
 }
 
-/// Page size for pulls.
-const PAGE: i64 = 500;
+/// Page size for pulls and snapshots: the server's largest
+/// (`mostrador_core::sync::MAX_PAGE`). Fewer, larger pages took the initial
+/// sync of 1,000 orders and 50,000 messages from 2.6-2.9 s (pages of 500) to
+/// 1.8-1.9 s (BENCHMARKS.md, session 12).
+pub const PAGE: i64 = mostrador_core::sync::MAX_PAGE;
 
 /// The lock every push holds ([`platform::exclusive`]: the Web Locks API in
 /// the browser, shared by the origin's tabs).

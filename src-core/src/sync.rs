@@ -14,9 +14,9 @@ use crate::orders::Order;
 use crate::profile::{Address, Profile, ProfileUpdate};
 use crate::ApiError;
 
-/// Default and largest page size.
+/// Default and largest page size (items of a sync or snapshot page).
 pub const DEFAULT_PAGE: i64 = 200;
-pub const MAX_PAGE: i64 = 1000;
+pub const MAX_PAGE: i64 = 2000;
 
 /// The kinds of entity the change feed carries and the app caches, one
 /// word for the server's feed, the engine's store and the UI's refresh.

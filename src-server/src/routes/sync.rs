@@ -61,7 +61,7 @@ pub struct SyncQuery {
     /// The cursor from the previous page; 0 for everything.
     #[serde(default)]
     pub since: i64,
-    /// Changes per page (default 200, at most 1000).
+    /// Changes per page (default 200, at most 2000).
     pub limit: Option<i64>,
 }
 

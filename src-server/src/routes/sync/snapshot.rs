@@ -30,7 +30,7 @@ pub struct SnapshotQuery {
     /// `next`); neither for the first page.
     pub after_kind: Option<String>,
     pub after_id: Option<Uuid>,
-    /// Entities per page (default 200, at most 1000).
+    /// Entities per page (default 200, at most 2000).
     pub limit: Option<i64>,
 }
 
