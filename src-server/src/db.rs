@@ -504,22 +504,12 @@ pub fn claim_sqlite_file(url: &str) -> anyhow::Result<Option<std::fs::File>> {
     if Backend::from_url(url)? != Backend::Sqlite {
         return Ok(None);
     }
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or("");
-    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+    let Some(path) = sqlite_file(url) else {
         return Ok(None);
-    }
+    };
     ensure_sqlite_parent_dir(url)?;
     let lock_path = format!("{path}.serving");
-    let mut open = std::fs::OpenOptions::new();
-    open.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-    let file = open
-        .open(&lock_path)
-        .with_context(|| format!("opening {lock_path}"))?;
+    let file = open_private(&lock_path).with_context(|| format!("opening {lock_path}"))?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
         match file.try_lock() {
@@ -538,14 +528,29 @@ pub fn claim_sqlite_file(url: &str) -> anyhow::Result<Option<std::fs::File>> {
     }
 }
 
-fn ensure_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
+/// The file a SQLite URL names; `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<&str> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or("");
-    if path.is_empty() || path == ":memory:" {
+    let in_memory = path.is_empty() || path == ":memory:" || url.contains("mode=memory");
+    (!in_memory).then_some(path)
+}
+
+/// Opens `path` for writing, creating it readable by its owner only.
+fn open_private(path: &str) -> std::io::Result<std::fs::File> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    open.open(path)
+}
+
+fn ensure_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
+    let Some(path) = sqlite_file(url) else {
         return Ok(());
-    }
+    };
     if let Some(parent) = std::path::Path::new(path).parent() {
         if !parent.as_os_str().is_empty() {
             std::fs::create_dir_all(parent)
@@ -554,12 +559,7 @@ fn ensure_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
     }
     // A new database file is readable by its owner only (SQLite gives its
     // -wal and -shm files the same permissions).
-    let mut open = std::fs::OpenOptions::new();
-    open.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-    open.open(path)
-        .with_context(|| format!("creating {path}"))?;
+    open_private(path).with_context(|| format!("creating {path}"))?;
     Ok(())
 }
 

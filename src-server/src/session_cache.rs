@@ -34,7 +34,7 @@ pub struct SessionCache {
     entries: Mutex<HashMap<String, Entry>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Entry {
     actor: Actor,
     generation: u64,
